@@ -1,0 +1,651 @@
+// The repository layer: the only code that builds or touches a Prisma client. One implementation
+// serves both databases; the few places where SQLite and PostgreSQL differ go through `Dialect`.
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient as PgPrismaClient } from '../generated/pg/client.js';
+import { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.js';
+import { DatabaseError, NotFoundError, UsageError } from '../errors.js';
+import {
+  ROLES,
+  STATUS_RANK,
+  statusRank,
+  type ClientInput,
+  type ClientRecord,
+  type ClientStats,
+  type ConversationSummary,
+  type NewMessage,
+  type RawEventInput,
+  type Role,
+  type StatusUpdate,
+  type StoredMessage,
+  type ThreadRecord,
+} from '../domain/types.js';
+import { createHash } from 'node:crypto';
+import { PG_CONNECT_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS, describePostgresError, describeSqliteError, prepareDatabase, type MigrateMode } from './connect.js';
+import type { DbTarget } from './target.js';
+
+// The two generated clients have the same models but are distinct types; the SQLite one is used
+// through the PostgreSQL client's type. Behaviour differences are handled explicitly below.
+type Prisma = PgPrismaClient;
+type Tx = Omit<Prisma, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+type Db = Prisma | Tx;
+
+export interface OpenStoreOptions {
+  /** 'apply' (default) creates and migrates; 'verify' refuses a database that needs migrating. */
+  migrate?: MigrateMode;
+}
+
+export interface ConversationFilter {
+  clientId: number;
+  waId?: string;
+  /** Inclusive lower bound on message time. */
+  start?: Date;
+  /** Exclusive upper bound on message time. */
+  end?: Date;
+}
+
+export interface ConversationPage {
+  total: number;
+  conversations: ConversationSummary[];
+  nextCursor: string | null;
+}
+
+export interface RecordResult {
+  /** wamids stored by this call (new messages); duplicates are left out. */
+  inserted: { id: number; wamid: string | null; threadId: number }[];
+  duplicates: number;
+}
+
+export interface EraseResult {
+  threads: number;
+  messages: number;
+  statusEvents: number;
+  rawEvents: number;
+}
+
+export interface WriteBatch {
+  messages?: NewMessage[];
+  statuses?: StatusUpdate[];
+  rawEvents?: RawEventInput[];
+}
+
+export async function openStore(target: DbTarget, options: OpenStoreOptions = {}): Promise<Store> {
+  await prepareDatabase(target, options.migrate ?? 'apply');
+  if (target.kind === 'sqlite') {
+    const adapter = new PrismaBetterSqlite3(
+      { url: target.path, timeout: SQLITE_BUSY_TIMEOUT_MS },
+      // Epoch milliseconds, as Prisma's native SQLite engine writes them: compact, and date ranges
+      // compare as integers in raw SQL.
+      { timestampFormat: 'unixepoch-ms' },
+    );
+    const prisma = new SqlitePrismaClient({ adapter }) as unknown as Prisma;
+    try {
+      await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
+      await prisma.$queryRawUnsafe('PRAGMA foreign_keys = ON');
+    } catch (error) {
+      await prisma.$disconnect().catch(() => {});
+      throw describeSqliteError(target, error) ?? error;
+    }
+    return new Store(prisma, 'sqlite', target);
+  }
+  const adapter = new PrismaPg({ connectionString: target.url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, max: 10, application_name: 'wa-report' });
+  const prisma = new PgPrismaClient({ adapter });
+  return new Store(prisma, 'postgres', target);
+}
+
+const MESSAGE_COLUMNS = 'id, thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw';
+const RANK_SQL = `(CASE status ${Object.entries(STATUS_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} ELSE 0 END)`;
+
+export class Store {
+  constructor(
+    private readonly prisma: Prisma,
+    readonly dialect: 'sqlite' | 'postgres',
+    readonly target: DbTarget,
+  ) {}
+
+  async close(): Promise<void> {
+    await this.prisma.$disconnect();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Clients
+
+  async createClient(input: ClientInput): Promise<ClientRecord> {
+    return this.guard(async () => {
+      const existing = await this.prisma.client.findUnique({ where: { phoneNumberId: input.phoneNumberId } });
+      if (existing) {
+        throw new UsageError(`phone_number_id: ${input.phoneNumberId} already belongs to client ${existing.id} (${existing.name}). Use \`wa-report clients update ${existing.id}\` to change it.`);
+      }
+      try {
+        return await this.prisma.client.create({ data: { ...input } });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'P2002') {
+          throw new UsageError(`phone_number_id: ${input.phoneNumberId} already belongs to another client.`);
+        }
+        throw error;
+      }
+    });
+  }
+
+  async updateClient(id: number, patch: Partial<ClientInput>): Promise<ClientRecord> {
+    return this.guard(async () => {
+      await this.getClient(id);
+      if (patch.phoneNumberId !== undefined) {
+        const other = await this.prisma.client.findUnique({ where: { phoneNumberId: patch.phoneNumberId } });
+        if (other && other.id !== id) {
+          throw new UsageError(`phone_number_id: ${patch.phoneNumberId} already belongs to client ${other.id} (${other.name}).`);
+        }
+      }
+      return this.prisma.client.update({ where: { id }, data: { ...patch } });
+    });
+  }
+
+  async getClient(id: number): Promise<ClientRecord> {
+    const client = await this.guard(() => this.prisma.client.findUnique({ where: { id } }));
+    if (!client) throw new NotFoundError(`No client with id ${id}. Run \`wa-report --list\` to see clients.`);
+    return client;
+  }
+
+  async findClientByPhoneNumberId(phoneNumberId: string): Promise<ClientRecord | null> {
+    return this.guard(() => this.prisma.client.findUnique({ where: { phoneNumberId } }));
+  }
+
+  async listClients(options: { includeInactive?: boolean } = {}): Promise<ClientRecord[]> {
+    return this.guard(() =>
+      this.prisma.client.findMany({ where: options.includeInactive ? {} : { active: true }, orderBy: { id: 'asc' } }),
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Threads
+
+  /** Finds the conversation of a client and WhatsApp user, creating it when missing. */
+  async ensureThread(clientId: number, waId: string, contactName?: string | null): Promise<ThreadRecord> {
+    return this.guard(async () => {
+      const now = new Date();
+      return this.prisma.thread.upsert({
+        where: { clientId_waId: { clientId, waId } },
+        create: { clientId, waId, contactName: contactName ?? null, createdAt: now, lastMessageAt: now },
+        update: contactName ? { contactName } : {},
+      });
+    });
+  }
+
+  async findThread(clientId: number, waId: string): Promise<ThreadRecord | null> {
+    return this.guard(() => this.prisma.thread.findUnique({ where: { clientId_waId: { clientId, waId } } }));
+  }
+
+  /** Marks the point after which history is sent to the model again (history stays for reports). */
+  async resetContext(threadId: number, at = new Date()): Promise<void> {
+    await this.guard(() => this.prisma.thread.update({ where: { id: threadId }, data: { contextResetAt: at } }));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Writing: messages, statuses and raw content, idempotently, a batch per transaction
+
+  /** Messages, statuses and raw events of one batch in one transaction. */
+  async writeBatch(batch: WriteBatch): Promise<RecordResult & { statusesApplied: number }> {
+    return this.guard(() =>
+      this.prisma.$transaction(async (tx) => {
+        const result = await this.insertMessages(tx, batch.messages ?? []);
+        const statusesApplied = await this.insertStatuses(tx, batch.statuses ?? []);
+        await this.insertRawEvents(tx, batch.rawEvents ?? []);
+        return { ...result, statusesApplied };
+      }, { timeout: 60_000, maxWait: 30_000 }),
+    );
+  }
+
+  /** Stores messages once per wamid (a redelivery changes nothing); creates threads as needed. */
+  async recordMessages(messages: NewMessage[]): Promise<RecordResult> {
+    const { inserted, duplicates } = await this.writeBatch({ messages });
+    return { inserted, duplicates };
+  }
+
+  /** Keeps every status event and moves each message's status forward only (sent < delivered < read). */
+  async applyStatuses(statuses: StatusUpdate[]): Promise<number> {
+    return (await this.writeBatch({ statuses })).statusesApplied;
+  }
+
+  async recordRawEvents(events: RawEventInput[]): Promise<void> {
+    await this.writeBatch({ rawEvents: events });
+  }
+
+  private async insertMessages(tx: Db, messages: NewMessage[]): Promise<RecordResult> {
+    if (messages.length === 0) return { inserted: [], duplicates: 0 };
+    for (const m of messages) {
+      if (!ROLES.includes(m.role)) throw new UsageError(`role: "${m.role}" is not one of ${ROLES.join(', ')}`);
+    }
+    // 1. One thread per (client, user): created at its first message, last activity moved forward only.
+    const threadIds = new Map<string, number>();
+    const groups = new Map<string, NewMessage[]>();
+    for (const m of messages) {
+      const key = `${m.clientId}\u0000${m.waId}`;
+      groups.get(key)?.push(m) ?? groups.set(key, [m]);
+    }
+    const greatest = this.dialect === 'sqlite' ? 'MAX' : 'GREATEST';
+    const least = this.dialect === 'sqlite' ? 'MIN' : 'LEAST';
+    for (const [key, group] of groups) {
+      const first = group[0] as NewMessage;
+      const times = group.map((m) => m.createdAt.getTime());
+      const contactName = group.map((m) => m.contactName).filter(Boolean).at(-1) ?? null;
+      const rows = await this.query<{ id: unknown }>(
+        tx,
+        `INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (client_id, wa_id) DO UPDATE SET
+           contact_name = COALESCE(excluded.contact_name, threads.contact_name),
+           created_at = ${least}(threads.created_at, excluded.created_at),
+           last_message_at = ${greatest}(threads.last_message_at, excluded.last_message_at)
+         RETURNING id`,
+        [first.clientId, first.waId, contactName, new Date(Math.min(...times)), new Date(Math.max(...times))],
+      );
+      threadIds.set(key, Number(rows[0]?.id));
+    }
+
+    // 2. Messages, skipping wamids already stored.
+    const inserted: RecordResult['inserted'] = [];
+    const columns = ['thread_id', 'client_id', 'role', 'type', 'content', 'wamid', 'wa_id', 'phone_number_id', 'created_at', 'status', 'status_at', 'error_code', 'error_message', 'reply_to_wamid', 'raw', 'inserted_at'];
+    const now = new Date();
+    for (let i = 0; i < messages.length; i += 400) {
+      const chunk = messages.slice(i, i + 400);
+      const params: unknown[] = [];
+      const tuples = chunk.map((m) => {
+        params.push(
+          threadIds.get(`${m.clientId}\u0000${m.waId}`), m.clientId, m.role, m.type, m.content, m.wamid, m.waId, m.phoneNumberId,
+          m.createdAt, m.status ?? null, m.status ? m.createdAt : null, m.errorCode ?? null, m.errorMessage ?? null, m.replyToWamid ?? null, m.raw ?? null, now,
+        );
+        return `(${columns.map(() => '?').join(', ')})`;
+      });
+      const rows = await this.query<{ id: unknown; wamid: string | null; thread_id: unknown }>(
+        tx,
+        `INSERT INTO messages (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (wamid) DO NOTHING RETURNING id, wamid, thread_id`,
+        params,
+      );
+      for (const r of rows) inserted.push({ id: Number(r.id), wamid: r.wamid, threadId: Number(r.thread_id) });
+    }
+
+    // 3. Statuses that arrived before their message.
+    const newWamids = inserted.map((r) => r.wamid).filter((w): w is string => w !== null);
+    for (let i = 0; i < newWamids.length; i += 500) {
+      const chunk = newWamids.slice(i, i + 500);
+      const events = await this.query<Record<string, unknown>>(
+        tx,
+        `SELECT wamid, status, occurred_at, error_code, error_title, error_details FROM message_status_events WHERE wamid IN (${chunk.map(() => '?').join(', ')})`,
+        chunk,
+      );
+      for (const e of events) {
+        await this.applyStatusToMessage(tx, {
+          wamid: String(e.wamid), status: String(e.status), occurredAt: toDate(e.occurred_at),
+          errorCode: e.error_code === null ? null : Number(e.error_code), errorTitle: e.error_title as string | null, errorDetails: e.error_details as string | null,
+        });
+      }
+    }
+    return { inserted, duplicates: messages.length - inserted.length };
+  }
+
+  private async insertStatuses(tx: Db, statuses: StatusUpdate[]): Promise<number> {
+    let applied = 0;
+    for (const s of statuses) {
+      await this.execute(
+        tx,
+        `INSERT INTO message_status_events (wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid, status, occurred_at) DO NOTHING`,
+        [s.wamid, s.status, s.occurredAt, s.recipientId ?? null, s.errorCode ?? null, s.errorTitle ?? null, s.errorDetails ?? null, s.raw ?? null, new Date()],
+      );
+      applied += await this.applyStatusToMessage(tx, s);
+    }
+    return applied;
+  }
+
+  /** Moves the message's status forward when `s` ranks higher; returns 1 when it did. */
+  private async applyStatusToMessage(tx: Db, s: StatusUpdate): Promise<number> {
+    const rank = statusRank(s.status);
+    if (rank === 0) return 0; // unknown statuses are kept as events only
+    const failed = s.status === 'failed';
+    const errorMessage = failed ? formatStatusError(s) : null;
+    return this.execute(
+      tx,
+      `UPDATE messages SET status = ?, status_at = ?, error_code = ?, error_message = ? WHERE wamid = ? AND ${RANK_SQL} < ?`,
+      [s.status, s.occurredAt, failed ? (s.errorCode ?? null) : null, errorMessage, s.wamid, rank],
+    );
+  }
+
+  private async insertRawEvents(tx: Db, events: RawEventInput[]): Promise<void> {
+    const now = new Date();
+    for (const e of events) {
+      const hash = createHash('sha256').update(e.kind).update('\u0000').update(e.payload).digest('hex');
+      await this.execute(
+        tx,
+        `INSERT INTO raw_events (kind, content_hash, phone_number_id, wa_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (content_hash) DO NOTHING`,
+        [e.kind, hash, e.phoneNumberId ?? null, e.waId ?? null, e.payload, now],
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reading
+
+  /** Conversations of a client, newest activity first, with the number of messages in the range. */
+  async listConversations(filter: ConversationFilter, page: { limit?: number; cursor?: string | null } = {}): Promise<ConversationPage> {
+    const limit = page.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`limit: ${limit} is out of range; use 1 to 10000.`);
+    const after = page.cursor ? decodeCursor(page.cursor) : null;
+    const ranged = filter.start !== undefined || filter.end !== undefined;
+    const join: string[] = [];
+    const joinParams: unknown[] = [];
+    if (filter.start) { join.push('m.created_at >= ?'); joinParams.push(filter.start); }
+    if (filter.end) { join.push('m.created_at < ?'); joinParams.push(filter.end); }
+    const where = ['t.client_id = ?'];
+    const whereParams: unknown[] = [filter.clientId];
+    if (filter.waId) { where.push('t.wa_id = ?'); whereParams.push(filter.waId); }
+    const from = `FROM threads t ${ranged ? 'JOIN' : 'LEFT JOIN'} messages m ON m.thread_id = t.id${join.map((j) => ` AND ${j}`).join('')}`;
+
+    return this.guard(async () => {
+      const totalRows = await this.query<{ n: unknown }>(
+        this.prisma,
+        `SELECT COUNT(*) AS n FROM (SELECT t.id ${from} WHERE ${where.join(' AND ')} GROUP BY t.id) x`,
+        [...joinParams, ...whereParams],
+      );
+      const pageWhere = [...where];
+      const pageParams = [...whereParams];
+      if (after) {
+        pageWhere.push('(t.last_message_at < ? OR (t.last_message_at = ? AND t.id < ?))');
+        pageParams.push(new Date(after.t), new Date(after.t), after.id);
+      }
+      const rows = await this.query<Record<string, unknown>>(
+        this.prisma,
+        `SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at, COUNT(m.id) AS message_count
+         ${from} WHERE ${pageWhere.join(' AND ')}
+         GROUP BY t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at
+         ORDER BY t.last_message_at DESC, t.id DESC LIMIT ?`,
+        [...joinParams, ...pageParams, limit + 1],
+      );
+      const conversations = rows.slice(0, limit).map((r) => ({
+        threadId: Number(r.id),
+        clientId: Number(r.client_id),
+        waId: String(r.wa_id),
+        contactName: (r.contact_name as string | null) ?? null,
+        createdAt: toDate(r.created_at),
+        lastMessageAt: toDate(r.last_message_at),
+        messageCount: Number(r.message_count),
+      }));
+      const last = conversations.at(-1);
+      return {
+        total: Number(totalRows[0]?.n ?? 0),
+        conversations,
+        nextCursor: rows.length > limit && last ? encodeCursor({ t: last.lastMessageAt.getTime(), id: last.threadId }) : null,
+      };
+    });
+  }
+
+  /**
+   * One page of a conversation in time order, after the keyset `after` (the last message of the
+   * previous page). Pages stay fast at any depth: (thread_id, created_at, id) is indexed.
+   */
+  async readMessages(
+    threadId: number,
+    options: { after?: { createdAt: Date; id: number } | null; limit?: number; start?: Date; end?: Date } = {},
+  ): Promise<StoredMessage[]> {
+    const limit = options.limit ?? 1000;
+    const where = ['thread_id = ?'];
+    const params: unknown[] = [threadId];
+    if (options.start) { where.push('created_at >= ?'); params.push(options.start); }
+    if (options.end) { where.push('created_at < ?'); params.push(options.end); }
+    if (options.after) {
+      where.push('(created_at > ? OR (created_at = ? AND id > ?))');
+      params.push(options.after.createdAt, options.after.createdAt, options.after.id);
+    }
+    const rows = await this.guard(() =>
+      this.query<Record<string, unknown>>(this.prisma, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`, [...params, limit]),
+    );
+    return rows.map(toStoredMessage);
+  }
+
+  /** The whole conversation, batch by batch, never holding more than one batch. */
+  async *streamMessages(threadId: number, options: { batchSize?: number; start?: Date; end?: Date } = {}): AsyncGenerator<StoredMessage[]> {
+    let after: { createdAt: Date; id: number } | null = null;
+    const limit = options.batchSize ?? 1000;
+    for (;;) {
+      const batch = await this.readMessages(threadId, { after, limit, start: options.start, end: options.end });
+      if (batch.length === 0) return;
+      yield batch;
+      if (batch.length < limit) return;
+      const last = batch[batch.length - 1] as StoredMessage;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+
+  async getMessageByWamid(wamid: string): Promise<StoredMessage | null> {
+    const rows = await this.guard(() => this.query<Record<string, unknown>>(this.prisma, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE wamid = ?`, [wamid]));
+    return rows[0] ? toStoredMessage(rows[0]) : null;
+  }
+
+  async statusHistory(wamid: string): Promise<StatusUpdate[]> {
+    const rows = await this.guard(() =>
+      this.prisma.messageStatusEvent.findMany({ where: { wamid }, orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] }),
+    );
+    return rows.map((r) => ({
+      wamid: r.wamid, status: r.status, occurredAt: r.occurredAt, recipientId: r.recipientId,
+      errorCode: r.errorCode, errorTitle: r.errorTitle, errorDetails: r.errorDetails, raw: r.raw,
+    }));
+  }
+
+  /** The seed's "conversations active in the last 24 hours" (threads.last_message_at index). */
+  async activeConversations(since: Date, clientId?: number): Promise<ConversationSummary[]> {
+    const where = ['t.last_message_at > ?'];
+    const params: unknown[] = [since];
+    if (clientId !== undefined) { where.push('t.client_id = ?'); params.push(clientId); }
+    const rows = await this.guard(() =>
+      this.query<Record<string, unknown>>(
+        this.prisma,
+        `SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at FROM threads t
+         WHERE ${where.join(' AND ')} ORDER BY t.last_message_at DESC`,
+        params,
+      ),
+    );
+    return rows.map((r) => ({
+      threadId: Number(r.id), clientId: Number(r.client_id), waId: String(r.wa_id), contactName: (r.contact_name as string | null) ?? null,
+      createdAt: toDate(r.created_at), lastMessageAt: toDate(r.last_message_at), messageCount: 0,
+    }));
+  }
+
+  /** The seed's "failed messages", newest first (messages(status, created_at) index). */
+  async failedMessages(options: { clientId?: number; limit?: number } = {}): Promise<StoredMessage[]> {
+    const where = [`status = 'failed'`];
+    const params: unknown[] = [];
+    if (options.clientId !== undefined) { where.push('client_id = ?'); params.push(options.clientId); }
+    const rows = await this.guard(() =>
+      this.query<Record<string, unknown>>(
+        this.prisma,
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+        [...params, options.limit ?? 1000],
+      ),
+    );
+    return rows.map(toStoredMessage);
+  }
+
+  /** Per-client counts: the seed's "messages per client", activity, failures and delivery rates. */
+  async stats(options: { clientId?: number; since?: Date; now?: Date } = {}): Promise<ClientStats[]> {
+    const now = options.now ?? new Date();
+    const clients = options.clientId !== undefined ? [await this.getClient(options.clientId)] : await this.listClients({ includeInactive: true });
+    const msgWhere: string[] = [];
+    const msgParams: unknown[] = [];
+    if (options.clientId !== undefined) { msgWhere.push('client_id = ?'); msgParams.push(options.clientId); }
+    if (options.since) { msgWhere.push('created_at >= ?'); msgParams.push(options.since); }
+    const thrWhere: string[] = [];
+    const thrParams: unknown[] = [new Date(now.getTime() - 24 * 3600_000)];
+    if (options.clientId !== undefined) { thrWhere.push('client_id = ?'); thrParams.push(options.clientId); }
+    if (options.since) { thrWhere.push('last_message_at >= ?'); thrParams.push(options.since); }
+    return this.guard(async () => {
+      const messageRows = await this.query<{ client_id: unknown; role: string; status: string | null; n: unknown }>(
+        this.prisma,
+        `SELECT client_id, role, status, COUNT(*) AS n FROM messages ${msgWhere.length ? `WHERE ${msgWhere.join(' AND ')}` : ''} GROUP BY client_id, role, status`,
+        msgParams,
+      );
+      const threadRows = await this.query<{ client_id: unknown; n: unknown; active: unknown }>(
+        this.prisma,
+        `SELECT client_id, COUNT(*) AS n, SUM(CASE WHEN last_message_at > ? THEN 1 ELSE 0 END) AS active FROM threads
+         ${thrWhere.length ? `WHERE ${thrWhere.join(' AND ')}` : ''} GROUP BY client_id`,
+        thrParams,
+      );
+      return clients.map((c) => {
+        const byRole = { user: 0, assistant: 0, agent: 0 } as Record<Role, number>;
+        const outbound: Record<string, number> = {};
+        let failed = 0;
+        for (const r of messageRows.filter((r) => Number(r.client_id) === c.id)) {
+          const n = Number(r.n);
+          if (r.role in byRole) byRole[r.role as Role] += n;
+          if (r.status === 'failed') failed += n;
+          if (r.role !== 'user') outbound[r.status ?? 'none'] = (outbound[r.status ?? 'none'] ?? 0) + n;
+        }
+        const t = threadRows.find((r) => Number(r.client_id) === c.id);
+        const withStatus = Object.entries(outbound).filter(([s]) => s !== 'none').reduce((a, [, n]) => a + n, 0);
+        const atLeast = (rank: number) => Object.entries(outbound).filter(([s]) => statusRank(s) >= rank).reduce((a, [, n]) => a + n, 0);
+        return {
+          clientId: c.id,
+          clientName: c.name,
+          conversations: Number(t?.n ?? 0),
+          activeLast24h: Number(t?.active ?? 0),
+          messages: byRole.user + byRole.assistant + byRole.agent,
+          messagesByRole: byRole,
+          outboundByStatus: outbound,
+          failed,
+          deliveryRate: withStatus ? atLeast(statusRank('delivered')) / withStatus : null,
+          readRate: withStatus ? atLeast(statusRank('read')) / withStatus : null,
+        };
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Privacy
+
+  /** Deletes a WhatsApp user's threads, messages, status events and raw events (one client or all). */
+  async eraseContact(waId: string, options: { clientId?: number } = {}): Promise<EraseResult> {
+    const byClient = options.clientId !== undefined;
+    const clientCond = byClient ? ' AND client_id = ?' : '';
+    const params = byClient ? [waId, options.clientId] : [waId];
+    return this.guard(() =>
+      this.prisma.$transaction(async (tx) => {
+        const statusEvents = await this.execute(
+          tx,
+          `DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE wa_id = ?${clientCond} AND wamid IS NOT NULL)` +
+            (byClient ? '' : ' OR recipient_id = ?'),
+          byClient ? params : [waId, waId],
+        );
+        const messages = await this.execute(tx, `DELETE FROM messages WHERE wa_id = ?${clientCond}`, params);
+        const threads = await this.execute(tx, `DELETE FROM threads WHERE wa_id = ?${clientCond}`, params);
+        let rawEvents = 0;
+        if (byClient) {
+          const client = await tx.client.findUnique({ where: { id: options.clientId as number } });
+          if (client) rawEvents = await this.execute(tx, `DELETE FROM raw_events WHERE wa_id = ? AND phone_number_id = ?`, [waId, client.phoneNumberId]);
+        } else {
+          rawEvents = await this.execute(tx, `DELETE FROM raw_events WHERE wa_id = ?`, [waId]);
+        }
+        return { threads, messages, statusEvents, rawEvents };
+      }, { timeout: 120_000, maxWait: 30_000 }),
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Raw SQL in one spelling for both databases: '?' placeholders; dates bound as the column format.
+
+  /** Runs a read-only statement; for tests and diagnostics (EXPLAIN). */
+  async rawQuery<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.query<T>(this.prisma, sql, params);
+  }
+
+  private query<T>(db: Db, sql: string, params: unknown[]): Promise<T[]> {
+    return db.$queryRawUnsafe<T[]>(this.placeholders(sql), ...params.map((p) => this.bind(p)));
+  }
+
+  private execute(db: Db, sql: string, params: unknown[]): Promise<number> {
+    return db.$executeRawUnsafe(this.placeholders(sql), ...params.map((p) => this.bind(p)));
+  }
+
+  private placeholders(sql: string): string {
+    if (this.dialect === 'sqlite') return sql;
+    let n = 0;
+    return sql.replace(/\?/g, () => `$${++n}`);
+  }
+
+  private bind(value: unknown): unknown {
+    if (value instanceof Date) return this.dialect === 'sqlite' ? value.getTime() : value;
+    return value;
+  }
+
+  /** Turns driver failures into errors that say what to do. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof UsageError || error instanceof NotFoundError || error instanceof DatabaseError) throw error;
+      const cause = (error as { cause?: unknown }).cause ?? error;
+      const described =
+        this.target.kind === 'sqlite' ? describeSqliteError(this.target, findSqliteCode(error) ?? cause) : describePostgresError(this.target, findPgCause(error));
+      if (described) throw described;
+      throw error;
+    }
+  }
+}
+
+function findSqliteCode(error: unknown): { code: string } | null {
+  const text = `${(error as Error)?.message ?? ''} ${JSON.stringify((error as { meta?: unknown })?.meta ?? '')}`;
+  const m = /SQLITE_[A-Z_]+/.exec(text);
+  if (m) return { code: m[0] };
+  if (/readonly|read-only/i.test(text)) return { code: 'SQLITE_READONLY' };
+  if (/database or disk is full/i.test(text)) return { code: 'SQLITE_FULL' };
+  return null;
+}
+
+function findPgCause(error: unknown): unknown {
+  const e = error as { cause?: unknown; code?: string; message?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } };
+  const code = (e.cause as { code?: string } | undefined)?.code ?? e.meta?.driverAdapterError?.cause?.originalCode;
+  if (code) return { code, message: e.message };
+  if (/ECONNREFUSED|timeout|terminated|DatabaseNotReachable/i.test(e.message ?? '')) return { code: 'ECONNREFUSED', message: e.message };
+  return error;
+}
+
+export function formatStatusError(s: Pick<StatusUpdate, 'errorCode' | 'errorTitle' | 'errorDetails'>): string {
+  const head = [s.errorCode ?? null, s.errorTitle ?? null].filter((x) => x !== null).join(' ');
+  return [head, s.errorDetails].filter(Boolean).join(': ') || 'failed (no error details)';
+}
+
+function toDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return new Date(Number(value));
+  if (typeof value === 'string') return /^\d+$/.test(value) ? new Date(Number(value)) : new Date(value);
+  throw new DatabaseError(`Unexpected date value in the database: ${String(value)}`);
+}
+
+function toStoredMessage(r: Record<string, unknown>): StoredMessage {
+  return {
+    id: Number(r.id),
+    threadId: Number(r.thread_id),
+    clientId: Number(r.client_id),
+    role: r.role as Role,
+    type: String(r.type),
+    content: String(r.content),
+    wamid: (r.wamid as string | null) ?? null,
+    waId: String(r.wa_id),
+    phoneNumberId: String(r.phone_number_id),
+    createdAt: toDate(r.created_at),
+    status: (r.status as string | null) ?? null,
+    statusAt: r.status_at === null || r.status_at === undefined ? null : toDate(r.status_at),
+    errorCode: r.error_code === null || r.error_code === undefined ? null : Number(r.error_code),
+    errorMessage: (r.error_message as string | null) ?? null,
+    replyToWamid: (r.reply_to_wamid as string | null) ?? null,
+    raw: (r.raw as string | null) ?? null,
+  };
+}
+
+function encodeCursor(c: { t: number; id: number }): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { t: number; id: number } {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t: unknown; id: unknown };
+    if (typeof c.t === 'number' && Number.isInteger(c.id)) return { t: c.t, id: c.id as number };
+  } catch {}
+  throw new UsageError('cursor: not a cursor returned by this API; start again without it.');
+}

@@ -1,0 +1,135 @@
+// Plain data shared by the parser, the store and the reports. No Prisma, no Express.
+
+export type Role = 'user' | 'assistant' | 'agent';
+export const ROLES: readonly Role[] = ['user', 'assistant', 'agent'];
+
+/** Delivery statuses in the order they can replace each other (never downgraded). */
+export const STATUS_RANK: Readonly<Record<string, number>> = {
+  sent: 1,
+  // A failure replaces `sent`, but evidence of delivery (a later delivered/read) overrides it.
+  failed: 2,
+  delivered: 3,
+  read: 4,
+  played: 5,
+};
+
+export function statusRank(status: string | null | undefined): number {
+  return (status && STATUS_RANK[status]) || 0;
+}
+
+export interface ClientInput {
+  name: string;
+  phoneNumber: string;
+  phoneNumberId: string;
+  wabaId?: string | null;
+  active?: boolean;
+  assistantEnabled?: boolean;
+  assistantModel?: string | null;
+  systemPrompt?: string | null;
+}
+
+export interface ClientRecord {
+  id: number;
+  name: string;
+  phoneNumber: string;
+  phoneNumberId: string;
+  wabaId: string | null;
+  active: boolean;
+  assistantEnabled: boolean;
+  assistantModel: string | null;
+  systemPrompt: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ThreadRecord {
+  id: number;
+  clientId: number;
+  waId: string;
+  contactName: string | null;
+  createdAt: Date;
+  lastMessageAt: Date;
+  contextResetAt: Date | null;
+}
+
+/** A message to store. `waId` is digits only, as WhatsApp sends it. */
+export interface NewMessage {
+  clientId: number;
+  waId: string;
+  contactName?: string | null;
+  role: Role;
+  type: string;
+  content: string;
+  wamid: string | null;
+  phoneNumberId: string;
+  createdAt: Date;
+  status?: string | null;
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  replyToWamid?: string | null;
+  raw?: string | null;
+}
+
+export interface StoredMessage {
+  id: number;
+  threadId: number;
+  clientId: number;
+  role: Role;
+  type: string;
+  content: string;
+  wamid: string | null;
+  waId: string;
+  phoneNumberId: string;
+  createdAt: Date;
+  status: string | null;
+  statusAt: Date | null;
+  errorCode: number | null;
+  errorMessage: string | null;
+  replyToWamid: string | null;
+  raw: string | null;
+}
+
+export interface StatusUpdate {
+  wamid: string;
+  status: string;
+  occurredAt: Date;
+  recipientId?: string | null;
+  errorCode?: number | null;
+  errorTitle?: string | null;
+  errorDetails?: string | null;
+  raw?: string | null;
+}
+
+export interface RawEventInput {
+  kind: string;
+  phoneNumberId?: string | null;
+  waId?: string | null;
+  payload: string;
+}
+
+export interface ConversationSummary {
+  threadId: number;
+  clientId: number;
+  waId: string;
+  contactName: string | null;
+  createdAt: Date;
+  lastMessageAt: Date;
+  /** Messages in the requested date range (all of them without a range). */
+  messageCount: number;
+}
+
+export interface ClientStats {
+  clientId: number;
+  clientName: string;
+  conversations: number;
+  activeLast24h: number;
+  messages: number;
+  messagesByRole: Record<Role, number>;
+  /** Outbound messages (assistant + agent) by their latest status; `none` when no status arrived. */
+  outboundByStatus: Record<string, number>;
+  failed: number;
+  /** delivered-or-better / outbound with a status; null without outbound messages. */
+  deliveryRate: number | null;
+  /** read-or-better / outbound with a status. */
+  readRate: number | null;
+}

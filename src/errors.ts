@@ -1,0 +1,37 @@
+// Typed errors; src/cli/main.ts is the one place that maps them to exit codes.
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notFound: 3,
+  auth: 4,
+  cancelled: 130,
+} as const;
+
+export class WaReportError extends Error {
+  readonly exitCode: number = ExitCode.failure;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad flags, arguments or configuration: the user can fix the command line. */
+export class UsageError extends WaReportError {
+  override readonly exitCode: number = ExitCode.usage;
+}
+
+export class NotFoundError extends WaReportError {
+  override readonly exitCode: number = ExitCode.notFound;
+}
+
+export class AuthError extends WaReportError {
+  override readonly exitCode: number = ExitCode.auth;
+}
+
+/** The database cannot be reached, opened, written or migrated. */
+export class DatabaseError extends WaReportError {}
+
+export class CancelledError extends WaReportError {
+  override readonly exitCode: number = ExitCode.cancelled;
+}
