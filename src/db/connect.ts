@@ -2,9 +2,9 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { DatabaseError } from '../errors.js';
-import { migratePostgres, migrateSqlite, postgresStatus, sqliteStatus, assertMigratable, type MigrationStatus } from './migrator.js';
+import { assertMigratable, computeStatus, migratePostgres, migrateSqlite, postgresStatus, readShippedMigrations, sqliteStatus, type MigrationStatus } from './migrator.js';
 import type { DbTarget } from './target.js';
 
 export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
@@ -38,6 +38,25 @@ export async function prepareDatabase(target: DbTarget, mode: MigrateMode = 'app
       return { applied: [], status };
     }
     return await migratePostgres(client, target.display);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The migration status as it is, without creating or changing anything. */
+export async function readMigrationStatus(target: DbTarget): Promise<MigrationStatus> {
+  if (target.kind === 'sqlite') {
+    if (!existsSync(target.path)) return computeStatus(readShippedMigrations('sqlite'), []);
+    const db = openSqliteFile(target, false);
+    try {
+      return sqliteStatus(db);
+    } finally {
+      db.close();
+    }
+  }
+  const client = await connectPostgres(target);
+  try {
+    return await postgresStatus(client);
   } finally {
     await client.end().catch(() => {});
   }
@@ -115,7 +134,8 @@ export function pgClientConfig(target: Extract<DbTarget, { kind: 'postgres' }>):
 }
 
 export async function connectPostgres(target: Extract<DbTarget, { kind: 'postgres' }>): Promise<pg.Client> {
-  const client = new pg.Client(pgClientConfig(target));
+  const { default: pgDriver } = await import('pg');
+  const client = new pgDriver.Client(pgClientConfig(target));
   client.on('error', () => {}); // a dropped connection surfaces on the next query instead
   try {
     await client.connect();

@@ -171,12 +171,27 @@ export async function migrateSqlite(
       db.prepare(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, 0)`).run(
         id, migration.checksum, name, Date.now(),
       );
+      // Scripts that switch foreign keys off (Prisma's table rewrites) must run bare: inside a
+      // transaction the PRAGMA is ignored and the rewrite cascade-deletes child rows. Every other
+      // script runs in a transaction, so a failure (a full disk, say) leaves nothing half-applied
+      // and is recorded as rolled back: the next run simply tries again.
+      const atomic = !/PRAGMA\s+foreign_keys/i.test(migration.sql);
       try {
         options.onApply?.(name);
+        if (atomic) db.exec('BEGIN IMMEDIATE');
         db.exec(migration.sql);
+        if (atomic) db.exec('COMMIT');
       } catch (error) {
+        if (atomic && db.inTransaction) db.exec('ROLLBACK');
         const message = error instanceof Error ? error.message : String(error);
-        db.prepare(`UPDATE "_prisma_migrations" SET logs = ? WHERE id = ?`).run(message, id);
+        try {
+          db.prepare(`UPDATE "_prisma_migrations" SET logs = ?${atomic ? ', rolled_back_at = ?' : ''} WHERE id = ?`).run(
+            ...(atomic ? [message, Date.now(), id] : [message, id]),
+          );
+        } catch {
+          // The bookkeeping write can fail for the same reason (disk full); the row then shows the
+          // migration as started and unfinished, which is refused with a recovery hint.
+        }
         throw new DatabaseError(`Migration ${name} failed on ${dbPath}: ${message}`, { cause: error });
       }
       db.prepare(`UPDATE "_prisma_migrations" SET finished_at = ?, applied_steps_count = 1 WHERE id = ?`).run(Date.now(), id);
@@ -281,11 +296,12 @@ export async function migratePostgres(
       ]);
       try {
         options.onApply?.(name);
-        // One simple query (no parameters): PostgreSQL runs the whole script atomically.
+        // One simple query (no parameters): PostgreSQL runs the whole script atomically, so a
+        // failure leaves nothing behind and is recorded as rolled back.
         await client.query(migration.sql);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        await client.query(`UPDATE "_prisma_migrations" SET logs = $1 WHERE id = $2`, [message, id]);
+        await client.query(`UPDATE "_prisma_migrations" SET logs = $1, rolled_back_at = now() WHERE id = $2`, [message, id]).catch(() => {});
         throw new DatabaseError(`Migration ${name} failed on ${where}: ${message}`, { cause: error });
       }
       await client.query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [id]);

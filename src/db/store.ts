@@ -1,9 +1,6 @@
 // The repository layer: the only code that builds or touches a Prisma client. One implementation
 // serves both databases; the few places where SQLite and PostgreSQL differ go through `Dialect`.
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient as PgPrismaClient } from '../generated/pg/client.js';
-import { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.js';
+import type { PrismaClient as PgPrismaClient } from '../generated/pg/client.js';
 import { DatabaseError, NotFoundError, UsageError } from '../errors.js';
 import {
   ROLES,
@@ -71,7 +68,12 @@ export interface WriteBatch {
 
 export async function openStore(target: DbTarget, options: OpenStoreOptions = {}): Promise<Store> {
   await prepareDatabase(target, options.migrate ?? 'apply');
+  // Each database's client and driver are loaded only when used: a SQLite command never pays for pg.
   if (target.kind === 'sqlite') {
+    const [{ PrismaBetterSqlite3 }, { PrismaClient: SqlitePrismaClient }] = await Promise.all([
+      import('@prisma/adapter-better-sqlite3'),
+      import('../generated/sqlite/client.js'),
+    ]);
     const adapter = new PrismaBetterSqlite3(
       { url: target.path, timeout: SQLITE_BUSY_TIMEOUT_MS },
       // Epoch milliseconds, as Prisma's native SQLite engine writes them: compact, and date ranges
@@ -88,6 +90,7 @@ export async function openStore(target: DbTarget, options: OpenStoreOptions = {}
     }
     return new Store(prisma, 'sqlite', target);
   }
+  const [{ PrismaPg }, { PrismaClient: PgPrismaClient }] = await Promise.all([import('@prisma/adapter-pg'), import('../generated/pg/client.js')]);
   const adapter = new PrismaPg({ connectionString: target.url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, max: 10, application_name: 'wa-report' });
   const prisma = new PgPrismaClient({ adapter });
   return new Store(prisma, 'postgres', target);

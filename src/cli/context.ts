@@ -1,0 +1,50 @@
+// What every command gets: where to write, the environment, and how to open the store.
+import type { Writable } from 'node:stream';
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Store } from '../db/store.js';
+import type { DbTarget } from '../db/target.js';
+
+export interface GlobalOptions {
+  db?: string;
+  debug?: boolean;
+  color?: boolean;
+}
+
+export interface CliIo {
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable & { isTTY?: boolean };
+  stdinIsTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdinIsTTY: Boolean(process.stdin.isTTY), env: process.env };
+}
+
+/**
+ * One colour policy for the whole CLI: off when the stream is not a terminal, NO_COLOR is set and
+ * non-empty, TERM=dumb or --no-color; FORCE_COLOR (non-zero) forces it on.
+ */
+export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return true;
+  if (env.NO_COLOR) return false;
+  if (env.TERM === 'dumb') return false;
+  return Boolean(stream.isTTY);
+}
+
+export function makeChalk(enabled: boolean): ChalkInstance {
+  return new Chalk({ level: enabled ? 1 : 0 });
+}
+
+export interface CommandContext {
+  io: CliIo;
+  global: GlobalOptions;
+  /** Colours for stdout / stderr, each following the policy for its own stream. */
+  out: ChalkInstance;
+  err: ChalkInstance;
+  target(): DbTarget;
+  /** Opens (creating and migrating on first use) the database; closed by main after the command. */
+  store(): Promise<Store>;
+}

@@ -1,0 +1,227 @@
+// The CLI's entry: builds the commander program, runs one command, and is the only place that
+// turns errors into exit codes. Command modules are imported lazily so `--help` stays fast.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, UsageError, WaReportError } from '../errors.js';
+import type { Store } from '../db/store.js';
+import { resolveDbTarget, type DbTarget } from '../db/target.js';
+import { colorEnabled, makeChalk, processIo, type CliIo, type CommandContext, type GlobalOptions } from './context.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const ENVIRONMENT_HELP = `
+Environment variables (flags override them):
+  DATABASE_URL                 Database: a SQLite file path, file:…, or postgresql://user@host:5432/db
+                               (default: \${XDG_DATA_HOME:-~/.local/share}/wa-report/wa-report.db)
+  XDG_DATA_HOME                Where the default SQLite database lives
+  PORT, HOST                   Where \`wa-report ingest\` listens (default 8082, all interfaces)
+  WHATSAPP_VERIFY_TOKEN        Token Meta sends in the webhook verification handshake
+  WHATSAPP_APP_SECRET          App secret that signs webhooks (X-Hub-Signature-256)
+  WHATSAPP_ACCESS_TOKEN        Token for sending replies through the Graph API
+  WHATSAPP_GRAPH_URL           Graph API base URL (default https://graph.facebook.com/v24.0)
+  OPENAI_API_KEY               Key for the assistant's model
+  OPENAI_BASE_URL              OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio, …)
+  OPENAI_MODEL                 Default model of the assistant
+  WA_REPORT_API_TOKEN          Bearer token for the reporting HTTP API
+  WA_REPORT_CONTEXT_MESSAGES   Messages of history sent to the model (default 10)
+  LOG_LEVEL                    Daemon log level: fatal, error, warn, info, debug, trace
+  NO_COLOR, FORCE_COLOR        Turn colours off / on
+
+Exit codes:
+  0 ok · 1 failure · 2 usage error · 3 not found · 4 authentication · 130 cancelled
+
+Examples:
+  wa-report --list                                   Active clients
+  wa-report clients add --name Released --phone-number +15556383785 --phone-number-id 106540352242922
+  wa-report clients update 1 --assistant --system-prompt-file prompt.txt
+  wa-report clients list --json | jq '.clients[].name'
+  wa-report --db postgresql://wa@db.internal:5432/wa_report db status
+  DATABASE_URL=./wa-report.db wa-report db migrate
+`;
+
+export interface MainDeps {
+  io?: CliIo;
+}
+
+export async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
+  const io = deps.io ?? processIo();
+  let openedStore: Store | null = null;
+  // A command that completes but must report failure (e.g. `db status` on a database it cannot use).
+  let completedWith: number = ExitCode.ok;
+  let global: GlobalOptions = {};
+  const errChalk = () => makeChalk(colorEnabled(io.stderr, io.env, global.color));
+
+  const program = new Command('wa-report');
+  const context = (cmd: Command): CommandContext => {
+    global = cmd.optsWithGlobals() as GlobalOptions;
+    let target: DbTarget | null = null;
+    const ctx: CommandContext = {
+      io,
+      global,
+      out: makeChalk(colorEnabled(io.stdout, io.env, global.color)),
+      err: makeChalk(colorEnabled(io.stderr, io.env, global.color)),
+      target: () => (target ??= resolveDbTarget(global.db ?? io.env.DATABASE_URL, io.env)),
+      store: async () => {
+        if (!openedStore) {
+          const { openStore } = await import('../db/store.js');
+          openedStore = await openStore(ctx.target());
+        }
+        return openedStore;
+      },
+    };
+    return ctx;
+  };
+
+  program
+    .description('Keeps every WhatsApp Business conversation and turns it into reports.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--db <url>', 'database: SQLite file path, file:…, or postgresql://… (default: DATABASE_URL, else the embedded SQLite file)')
+    .option('--debug', 'print stack traces of unexpected errors')
+    .option('--no-color', 'no colours in the output')
+    .option('--list', 'list active clients (same as `clients list`)')
+    .option('--json', 'with --list: JSON instead of a table')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(errChalk().red(s)),
+    })
+    .action(async (options: { list?: boolean; json?: boolean }, cmd: Command) => {
+      if (options.list) {
+        const ctx = context(cmd);
+        const { runClientsList, printClients } = await import('./commands/clients-list.js');
+        printClients(await runClientsList({}, ctx), { json: options.json }, ctx);
+        return;
+      }
+      // The interactive picker comes with the reports; without a command, show what there is.
+      io.stderr.write(program.helpInformation());
+      throw new UsageError('No command given.');
+    });
+
+  const clients = program.command('clients').description('manage business clients (WhatsApp Business phone numbers)');
+  clients
+    .command('list')
+    .description('list active clients: a table on a terminal, tab-separated when piped')
+    .option('--all', 'include disabled clients')
+    .option('--json', 'JSON output: {"clients":[{id, name, phone_number, phone_number_id, …}]}')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      // --json is also a root option (for `--list --json`); take it from wherever it was given.
+      const options = cmd.optsWithGlobals() as { all?: boolean; json?: boolean };
+      const { runClientsList, printClients } = await import('./commands/clients-list.js');
+      printClients(await runClientsList(options, ctx), options, ctx);
+    });
+
+  const clientFields = (cmd: Command, required: boolean) => {
+    const opt = (flags: string, description: string) => (required ? cmd.requiredOption(flags, description) : cmd.option(flags, description));
+    opt('--name <name>', 'business name shown in reports');
+    opt('--phone-number <number>', 'display phone number, international form: +15556383785');
+    opt('--phone-number-id <id>', 'Cloud API phone number ID webhooks are routed on (digits)');
+    return cmd
+      .option('--waba-id <id>', 'WhatsApp Business Account ID (digits)')
+      .option('--assistant', 'answer users with the AI assistant')
+      .option('--no-assistant', 'do not answer users automatically')
+      .option('--model <model>', 'model for this client (default: OPENAI_MODEL)')
+      .option('--system-prompt-file <file>', 'system prompt for the assistant, read from a UTF-8 file')
+      .option('--json', 'print the client as JSON');
+  };
+
+  clientFields(
+    clients.command('add').description('add a client').addHelpText('after', '\nExample:\n  wa-report clients add --name Released --phone-number +15556383785 --phone-number-id 106540352242922 --assistant\n'),
+    true,
+  ).action(async (_options: unknown, cmd: Command) => {
+    const ctx = context(cmd);
+    const options = cmd.optsWithGlobals();
+    const { runClientsAdd } = await import('./commands/clients-add.js');
+    const client = await runClientsAdd(options, ctx);
+    await printClientResult(ctx, client, options.json, `Added client ${client.id} (${client.name}, ${client.phoneNumber}).`);
+  });
+
+  clientFields(clients.command('update <client-id>').description('change a client'), false)
+    .option('--clear-system-prompt', 'remove the system prompt')
+    .addOption(new Option('--active', 'enable the client').hideHelp())
+    .action(async (id: string, _options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const options = cmd.optsWithGlobals();
+      const { runClientsUpdate } = await import('./commands/clients-update.js');
+      const client = await runClientsUpdate(id, options, ctx);
+      await printClientResult(ctx, client, options.json, `Updated client ${client.id} (${client.name}).`);
+    });
+
+  for (const [name, active] of [['disable', false], ['enable', true]] as const) {
+    clients
+      .command(`${name} <client-id>`)
+      .description(active ? 'show a disabled client again in lists and accept its webhooks' : 'hide a client from lists (its data is kept)')
+      .option('--json', 'print the client as JSON')
+      .action(async (id: string, _options: unknown, cmd: Command) => {
+        const ctx = context(cmd);
+        const options = cmd.optsWithGlobals() as { json?: boolean };
+        const { runClientsSetActive } = await import('./commands/clients-update.js');
+        const client = await runClientsSetActive(id, active, ctx);
+        await printClientResult(ctx, client, options.json, `${active ? 'Enabled' : 'Disabled'} client ${client.id} (${client.name}).`);
+      });
+  }
+
+  const db = program.command('db').description('the database: migration status and explicit migration');
+  db.command('status')
+    .description('show applied and pending migrations (changes nothing)')
+    .option('--json', 'JSON output')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const options = cmd.optsWithGlobals() as { json?: boolean };
+      const { runDbStatus, printDbStatus } = await import('./commands/db.js');
+      const result = await runDbStatus(ctx);
+      printDbStatus(result, Boolean(options.json), ctx);
+      const s = result.status;
+      if (s.unknown.length || s.failed.length) completedWith = ExitCode.failure;
+    });
+  db.command('migrate')
+    .description('create the database if needed and apply pending migrations (every command does this on first use)')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runDbMigrate } = await import('./commands/db.js');
+      const result = await runDbMigrate(ctx);
+      io.stderr.write(result.applied.length ? `Applied ${result.applied.join(', ')} to ${result.database}.\n` : `${result.database} is up to date.\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return completedWith;
+  } catch (error) {
+    return reportError(error, io, global.debug || argv.includes('--debug'), errChalk());
+  } finally {
+    if (openedStore) await (openedStore as Store).close().catch(() => {});
+  }
+}
+
+async function printClientResult(ctx: CommandContext, client: import('../domain/types.js').ClientRecord, json: boolean | undefined, message: string) {
+  if (json) {
+    const { clientJson } = await import('./commands/clients-shared.js');
+    ctx.io.stdout.write(`${JSON.stringify(clientJson(client), null, 2)}\n`);
+  } else {
+    ctx.io.stderr.write(`${message}\n`);
+  }
+}
+
+function reportError(error: unknown, io: CliIo, debug: boolean, chalk: ReturnType<typeof makeChalk>): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    io.stderr.write(`Run \`wa-report --help\` for usage.\n`);
+    return ExitCode.usage;
+  }
+  if ((error as Error)?.name === 'ExitPromptError') return ExitCode.cancelled;
+  if (error instanceof WaReportError) {
+    io.stderr.write(`${chalk.red('error:')} ${error.message}\n`);
+    if (error instanceof UsageError) io.stderr.write(`Run \`wa-report --help\` for usage.\n`);
+    if (debug && error.cause instanceof Error) io.stderr.write(`${error.cause.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`${chalk.red('error:')} unexpected failure: ${message.split('\n')[0]}\n`);
+  if (debug && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+  else io.stderr.write('Run again with --debug for the details, and report them to the wa-report maintainers if this looks like a bug.\n');
+  return ExitCode.failure;
+}
