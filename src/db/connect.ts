@@ -1,5 +1,5 @@
 // Opens the database a command asked for, creating and migrating it on first use.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
@@ -99,7 +99,20 @@ export function describeSqliteError(target: { display: string; path: string }, e
   if (code.startsWith('SQLITE_FULL') || (error as NodeJS.ErrnoException).code === 'ENOSPC') {
     return new DatabaseError(`The disk holding ${where} is full (${code || 'ENOSPC'}). Free some space and retry; the data already stored is intact.`, { cause: error });
   }
+  if (code.startsWith('SQLITE_IOERR')) {
+    // SQLite reports a write that hit ENOSPC on a WAL or shm file as a plain I/O error.
+    if (freeBytes(dirname(where)) < 1024 * 1024) {
+      return new DatabaseError(`The disk holding ${where} is full (${code}). Free some space and retry; the data already stored is intact.`, { cause: error });
+    }
+    return new DatabaseError(`Disk I/O error on the database ${where} (${code}). Check the disk and the system log; the last committed data is kept.`, { cause: error });
+  }
   if (code.startsWith('SQLITE_CANTOPEN')) {
+    // In WAL mode SQLite must create <db>-wal and <db>-shm beside the file: on a read-only mount
+    // or directory, opening fails with CANTOPEN although the real cause is the lack of write access.
+    const denied = writeDenied(dirname(where)) ?? (existsSync(where) ? writeDenied(where) : null);
+    if (denied) {
+      return new DatabaseError(`The database ${where} is on a read-only filesystem or in a directory that is not writable (${denied}). Check the mount and the permissions of the file and its directory; nothing was changed.`, { cause: error });
+    }
     return new DatabaseError(`Cannot open the database ${where} (${code}). Check that its directory exists and is writable.`, { cause: error });
   }
   if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
@@ -109,6 +122,26 @@ export function describeSqliteError(target: { display: string; path: string }, e
     return new DatabaseError(`The database ${where} stayed locked by another process for ${SQLITE_BUSY_TIMEOUT_MS / 1000} s (${code}). Retry; if it persists, look for a stuck wa-report process.`, { cause: error });
   }
   return null;
+}
+
+function freeBytes(dir: string): number {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** The errno code when the current user may not write to path, else null. */
+function writeDenied(path: string): string | null {
+  try {
+    accessSync(path, fsConstants.W_OK);
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? code : null;
+  }
 }
 
 function withSqliteErrorsSync<T>(target: { display: string; path: string }, fn: () => T): T {

@@ -149,6 +149,14 @@ function sqliteRows(db: BetterSqlite3.Database): MigrationRow[] {
  * rows). So processes exclude each other with a lock file beside the database; a lock left by a
  * dead process is taken over.
  */
+/**
+ * Before the lock is held, an unfinished migration may be another process applying it right now:
+ * only after taking the lock does an unfinished row mean a failed one.
+ */
+function withoutInProgress(status: MigrationStatus): MigrationStatus {
+  return { ...status, failed: [] };
+}
+
 export async function migrateSqlite(
   db: BetterSqlite3.Database,
   dbPath: string,
@@ -156,8 +164,8 @@ export async function migrateSqlite(
 ): Promise<{ applied: string[]; status: MigrationStatus }> {
   const shipped = options.shipped ?? readShippedMigrations('sqlite');
   const before = sqliteStatus(db, shipped);
-  assertMigratable(before, dbPath);
-  if (before.pending.length === 0) return { applied: [], status: before };
+  assertMigratable(withoutInProgress(before), dbPath);
+  if (before.pending.length === 0 && before.failed.length === 0) return { applied: [], status: before };
 
   const release = await acquireLockFile(`${dbPath}.migrate-lock`, options.lockTimeoutMs ?? 60_000);
   try {
@@ -279,8 +287,8 @@ export async function migratePostgres(
 ): Promise<{ applied: string[]; status: MigrationStatus }> {
   const shipped = options.shipped ?? readShippedMigrations('postgres');
   const before = await postgresStatus(client, shipped);
-  assertMigratable(before, where);
-  if (before.pending.length === 0) return { applied: [], status: before };
+  assertMigratable(withoutInProgress(before), where);
+  if (before.pending.length === 0 && before.failed.length === 0) return { applied: [], status: before };
 
   await client.query(`SELECT pg_advisory_lock(${PRISMA_ADVISORY_LOCK_KEY})`);
   try {
