@@ -24,6 +24,10 @@ Environment variables (flags override them):
   OPENAI_MODEL                 Default model of the assistant
   WA_REPORT_API_TOKEN          Bearer token for the reporting HTTP API
   WA_REPORT_CONTEXT_MESSAGES   Messages of history sent to the model (default 10)
+  WA_REPORT_MODEL_API          chat (Chat Completions, default) or responses (OpenAI Responses API)
+  WA_REPORT_OPENAI_TIMEOUT_MS  Time limit of one model call (default 60000)
+  WA_REPORT_QUEUE_MAX_ROWS     Rows waiting to be written before webhooks get 503 (default 50000)
+  WA_REPORT_REPLY_CONCURRENCY  Conversations answered at the same time (default 8)
   LOG_LEVEL                    Daemon log level: fatal, error, warn, info, debug, trace
   NO_COLOR, FORCE_COLOR        Turn colours off / on
 
@@ -31,6 +35,7 @@ Exit codes:
   0 ok · 1 failure · 2 usage error · 3 not found · 4 authentication · 130 cancelled
 
 Examples:
+  wa-report demo                                     Sample data through the real pipeline
   wa-report --list                                   Active clients
   wa-report clients add --name Released --phone-number +15556383785 --phone-number-id 106540352242922
   wa-report clients update 1 --assistant --system-prompt-file prompt.txt
@@ -164,6 +169,69 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         await printClientResult(ctx, client, options.json, `${active ? 'Enabled' : 'Disabled'} client ${client.id} (${client.name}).`);
       });
   }
+
+  program
+    .command('ingest')
+    .description('run the webhook daemon: store WhatsApp messages and statuses, answer with the assistant, serve the API')
+    .option('--port <port>', 'port to listen on (default: PORT, else 8082)')
+    .option('--host <host>', 'address to listen on (default: HOST, else all interfaces)')
+    .option('--shutdown-timeout <seconds>', 'on SIGTERM, how long answers in progress may take (default 10)')
+    .option('--insecure-skip-signature', 'accept webhooks without verifying X-Hub-Signature-256 (local experiments only)')
+    .option('--print-systemd-unit', 'print a systemd unit for this installation and exit')
+    .option('--user <name>', 'with --print-systemd-unit: the service user (default wa-report)')
+    .option('--environment-file <path>', 'with --print-systemd-unit: the EnvironmentFile (default /etc/wa-report/wa-report.env)')
+    .addHelpText('after', `
+Needs WHATSAPP_APP_SECRET (webhook signatures) and, to answer users, OPENAI_API_KEY and
+WHATSAPP_ACCESS_TOKEN; without them it archives only. Logs are JSON lines on stdout (pretty on a
+terminal); SIGTERM/SIGINT stop it cleanly. Endpoints: GET/POST /webhook, GET /healthz, GET /metrics.
+
+Examples:
+  WHATSAPP_APP_SECRET=… WHATSAPP_VERIFY_TOKEN=… wa-report ingest --port 8082
+  wa-report ingest --print-systemd-unit | sudo tee /etc/systemd/system/wa-report.service
+`)
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runIngest } = await import('./commands/ingest.js');
+      completedWith = await runIngest(cmd.optsWithGlobals(), ctx);
+    });
+
+  const contextCmd = program.command('context').description("the assistant's memory of a user");
+  contextCmd
+    .command('clear')
+    .description('start the assistant afresh with a user: earlier messages are no longer sent to the model (they stay for reports)')
+    .requiredOption('--wa-id <number>', "the user's WhatsApp number, e.g. +34612345678")
+    .option('--client-id <id>', 'only the conversation with this client (default: all of them)')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runContextClear } = await import('./commands/context.js');
+      const r = await runContextClear(cmd.optsWithGlobals(), ctx);
+      io.stderr.write(`Cleared the assistant's context for +${r.waId} in ${r.threads.length} conversation${r.threads.length === 1 ? '' : 's'} (${r.threads.join(', ')}).\n`);
+    });
+
+  program
+    .command('history')
+    .description("a user's conversation history (the last messages, oldest first)")
+    .requiredOption('--wa-id <number>', "the user's WhatsApp number, e.g. +34612345678")
+    .option('--client-id <id>', 'only the conversation with this client')
+    .option('--limit <n>', 'messages per conversation (default 50)')
+    .option('--json', 'JSON output')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const options = cmd.optsWithGlobals();
+      const { runHistory, printHistory } = await import('./commands/context.js');
+      printHistory(await runHistory(options, ctx), Boolean(options.json), ctx);
+    });
+
+  program
+    .command('demo')
+    .description('fill the database with sample conversations through the real ingest pipeline (no network, no keys)')
+    .option('--conversations <n>', 'conversations per client (default 14)')
+    .option('--seed <n>', 'random seed: the same seed gives the same data')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runDemoCommand } = await import('./commands/demo.js');
+      await runDemoCommand(cmd.optsWithGlobals(), ctx);
+    });
 
   const db = program.command('db').description('the database: migration status and explicit migration');
   db.command('status')

@@ -96,6 +96,10 @@ export async function openStore(target: DbTarget, options: OpenStoreOptions = {}
   return new Store(prisma, 'postgres', target);
 }
 
+/** Inbound types the assistant answers; reactions, system notices and errors are not questions. */
+export const ANSWERABLE_TYPES = ['text', 'image', 'audio', 'video', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button', 'order'];
+export const NOT_ANSWERED_PREFIX = 'Not answered: ';
+
 const MESSAGE_COLUMNS = 'id, thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw';
 const RANK_SQL = `(CASE status ${Object.entries(STATUS_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} ELSE 0 END)`;
 
@@ -550,6 +554,153 @@ export class Store {
   }
 
   // ------------------------------------------------------------------------------------------
+  // Replies: the assistant's answers are tracked in the messages table itself, so a restart knows
+  // what was answered. An answer covers every inbound message up to the one named by its
+  // reply_to_wamid; an answer being sent has status 'sending' until the Graph API returns its wamid.
+
+  async ping(): Promise<void> {
+    await this.guard(() => this.query(this.prisma, 'SELECT 1', []));
+  }
+
+  async getThread(threadId: number): Promise<ThreadRecord | null> {
+    const t = await this.guard(() => this.prisma.thread.findUnique({ where: { id: threadId } }));
+    return t ? { id: t.id, clientId: t.clientId, waId: t.waId, contactName: t.contactName, createdAt: t.createdAt, lastMessageAt: t.lastMessageAt, contextResetAt: t.contextResetAt } : null;
+  }
+
+  /** Inbound messages of a thread not covered by any answer yet (oldest first), received since `since`. */
+  async pendingInbound(threadId: number, since: Date): Promise<StoredMessage[]> {
+    const rows = await this.guard(() =>
+      this.query<Record<string, unknown>>(
+        this.prisma,
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m
+         WHERE m.thread_id = ? AND m.role = 'user' AND m.created_at >= ?
+           AND m.type IN (${ANSWERABLE_TYPES.map(() => '?').join(', ')})
+           AND (m.error_message IS NULL OR m.error_message NOT LIKE '${NOT_ANSWERED_PREFIX}%')
+           AND m.id > COALESCE((SELECT MAX(u.id) FROM messages a JOIN messages u ON u.wamid = a.reply_to_wamid
+                                WHERE a.thread_id = ? AND a.role = 'assistant'), 0)
+         ORDER BY m.id`,
+        [threadId, since, ...ANSWERABLE_TYPES, threadId],
+      ),
+    );
+    return rows.map(toStoredMessage);
+  }
+
+  /**
+   * The model's context: the last `limit` messages since the thread's context reset, oldest first.
+   * Answers that never reached the user (failed, or lost in a crash) are left out.
+   */
+  async contextMessages(threadId: number, limit: number): Promise<StoredMessage[]> {
+    const rows = await this.guard(() =>
+      this.query<Record<string, unknown>>(
+        this.prisma,
+        `SELECT ${MESSAGE_COLUMNS} FROM messages
+         WHERE thread_id = ?
+           -- WhatsApp timestamps have whole seconds: a message written right after a clear may carry
+           -- an earlier time, so what arrived after the clear counts too.
+           AND (created_at >= COALESCE((SELECT context_reset_at FROM threads WHERE id = ?), ?)
+                OR inserted_at > COALESCE((SELECT context_reset_at FROM threads WHERE id = ?), ?))
+           AND NOT (role = 'assistant' AND (status IS NULL OR status IN ('failed', 'sending')))
+           AND type <> 'reaction'
+         ORDER BY ${this.secondOf('created_at')} DESC, id DESC LIMIT ?`,
+        [threadId, threadId, new Date(0), threadId, new Date(0), limit],
+      ),
+    );
+    return rows.map(toStoredMessage).reverse();
+  }
+
+  /** The last `limit` messages of a conversation, oldest first (the seed's conversation history). */
+  async recentMessages(threadId: number, limit: number): Promise<StoredMessage[]> {
+    const rows = await this.guard(() =>
+      this.query<Record<string, unknown>>(this.prisma, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, [threadId, limit]),
+    );
+    return rows.map(toStoredMessage).reverse();
+  }
+
+  /** Conversations of one WhatsApp user, with any client or one. */
+  async threadsOfContact(waId: string, clientId?: number): Promise<ThreadRecord[]> {
+    const rows = await this.guard(() =>
+      this.prisma.thread.findMany({ where: clientId === undefined ? { waId } : { waId, clientId }, orderBy: { id: 'asc' } }),
+    );
+    return rows.map((t) => ({ id: t.id, clientId: t.clientId, waId: t.waId, contactName: t.contactName, createdAt: t.createdAt, lastMessageAt: t.lastMessageAt, contextResetAt: t.contextResetAt }));
+  }
+
+  /** Records an answer about to be sent ('sending'), before the Graph API is called. */
+  async beginReply(reply: { threadId: number; content: string; replyToWamid: string; createdAt?: Date }): Promise<number> {
+    return this.guard(async () => {
+      const t = await this.prisma.thread.findUnique({ where: { id: reply.threadId }, include: { client: true } });
+      if (!t) throw new NotFoundError(`No conversation with id ${reply.threadId}.`);
+      const at = reply.createdAt ?? new Date();
+      const rows = await this.query<{ id: unknown }>(
+        this.prisma,
+        `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, reply_to_wamid, inserted_at)
+         VALUES (?, ?, 'assistant', 'text', ?, NULL, ?, ?, ?, 'sending', ?, ?, ?) RETURNING id`,
+        [t.id, t.clientId, reply.content, t.waId, t.client.phoneNumberId, at, at, reply.replyToWamid, at],
+      );
+      await this.execute(this.prisma, `UPDATE threads SET last_message_at = ${this.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(last_message_at, ?) WHERE id = ?`, [at, t.id]);
+      return Number(rows[0]?.id);
+    });
+  }
+
+  /** The Graph API accepted the answer: store its wamid, then apply statuses that raced ahead of it. */
+  async completeReply(id: number, result: { wamid: string; sentAt?: Date }): Promise<void> {
+    await this.guard(() =>
+      this.prisma.$transaction(async (tx) => {
+        const at = result.sentAt ?? new Date();
+        await this.execute(tx, `UPDATE messages SET wamid = ?, status = 'sent', status_at = ? WHERE id = ? AND status = 'sending'`, [result.wamid, at, id]);
+        const events = await this.query<Record<string, unknown>>(tx, `SELECT wamid, status, occurred_at, error_code, error_title, error_details FROM message_status_events WHERE wamid = ?`, [result.wamid]);
+        for (const e of events) {
+          await this.applyStatusToMessage(tx, {
+            wamid: String(e.wamid), status: String(e.status), occurredAt: toDate(e.occurred_at),
+            errorCode: e.error_code === null ? null : Number(e.error_code), errorTitle: e.error_title as string | null, errorDetails: e.error_details as string | null,
+          });
+        }
+      }),
+    );
+  }
+
+  /** The answer could not be sent (or not even produced): keep it, failed, with the reason. */
+  async failReply(id: number, failure: { errorCode?: number | null; errorMessage: string }): Promise<void> {
+    await this.guard(() =>
+      this.execute(this.prisma, `UPDATE messages SET status = 'failed', status_at = ?, error_code = ?, error_message = ? WHERE id = ?`, [
+        new Date(), failure.errorCode ?? null, failure.errorMessage, id,
+      ]),
+    );
+  }
+
+  /** Inbound messages that will not be answered, with why (e.g. outside the 24-hour window). */
+  async markNotAnswered(ids: number[], reason: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.guard(() =>
+      this.execute(this.prisma, `UPDATE messages SET error_message = ? WHERE id IN (${ids.map(() => '?').join(', ')}) AND role = 'user'`, [
+        `${NOT_ANSWERED_PREFIX}${reason}`, ...ids,
+      ]),
+    );
+  }
+
+  /**
+   * After a crash: answers left 'sending' may or may not have reached the user. They are marked
+   * failed rather than sent again, because WhatsApp has no idempotency key (a resend could duplicate).
+   */
+  async abandonInFlightReplies(reason: string): Promise<number> {
+    return this.guard(() =>
+      this.execute(this.prisma, `UPDATE messages SET status = 'failed', status_at = ?, error_message = ? WHERE role = 'assistant' AND status = 'sending'`, [new Date(), reason]),
+    );
+  }
+
+  /** Threads of assistant-enabled clients with inbound messages since `since` (candidates for answers). */
+  async threadsWithRecentInbound(since: Date): Promise<{ threadId: number; clientId: number }[]> {
+    const rows = await this.guard(() =>
+      this.query<Record<string, unknown>>(
+        this.prisma,
+        `SELECT t.id, t.client_id FROM threads t JOIN clients c ON c.id = t.client_id
+         WHERE c.active = ? AND c.assistant_enabled = ? AND t.last_message_at >= ? ORDER BY t.last_message_at`,
+        [true, true, since],
+      ),
+    );
+    return rows.map((r) => ({ threadId: Number(r.id), clientId: Number(r.client_id) }));
+  }
+
+  // ------------------------------------------------------------------------------------------
   // Raw SQL in one spelling for both databases: '?' placeholders; dates bound as the column format.
 
   /** Runs a read-only statement; for tests and diagnostics (EXPLAIN). */
@@ -563,6 +714,14 @@ export class Store {
 
   private execute(db: Db, sql: string, params: unknown[]): Promise<number> {
     return db.$executeRawUnsafe(this.placeholders(sql), ...params.map((p) => this.bind(p)));
+  }
+
+  /**
+   * A time truncated to the second. WhatsApp stamps messages in whole seconds while answers carry
+   * milliseconds: within one second, the order of arrival (id) is the true order.
+   */
+  private secondOf(column: string): string {
+    return this.dialect === 'sqlite' ? `(${column} / 1000)` : `date_trunc('second', ${column})`;
   }
 
   private placeholders(sql: string): string {

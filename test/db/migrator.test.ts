@@ -212,9 +212,11 @@ DROP TABLE "clients";
 ALTER TABLE "new_clients" RENAME TO "clients";
 PRAGMA foreign_keys=ON;
 PRAGMA defer_foreign_keys=OFF;`);
-      const conn = openSqliteFile(db.target, true);
+      const target = db.target;
+      if (target.kind !== 'sqlite') throw new Error('SQLite only');
+      const conn = openSqliteFile(target, true);
       try {
-        await migrateSqlite(conn, db.target.path, { shipped: [...readShippedMigrations('sqlite'), rewrite] });
+        await migrateSqlite(conn, target.path, { shipped: [...readShippedMigrations('sqlite'), rewrite] });
         expect(conn.prepare('SELECT COUNT(*) AS n FROM threads').get()).toEqual({ n: 1 });
         expect(conn.prepare('SELECT COUNT(*) AS n FROM messages').get()).toEqual({ n: 1 });
       } finally {

@@ -1,0 +1,230 @@
+// Answers users through the model, one conversation at a time per user and many users at once.
+// The database is the memory: what still needs an answer, the context, and which answers were
+// sent all live in the messages table, so a restart forgets nothing and never answers twice.
+import type { Logger } from 'pino';
+import type { Store } from '../db/store.js';
+import type { ClientRecord, StoredMessage } from '../domain/types.js';
+import type { IngestMetrics } from '../server/metrics.js';
+import { summarizeError } from '../ingest/write-queue.js';
+import { describeModelError, ModelError, type ChatTurn } from './model.js';
+import { describeGraphError, GraphError } from '../whatsapp/graph.js';
+
+/** WhatsApp's customer service window: free-form answers only within 24 h of the user's last message. */
+export const REPLY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface ReplierDeps {
+  store: Store;
+  logger: Logger;
+  metrics?: IngestMetrics;
+  model: { complete(turns: ChatTurn[], options?: { model?: string }): Promise<{ text: string; model: string; latencyMs: number }> };
+  graph: { sendText(input: { phoneNumberId: string; to: string; body: string; replyToWamid?: string | null }): Promise<{ wamid: string; latencyMs: number }> };
+  defaultModel: string;
+  /** Messages of history sent to the model (WA_REPORT_CONTEXT_MESSAGES). */
+  contextMessages: number;
+  /** Conversations answered at the same time. */
+  concurrency?: number;
+  now?: () => Date;
+  /** How often a reply is re-prepared because the user wrote again meanwhile. */
+  maxRestarts?: number;
+  /** Delay before retrying a conversation after an unexpected failure (the database was down, say). */
+  retryDelayMs?: number;
+}
+
+interface ThreadState {
+  running: boolean;
+  again: boolean;
+  failures: number;
+}
+
+export class Replier {
+  private threads = new Map<number, ThreadState>();
+  private waiting: number[] = [];
+  private active = 0;
+  private inFlight = new Set<Promise<void>>();
+  private timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private readonly concurrency: number;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ReplierDeps) {
+    this.concurrency = deps.concurrency ?? 8;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Conversations waiting for or getting an answer. */
+  backlog(): number {
+    return this.waiting.length + this.active;
+  }
+
+  /** New inbound messages were committed in this conversation. */
+  notify(threadId: number): void {
+    if (this.stopped) return;
+    const state = this.threads.get(threadId);
+    if (state) {
+      // A reply is being prepared: run once more afterwards, so what arrived meanwhile is answered
+      // together with the right context instead of being dropped or answered stale.
+      state.again = true;
+      return;
+    }
+    this.threads.set(threadId, { running: false, again: false, failures: 0 });
+    this.waiting.push(threadId);
+    this.pump();
+  }
+
+  /**
+   * At start: answers left 'sending' by a crash are marked failed (never resent: a resend could
+   * duplicate), messages still inside the 24-hour window are answered, older ones are marked with why not.
+   */
+  async recover(lookback = 7 * REPLY_WINDOW_MS): Promise<{ abandoned: number; scheduled: number; notAnswered: number }> {
+    const { store, logger } = this.deps;
+    const abandoned = await store.abandonInFlightReplies('The daemon stopped while sending this answer; it was not sent again, to avoid a duplicate.');
+    const now = this.now();
+    const windowStart = new Date(now.getTime() - REPLY_WINDOW_MS);
+    let scheduled = 0;
+    let notAnswered = 0;
+    for (const { threadId } of await store.threadsWithRecentInbound(new Date(now.getTime() - lookback))) {
+      const pending = await store.pendingInbound(threadId, new Date(now.getTime() - lookback));
+      const stale = pending.filter((m) => m.createdAt < windowStart);
+      if (stale.length) {
+        await store.markNotAnswered(stale.map((m) => m.id), 'received more than 24 hours before the assistant could answer (outside WhatsApp\'s customer service window).');
+        notAnswered += stale.length;
+      }
+      if (pending.length > stale.length) {
+        this.notify(threadId);
+        scheduled++;
+      }
+    }
+    if (abandoned || scheduled || notAnswered) logger.info({ abandoned, scheduled, notAnswered }, 'recovered unanswered messages');
+    return { abandoned, scheduled, notAnswered };
+  }
+
+  /** Stops taking work and waits for answers in progress, at most `timeoutMs`. */
+  async close(timeoutMs: number): Promise<boolean> {
+    this.stopped = true;
+    this.waiting = [];
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const all = Promise.allSettled([...this.inFlight]).then(() => true);
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([all, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+    clearTimeout(timer);
+    return done;
+  }
+
+  /** Resolves when nothing is waiting or running (tests and the demo use it). */
+  async idle(): Promise<void> {
+    while (this.waiting.length || this.inFlight.size || this.timers.size) {
+      if (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.active < this.concurrency && this.waiting.length) {
+      const threadId = this.waiting.shift() as number;
+      const state = this.threads.get(threadId) as ThreadState;
+      state.running = true;
+      this.active++;
+      this.deps.metrics?.replyQueue.set(this.backlog());
+      const run = this.runThread(threadId, state).finally(() => {
+        this.active--;
+        this.inFlight.delete(run);
+        this.deps.metrics?.replyQueue.set(this.backlog());
+        this.pump();
+      });
+      this.inFlight.add(run);
+    }
+  }
+
+  private async runThread(threadId: number, state: ThreadState): Promise<void> {
+    try {
+      do {
+        state.again = false;
+        await this.answer(threadId);
+        state.failures = 0;
+      } while (state.again && !this.stopped);
+      this.threads.delete(threadId);
+    } catch (error) {
+      // Most likely the database is unavailable: the messages stay pending; try again later.
+      state.failures++;
+      this.threads.delete(threadId);
+      this.deps.logger.error({ err: summarizeError(error), threadId, attempt: state.failures }, 'could not answer a conversation; will retry');
+      if (!this.stopped && state.failures <= 5) {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.notify(threadId);
+        }, (this.deps.retryDelayMs ?? 5_000) * state.failures);
+        this.timers.add(timer);
+      }
+    }
+  }
+
+  /** Answers everything pending in one conversation with one reply. */
+  private async answer(threadId: number): Promise<void> {
+    const { store, logger, metrics } = this.deps;
+    const thread = await store.getThread(threadId);
+    if (!thread) return;
+    const client = await store.getClient(thread.clientId);
+    if (!client.active || !client.assistantEnabled) return;
+    const maxRestarts = this.deps.maxRestarts ?? 2;
+    for (let restarts = 0; ; restarts++) {
+      const windowStart = new Date(this.now().getTime() - REPLY_WINDOW_MS);
+      const pending = await store.pendingInbound(threadId, windowStart);
+      const last = pending.at(-1);
+      if (!last || !last.wamid) return;
+      const turns = await this.context(threadId, client);
+      let text: string;
+      try {
+        const result = await this.deps.model.complete(turns, { model: client.assistantModel ?? this.deps.defaultModel });
+        metrics?.modelSeconds.observe(result.latencyMs / 1000);
+        text = result.text.trim();
+        if (!text) throw new ModelError('the model returned an empty answer', { status: null, code: 'empty_answer', retryable: false });
+      } catch (error) {
+        if (!(error instanceof ModelError)) throw error;
+        const reason = describeModelError(error);
+        const id = await store.beginReply({ threadId, content: '', replyToWamid: last.wamid, createdAt: this.now() });
+        await store.failReply(id, { errorCode: error.status, errorMessage: reason });
+        metrics?.replies.inc({ outcome: 'model_failed' });
+        logger.warn({ threadId, clientId: client.id, status: error.status, code: error.code }, 'model failed; answer recorded as failed');
+        return;
+      }
+      // The user wrote again while the model was thinking: prepare the answer again with the new
+      // messages in context, so they are answered together (a bounded number of times).
+      const newest = (await store.pendingInbound(threadId, windowStart)).at(-1);
+      if (newest && newest.id > last.id && restarts < maxRestarts && !this.stopped) continue;
+      const coveredWamid = newest?.wamid ?? last.wamid;
+      const id = await store.beginReply({ threadId, content: text, replyToWamid: coveredWamid, createdAt: this.now() });
+      try {
+        // With '+': without it, Graph prepends the business number's country code.
+        const sent = await this.deps.graph.sendText({ phoneNumberId: client.phoneNumberId, to: `+${thread.waId}`, body: text });
+        metrics?.graphSeconds.observe(sent.latencyMs / 1000);
+        await store.completeReply(id, { wamid: sent.wamid, sentAt: this.now() });
+        metrics?.replies.inc({ outcome: 'sent' });
+        logger.info({ threadId, clientId: client.id, covers: pending.length }, 'answer sent');
+      } catch (error) {
+        if (!(error instanceof GraphError)) {
+          // Unknown outcome (e.g. the database failed after the send): leave it 'sending'; the
+          // next start marks it failed rather than risk a duplicate.
+          throw error;
+        }
+        await store.failReply(id, { errorCode: error.code ?? error.status, errorMessage: describeGraphError(error) });
+        metrics?.replies.inc({ outcome: 'send_failed' });
+        logger.warn({ threadId, clientId: client.id, status: error.status, code: error.code }, 'sending the answer failed; recorded as failed');
+      }
+      return;
+    }
+  }
+
+  private async context(threadId: number, client: ClientRecord): Promise<ChatTurn[]> {
+    const history = await this.deps.store.contextMessages(threadId, this.deps.contextMessages);
+    const turns: ChatTurn[] = [];
+    if (client.systemPrompt) turns.push({ role: 'system', content: client.systemPrompt });
+    for (const m of history) turns.push(toTurn(m));
+    return turns;
+  }
+}
+
+function toTurn(m: StoredMessage): ChatTurn {
+  // Answers typed by a person in the WhatsApp Business app are the business speaking, as the assistant does.
+  return { role: m.role === 'user' ? 'user' : 'assistant', content: m.content };
+}

@@ -1,0 +1,39 @@
+// `wa-report ingest`: the webhook daemon in the foreground (systemd runs it like this).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ejs from 'ejs';
+import { loadIngestConfig, type IngestFlags } from '../../server/config.js';
+import type { CommandContext } from '../context.js';
+
+export interface IngestOptions extends IngestFlags {
+  printSystemdUnit?: boolean;
+  user?: string;
+  environmentFile?: string;
+}
+
+export function renderSystemdUnit(options: { user?: string; environmentFile?: string; shutdownTimeoutSeconds?: number }): string {
+  const template = readFileSync(new URL('../../../templates/wa-report.service.ejs', import.meta.url), 'utf8');
+  return ejs.render(template, {
+    user: options.user ?? 'wa-report',
+    environmentFile: options.environmentFile ?? '/etc/wa-report/wa-report.env',
+    node: process.execPath,
+    bin: fileURLToPath(new URL('../../../bin/wa-report.js', import.meta.url)),
+    // systemd waits a little longer than the daemon's own limit before it kills.
+    stopTimeout: (options.shutdownTimeoutSeconds ?? 10) + 20,
+  });
+}
+
+export async function runIngest(options: IngestOptions, ctx: CommandContext): Promise<number> {
+  if (options.printSystemdUnit) {
+    const shutdown = options.shutdownTimeout === undefined ? undefined : Number(options.shutdownTimeout);
+    ctx.io.stdout.write(renderSystemdUnit({ user: options.user, environmentFile: options.environmentFile, shutdownTimeoutSeconds: shutdown }));
+    return 0;
+  }
+  // Validate everything before touching the database or the port.
+  const config = loadIngestConfig(ctx.io.env, options);
+  const target = ctx.target();
+  const { startDaemon } = await import('../../server/main.js');
+  const daemon = await startDaemon(config, { target, handleSignals: true, defaultMetrics: true });
+  await daemon.closed;
+  return 0;
+}

@@ -1,0 +1,240 @@
+// Write-behind with group commit. Requests hand their parsed events to the queue and wait; one
+// writer turns everything that accumulated while the previous transaction was committing into the
+// next transaction. A burst of webhooks costs a few commits, and a webhook is acknowledged only
+// once the commit holding its events is done.
+import type { Logger } from 'pino';
+import type { Store, RecordResult } from '../db/store.js';
+import type { ClientRecord, NewMessage, RawEventInput, StatusUpdate } from '../domain/types.js';
+import { normalizePhoneNumber } from '../domain/phone.js';
+import type { BusinessNumber, ParsedWebhook } from '../whatsapp/types.js';
+import type { IngestMetrics } from '../server/metrics.js';
+
+export class QueueFullError extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('The write queue is full; retry later.');
+  }
+}
+
+export class StoreUnavailableError extends Error {
+  constructor(readonly retryAfterSeconds: number, cause?: unknown) {
+    super('The database is unavailable; retry later.', { cause });
+  }
+}
+
+export interface CommittedWrite {
+  /** Messages stored by this write (duplicates left out), with their client. */
+  inserted: { id: number; wamid: string | null; threadId: number; clientId: number; role: string }[];
+  duplicates: number;
+  statuses: number;
+}
+
+interface Job {
+  parsed: ParsedWebhook;
+  extraRaw: RawEventInput[];
+  rows: number;
+  resolve(result: CommittedWrite): void;
+  reject(error: unknown): void;
+}
+
+export interface WriteQueueOptions {
+  store: Store;
+  logger: Logger;
+  metrics?: IngestMetrics;
+  /** Rows waiting to be written beyond which new work is refused (503). */
+  maxPendingRows?: number;
+  /** Rows per transaction. */
+  maxBatchRows?: number;
+  /** After a failed commit, refuse new work this long before trying the database again. */
+  failureBackoffMs?: number;
+  /** Called after each commit with what it stored (the reply scheduler listens). */
+  onCommitted?(result: CommittedWrite): void;
+}
+
+export class WriteQueue {
+  private pending: Job[] = [];
+  private pendingRows = 0;
+  private writing: Promise<void> | null = null;
+  private clients = new Map<string, ClientRecord>();
+  private unavailableUntil = 0;
+  private lastError: unknown = null;
+  private closed = false;
+  readonly maxPendingRows: number;
+  readonly maxBatchRows: number;
+  readonly failureBackoffMs: number;
+
+  constructor(private readonly options: WriteQueueOptions) {
+    this.maxPendingRows = options.maxPendingRows ?? 50_000;
+    this.maxBatchRows = options.maxBatchRows ?? 2_000;
+    this.failureBackoffMs = options.failureBackoffMs ?? 1_000;
+  }
+
+  /** Rows waiting or being written. */
+  depth(): number {
+    return this.pendingRows;
+  }
+
+  /** False after a failed commit, until a commit succeeds again. */
+  healthy(): boolean {
+    return this.lastError === null;
+  }
+
+  lastFailure(): unknown {
+    return this.lastError;
+  }
+
+  /** Resolves once the events are committed; rejects with QueueFullError or StoreUnavailableError. */
+  submit(parsed: ParsedWebhook, extraRaw: RawEventInput[] = []): Promise<CommittedWrite> {
+    const rows = parsed.messages.length + parsed.statuses.length + parsed.unknown.length + extraRaw.length;
+    if (rows === 0) return Promise.resolve({ inserted: [], duplicates: 0, statuses: 0 });
+    if (this.closed) return Promise.reject(new StoreUnavailableError(5));
+    const now = Date.now();
+    if (now < this.unavailableUntil) {
+      return Promise.reject(new StoreUnavailableError(Math.max(1, Math.ceil((this.unavailableUntil - now) / 1000)), this.lastError));
+    }
+    if (this.pendingRows + rows > this.maxPendingRows && this.pendingRows > 0) {
+      return Promise.reject(new QueueFullError(1));
+    }
+    return new Promise<CommittedWrite>((resolve, reject) => {
+      this.pending.push({ parsed, extraRaw, rows, resolve, reject });
+      this.pendingRows += rows;
+      this.options.metrics?.queueDepth.set(this.pendingRows);
+      this.kick();
+    });
+  }
+
+  /** Waits until everything submitted so far is written (or has failed). */
+  async drain(): Promise<void> {
+    while (this.writing || this.pending.length) {
+      await (this.writing ?? Promise.resolve());
+      if (!this.writing && this.pending.length) this.kick();
+    }
+  }
+
+  /** Refuses new work; what is queued is still written. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.drain();
+  }
+
+  forgetClient(phoneNumberId: string): void {
+    this.clients.delete(phoneNumberId);
+  }
+
+  private kick(): void {
+    if (this.writing) return;
+    this.writing = (async () => {
+      try {
+        while (this.pending.length) {
+          const batch = this.takeBatch();
+          await this.write(batch);
+        }
+      } finally {
+        this.writing = null;
+      }
+    })();
+  }
+
+  private takeBatch(): Job[] {
+    const batch: Job[] = [];
+    let rows = 0;
+    while (this.pending.length) {
+      const job = this.pending[0] as Job;
+      if (batch.length > 0 && rows + job.rows > this.maxBatchRows) break;
+      batch.push(job);
+      rows += job.rows;
+      this.pending.shift();
+    }
+    return batch;
+  }
+
+  private async write(batch: Job[]): Promise<void> {
+    const started = performance.now();
+    const rows = batch.reduce((n, j) => n + j.rows, 0);
+    try {
+      const messages: NewMessage[] = [];
+      const statuses: StatusUpdate[] = [];
+      const rawEvents: RawEventInput[] = [];
+      for (const job of batch) {
+        const numbers = new Map(job.parsed.businessNumbers.map((b) => [b.phoneNumberId, b]));
+        for (const m of job.parsed.messages) {
+          const client = await this.clientFor(m.phoneNumberId, numbers.get(m.phoneNumberId));
+          messages.push({ ...m, clientId: client.id });
+        }
+        statuses.push(...job.parsed.statuses);
+        rawEvents.push(...job.parsed.unknown, ...job.extraRaw);
+      }
+      const result: RecordResult & { statusesApplied: number } = await this.options.store.writeBatch({ messages, statuses, rawEvents });
+      const byWamid = new Map(messages.map((m) => [m.wamid, m]));
+      const inserted = result.inserted.map((r) => {
+        const m = r.wamid ? byWamid.get(r.wamid) : undefined;
+        return { ...r, clientId: m?.clientId ?? 0, role: m?.role ?? 'user' };
+      });
+      const committed: CommittedWrite = { inserted, duplicates: result.duplicates, statuses: statuses.length };
+      const seconds = (performance.now() - started) / 1000;
+      this.options.metrics?.commitSeconds.observe(seconds);
+      this.options.metrics?.messagesStored.inc(inserted.length);
+      this.options.metrics?.statusesStored.inc(statuses.length);
+      this.options.metrics?.batches.inc();
+      if (this.lastError) this.options.logger.info({ rows }, 'database writes succeed again');
+      this.lastError = null;
+      this.pendingRows -= rows;
+      this.options.metrics?.queueDepth.set(this.pendingRows);
+      // Every request of the batch learns the same result; each only needs to know it is stored.
+      for (const job of batch) job.resolve(committed);
+      try {
+        this.options.onCommitted?.(committed);
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'after-commit hook failed');
+      }
+    } catch (error) {
+      this.pendingRows -= rows;
+      this.options.metrics?.queueDepth.set(this.pendingRows);
+      if (!this.lastError) this.options.logger.error({ err: summarizeError(error), rows }, 'database write failed; answering 503 until it recovers');
+      this.lastError = error;
+      this.unavailableUntil = Date.now() + this.failureBackoffMs;
+      this.options.metrics?.commitFailures.inc();
+      const failure = new StoreUnavailableError(Math.ceil(this.failureBackoffMs / 1000) || 1, error);
+      for (const job of batch) job.reject(failure);
+      // Work queued behind the failed batch would fail the same way: let Meta retry it later.
+      const rest = this.pending.splice(0);
+      for (const job of rest) {
+        this.pendingRows -= job.rows;
+        job.reject(failure);
+      }
+      this.options.metrics?.queueDepth.set(this.pendingRows);
+    }
+  }
+
+  /** The client of a business number; an unknown number becomes a new client from its metadata. */
+  private async clientFor(phoneNumberId: string, number: BusinessNumber | undefined): Promise<ClientRecord> {
+    const cached = this.clients.get(phoneNumberId);
+    if (cached) return cached;
+    const store = this.options.store;
+    let client = await store.findClientByPhoneNumberId(phoneNumberId);
+    if (!client) {
+      const display = number?.displayPhoneNumber ?? null;
+      let phone = display ?? phoneNumberId;
+      try {
+        phone = normalizePhoneNumber(phone);
+      } catch {
+        /* keep what Meta sent: it is only shown */
+      }
+      try {
+        client = await store.createClient({ name: `WhatsApp ${phone}`, phoneNumber: phone, phoneNumberId, wabaId: number?.wabaId ?? null });
+        this.options.logger.info({ clientId: client.id, phoneNumberId, displayPhoneNumber: phone }, 'created a client for an unknown phone_number_id');
+      } catch (error) {
+        // Another instance created it at the same moment.
+        client = await store.findClientByPhoneNumberId(phoneNumberId);
+        if (!client) throw error;
+      }
+    }
+    this.clients.set(phoneNumberId, client);
+    return client;
+  }
+}
+
+/** An error for logs: its class, code and first line, never values it may carry (message bodies). */
+export function summarizeError(error: unknown): { type: string; code?: string; message: string } {
+  const e = error as { name?: string; code?: unknown; message?: string };
+  return { type: e?.name ?? typeof error, code: e?.code === undefined ? undefined : String(e.code), message: String(e?.message ?? error).split('\n')[0]!.slice(0, 300) };
+}

@@ -1,0 +1,175 @@
+// The daemon: opens the store, wires queue, replier and app, listens, and shuts down cleanly on
+// SIGTERM/SIGINT (stop accepting, flush the write queue, let answers in progress finish).
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { openStore, type Store } from '../db/store.js';
+import type { DbTarget } from '../db/target.js';
+import { WaReportError } from '../errors.js';
+import { WriteQueue, type CommittedWrite } from '../ingest/write-queue.js';
+import { Replier } from '../assistant/replier.js';
+import { ModelClient } from '../assistant/model.js';
+import { GraphClient } from '../whatsapp/graph.js';
+import { createApp } from './app.js';
+import type { IngestConfig } from './config.js';
+import { createMetrics } from './metrics.js';
+
+export interface Daemon {
+  url: string;
+  port: number;
+  server: Server;
+  store: Store;
+  queue: WriteQueue;
+  replier: Replier | null;
+  logger: Logger;
+  /** Graceful stop; resolves when everything is flushed and closed. */
+  close(): Promise<void>;
+  /** Resolves when the daemon has stopped (after close or a signal). */
+  closed: Promise<void>;
+}
+
+export interface StartOptions {
+  target: DbTarget;
+  logger?: Logger;
+  /** Install SIGTERM/SIGINT handlers (the CLI does; in-process tests do not). */
+  handleSignals?: boolean;
+  /** Write-queue tuning for tests and benchmarks. */
+  queue?: { maxBatchRows?: number; failureBackoffMs?: number };
+  replier?: { retryDelayMs?: number; now?: () => Date };
+  /** Graph client tuning (tests use short backoffs). */
+  graph?: { timeoutMs?: number; backoffMs?: { base: number; max: number }; maxAttempts?: number };
+  defaultMetrics?: boolean;
+}
+
+export function createLogger(level: string, stream?: NodeJS.WritableStream): Logger {
+  const options = {
+    level,
+    base: { service: 'wa-report' },
+    // Credentials never reach the log, whatever a caller passes in.
+    redact: { paths: ['*.authorization', '*.Authorization', '*.apiKey', '*.accessToken', '*.appSecret', 'headers.authorization'], censor: '[redacted]' },
+  };
+  if (!stream && process.stdout.isTTY) {
+    return pino(options, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } }));
+  }
+  return pino(options, stream ?? pino.destination({ dest: 1, sync: false }));
+}
+
+export class PortInUseError extends WaReportError {
+  constructor(host: string, port: number) {
+    super(`Port ${port} on ${host} is already in use. Stop the other process or choose another port with --port / PORT.`);
+  }
+}
+
+export async function startDaemon(config: IngestConfig, options: StartOptions): Promise<Daemon> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = await openStore(options.target);
+  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
+
+  let replier: Replier | null = null;
+  const archiveOnly: string[] = [];
+  if (!config.openai.apiKey) archiveOnly.push('OPENAI_API_KEY is not set');
+  if (!config.accessToken) archiveOnly.push('WHATSAPP_ACCESS_TOKEN is not set');
+  if (archiveOnly.length === 0) {
+    const model = new ModelClient({
+      apiKey: config.openai.apiKey as string,
+      baseURL: config.openai.baseURL,
+      model: config.openai.model,
+      api: config.openai.api,
+      timeoutMs: config.openai.timeoutMs,
+      maxRetries: config.openai.maxRetries,
+    });
+    const graph = new GraphClient({ baseUrl: config.graphUrl, accessToken: config.accessToken as string, ...options.graph });
+    replier = new Replier({
+      store, logger, metrics, model, graph,
+      defaultModel: config.openai.model,
+      contextMessages: config.contextMessages,
+      concurrency: config.replyConcurrency,
+      retryDelayMs: options.replier?.retryDelayMs,
+      now: options.replier?.now,
+    });
+  }
+
+  const notifyReplier = (result: CommittedWrite) => {
+    if (!replier) return;
+    const threads = new Set(result.inserted.filter((m) => m.role === 'user').map((m) => m.threadId));
+    for (const t of threads) replier.notify(t);
+  };
+  const queue = new WriteQueue({ store, logger, metrics, maxPendingRows: config.maxPendingRows, ...options.queue, onCommitted: notifyReplier });
+  const app = createApp({
+    store, queue, logger, metrics,
+    verifyToken: config.verifyToken,
+    appSecret: config.appSecret,
+    health: () => ({ assistant: replier ? 'on' : 'off', reply_backlog: replier?.backlog() ?? 0 }),
+  });
+
+  const server = app.listen({ port: config.port, host: config.host });
+  // Slow or stalled clients cannot hold connections forever.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (error) {
+    await store.close().catch(() => {});
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(config.host ?? '0.0.0.0', config.port);
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost === '[::]' || shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`;
+
+  if (config.insecureSkipSignature) {
+    logger.warn('INSECURE: webhook signatures are NOT verified (--insecure-skip-signature). Anyone who can reach this port can write messages. Never run like this in production.');
+  }
+  if (!config.verifyToken) logger.warn('WHATSAPP_VERIFY_TOKEN is not set: Meta\'s verification handshake will be refused');
+  if (replier) logger.info({ model: config.openai.model, api: config.openai.api, contextMessages: config.contextMessages }, 'assistant on: answering users of clients with the assistant enabled');
+  else logger.info({ reasons: archiveOnly }, `assistant off: archiving only (${archiveOnly.join(', ')})`);
+  logger.info({ port: address.port, host: address.address, database: options.target.display }, 'wa-report ingest listening');
+
+  if (replier) {
+    replier.recover().catch((error) => logger.error({ err: { message: (error as Error).message } }, 'could not recover unanswered messages at start'));
+  }
+
+  let closing: Promise<void> | null = null;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  const close = () => {
+    closing ??= (async () => {
+      logger.info('shutting down: no new requests; flushing the write queue');
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await queue.close();
+      if (replier) {
+        const finished = await replier.close(config.shutdownTimeoutMs);
+        if (!finished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'answers still in progress at the time limit; the next start marks unsent ones');
+      }
+      // Requests still open after the queue closed can only be refused: let them end, then go.
+      const forced = setTimeout(() => server.closeAllConnections(), 2_000);
+      await serverClosed;
+      clearTimeout(forced);
+      await store.close().catch(() => {});
+      logger.info('stopped');
+      logger.flush?.();
+      resolveClosed();
+    })();
+    return closing;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'signal received');
+      void close();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    void closed.then(() => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    });
+  }
+
+  return { url, port: address.port, server, store, queue, replier, logger, close, closed };
+}
