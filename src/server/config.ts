@@ -120,7 +120,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
   });
   const problems: string[] = result.success ? [] : result.error.issues.map((i) => i.message);
   const insecure = Boolean(flags.insecureSkipSignature);
-  if (result.success && !result.data.appSecret && !insecure) {
+  if (!env.WHATSAPP_APP_SECRET?.trim() && !insecure) {
     problems.push('WHATSAPP_APP_SECRET: required to verify webhook signatures (Meta app dashboard → App settings → Basic → App secret). For local experiments only: --insecure-skip-signature.');
   }
   if (problems.length || !result.success) {

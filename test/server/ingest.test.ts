@@ -156,6 +156,19 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     expect(replies.every((r) => r.status === 'sent' && r.wamid.startsWith('wamid.'))).toBe(true);
   });
 
+  it('answers messages that arrive while an answer is being prepared together, with one reply', async () => {
+    model.behave(() => ({ kind: 'delay', ms: 400, then: { kind: 'ok' } }));
+    await postWebhook(daemon.url, textMessage({ from: '34600000010', text: 'Hola' }));
+    await new Promise((r) => setTimeout(r, 100));
+    await postWebhook(daemon.url, textMessage({ from: '34600000010', text: '¿Tenéis mesa para dos?' }));
+    await daemon.replier!.idle();
+    expect(graph.sent()).toHaveLength(1);
+    const last = model.requests.at(-1)!.body as { messages: { role: string; content: string }[] };
+    expect(last.messages.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['Hola', '¿Tenéis mesa para dos?']);
+    const replies = await store.rawQuery<{ reply_to_wamid: string }>(`SELECT reply_to_wamid FROM messages WHERE role = 'assistant'`);
+    expect(replies).toHaveLength(1);
+  });
+
   it('applies statuses monotonically, out of order and before their message, keeping every event', async () => {
     const id = wamid('echo');
     const t = Math.floor(Date.now() / 1000);

@@ -1,0 +1,74 @@
+// What report renderers receive: plain data and async iterables (so a conversation of any size
+// streams through in batches). No Prisma, no Express, no commander.
+import type { StoredMessage } from '../domain/types.js';
+
+export type Lang = 'es' | 'en';
+export type DetailedFormat = 'json' | 'text' | 'html' | 'csv';
+
+export interface ReportClient {
+  id: number;
+  name: string;
+  phoneNumber: string;
+}
+
+export interface ReportThread {
+  id: number;
+  /** Digits only, as stored; renderers show it as +<digits>. */
+  waId: string;
+  contactName: string | null;
+  createdAt: Date;
+  lastMessageAt: Date;
+  /** Messages of this conversation inside the report's range. */
+  messageCount: number;
+}
+
+export interface QuotedMessage {
+  wamid: string;
+  role: StoredMessage['role'];
+  content: string;
+  createdAt: Date;
+}
+
+export interface ConversationSource {
+  thread: ReportThread;
+  /** The messages in time order, a batch at a time. */
+  batches(): AsyncIterable<StoredMessage[]>;
+}
+
+export interface ReportContext {
+  client: ReportClient;
+  /** IANA zone every time is shown in (reports name it). */
+  timeZone: string;
+  lang: Lang;
+  generatedAt: Date;
+  /** The requested range: start inclusive, end exclusive. */
+  range: { start?: Date; end?: Date };
+  /** Finds the message a reply quotes (a reaction or a reply's context), or null. */
+  lookup(wamid: string): Promise<QuotedMessage | null>;
+}
+
+/** A detailed report: one or many conversations of one client. */
+export interface DetailedReport extends ReportContext {
+  /** Number of conversations (known in advance, for the HTML table of contents). */
+  conversationCount: number;
+  /** Conversations, newest activity first (or the one asked for). */
+  conversations(): AsyncIterable<ConversationSource>;
+}
+
+export interface SummaryRow extends ReportThread {
+  byRole: { user: number; assistant: number; agent: number };
+  failed: number;
+}
+
+/** The seed's summary report of a client: a per-conversation table and messages per day. */
+export interface SummaryReport extends ReportContext {
+  totals: { conversations: number; messages: number; byRole: { user: number; assistant: number; agent: number }; failed: number; activeLast24h: number };
+  conversations: SummaryRow[];
+  /** Messages per day in the report's zone, oldest first, days without messages included (0). */
+  perDay: { day: string; messages: number }[];
+}
+
+export interface RenderResult {
+  conversations: number;
+  messages: number;
+}
