@@ -35,8 +35,13 @@ Exit codes:
   0 ok · 1 failure · 2 usage error · 3 not found · 4 authentication · 130 cancelled
 
 Examples:
+  wa-report                                          Interactive picker (on a terminal)
   wa-report demo                                     Sample data through the real pipeline
   wa-report --list                                   Active clients
+  wa-report --client-id 1 --format summary           Summary of a client's conversations
+  wa-report --client-id 1 --wa-id +34123456789 --format detailed
+  wa-report export --client-id 1 --format html -o report.html
+  wa-report stats --since 7d
   wa-report clients add --name Released --phone-number +15556383785 --phone-number-id 106540352242922
   wa-report clients update 1 --assistant --system-prompt-file prompt.txt
   wa-report clients list --json | jq '.clients[].name'
@@ -85,7 +90,15 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     .option('--debug', 'print stack traces of unexpected errors')
     .option('--no-color', 'no colours in the output')
     .option('--list', 'list active clients (same as `clients list`)')
-    .option('--json', 'with --list: JSON instead of a table')
+    .option('--json', 'with --list or a summary: JSON instead of a table')
+    .option('--client-id <id>', 'with --format: the client to report on (the seed\'s generate_report flags)')
+    .option('--wa-id <number>', 'with --format detailed: one conversation (+34 612…, 34612…)')
+    .option('--format <format>', 'summary (default), detailed (the text report), or json, text, html, csv')
+    .option('--start-date <date>', 'from this ISO 8601 date or time (inclusive)')
+    .option('--end-date <date>', 'until this date (a bare date includes the whole day)')
+    .option('--tz <zone>', 'IANA time zone reports are shown in (default: the system\'s)')
+    .option('--lang <lang>', 'es or en (default from LANG / LC_ALL)')
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -101,9 +114,29 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         printClients(await runClientsList({}, ctx), { json: options.json }, ctx);
         return;
       }
-      // The interactive picker comes with the reports; without a command, show what there is.
+      const o = options as { clientId?: string; format?: string; wa_id?: string };
+      if (o.clientId !== undefined || o.format !== undefined) {
+        const ctx = context(cmd);
+        const all = cmd.optsWithGlobals();
+        const format = (o.format ?? 'summary').toLowerCase();
+        if (format === 'summary') {
+          const { runSummary } = await import('./commands/export.js');
+          await runSummary(all, ctx);
+        } else {
+          const { runExport } = await import('./commands/export.js');
+          await runExport({ ...all, format: format === 'detailed' ? 'text' : format }, ctx);
+        }
+        return;
+      }
+      if (io.stdinIsTTY && io.stdout.isTTY) {
+        const ctx = context(cmd);
+        const { runPicker } = await import('./commands/picker.js');
+        await runPicker(ctx);
+        return;
+      }
+      // No terminal to ask on: never wait for input.
       io.stderr.write(program.helpInformation());
-      throw new UsageError('No command given.');
+      throw new UsageError('No command given (and no terminal for the interactive picker).');
     });
 
   const clients = program.command('clients').description('manage business clients (WhatsApp Business phone numbers)');
@@ -193,6 +226,65 @@ Examples:
       const ctx = context(cmd);
       const { runIngest } = await import('./commands/ingest.js');
       completedWith = await runIngest(cmd.optsWithGlobals(), ctx);
+    });
+
+  const reportFlags = (cmd: Command, withWaId = true) => {
+    cmd.option('--client-id <id>', 'the client (see `wa-report --list`)');
+    if (withWaId) cmd.option('--wa-id <number>', 'one WhatsApp user: +34 612 345 678, 34612345678, …');
+    return cmd
+      .option('--start-date <date>', 'from this ISO 8601 date or time, e.g. 2024-01-15 or 2024-01-15T10:30 (inclusive)')
+      .option('--end-date <date>', 'until this date or time (a bare date includes the whole day)')
+      .option('--tz <zone>', "IANA time zone for dates and times (default: the system's)")
+      .option('--lang <lang>', 'es or en (default from LANG / LC_ALL)');
+  };
+
+  reportFlags(program.command('conversations').description("a client's conversations: thread, wa_id, contact, created, last message, messages"))
+    .option('--json', 'JSON in the seed\'s shape: {client, total_conversations, conversations[]}')
+    .addHelpText('after', '\nExample:\n  wa-report conversations --client-id 1 --start-date 2024-01-01 --end-date 2024-01-31\n')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const options = cmd.optsWithGlobals();
+      const { runConversations, printConversations } = await import('./commands/conversations.js');
+      printConversations(await runConversations(options, ctx), Boolean(options.json), ctx);
+    });
+
+  reportFlags(program.command('export').description('a detailed report of one conversation (--wa-id) or of all of a client\'s conversations'))
+    .option('--format <format>', 'json, text, html or csv (default text)')
+    .option('-o, --output <file>', 'write to this file (default: stdout; - is stdout)')
+    .option('--bom', 'csv: start with a UTF-8 byte order mark (for Excel)')
+    .addHelpText('after', `
+Examples:
+  wa-report export --client-id 1 --wa-id +34612345678 --format html > conversation.html
+  wa-report export --client-id 1 --start-date 2024-01-01 --format csv --bom -o january.csv
+  wa-report export --client-id 1 --format json | jq '.conversations[].message_count'
+`)
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runExport } = await import('./commands/export.js');
+      await runExport(cmd.optsWithGlobals(), ctx);
+    });
+
+  reportFlags(program.command('stats').description('per client: conversations, messages by role, activity, failures, delivery and read rates, response times, messages per day'), false)
+    .option('--since <when>', 'only what happened since: 7d, 24h, 2w or an ISO date')
+    .option('--json', 'JSON output')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const options = cmd.optsWithGlobals();
+      const { runStats, printStats } = await import('./commands/stats.js');
+      printStats(await runStats(options, ctx), Boolean(options.json), ctx);
+    });
+
+  program
+    .command('failed')
+    .description('failed messages, newest first (with their error)')
+    .option('--client-id <id>', 'only this client')
+    .option('--limit <n>', 'at most this many (default 100)')
+    .option('--json', 'JSON output')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const options = cmd.optsWithGlobals();
+      const { runFailed, printFailed } = await import('./commands/stats.js');
+      printFailed(await runFailed(options, ctx), Boolean(options.json), ctx);
     });
 
   const contextCmd = program.command('context').description("the assistant's memory of a user");

@@ -470,6 +470,69 @@ export class Store {
     return rows.map(toStoredMessage);
   }
 
+  /** Per-conversation message counts by role, and failures, for a client's summary (client_id, created_at index). */
+  async conversationBreakdown(filter: { clientId: number; start?: Date; end?: Date }): Promise<{ threadId: number; role: Role; failed: number; n: number }[]> {
+    const where = ['client_id = ?'];
+    const params: unknown[] = [filter.clientId];
+    if (filter.start) { where.push('created_at >= ?'); params.push(filter.start); }
+    if (filter.end) { where.push('created_at < ?'); params.push(filter.end); }
+    const rows = await this.guard(() =>
+      this.query<{ thread_id: unknown; role: string; failed: unknown; n: unknown }>(
+        this.prisma,
+        `SELECT thread_id, role, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, COUNT(*) AS n
+         FROM messages WHERE ${where.join(' AND ')} GROUP BY thread_id, role`,
+        params,
+      ),
+    );
+    return rows.map((r) => ({ threadId: Number(r.thread_id), role: r.role as Role, failed: Number(r.failed), n: Number(r.n) }));
+  }
+
+  /**
+   * Message counts per 15-minute bucket (start in epoch ms): fine enough to regroup into days of
+   * any time zone, including those with half- and quarter-hour offsets.
+   */
+  async messageTimeBuckets(filter: { clientId?: number; start?: Date; end?: Date }): Promise<{ clientId: number; at: number; n: number }[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.clientId !== undefined) { where.push('client_id = ?'); params.push(filter.clientId); }
+    if (filter.start) { where.push('created_at >= ?'); params.push(filter.start); }
+    if (filter.end) { where.push('created_at < ?'); params.push(filter.end); }
+    const bucket = this.dialect === 'sqlite' ? '(created_at / 900000)' : 'floor(extract(epoch from created_at) / 900)';
+    const rows = await this.guard(() =>
+      this.query<{ client_id: unknown; b: unknown; n: unknown }>(
+        this.prisma,
+        `SELECT client_id, ${bucket} AS b, COUNT(*) AS n FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY client_id, ${bucket}`,
+        params,
+      ),
+    );
+    return rows.map((r) => ({ clientId: Number(r.client_id), at: Number(r.b) * 900_000, n: Number(r.n) }));
+  }
+
+  /**
+   * How long the assistant took to answer: seconds from a user's message to the assistant message
+   * that follows it in the same conversation, as a histogram (one row per client and second).
+   */
+  async responseTimeHistogram(filter: { clientId?: number; since?: Date }): Promise<{ clientId: number; seconds: number; n: number }[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.clientId !== undefined) { where.push('client_id = ?'); params.push(filter.clientId); }
+    if (filter.since) { where.push('created_at >= ?'); params.push(filter.since); }
+    const delta = this.dialect === 'sqlite' ? '(created_at - prev_at) / 1000' : 'floor(extract(epoch from (created_at - prev_at)))';
+    const rows = await this.guard(() =>
+      this.query<{ client_id: unknown; d: unknown; n: unknown }>(
+        this.prisma,
+        `SELECT client_id, ${delta} AS d, COUNT(*) AS n FROM (
+           SELECT client_id, role, created_at,
+                  LAG(role) OVER w AS prev_role, LAG(created_at) OVER w AS prev_at
+           FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+           WINDOW w AS (PARTITION BY thread_id ORDER BY created_at, id)
+         ) x WHERE role = 'assistant' AND prev_role = 'user' GROUP BY client_id, ${delta}`,
+        params,
+      ),
+    );
+    return rows.map((r) => ({ clientId: Number(r.client_id), seconds: Number(r.d), n: Number(r.n) }));
+  }
+
   /** Per-client counts: the seed's "messages per client", activity, failures and delivery rates. */
   async stats(options: { clientId?: number; since?: Date; now?: Date } = {}): Promise<ClientStats[]> {
     const now = options.now ?? new Date();

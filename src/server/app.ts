@@ -148,7 +148,12 @@ export function createApp(deps: AppDeps): express.Express {
     }
     if (status >= 500) deps.logger.error({ err: summarizeError(error), method: req.method, path: req.path, status }, 'request failed');
     else deps.logger.debug({ method: req.method, path: req.path, status, code }, 'request refused');
-    if (res.headersSent) return;
+    // A report that failed half-way through streaming: cut the connection so the client sees an
+    // incomplete transfer instead of a truncated file that looks whole.
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     res.status(status).set(headers).json({ error: { code, message } });
   });
 

@@ -11,6 +11,7 @@ import { Replier } from '../assistant/replier.js';
 import { ModelClient } from '../assistant/model.js';
 import { GraphClient } from '../whatsapp/graph.js';
 import { createApp } from './app.js';
+import { mountReportsApi } from './reports-api.js';
 import type { IngestConfig } from './config.js';
 import { createMetrics } from './metrics.js';
 
@@ -100,6 +101,7 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     verifyToken: config.verifyToken,
     appSecret: config.appSecret,
     health: () => ({ assistant: replier ? 'on' : 'off', reply_backlog: replier?.backlog() ?? 0 }),
+    extend: (app) => mountReportsApi(app, { store, apiToken: config.apiToken }),
   });
 
   const server = app.listen({ port: config.port, host: config.host });
@@ -124,6 +126,7 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
   if (config.insecureSkipSignature) {
     logger.warn('INSECURE: webhook signatures are NOT verified (--insecure-skip-signature). Anyone who can reach this port can write messages. Never run like this in production.');
   }
+  if (!config.apiToken) logger.warn('WA_REPORT_API_TOKEN is not set: the report API answers 503 until it is');
   if (!config.verifyToken) logger.warn('WHATSAPP_VERIFY_TOKEN is not set: Meta\'s verification handshake will be refused');
   if (replier) logger.info({ model: config.openai.model, api: config.openai.api, contextMessages: config.contextMessages }, 'assistant on: answering users of clients with the assistant enabled');
   else logger.info({ reasons: archiveOnly }, `assistant off: archiving only (${archiveOnly.join(', ')})`);

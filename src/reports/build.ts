@@ -1,0 +1,179 @@
+// Reports assembled from the store: what the renderers, the CLI and the HTTP API share.
+import type { Store } from '../db/store.js';
+import type { ClientRecord, ClientStats, Role } from '../domain/types.js';
+import { NotFoundError } from '../errors.js';
+import { formatWaId } from '../domain/phone.js';
+import type { ConversationSource, DetailedReport, Lang, QuotedMessage, ReportContext, SummaryReport, SummaryRow } from './types.js';
+
+export interface ReportQuery {
+  clientId: number;
+  /** Digits only. */
+  waId?: string;
+  start?: Date;
+  end?: Date;
+  timeZone: string;
+  lang: Lang;
+  now?: Date;
+}
+
+const PAGE = 500;
+
+function context(store: Store, client: ClientRecord, q: ReportQuery): ReportContext {
+  // Replies usually quote a recent message: a small cache saves most lookups.
+  const cache = new Map<string, QuotedMessage | null>();
+  return {
+    client: { id: client.id, name: client.name, phoneNumber: client.phoneNumber },
+    timeZone: q.timeZone,
+    lang: q.lang,
+    generatedAt: q.now ?? new Date(),
+    range: { start: q.start, end: q.end },
+    async lookup(wamid) {
+      if (cache.has(wamid)) return cache.get(wamid) ?? null;
+      const m = await store.getMessageByWamid(wamid);
+      const quoted = m && m.clientId === client.id ? { wamid, role: m.role, content: m.content, createdAt: m.createdAt } : null;
+      if (cache.size >= 1000) cache.delete(cache.keys().next().value as string);
+      cache.set(wamid, quoted);
+      return quoted;
+    },
+  };
+}
+
+/** Every conversation of the client in the range (or the one with waId), newest activity first. */
+export async function buildDetailedReport(store: Store, q: ReportQuery): Promise<DetailedReport> {
+  const client = await store.getClient(q.clientId);
+  const filter = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
+  const first = await store.listConversations(filter, { limit: PAGE });
+  if (q.waId && first.total === 0) {
+    const exists = await store.findThread(q.clientId, q.waId);
+    throw new NotFoundError(
+      exists
+        ? `The conversation of client ${q.clientId} with ${formatWaId(q.waId)} has no messages in that date range.`
+        : `No conversation of client ${q.clientId} with ${formatWaId(q.waId)}. Run \`wa-report conversations --client-id ${q.clientId}\` to see them.`,
+    );
+  }
+  return {
+    ...context(store, client, q),
+    conversationCount: first.total,
+    async *conversations(): AsyncIterable<ConversationSource> {
+      let page = first;
+      for (;;) {
+        for (const c of page.conversations) {
+          yield {
+            thread: { id: c.threadId, waId: c.waId, contactName: c.contactName, createdAt: c.createdAt, lastMessageAt: c.lastMessageAt, messageCount: c.messageCount },
+            batches: () => store.streamMessages(c.threadId, { batchSize: 1000, start: q.start, end: q.end }),
+          };
+        }
+        if (!page.nextCursor) return;
+        page = await store.listConversations(filter, { limit: PAGE, cursor: page.nextCursor });
+      }
+    },
+  };
+}
+
+/** The day (YYYY-MM-DD) an instant falls on in a zone. */
+export function dayIn(timeZone: string): (at: Date | number) => string {
+  const f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  return (at) => f.format(at);
+}
+
+/** Days from first to last inclusive, every one of them (0 where nothing happened). */
+export function fillDays(counts: Map<string, number>): { day: string; messages: number }[] {
+  const days = [...counts.keys()].sort();
+  if (days.length === 0) return [];
+  const out: { day: string; messages: number }[] = [];
+  const end = days.at(-1) as string;
+  for (let d = new Date(`${days[0]}T00:00:00Z`); ; d = new Date(d.getTime() + 86_400_000)) {
+    const key = d.toISOString().slice(0, 10);
+    out.push({ day: key, messages: counts.get(key) ?? 0 });
+    if (key >= end || out.length > 20_000) break;
+  }
+  return out;
+}
+
+export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<SummaryReport> {
+  const client = await store.getClient(q.clientId);
+  const now = q.now ?? new Date();
+  const filter = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
+  const conversations: SummaryRow[] = [];
+  let page = await store.listConversations(filter, { limit: PAGE });
+  for (;;) {
+    for (const c of page.conversations) {
+      conversations.push({ id: c.threadId, waId: c.waId, contactName: c.contactName, createdAt: c.createdAt, lastMessageAt: c.lastMessageAt, messageCount: c.messageCount, byRole: { user: 0, assistant: 0, agent: 0 }, failed: 0 });
+    }
+    if (!page.nextCursor) break;
+    page = await store.listConversations(filter, { limit: PAGE, cursor: page.nextCursor });
+  }
+  const byId = new Map(conversations.map((c) => [c.id, c]));
+  const totals = { conversations: conversations.length, messages: 0, byRole: { user: 0, assistant: 0, agent: 0 }, failed: 0, activeLast24h: 0 };
+  for (const r of await store.conversationBreakdown({ clientId: q.clientId, start: q.start, end: q.end })) {
+    const row = byId.get(r.threadId);
+    if (!row) continue;
+    row.byRole[r.role] += r.n;
+    row.failed += r.failed;
+    totals.byRole[r.role] += r.n;
+    totals.messages += r.n;
+    totals.failed += r.failed;
+  }
+  const dayAgo = now.getTime() - 86_400_000;
+  totals.activeLast24h = conversations.filter((c) => c.lastMessageAt.getTime() > dayAgo).length;
+  const day = dayIn(q.timeZone);
+  const perDay = new Map<string, number>();
+  const waFilter = q.waId ? new Set(conversations.map((c) => c.id)) : null;
+  if (!waFilter) {
+    for (const b of await store.messageTimeBuckets({ clientId: q.clientId, start: q.start, end: q.end })) {
+      const key = day(b.at);
+      perDay.set(key, (perDay.get(key) ?? 0) + b.n);
+    }
+  } else {
+    for (const c of conversations) {
+      for await (const batch of store.streamMessages(c.id, { start: q.start, end: q.end })) {
+        for (const m of batch) perDay.set(day(m.createdAt), (perDay.get(day(m.createdAt)) ?? 0) + 1);
+      }
+    }
+  }
+  return { ...context(store, client, q), totals, conversations, perDay: fillDays(perDay) };
+}
+
+export interface ClientStatistics extends ClientStats {
+  /** Seconds from a user's message to the assistant's answer; null without answers. */
+  responseSeconds: { median: number | null; p90: number | null; answers: number };
+  perDay: { day: string; messages: number }[];
+}
+
+export function percentile(histogram: { seconds: number; n: number }[], p: number): number | null {
+  const sorted = [...histogram].sort((a, b) => a.seconds - b.seconds);
+  const total = sorted.reduce((a, h) => a + h.n, 0);
+  if (total === 0) return null;
+  // Nearest-rank percentile.
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (const h of sorted) {
+    seen += h.n;
+    if (seen >= rank) return h.seconds;
+  }
+  return sorted.at(-1)?.seconds ?? null;
+}
+
+export async function buildStatistics(store: Store, q: { clientId?: number; since?: Date; timeZone: string; now?: Date }): Promise<ClientStatistics[]> {
+  const now = q.now ?? new Date();
+  const [stats, histogram, buckets] = await Promise.all([
+    store.stats({ clientId: q.clientId, since: q.since, now }),
+    store.responseTimeHistogram({ clientId: q.clientId, since: q.since }),
+    store.messageTimeBuckets({ clientId: q.clientId, start: q.since }),
+  ]);
+  const day = dayIn(q.timeZone);
+  return stats.map((s) => {
+    const mine = histogram.filter((h) => h.clientId === s.clientId);
+    const days = new Map<string, number>();
+    for (const b of buckets) if (b.clientId === s.clientId) days.set(day(b.at), (days.get(day(b.at)) ?? 0) + b.n);
+    return {
+      ...s,
+      responseSeconds: { median: percentile(mine, 0.5), p90: percentile(mine, 0.9), answers: mine.reduce((a, h) => a + h.n, 0) },
+      perDay: fillDays(days),
+    };
+  });
+}
+
+export function roleCount(byRole: Record<Role, number>): number {
+  return byRole.user + byRole.assistant + byRole.agent;
+}

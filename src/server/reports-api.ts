@@ -1,0 +1,157 @@
+// The reporting HTTP API (the seed's endpoints), behind a bearer token. Served by `wa-report ingest`.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Express, NextFunction, Request, Response } from 'express';
+import type { Store } from '../db/store.js';
+import { NotFoundError, UsageError } from '../errors.js';
+import { formatWaId } from '../domain/phone.js';
+import { buildDetailedReport, buildStatistics } from '../reports/build.js';
+import type { DetailedFormat } from '../reports/types.js';
+import { parseReportOptions } from '../cli/commands/report-options.js';
+import { parseSince } from '../cli/commands/stats.js';
+import { HttpError } from './app.js';
+
+export interface ReportsApiDeps {
+  store: Store;
+  /** WA_REPORT_API_TOKEN; null → the report endpoints answer 503 (never open by default). */
+  apiToken: string | null;
+  env?: NodeJS.ProcessEnv;
+}
+
+const QUERY_NAMES = { clientId: 'client_id', waId: 'wa_id', startDate: 'start_date', endDate: 'end_date', tz: 'tz', lang: 'lang' };
+const CONTENT_TYPES: Record<DetailedFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  text: 'text/plain; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  csv: 'text/csv; charset=utf-8; header=present',
+};
+
+function tokenMatches(given: string, expected: string): boolean {
+  // Hash both sides first: equal lengths for timingSafeEqual, and no length leak.
+  const a = createHmac('sha256', 'wa-report-api').update(given).digest();
+  const b = createHmac('sha256', 'wa-report-api').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function query(req: Request, name: string): string | undefined {
+  const v = req.query[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new HttpError(400, 'bad_parameter', `${name}: give it once, as a single value.`);
+  return v;
+}
+
+function clientIdParam(req: Request): number {
+  const raw = String(req.params.clientId ?? '');
+  if (!/^\d{1,12}$/.test(raw) || Number(raw) < 1) throw new HttpError(400, 'bad_parameter', `client_id: "${raw}" is not a client id.`);
+  return Number(raw);
+}
+
+/** Mounts the report endpoints; call before the app's 404 and error handlers. */
+export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
+  const env = deps.env ?? process.env;
+  const auth = (req: Request, _res: Response, next: NextFunction) => {
+    if (!deps.apiToken) {
+      next(new HttpError(503, 'api_token_not_configured', 'The report API is disabled until a token is configured: set WA_REPORT_API_TOKEN (e.g. `openssl rand -hex 32`) and restart wa-report ingest.'));
+      return;
+    }
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m || !tokenMatches(m[1] as string, deps.apiToken)) {
+      next(new HttpError(401, 'unauthorized', m ? 'The bearer token is not valid.' : 'Send Authorization: Bearer <WA_REPORT_API_TOKEN>.', { 'WWW-Authenticate': 'Bearer realm="wa-report"' }));
+      return;
+    }
+    next();
+  };
+  const options = (req: Request) => {
+    try {
+      return parseReportOptions(
+        { waId: query(req, 'wa_id'), startDate: query(req, 'start_date'), endDate: query(req, 'end_date'), tz: query(req, 'tz'), lang: query(req, 'lang') },
+        env,
+        QUERY_NAMES,
+      );
+    } catch (error) {
+      if (error instanceof UsageError) throw new HttpError(400, 'bad_parameter', error.message);
+      throw error;
+    }
+  };
+  const wrap = (fn: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+    try {
+      await fn(req, res);
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new HttpError(404, 'not_found', error.message);
+      if (error instanceof UsageError) throw new HttpError(400, 'bad_parameter', error.message);
+      throw error;
+    }
+  };
+
+  app.get('/clients', auth, wrap(async (_req, res) => {
+    const clients = await deps.store.listClients();
+    res.json({
+      clients: clients.map((c) => ({ id: c.id, name: c.name, phone_number: c.phoneNumber, phone_number_id: c.phoneNumberId, assistant_enabled: c.assistantEnabled, created_at: c.createdAt.toISOString() })),
+    });
+  }));
+
+  app.get('/clients/:clientId/conversations', auth, wrap(async (req, res) => {
+    const clientId = clientIdParam(req);
+    const o = options(req);
+    const limitText = query(req, 'limit');
+    const limit = limitText === undefined ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'bad_parameter', `limit: "${limitText}" must be a whole number from 1 to 1000.`);
+    const client = await deps.store.getClient(clientId);
+    const page = await deps.store.listConversations({ clientId, waId: o.waId, start: o.start, end: o.end }, { limit, cursor: query(req, 'cursor') ?? null });
+    res.json({
+      client: { id: client.id, name: client.name, phone_number: client.phoneNumber },
+      total_conversations: page.total,
+      conversations: page.conversations.map((c) => ({
+        thread_id: c.threadId, wa_id: formatWaId(c.waId), contact_name: c.contactName,
+        created_at: c.createdAt.toISOString(), last_message_at: c.lastMessageAt.toISOString(), message_count: c.messageCount,
+      })),
+      next_cursor: page.nextCursor,
+    });
+  }));
+
+  app.get('/clients/:clientId/conversations/:waId/messages', auth, wrap(async (req, res) => {
+    const clientId = clientIdParam(req);
+    const format = (query(req, 'format') ?? 'json') as DetailedFormat;
+    if (!(format in CONTENT_TYPES)) throw new HttpError(400, 'bad_parameter', `format: "${format}" must be json, text, html or csv.`);
+    let o;
+    try {
+      o = parseReportOptions(
+        { waId: String(req.params.waId), startDate: query(req, 'start_date'), endDate: query(req, 'end_date'), tz: query(req, 'tz'), lang: query(req, 'lang') },
+        env,
+        QUERY_NAMES,
+      );
+    } catch (error) {
+      if (error instanceof UsageError) throw new HttpError(400, 'bad_parameter', error.message);
+      throw error;
+    }
+    const report = await buildDetailedReport(deps.store, { clientId, waId: o.waId, start: o.start, end: o.end, timeZone: o.timeZone, lang: o.lang });
+    const ext = { json: 'json', text: 'txt', html: 'html', csv: 'csv' }[format];
+    res.status(200).type(CONTENT_TYPES[format]);
+    res.set('Content-Disposition', `${format === 'html' || format === 'json' ? 'inline' : 'attachment'}; filename="conversation-${clientId}-${o.waId}.${ext}"`);
+    res.set('X-Content-Type-Options', 'nosniff');
+    if (format === 'html') res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    const { renderDetailed } = await import('../reports/index.js');
+    await renderDetailed(format, report, res, { bom: query(req, 'bom') === '1' });
+    res.end();
+  }));
+
+  app.get('/clients/:clientId/stats', auth, wrap(async (req, res) => {
+    const clientId = clientIdParam(req);
+    const o = options(req);
+    const sinceText = query(req, 'since');
+    let since: Date | undefined;
+    try {
+      since = sinceText ? parseSince(sinceText, o.timeZone, new Date()) : undefined;
+    } catch (error) {
+      throw new HttpError(400, 'bad_parameter', (error as Error).message.replace('--since', 'since'));
+    }
+    const [s] = await buildStatistics(deps.store, { clientId, since, timeZone: o.timeZone });
+    if (!s) throw new NotFoundError(`No client with id ${clientId}.`);
+    res.json({
+      client_id: s.clientId, client_name: s.clientName, time_zone: o.timeZone, since: since?.toISOString() ?? null,
+      conversations: s.conversations, active_last_24h: s.activeLast24h, messages: s.messages, messages_by_role: s.messagesByRole,
+      outbound_by_status: s.outboundByStatus, failed: s.failed, delivery_rate: s.deliveryRate, read_rate: s.readRate,
+      response_time_seconds: s.responseSeconds, messages_per_day: s.perDay,
+    });
+  }));
+}
