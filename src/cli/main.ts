@@ -347,6 +347,24 @@ Examples:
       io.stderr.write(result.applied.length ? `Applied ${result.applied.join(', ')} to ${result.database}.\n` : `${result.database} is up to date.\n`);
     });
 
+  // The seed's report flags live on the root command too (`wa-report --client-id 1 --wa-id …`), so
+  // root options are read only before a subcommand; the options that apply everywhere are repeated,
+  // hidden, on every subcommand so `wa-report clients list --db x` works as well.
+  program.enablePositionalOptions();
+  const everywhere = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      if (sub.commands.length) {
+        everywhere(sub);
+        continue;
+      }
+      const has = (flag: string) => sub.options.some((o) => o.long === flag);
+      if (!has('--db')) sub.addOption(new Option('--db <url>', 'database').hideHelp());
+      if (!has('--debug')) sub.addOption(new Option('--debug', 'stack traces').hideHelp());
+      if (!has('--no-color')) sub.addOption(new Option('--no-color', 'no colours').hideHelp());
+    }
+  };
+  everywhere(program);
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return completedWith;

@@ -51,7 +51,11 @@ export interface ReportContext {
 export interface DetailedReport extends ReportContext {
   /** Number of conversations (known in advance, for the HTML table of contents). */
   conversationCount: number;
-  /** Conversations, newest activity first (or the one asked for). */
+  /**
+   * Conversations, newest activity first (or the one asked for). Each call starts a new walk: the
+   * HTML renderer calls it twice when there are several conversations (table of contents, then the
+   * messages), and reads `batches()` only on the second walk.
+   */
   conversations(): AsyncIterable<ConversationSource>;
 }
 

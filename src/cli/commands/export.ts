@@ -29,6 +29,17 @@ async function withOutput(ctx: CommandContext, output: string | undefined, write
   }
   const temp = join(dirname(output), `.${basename(output)}.${process.pid}.part`);
   const stream = createWriteStream(temp, { flags: 'wx' });
+  // Ctrl-C or a kill during a long export: remove the partial file, then die of the same signal.
+  const onSignal = (signal: NodeJS.Signals) => {
+    rmSync(temp, { force: true });
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const unhook = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (error: NodeJS.ErrnoException) =>
@@ -45,6 +56,8 @@ async function withOutput(ctx: CommandContext, output: string | undefined, write
     stream.destroy();
     rmSync(temp, { force: true });
     throw error;
+  } finally {
+    unhook();
   }
 }
 

@@ -1,0 +1,127 @@
+// Every word a report shows, in the two languages reports come in. `es` reproduces the seed's
+// Spanish text report word for word; `en` says the same in English.
+import type { Role } from '../domain/types.js';
+import type { Lang } from './types.js';
+
+/** Placeholders for media messages (content "[image] caption" and the like). */
+export type MediaKind = 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker' | 'location' | 'contacts';
+
+export interface Labels {
+  /** BCP 47 tag for `lang` attributes and Intl formatting. */
+  locale: string;
+  // The text report (seed layout).
+  title: string;
+  client: string;
+  waUser: string;
+  started: string;
+  lastActivity: string;
+  totalMessages: string;
+  timeZone: string;
+  /** Prefix of the line under a failed message: "⚠ Fallo: 131047 Re-engagement message". */
+  failure: string;
+  noDetails: string;
+  noMessages: string;
+  noConversations: string;
+  roles: Record<Role, string>;
+  // HTML and summaries.
+  contact: string;
+  generated: string;
+  range: string;
+  rangeAll: string;
+  conversations: string;
+  contents: string;
+  messages: string;
+  failed: string;
+  activeLast24h: string;
+  perDay: string;
+  day: string;
+  summaryTitle: string;
+  replyTo: string;
+  reactionTo: string;
+  quotedMissing: string;
+  statuses: Record<'sending' | 'sent' | 'delivered' | 'read' | 'played' | 'failed', string>;
+  media: Record<MediaKind, string>;
+}
+
+const es: Labels = {
+  locale: 'es',
+  title: 'REPORTE DE CONVERSACIÓN',
+  client: 'Cliente:',
+  waUser: 'Usuario WhatsApp:',
+  started: 'Fecha inicio:',
+  lastActivity: 'Última actividad:',
+  totalMessages: 'Total mensajes:',
+  timeZone: 'Zona horaria:',
+  failure: '⚠ Fallo:',
+  noDetails: 'sin detalles',
+  noMessages: '(sin mensajes en este periodo)',
+  noConversations: '(sin conversaciones en este periodo)',
+  roles: { user: 'Usuario', assistant: 'Asistente', agent: 'Agente' },
+  contact: 'Contacto:',
+  generated: 'Generado:',
+  range: 'Periodo:',
+  rangeAll: 'todo el historial',
+  conversations: 'Conversaciones',
+  contents: 'Índice',
+  messages: 'Mensajes',
+  failed: 'Fallidos',
+  activeLast24h: 'Activas en las últimas 24 h',
+  perDay: 'Mensajes por día',
+  day: 'Día',
+  summaryTitle: 'RESUMEN DE CONVERSACIONES',
+  replyTo: 'En respuesta a',
+  reactionTo: 'Reacción a',
+  quotedMissing: 'mensaje no disponible',
+  statuses: { sending: 'enviando', sent: 'enviado', delivered: 'entregado', read: 'leído', played: 'reproducido', failed: 'fallido' },
+  media: {
+    image: 'Imagen', video: 'Vídeo', audio: 'Audio', voice: 'Nota de voz', document: 'Documento',
+    sticker: 'Sticker', location: 'Ubicación', contacts: 'Contactos',
+  },
+};
+
+const en: Labels = {
+  locale: 'en',
+  title: 'CONVERSATION REPORT',
+  client: 'Client:',
+  waUser: 'WhatsApp user:',
+  started: 'Started:',
+  lastActivity: 'Last activity:',
+  totalMessages: 'Total messages:',
+  timeZone: 'Time zone:',
+  failure: '⚠ Error:',
+  noDetails: 'no details',
+  noMessages: '(no messages in this period)',
+  noConversations: '(no conversations in this period)',
+  roles: { user: 'User', assistant: 'Assistant', agent: 'Agent' },
+  contact: 'Contact:',
+  generated: 'Generated:',
+  range: 'Period:',
+  rangeAll: 'whole history',
+  conversations: 'Conversations',
+  contents: 'Contents',
+  messages: 'Messages',
+  failed: 'Failed',
+  activeLast24h: 'Active in the last 24 h',
+  perDay: 'Messages per day',
+  day: 'Day',
+  summaryTitle: 'CONVERSATIONS SUMMARY',
+  replyTo: 'Replying to',
+  reactionTo: 'Reaction to',
+  quotedMissing: 'message not available',
+  statuses: { sending: 'sending', sent: 'sent', delivered: 'delivered', read: 'read', played: 'played', failed: 'failed' },
+  media: {
+    image: 'Image', video: 'Video', audio: 'Audio', voice: 'Voice note', document: 'Document',
+    sticker: 'Sticker', location: 'Location', contacts: 'Contacts',
+  },
+};
+
+const LABELS: Record<Lang, Labels> = { es, en };
+
+export function labelsFor(lang: Lang): Labels {
+  return LABELS[lang];
+}
+
+/** A label without its trailing colon, for table headers and HTML <dt>. */
+export function bare(label: string): string {
+  return label.endsWith(':') ? label.slice(0, -1) : label;
+}

@@ -1,0 +1,355 @@
+#!/usr/bin/env node
+// `npm run bench [-- --only ingest,reply,export,summary,start] [--runs 3] [--quick]`
+// Every figure is compared with a baseline measured in the same run (machines here are shared and
+// noisy): the median of several runs, as a ratio. Prints one table and writes bench-results.json.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(root, 'bin/wa-report.js');
+const RSS = join(root, 'test/bench/rss.mjs');
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    runs: { type: 'string', default: '3' },
+    quick: { type: 'boolean', default: false },
+    'data-dir': { type: 'string' },
+    postgres: { type: 'string' },
+  },
+});
+const only = args.only ? new Set(args.only.split(',')) : null;
+const runs = Number(args.runs);
+const quick = args.quick;
+const dataDir = args['data-dir'] ?? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? tmpdir(), '.cache'), 'wa-report-bench');
+const pgUrl = args.postgres ?? process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? null;
+mkdirSync(dataDir, { recursive: true });
+
+const results = [];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const fmt = (x, d = 2) => (x === null || x === undefined ? '–' : typeof x === 'number' ? x.toFixed(d) : String(x));
+function record(row) {
+  results.push(row);
+  const pass = row.pass === undefined ? '' : row.pass ? 'ok' : 'MISSED';
+  process.stderr.write(`  ${row.name}: ${fmt(row.value)} ${row.unit} vs ${fmt(row.baseline)} (ratio ${fmt(row.ratio)}) ${row.target ?? ''} ${pass}\n`);
+}
+const wanted = (name) => !only || only.has(name);
+
+function runCli(argv, env = {}) {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, ['--import', RSS, BIN, ...argv], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const ms = performance.now() - started;
+  if (r.status !== 0) throw new Error(`wa-report ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const rss = Number(/BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024;
+  return { ms, rssMb: rss, stdout: r.stdout, stderr: r.stderr };
+}
+function timeCommand(cmd, argv, env = {}) {
+  const started = performance.now();
+  const r = spawnSync(cmd, argv, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 30, shell: false });
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+  return performance.now() - started;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data: generated once with bulk inserts and reused (delete the directory to regenerate).
+async function sqliteWith(name, generate) {
+  const file = join(dataDir, `${name}.db`);
+  if (existsSync(file) && existsSync(`${file}.done`)) return file;
+  rmSync(file, { force: true });
+  process.stderr.write(`  generating ${file} …\n`);
+  const started = performance.now();
+  runCli(['--db', file, 'db', 'migrate']);
+  const Database = (await import('better-sqlite3')).default;
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  generate(db);
+  db.close();
+  writeFileSync(`${file}.done`, '');
+  process.stderr.write(`  generated in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  return file;
+}
+
+const LOREM = ['Hola, ¿abrís el domingo?', 'Sí, de 9 a 15 h. ¡Te esperamos!', 'Quería reservar una mesa para cuatro', 'Claro, ¿a qué hora?', 'Perfecto, gracias 😊', 'Can I book a cleaning next week?', 'We have Tuesday at 10:00 or Thursday at 16:30.'];
+
+/** clients × threads × messages, 30 s apart, alternating user / assistant with statuses. */
+function fill(db, { clients, threadsPerClient, messagesPerThread, start = Date.UTC(2024, 0, 1) }) {
+  const now = Date.now();
+  const insClient = db.prepare(`INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at) VALUES (?, ?, ?, 1, 1, ?, ?)`);
+  const insThread = db.prepare(`INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at) VALUES (?, ?, ?, ?, ?)`);
+  const insMessage = db.prepare(`INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, inserted_at) VALUES (?, ?, ?, 'text', ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const statuses = ['read', 'read', 'read', 'delivered', 'sent', 'failed'];
+  db.transaction(() => {
+    let wamid = 0;
+    for (let c = 1; c <= clients; c++) {
+      const pnid = String(100000000000000 + c);
+      const clientId = Number(insClient.run(`Client ${c}`, `+3491100000${c}`, pnid, now, now).lastInsertRowid);
+      for (let t = 0; t < threadsPerClient; t++) {
+        const wa = String(34600000000 + c * 100000 + t);
+        const t0 = start + t * 600_000;
+        const last = t0 + (messagesPerThread - 1) * 30_000;
+        const threadId = Number(insThread.run(clientId, wa, `User ${t}`, t0, last).lastInsertRowid);
+        for (let m = 0; m < messagesPerThread; m++) {
+          const role = m % 2 ? 'assistant' : 'user';
+          const at = t0 + m * 30_000;
+          const status = role === 'assistant' ? statuses[m % statuses.length] : null;
+          insMessage.run(threadId, clientId, role, LOREM[m % LOREM.length], `wamid.bench.${++wamid}`, wa, pnid, at, status, status ? at : null, now);
+        }
+      }
+    }
+  })();
+}
+
+async function pgWith(name, spec) {
+  const pg = (await import('pg')).default;
+  const base = new URL(pgUrl);
+  const dbName = `wa_report_bench_${name}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName])).rowCount > 0;
+  base.pathname = `/${dbName}`;
+  const url = base.toString();
+  if (exists) {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    const done = (await c.query(`SELECT to_regclass('bench_done') AS t`)).rows[0].t;
+    await c.end();
+    if (done) { await admin.end(); return url; }
+    await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
+  }
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.end();
+  process.stderr.write(`  generating ${dbName} on PostgreSQL …\n`);
+  const started = performance.now();
+  runCli(['--db', url, 'db', 'migrate']);
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const { clients, threadsPerClient, messagesPerThread } = spec;
+  await c.query(`INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at)
+    SELECT 'Client ' || g, '+3491100000' || g, (100000000000000 + g)::text, true, true, now(), now() FROM generate_series(1, ${clients}) g`);
+  await c.query(`INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at)
+    SELECT c.id, (34600000000 + c.id * 100000 + t)::text, 'User ' || t, timestamptz '2024-01-01 00:00Z' + t * interval '10 minutes',
+           timestamptz '2024-01-01 00:00Z' + t * interval '10 minutes' + ${messagesPerThread - 1} * interval '30 seconds'
+    FROM clients c CROSS JOIN generate_series(0, ${threadsPerClient - 1}) t`);
+  await c.query(`INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, inserted_at)
+    SELECT t.id, t.client_id, CASE WHEN m % 2 = 1 THEN 'assistant' ELSE 'user' END, 'text',
+           (ARRAY[${LOREM.map((l) => `'${l.replace(/'/g, "''")}'`).join(', ')}])[1 + m % ${LOREM.length}],
+           'wamid.bench.' || t.id || '.' || m, t.wa_id, c.phone_number_id, t.created_at + m * interval '30 seconds',
+           CASE WHEN m % 2 = 1 THEN (ARRAY['read','read','read','delivered','sent','failed'])[1 + m % 6] END,
+           CASE WHEN m % 2 = 1 THEN t.created_at + m * interval '30 seconds' END, now()
+    FROM threads t JOIN clients c ON c.id = t.client_id CROSS JOIN generate_series(0, ${messagesPerThread - 1}) m`);
+  await c.query('ANALYZE');
+  await c.query('CREATE TABLE bench_done (x int)');
+  await c.end();
+  process.stderr.write(`  generated in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  return url;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Ingest throughput against bare Express.
+function startChild(argv, env) {
+  const child = spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const m = /"port":(\d+)/.exec(buf);
+      if (m && /listening/.test(buf)) resolve({ child, url: `http://127.0.0.1:${m[1]}` });
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${buf}`)));
+  });
+}
+
+async function load(url, seconds, secret) {
+  const autocannon = (await import('autocannon')).default;
+  let n = 0;
+  const body = (id) => JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: {
+      messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+      contacts: [{ profile: { name: 'Bench' }, wa_id: String(34600000000 + (id % 5000)) }],
+      messages: [{ from: String(34600000000 + (id % 5000)), id: `wamid.load.${process.pid}.${Date.now()}.${id}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: `mensaje ${id}` } }],
+    } }] }],
+  });
+  const result = await autocannon({
+    url: `${url}/webhook`, method: 'POST', connections: 50, duration: seconds,
+    requests: [{ setupRequest: (req) => {
+      const b = body(++n);
+      return { ...req, body: b, headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(b).digest('hex')}` } };
+    } }],
+  });
+  return { ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, rps: result['2xx'] / seconds, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function countMessages(dbUrl) {
+  const r = spawnSync(process.execPath, [BIN, '--db', dbUrl, 'stats', '--json'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return JSON.parse(r.stdout).clients.reduce((a, c) => a + c.messages, 0);
+}
+
+async function benchIngest() {
+  const seconds = quick ? 3 : 10;
+  const secret = 'bench-secret';
+  const targets = [['sqlite', () => { const f = join(tmpdir(), `wa-bench-ingest-${process.pid}.db`); rmSync(f, { force: true }); return f; }]];
+  if (pgUrl) targets.push(['postgres', async () => {
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: pgUrl });
+    await admin.connect();
+    await admin.query('DROP DATABASE IF EXISTS wa_report_bench_ingest WITH (FORCE)');
+    await admin.query('CREATE DATABASE wa_report_bench_ingest');
+    await admin.end();
+    const u = new URL(pgUrl); u.pathname = '/wa_report_bench_ingest'; return u.toString();
+  }]);
+  for (const [name, makeDb] of targets) {
+    const ratios = []; const figures = [];
+    for (let r = 0; r < runs; r++) {
+      const bare = await startChild([join(root, 'test/bench/bare-server.mjs')], {});
+      const baseline = await load(bare.url, seconds, secret);
+      bare.child.kill('SIGTERM');
+      const dbUrl = await makeDb();
+      const ingest = await startChild([BIN, '--db', dbUrl, 'ingest', '--port', '0', '--host', '127.0.0.1'], { WHATSAPP_APP_SECRET: secret, LOG_LEVEL: 'warn', OPENAI_API_KEY: '' });
+      const measured = await load(ingest.url, seconds, secret);
+      ingest.child.kill('SIGTERM');
+      await new Promise((res) => ingest.child.on('exit', res));
+      const stored = await countMessages(dbUrl);
+      figures.push({ ...measured, stored, baselineRps: baseline.rps });
+      ratios.push(measured.rps / baseline.rps);
+      if (stored < measured.ok) throw new Error(`${name}: ${measured.ok} acknowledged but only ${stored} stored`);
+    }
+    const m = figures[ratios.indexOf(median(ratios))];
+    record({ name: `ingest ${name}: stored msg/s ÷ bare Express req/s`, value: m.rps, baseline: m.baselineRps, unit: 'msg/s', ratio: median(ratios), target: '≥ 0.8', pass: median(ratios) >= 0.8, p50_ms: m.p50, p99_ms: m.p99, acknowledged: m.ok, stored: m.stored, non2xx: m.non2xx });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Reply path: webhook acknowledged → Graph send, with instant stand-ins.
+async function benchReply() {
+  const received = new Map();
+  let sends = 0;
+  const graph = createServer((req, res) => {
+    let b = ''; req.on('data', (d) => (b += d)); req.on('end', () => {
+      const to = JSON.parse(b).to; received.set(to, performance.now()); sends++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: `wamid.bench.reply.${sends}` }] }));
+    });
+  });
+  const model = createServer((req, res) => {
+    let b = ''; req.on('data', (d) => (b += d)); req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] }));
+    });
+  });
+  await new Promise((r) => graph.listen(0, '127.0.0.1', r));
+  await new Promise((r) => model.listen(0, '127.0.0.1', r));
+  const file = join(tmpdir(), `wa-bench-reply-${process.pid}.db`);
+  rmSync(file, { force: true });
+  runCli(['--db', file, 'clients', 'add', '--name', 'Bench', '--phone-number', '+15550783881', '--phone-number-id', '106540352242922', '--assistant']);
+  const secret = 'bench-secret';
+  const ingest = await startChild([BIN, '--db', file, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
+    WHATSAPP_APP_SECRET: secret, LOG_LEVEL: 'warn', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${model.address().port}/v1`,
+    WHATSAPP_ACCESS_TOKEN: 'bench', WHATSAPP_GRAPH_URL: `http://127.0.0.1:${graph.address().port}/v24.0`, WA_REPORT_REPLY_CONCURRENCY: '16',
+  });
+  const conversations = 100; const perConversation = quick ? 3 : 10;
+  const overheads = [];
+  const started = performance.now();
+  await Promise.all(Array.from({ length: conversations }, async (_, c) => {
+    const to = String(34611000000 + c);
+    for (let i = 0; i < perConversation; i++) {
+      received.delete(`+${to}`);
+      const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' }, messages: [{ from: to, id: `wamid.reply.${c}.${i}.${Date.now()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'hola' } }] } }] }] });
+      await fetch(`${ingest.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` }, body });
+      const acked = performance.now();
+      while (!received.has(`+${to}`)) await new Promise((r) => setTimeout(r, 1));
+      overheads.push(received.get(`+${to}`) - acked);
+    }
+  }));
+  const elapsed = (performance.now() - started) / 1000;
+  ingest.child.kill('SIGTERM');
+  graph.close(); model.close();
+  const p50 = median(overheads);
+  record({ name: 'reply path: ack → Graph send (p50)', value: p50, baseline: null, unit: 'ms', ratio: null, target: '≤ 20 ms', pass: p50 <= 20, replies_per_s: sends / elapsed, replies: sends });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Detailed export of a 100,000-message conversation, against sqlite3 / psql dumping the rows.
+async function benchExport() {
+  const size = quick ? 20_000 : 100_000;
+  const file = await sqliteWith(`export-${size}`, (db) => fill(db, { clients: 1, threadsPerClient: 1, messagesPerThread: size }));
+  const sql = `SELECT id, role, type, content, wamid, created_at, status, error_message FROM messages WHERE thread_id = 1 ORDER BY created_at, id`;
+  const out = join(tmpdir(), `wa-bench-export-${process.pid}`);
+  const targets = [['sqlite', file, () => timeCommand('sh', ['-c', `sqlite3 -csv '${file}' "${sql}" > '${out}.baseline'`])]];
+  if (pgUrl) {
+    const url = await pgWith(`export_${size}`, { clients: 1, threadsPerClient: 1, messagesPerThread: size });
+    targets.push(['postgres', url, () => timeCommand('sh', ['-c', `psql '${url}' -Atc "COPY (${sql.replace('thread_id = 1', '(SELECT min(id) FROM threads) = thread_id')}) TO STDOUT WITH CSV" > '${out}.baseline'`])]);
+  }
+  for (const [name, db, baseline] of targets) {
+    for (const format of ['text', 'html', 'json', 'csv']) {
+      const base = []; const mine = []; const rss = [];
+      for (let r = 0; r < runs; r++) {
+        base.push(baseline());
+        const x = runCli(['--db', db, 'export', '--client-id', '1', '--wa-id', '34600100000', '--format', format, '-o', `${out}.${format}`], { TZ: 'UTC' });
+        mine.push(x.ms); rss.push(x.rssMb);
+      }
+      const ratio = median(mine) / median(base);
+      record({ name: `export ${size.toLocaleString('en-US')} msgs ${format} (${name}) ÷ ${name === 'sqlite' ? 'sqlite3' : 'psql'} dump`, value: median(mine), baseline: median(base), unit: 'ms', ratio, target: '≤ 2×, ≤ 150 MB', pass: ratio <= 2 && Math.max(...rss) <= 150, peak_rss_mb: Math.max(...rss), bytes: statSync(`${out}.${format}`).size });
+      rmSync(`${out}.${format}`, { force: true });
+    }
+  }
+  rmSync(`${out}.baseline`, { force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Summary and stats at 1,000,000 messages in 10,000 conversations across 5 clients.
+async function benchSummary() {
+  const spec = quick ? { clients: 5, threadsPerClient: 200, messagesPerThread: 100 } : { clients: 5, threadsPerClient: 2_000, messagesPerThread: 100 };
+  const total = spec.clients * spec.threadsPerClient * spec.messagesPerThread;
+  const file = await sqliteWith(`summary-${total}`, (db) => fill(db, spec));
+  const targets = [['sqlite', file]];
+  if (pgUrl) targets.push(['postgres', await pgWith(`summary_${total}`, spec)]);
+  for (const [name, db] of targets) {
+    for (const [label, argv, kind] of [['summary --client-id 1', ['--client-id', '1', '--format', 'summary', '--json'], 'summary'], ['stats', ['stats', '--json'], 'stats']]) {
+      const base = []; const mine = [];
+      for (let r = 0; r < runs; r++) {
+        base.push(timeCommand(process.execPath, [join(root, 'test/bench/baseline-sql.mjs'), kind, db]));
+        mine.push(runCli(['--db', db, ...argv], { TZ: 'UTC' }).ms);
+      }
+      const ratio = median(mine) / median(base);
+      record({ name: `${label} at ${total.toLocaleString('en-US')} msgs (${name}) ÷ hand-written SQL`, value: median(mine), baseline: median(base), unit: 'ms', ratio, target: '≤ 3×', pass: ratio <= 3 });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. CLI start: `wa-report --list` on a small database against `node -e 0`.
+async function benchStart() {
+  const file = join(tmpdir(), `wa-bench-start-${process.pid}.db`);
+  rmSync(file, { force: true });
+  runCli(['--db', file, 'clients', 'add', '--name', 'A', '--phone-number', '+15550000001', '--phone-number-id', '1001']);
+  const n = quick ? 5 : 15;
+  const node = []; const list = [];
+  for (let i = 0; i < n; i++) {
+    node.push(timeCommand(process.execPath, ['-e', '0']));
+    list.push(timeCommand(process.execPath, [BIN, '--db', file, '--list']));
+  }
+  record({ name: 'wa-report --list ÷ node -e 0', value: median(list), baseline: median(node), unit: 'ms', ratio: median(list) / median(node), target: '≤ 300 ms', pass: median(list) <= 300 });
+  rmSync(file, { force: true });
+}
+
+const benches = { start: benchStart, ingest: benchIngest, reply: benchReply, export: benchExport, summary: benchSummary };
+process.stderr.write(`wa-report benchmarks: ${runs} runs each (median), data in ${dataDir}${pgUrl ? `, PostgreSQL ${new URL(pgUrl).host}` : ', SQLite only (set BENCH_DATABASE_URL for PostgreSQL)'}\n`);
+for (const [name, fn] of Object.entries(benches)) {
+  if (!wanted(name)) continue;
+  process.stderr.write(`\n${name}\n`);
+  await fn();
+}
+const table = [
+  '| Benchmark | wa-report | Baseline | Ratio | Target | Result |',
+  '|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.name} | ${fmt(r.value, r.unit === 'ms' ? 0 : 1)} ${r.unit}${r.peak_rss_mb ? `, ${fmt(r.peak_rss_mb, 0)} MB RSS` : ''}${r.p99_ms !== undefined ? `, p50 ${r.p50_ms} ms / p99 ${r.p99_ms} ms` : ''}${r.replies_per_s ? `, ${fmt(r.replies_per_s, 0)} replies/s` : ''} | ${fmt(r.baseline, r.unit === 'ms' ? 0 : 1)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'met' : 'missed'} |`),
+];
+process.stdout.write(`\n${table.join('\n')}\n`);
+writeFileSync(join(root, 'bench-results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, quick, results }, null, 2));
+process.stderr.write(`\nWrote bench-results.json\n`);
+void readFileSync;
