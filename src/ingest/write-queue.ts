@@ -123,6 +123,11 @@ export class WriteQueue {
   private kick(): void {
     if (this.writing) return;
     this.writing = (async () => {
+      // Start on the next turn of the event loop: every request whose bytes were read in this
+      // turn hands its events over first and joins the same transaction. (SQLite's driver is
+      // synchronous, so nothing else is read while a transaction runs: without this, a burst
+      // would commit one request at a time.)
+      await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         while (this.pending.length) {
           const batch = this.takeBatch();

@@ -90,6 +90,26 @@ describe('wa-report ingest', () => {
     }
   });
 
+  it('groups a burst of webhooks into a few transactions (group commit), acknowledging each after its commit', async () => {
+    const db = tempDb();
+    const d = startDaemon(db, ['--port', '0'], { LOG_LEVEL: 'info' });
+    const url = await d.listening;
+    expect(url, d.output().stderr).not.toBeNull();
+    try {
+      const posts = await Promise.all(Array.from({ length: 300 }, (_, i) => postWebhook(url!, textMessage({ from: `3466${String(i).padStart(7, '0')}`, text: 'hola', id: `wamid.burst.${i}` }))));
+      expect(posts.every((p) => p.status === 200)).toBe(true);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const commits = Number(/wa_report_commits_total (\d+)/.exec(metrics)?.[1]);
+      expect(Number(/wa_report_messages_stored_total (\d+)/.exec(metrics)?.[1])).toBe(300);
+      expect(commits).toBeGreaterThan(0);
+      expect(commits).toBeLessThan(250);
+      console.log(`group commit: 300 webhooks in ${commits} transactions`);
+    } finally {
+      d.child.kill('SIGTERM');
+      await d.exited;
+    }
+  });
+
   it('--insecure-skip-signature accepts unsigned webhooks and says so loudly', async () => {
     const db = tempDb();
     const d = startDaemon(db, ['--port', '0', '--insecure-skip-signature'], { WHATSAPP_APP_SECRET: '' });

@@ -255,6 +255,46 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
   });
 });
 
+describe.each(databaseKinds)('after a restart on $name', (kind) => {
+  it('answers what is still inside the 24-hour window, marks older messages and half-sent answers with why', async () => {
+    const db = await kind.create();
+    const graph = await startGraphStandIn({ token: 'graph-token' });
+    const model = await startModelStandIn({ apiKey: 'sk-test' });
+    const store = await openStore(db.target);
+    try {
+      const client = await store.createClient({ name: 'Released', phoneNumber: '+15550783881', phoneNumberId: PHONE_NUMBER_ID, assistantEnabled: true });
+      const now = Date.now();
+      const base = { clientId: client.id, phoneNumberId: PHONE_NUMBER_ID, role: 'user' as const, type: 'text' };
+      await store.recordMessages([
+        { ...base, waId: '34600000101', content: 'hace 30 horas', wamid: 'wamid.old', createdAt: new Date(now - 30 * 3600_000) },
+        { ...base, waId: '34600000102', content: 'hace una hora', wamid: 'wamid.recent', createdAt: new Date(now - 3600_000) },
+        { ...base, waId: '34600000103', content: 'respuesta a medias', wamid: 'wamid.halfsent', createdAt: new Date(now - 600_000) },
+      ]);
+      const half = (await store.threadsOfContact('34600000103'))[0]!;
+      await store.beginReply({ threadId: half.id, content: 'quizá enviada', replyToWamid: 'wamid.halfsent' });
+      const daemon = await startDaemon(config(graph, model), { target: db.target, logger: silent });
+      try {
+        await until(async () => (await store.getMessageByWamid('wamid.old'))?.errorMessage?.startsWith('Not answered') ?? false);
+        await until(() => graph.sent().length === 1);
+        await daemon.replier!.idle();
+        expect((graph.sent()[0]!.body as { to: string }).to).toBe('+34600000102');
+        const halfSent = await store.rawQuery<{ status: string; error_message: string }>(`SELECT status, error_message FROM messages WHERE role = 'assistant' AND reply_to_wamid = 'wamid.halfsent'`);
+        expect(halfSent).toHaveLength(1);
+        expect(halfSent[0]).toMatchObject({ status: 'failed' });
+        expect(halfSent[0]!.error_message).toMatch(/not sent again/);
+        expect((await store.getMessageByWamid('wamid.old'))!.errorMessage).toMatch(/24 hours/);
+      } finally {
+        await daemon.close();
+      }
+    } finally {
+      await store.close();
+      await graph.close();
+      await model.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('without the assistant', () => {
   it('archives only when OPENAI_API_KEY is missing, and says so in /healthz', async () => {
     const db = await databaseKinds[0]!.create();
