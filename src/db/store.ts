@@ -18,7 +18,8 @@ import {
   type ThreadRecord,
 } from '../domain/types.js';
 import { createHash } from 'node:crypto';
-import { PG_CONNECT_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS, describePostgresError, describeSqliteError, prepareDatabase, type MigrateMode } from './connect.js';
+import type BetterSqlite3 from 'better-sqlite3';
+import { PG_CONNECT_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS, describePostgresError, describeSqliteError, openSqliteFile, prepareDatabase, type MigrateMode } from './connect.js';
 import type { DbTarget } from './target.js';
 
 // The two generated clients have the same models but are distinct types; the SQLite one is used
@@ -70,30 +71,78 @@ export async function openStore(target: DbTarget, options: OpenStoreOptions = {}
   await prepareDatabase(target, options.migrate ?? 'apply');
   // Each database's client and driver are loaded only when used: a SQLite command never pays for pg.
   if (target.kind === 'sqlite') {
-    const [{ PrismaBetterSqlite3 }, { PrismaClient: SqlitePrismaClient }] = await Promise.all([
-      import('@prisma/adapter-better-sqlite3'),
-      import('../generated/sqlite/client.js'),
-    ]);
-    const adapter = new PrismaBetterSqlite3(
-      { url: target.path, timeout: SQLITE_BUSY_TIMEOUT_MS },
-      // Epoch milliseconds, as Prisma's native SQLite engine writes them: compact, and date ranges
-      // compare as integers in raw SQL.
-      { timestampFormat: 'unixepoch-ms' },
-    );
-    const prisma = new SqlitePrismaClient({ adapter }) as unknown as Prisma;
-    try {
-      await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
-      await prisma.$queryRawUnsafe('PRAGMA foreign_keys = ON');
-    } catch (error) {
-      await prisma.$disconnect().catch(() => {});
-      throw describeSqliteError(target, error) ?? error;
-    }
-    return new Store(prisma, 'sqlite', target);
+    const reader = openSqliteReader(target);
+    const load = async () => {
+      const [{ PrismaBetterSqlite3 }, { PrismaClient: SqlitePrismaClient }] = await Promise.all([
+        import('@prisma/adapter-better-sqlite3'),
+        import('../generated/sqlite/client.js'),
+      ]);
+      const adapter = new PrismaBetterSqlite3(
+        { url: target.path, timeout: SQLITE_BUSY_TIMEOUT_MS },
+        // Epoch milliseconds, as Prisma's native SQLite engine writes them: compact, and date ranges
+        // compare as integers in raw SQL.
+        { timestampFormat: 'unixepoch-ms' },
+      );
+      const prisma = new SqlitePrismaClient({ adapter }) as unknown as Prisma;
+      try {
+        await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
+        await prisma.$queryRawUnsafe('PRAGMA foreign_keys = ON');
+      } catch (error) {
+        await prisma.$disconnect().catch(() => {});
+        throw describeSqliteError(target, error) ?? error;
+      }
+      return prisma;
+    };
+    return new Store(reader, load, 'sqlite', target);
   }
-  const [{ PrismaPg }, { PrismaClient: PgPrismaClient }] = await Promise.all([import('@prisma/adapter-pg'), import('../generated/pg/client.js')]);
-  const adapter = new PrismaPg({ connectionString: target.url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, max: 10, application_name: 'wa-report' });
-  const prisma = new PgPrismaClient({ adapter });
-  return new Store(prisma, 'postgres', target);
+  const reader = await openPostgresReader(target);
+  const load = async () => {
+    const [{ PrismaPg }, { PrismaClient: PgPrismaClient }] = await Promise.all([import('@prisma/adapter-pg'), import('../generated/pg/client.js')]);
+    const adapter = new PrismaPg({ connectionString: target.url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, max: 10, application_name: 'wa-report' });
+    return new PgPrismaClient({ adapter }) as Prisma;
+  };
+  return new Store(reader, load, 'postgres', target);
+}
+
+/** Plain SQL reads straight through the driver. */
+export interface Reader {
+  all<T>(sql: string, params: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+function openSqliteReader(target: Extract<DbTarget, { kind: 'sqlite' }>): Reader {
+  const db = openSqliteFile(target, false);
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    async all<T>(sql: string, params: unknown[]): Promise<T[]> {
+      let stmt = statements.get(sql);
+      if (!stmt) {
+        stmt = db.prepare(sql);
+        if (statements.size > 200) statements.clear();
+        statements.set(sql, stmt);
+      }
+      return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }>): Promise<Reader> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: target.url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, max: 5, application_name: 'wa-report' });
+  pool.on('error', () => {
+    /* a broken idle connection is replaced on the next query */
+  });
+  return {
+    async all<T>(sql: string, params: unknown[]): Promise<T[]> {
+      return (await pool.query(sql, params as unknown[])).rows as T[];
+    },
+    async close() {
+      await pool.end();
+    },
+  };
 }
 
 /** Inbound types the assistant answers; reactions, system notices and errors are not questions. */
@@ -104,14 +153,30 @@ const MESSAGE_COLUMNS = 'id, thread_id, client_id, role, type, content, wamid, w
 const RANK_SQL = `(CASE status ${Object.entries(STATUS_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} ELSE 0 END)`;
 
 export class Store {
+  private prismaClient: Prisma | null = null;
+  private prismaLoading: Promise<Prisma> | null = null;
+
   constructor(
-    private readonly prisma: Prisma,
+    private readonly reader: Reader,
+    private readonly loadPrisma: () => Promise<Prisma>,
     readonly dialect: 'sqlite' | 'postgres',
     readonly target: DbTarget,
   ) {}
 
+  /**
+   * Prisma, started on first use. Reads that are plain SQL go through the driver directly
+   * (`read`): a report or a list never pays for starting Prisma's query compiler, and streams
+   * rows without the ORM's per-row overhead.
+   */
+  private async orm(): Promise<Prisma> {
+    if (this.prismaClient) return this.prismaClient;
+    this.prismaLoading ??= this.loadPrisma().then((p) => (this.prismaClient = p));
+    return this.prismaLoading;
+  }
+
   async close(): Promise<void> {
-    await this.prisma.$disconnect();
+    await this.prismaClient?.$disconnect();
+    await this.reader.close();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -119,12 +184,12 @@ export class Store {
 
   async createClient(input: ClientInput): Promise<ClientRecord> {
     return this.guard(async () => {
-      const existing = await this.prisma.client.findUnique({ where: { phoneNumberId: input.phoneNumberId } });
+      const existing = await (await this.orm()).client.findUnique({ where: { phoneNumberId: input.phoneNumberId } });
       if (existing) {
         throw new UsageError(`phone_number_id: ${input.phoneNumberId} already belongs to client ${existing.id} (${existing.name}). Use \`wa-report clients update ${existing.id}\` to change it.`);
       }
       try {
-        return await this.prisma.client.create({ data: { ...input } });
+        return await (await this.orm()).client.create({ data: { ...input } });
       } catch (error) {
         if ((error as { code?: string }).code === 'P2002') {
           throw new UsageError(`phone_number_id: ${input.phoneNumberId} already belongs to another client.`);
@@ -138,28 +203,28 @@ export class Store {
     return this.guard(async () => {
       await this.getClient(id);
       if (patch.phoneNumberId !== undefined) {
-        const other = await this.prisma.client.findUnique({ where: { phoneNumberId: patch.phoneNumberId } });
+        const other = await (await this.orm()).client.findUnique({ where: { phoneNumberId: patch.phoneNumberId } });
         if (other && other.id !== id) {
           throw new UsageError(`phone_number_id: ${patch.phoneNumberId} already belongs to client ${other.id} (${other.name}).`);
         }
       }
-      return this.prisma.client.update({ where: { id }, data: { ...patch } });
+      return (await this.orm()).client.update({ where: { id }, data: { ...patch } });
     });
   }
 
   async getClient(id: number): Promise<ClientRecord> {
-    const client = await this.guard(() => this.prisma.client.findUnique({ where: { id } }));
+    const client = await this.guard(async () => (await this.orm()).client.findUnique({ where: { id } }));
     if (!client) throw new NotFoundError(`No client with id ${id}. Run \`wa-report --list\` to see clients.`);
     return client;
   }
 
   async findClientByPhoneNumberId(phoneNumberId: string): Promise<ClientRecord | null> {
-    return this.guard(() => this.prisma.client.findUnique({ where: { phoneNumberId } }));
+    return this.guard(async () => (await this.orm()).client.findUnique({ where: { phoneNumberId } }));
   }
 
   async listClients(options: { includeInactive?: boolean } = {}): Promise<ClientRecord[]> {
-    return this.guard(() =>
-      this.prisma.client.findMany({ where: options.includeInactive ? {} : { active: true }, orderBy: { id: 'asc' } }),
+    return this.guard(async () =>
+      (await this.orm()).client.findMany({ where: options.includeInactive ? {} : { active: true }, orderBy: { id: 'asc' } }),
     );
   }
 
@@ -170,7 +235,7 @@ export class Store {
   async ensureThread(clientId: number, waId: string, contactName?: string | null): Promise<ThreadRecord> {
     return this.guard(async () => {
       const now = new Date();
-      return this.prisma.thread.upsert({
+      return (await this.orm()).thread.upsert({
         where: { clientId_waId: { clientId, waId } },
         create: { clientId, waId, contactName: contactName ?? null, createdAt: now, lastMessageAt: now },
         update: contactName ? { contactName } : {},
@@ -179,12 +244,12 @@ export class Store {
   }
 
   async findThread(clientId: number, waId: string): Promise<ThreadRecord | null> {
-    return this.guard(() => this.prisma.thread.findUnique({ where: { clientId_waId: { clientId, waId } } }));
+    return this.guard(async () => (await this.orm()).thread.findUnique({ where: { clientId_waId: { clientId, waId } } }));
   }
 
   /** Marks the point after which history is sent to the model again (history stays for reports). */
   async resetContext(threadId: number, at = new Date()): Promise<void> {
-    await this.guard(() => this.prisma.thread.update({ where: { id: threadId }, data: { contextResetAt: at } }));
+    await this.guard(async () => (await this.orm()).thread.update({ where: { id: threadId }, data: { contextResetAt: at } }));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -192,8 +257,8 @@ export class Store {
 
   /** Messages, statuses and raw events of one batch in one transaction. */
   async writeBatch(batch: WriteBatch): Promise<RecordResult & { statusesApplied: number }> {
-    return this.guard(() =>
-      this.prisma.$transaction(async (tx) => {
+    return this.guard(async () =>
+      (await this.orm()).$transaction(async (tx) => {
         const result = await this.insertMessages(tx, batch.messages ?? []);
         const statusesApplied = await this.insertStatuses(tx, batch.statuses ?? []);
         await this.insertRawEvents(tx, batch.rawEvents ?? []);
@@ -347,9 +412,7 @@ export class Store {
     const from = `FROM threads t ${ranged ? 'JOIN' : 'LEFT JOIN'} messages m ON m.thread_id = t.id${join.map((j) => ` AND ${j}`).join('')}`;
 
     return this.guard(async () => {
-      const totalRows = await this.query<{ n: unknown }>(
-        this.prisma,
-        `SELECT COUNT(*) AS n FROM (SELECT t.id ${from} WHERE ${where.join(' AND ')} GROUP BY t.id) x`,
+      const totalRows = await this.read<{ n: unknown }>(`SELECT COUNT(*) AS n FROM (SELECT t.id ${from} WHERE ${where.join(' AND ')} GROUP BY t.id) x`,
         [...joinParams, ...whereParams],
       );
       const pageWhere = [...where];
@@ -358,9 +421,7 @@ export class Store {
         pageWhere.push('(t.last_message_at < ? OR (t.last_message_at = ? AND t.id < ?))');
         pageParams.push(new Date(after.t), new Date(after.t), after.id);
       }
-      const rows = await this.query<Record<string, unknown>>(
-        this.prisma,
-        `SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at, COUNT(m.id) AS message_count
+      const rows = await this.read<Record<string, unknown>>(`SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at, COUNT(m.id) AS message_count
          ${from} WHERE ${pageWhere.join(' AND ')}
          GROUP BY t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at
          ORDER BY t.last_message_at DESC, t.id DESC LIMIT ?`,
@@ -402,7 +463,7 @@ export class Store {
       params.push(options.after.createdAt, options.after.createdAt, options.after.id);
     }
     const rows = await this.guard(() =>
-      this.query<Record<string, unknown>>(this.prisma, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`, [...params, limit]),
+      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`, [...params, limit]),
     );
     return rows.map(toStoredMessage);
   }
@@ -422,13 +483,13 @@ export class Store {
   }
 
   async getMessageByWamid(wamid: string): Promise<StoredMessage | null> {
-    const rows = await this.guard(() => this.query<Record<string, unknown>>(this.prisma, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE wamid = ?`, [wamid]));
+    const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE wamid = ?`, [wamid]));
     return rows[0] ? toStoredMessage(rows[0]) : null;
   }
 
   async statusHistory(wamid: string): Promise<StatusUpdate[]> {
-    const rows = await this.guard(() =>
-      this.prisma.messageStatusEvent.findMany({ where: { wamid }, orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] }),
+    const rows = await this.guard(async () =>
+      (await this.orm()).messageStatusEvent.findMany({ where: { wamid }, orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] }),
     );
     return rows.map((r) => ({
       wamid: r.wamid, status: r.status, occurredAt: r.occurredAt, recipientId: r.recipientId,
@@ -442,9 +503,7 @@ export class Store {
     const params: unknown[] = [since];
     if (clientId !== undefined) { where.push('t.client_id = ?'); params.push(clientId); }
     const rows = await this.guard(() =>
-      this.query<Record<string, unknown>>(
-        this.prisma,
-        `SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at FROM threads t
+      this.read<Record<string, unknown>>(`SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at FROM threads t
          WHERE ${where.join(' AND ')} ORDER BY t.last_message_at DESC`,
         params,
       ),
@@ -461,9 +520,7 @@ export class Store {
     const params: unknown[] = [];
     if (options.clientId !== undefined) { where.push('client_id = ?'); params.push(options.clientId); }
     const rows = await this.guard(() =>
-      this.query<Record<string, unknown>>(
-        this.prisma,
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
         [...params, options.limit ?? 1000],
       ),
     );
@@ -477,9 +534,7 @@ export class Store {
     if (filter.start) { where.push('created_at >= ?'); params.push(filter.start); }
     if (filter.end) { where.push('created_at < ?'); params.push(filter.end); }
     const rows = await this.guard(() =>
-      this.query<{ thread_id: unknown; role: string; failed: unknown; n: unknown }>(
-        this.prisma,
-        `SELECT thread_id, role, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, COUNT(*) AS n
+      this.read<{ thread_id: unknown; role: string; failed: unknown; n: unknown }>(`SELECT thread_id, role, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, COUNT(*) AS n
          FROM messages WHERE ${where.join(' AND ')} GROUP BY thread_id, role`,
         params,
       ),
@@ -499,9 +554,7 @@ export class Store {
     if (filter.end) { where.push('created_at < ?'); params.push(filter.end); }
     const bucket = this.dialect === 'sqlite' ? '(created_at / 900000)' : 'floor(extract(epoch from created_at) / 900)';
     const rows = await this.guard(() =>
-      this.query<{ client_id: unknown; b: unknown; n: unknown }>(
-        this.prisma,
-        `SELECT client_id, ${bucket} AS b, COUNT(*) AS n FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY client_id, ${bucket}`,
+      this.read<{ client_id: unknown; b: unknown; n: unknown }>(`SELECT client_id, ${bucket} AS b, COUNT(*) AS n FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY client_id, ${bucket}`,
         params,
       ),
     );
@@ -519,9 +572,7 @@ export class Store {
     if (filter.since) { where.push('created_at >= ?'); params.push(filter.since); }
     const delta = this.dialect === 'sqlite' ? '(created_at - prev_at) / 1000' : 'floor(extract(epoch from (created_at - prev_at)))';
     const rows = await this.guard(() =>
-      this.query<{ client_id: unknown; d: unknown; n: unknown }>(
-        this.prisma,
-        `SELECT client_id, ${delta} AS d, COUNT(*) AS n FROM (
+      this.read<{ client_id: unknown; d: unknown; n: unknown }>(`SELECT client_id, ${delta} AS d, COUNT(*) AS n FROM (
            SELECT client_id, role, created_at,
                   LAG(role) OVER w AS prev_role, LAG(created_at) OVER w AS prev_at
            FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -546,14 +597,10 @@ export class Store {
     if (options.clientId !== undefined) { thrWhere.push('client_id = ?'); thrParams.push(options.clientId); }
     if (options.since) { thrWhere.push('last_message_at >= ?'); thrParams.push(options.since); }
     return this.guard(async () => {
-      const messageRows = await this.query<{ client_id: unknown; role: string; status: string | null; n: unknown }>(
-        this.prisma,
-        `SELECT client_id, role, status, COUNT(*) AS n FROM messages ${msgWhere.length ? `WHERE ${msgWhere.join(' AND ')}` : ''} GROUP BY client_id, role, status`,
+      const messageRows = await this.read<{ client_id: unknown; role: string; status: string | null; n: unknown }>(`SELECT client_id, role, status, COUNT(*) AS n FROM messages ${msgWhere.length ? `WHERE ${msgWhere.join(' AND ')}` : ''} GROUP BY client_id, role, status`,
         msgParams,
       );
-      const threadRows = await this.query<{ client_id: unknown; n: unknown; active: unknown }>(
-        this.prisma,
-        `SELECT client_id, COUNT(*) AS n, SUM(CASE WHEN last_message_at > ? THEN 1 ELSE 0 END) AS active FROM threads
+      const threadRows = await this.read<{ client_id: unknown; n: unknown; active: unknown }>(`SELECT client_id, COUNT(*) AS n, SUM(CASE WHEN last_message_at > ? THEN 1 ELSE 0 END) AS active FROM threads
          ${thrWhere.length ? `WHERE ${thrWhere.join(' AND ')}` : ''} GROUP BY client_id`,
         thrParams,
       );
@@ -594,8 +641,8 @@ export class Store {
     const byClient = options.clientId !== undefined;
     const clientCond = byClient ? ' AND client_id = ?' : '';
     const params = byClient ? [waId, options.clientId] : [waId];
-    return this.guard(() =>
-      this.prisma.$transaction(async (tx) => {
+    return this.guard(async () =>
+      (await this.orm()).$transaction(async (tx) => {
         const statusEvents = await this.execute(
           tx,
           `DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE wa_id = ?${clientCond} AND wamid IS NOT NULL)` +
@@ -622,20 +669,18 @@ export class Store {
   // reply_to_wamid; an answer being sent has status 'sending' until the Graph API returns its wamid.
 
   async ping(): Promise<void> {
-    await this.guard(() => this.query(this.prisma, 'SELECT 1', []));
+    await this.guard(() => this.read('SELECT 1', []));
   }
 
   async getThread(threadId: number): Promise<ThreadRecord | null> {
-    const t = await this.guard(() => this.prisma.thread.findUnique({ where: { id: threadId } }));
+    const t = await this.guard(async () => (await this.orm()).thread.findUnique({ where: { id: threadId } }));
     return t ? { id: t.id, clientId: t.clientId, waId: t.waId, contactName: t.contactName, createdAt: t.createdAt, lastMessageAt: t.lastMessageAt, contextResetAt: t.contextResetAt } : null;
   }
 
   /** Inbound messages of a thread not covered by any answer yet (oldest first), received since `since`. */
   async pendingInbound(threadId: number, since: Date): Promise<StoredMessage[]> {
     const rows = await this.guard(() =>
-      this.query<Record<string, unknown>>(
-        this.prisma,
-        `SELECT ${MESSAGE_COLUMNS} FROM messages m
+      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages m
          WHERE m.thread_id = ? AND m.role = 'user' AND m.created_at >= ?
            AND m.type IN (${ANSWERABLE_TYPES.map(() => '?').join(', ')})
            AND (m.error_message IS NULL OR m.error_message NOT LIKE '${NOT_ANSWERED_PREFIX}%')
@@ -654,9 +699,7 @@ export class Store {
    */
   async contextMessages(threadId: number, limit: number): Promise<StoredMessage[]> {
     const rows = await this.guard(() =>
-      this.query<Record<string, unknown>>(
-        this.prisma,
-        `SELECT ${MESSAGE_COLUMNS} FROM messages
+      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages
          WHERE thread_id = ?
            -- WhatsApp timestamps have whole seconds: a message written right after a clear may carry
            -- an earlier time, so what arrived after the clear counts too.
@@ -674,15 +717,15 @@ export class Store {
   /** The last `limit` messages of a conversation, oldest first (the seed's conversation history). */
   async recentMessages(threadId: number, limit: number): Promise<StoredMessage[]> {
     const rows = await this.guard(() =>
-      this.query<Record<string, unknown>>(this.prisma, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, [threadId, limit]),
+      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, [threadId, limit]),
     );
     return rows.map(toStoredMessage).reverse();
   }
 
   /** Conversations of one WhatsApp user, with any client or one. */
   async threadsOfContact(waId: string, clientId?: number): Promise<ThreadRecord[]> {
-    const rows = await this.guard(() =>
-      this.prisma.thread.findMany({ where: clientId === undefined ? { waId } : { waId, clientId }, orderBy: { id: 'asc' } }),
+    const rows = await this.guard(async () =>
+      (await this.orm()).thread.findMany({ where: clientId === undefined ? { waId } : { waId, clientId }, orderBy: { id: 'asc' } }),
     );
     return rows.map((t) => ({ id: t.id, clientId: t.clientId, waId: t.waId, contactName: t.contactName, createdAt: t.createdAt, lastMessageAt: t.lastMessageAt, contextResetAt: t.contextResetAt }));
   }
@@ -690,24 +733,22 @@ export class Store {
   /** Records an answer about to be sent ('sending'), before the Graph API is called. */
   async beginReply(reply: { threadId: number; content: string; replyToWamid: string; createdAt?: Date }): Promise<number> {
     return this.guard(async () => {
-      const t = await this.prisma.thread.findUnique({ where: { id: reply.threadId }, include: { client: true } });
+      const t = await (await this.orm()).thread.findUnique({ where: { id: reply.threadId }, include: { client: true } });
       if (!t) throw new NotFoundError(`No conversation with id ${reply.threadId}.`);
       const at = reply.createdAt ?? new Date();
-      const rows = await this.query<{ id: unknown }>(
-        this.prisma,
-        `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, reply_to_wamid, inserted_at)
+      const rows = await this.read<{ id: unknown }>(`INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, reply_to_wamid, inserted_at)
          VALUES (?, ?, 'assistant', 'text', ?, NULL, ?, ?, ?, 'sending', ?, ?, ?) RETURNING id`,
         [t.id, t.clientId, reply.content, t.waId, t.client.phoneNumberId, at, at, reply.replyToWamid, at],
       );
-      await this.execute(this.prisma, `UPDATE threads SET last_message_at = ${this.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(last_message_at, ?) WHERE id = ?`, [at, t.id]);
+      await this.write(`UPDATE threads SET last_message_at = ${this.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(last_message_at, ?) WHERE id = ?`, [at, t.id]);
       return Number(rows[0]?.id);
     });
   }
 
   /** The Graph API accepted the answer: store its wamid, then apply statuses that raced ahead of it. */
   async completeReply(id: number, result: { wamid: string; sentAt?: Date }): Promise<void> {
-    await this.guard(() =>
-      this.prisma.$transaction(async (tx) => {
+    await this.guard(async () =>
+      (await this.orm()).$transaction(async (tx) => {
         const at = result.sentAt ?? new Date();
         await this.execute(tx, `UPDATE messages SET wamid = ?, status = 'sent', status_at = ? WHERE id = ? AND status = 'sending'`, [result.wamid, at, id]);
         const events = await this.query<Record<string, unknown>>(tx, `SELECT wamid, status, occurred_at, error_code, error_title, error_details FROM message_status_events WHERE wamid = ?`, [result.wamid]);
@@ -724,7 +765,7 @@ export class Store {
   /** The answer could not be sent (or not even produced): keep it, failed, with the reason. */
   async failReply(id: number, failure: { errorCode?: number | null; errorMessage: string }): Promise<void> {
     await this.guard(() =>
-      this.execute(this.prisma, `UPDATE messages SET status = 'failed', status_at = ?, error_code = ?, error_message = ? WHERE id = ?`, [
+      this.write(`UPDATE messages SET status = 'failed', status_at = ?, error_code = ?, error_message = ? WHERE id = ?`, [
         new Date(), failure.errorCode ?? null, failure.errorMessage, id,
       ]),
     );
@@ -734,7 +775,7 @@ export class Store {
   async markNotAnswered(ids: number[], reason: string): Promise<void> {
     if (ids.length === 0) return;
     await this.guard(() =>
-      this.execute(this.prisma, `UPDATE messages SET error_message = ? WHERE id IN (${ids.map(() => '?').join(', ')}) AND role = 'user'`, [
+      this.write(`UPDATE messages SET error_message = ? WHERE id IN (${ids.map(() => '?').join(', ')}) AND role = 'user'`, [
         `${NOT_ANSWERED_PREFIX}${reason}`, ...ids,
       ]),
     );
@@ -746,16 +787,14 @@ export class Store {
    */
   async abandonInFlightReplies(reason: string): Promise<number> {
     return this.guard(() =>
-      this.execute(this.prisma, `UPDATE messages SET status = 'failed', status_at = ?, error_message = ? WHERE role = 'assistant' AND status = 'sending'`, [new Date(), reason]),
+      this.write(`UPDATE messages SET status = 'failed', status_at = ?, error_message = ? WHERE role = 'assistant' AND status = 'sending'`, [new Date(), reason]),
     );
   }
 
   /** Threads of assistant-enabled clients with inbound messages since `since` (candidates for answers). */
   async threadsWithRecentInbound(since: Date): Promise<{ threadId: number; clientId: number }[]> {
     const rows = await this.guard(() =>
-      this.query<Record<string, unknown>>(
-        this.prisma,
-        `SELECT t.id, t.client_id FROM threads t JOIN clients c ON c.id = t.client_id
+      this.read<Record<string, unknown>>(`SELECT t.id, t.client_id FROM threads t JOIN clients c ON c.id = t.client_id
          WHERE c.active = ? AND c.assistant_enabled = ? AND t.last_message_at >= ? ORDER BY t.last_message_at`,
         [true, true, since],
       ),
@@ -768,7 +807,15 @@ export class Store {
 
   /** Runs a read-only statement; for tests and diagnostics (EXPLAIN). */
   async rawQuery<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.query<T>(this.prisma, sql, params);
+    return this.read<T>(sql, params);
+  }
+
+  private read<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return this.reader.all<T>(this.placeholders(sql), params.map((p) => this.bind(p)));
+  }
+
+  private async write(sql: string, params: unknown[]): Promise<number> {
+    return this.execute(await this.orm(), sql, params);
   }
 
   private query<T>(db: Db, sql: string, params: unknown[]): Promise<T[]> {
@@ -795,6 +842,7 @@ export class Store {
 
   private bind(value: unknown): unknown {
     if (value instanceof Date) return this.dialect === 'sqlite' ? value.getTime() : value;
+    if (typeof value === 'boolean' && this.dialect === 'sqlite') return value ? 1 : 0;
     return value;
   }
 
