@@ -149,6 +149,8 @@ async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }
 export const ANSWERABLE_TYPES = ['text', 'image', 'audio', 'video', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button', 'order'];
 export const NOT_ANSWERED_PREFIX = 'Not answered: ';
 
+const CLIENT_COLUMNS = 'id, name, phone_number, phone_number_id, waba_id, active, assistant_enabled, assistant_model, system_prompt, created_at, updated_at';
+const THREAD_COLUMNS = 'id, client_id, wa_id, contact_name, created_at, last_message_at, context_reset_at';
 const MESSAGE_COLUMNS = 'id, thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw';
 const RANK_SQL = `(CASE status ${Object.entries(STATUS_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} ELSE 0 END)`;
 
@@ -213,19 +215,21 @@ export class Store {
   }
 
   async getClient(id: number): Promise<ClientRecord> {
-    const client = await this.guard(async () => (await this.orm()).client.findUnique({ where: { id } }));
-    if (!client) throw new NotFoundError(`No client with id ${id}. Run \`wa-report --list\` to see clients.`);
-    return client;
+    const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`, [id]));
+    if (!rows[0]) throw new NotFoundError(`No client with id ${id}. Run \`wa-report --list\` to see clients.`);
+    return toClientRecord(rows[0]);
   }
 
   async findClientByPhoneNumberId(phoneNumberId: string): Promise<ClientRecord | null> {
-    return this.guard(async () => (await this.orm()).client.findUnique({ where: { phoneNumberId } }));
+    const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE phone_number_id = ?`, [phoneNumberId]));
+    return rows[0] ? toClientRecord(rows[0]) : null;
   }
 
   async listClients(options: { includeInactive?: boolean } = {}): Promise<ClientRecord[]> {
-    return this.guard(async () =>
-      (await this.orm()).client.findMany({ where: options.includeInactive ? {} : { active: true }, orderBy: { id: 'asc' } }),
+    const rows = await this.guard(() =>
+      this.read<Record<string, unknown>>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE active = ? OR ? ORDER BY id`, [true, Boolean(options.includeInactive)]),
     );
+    return rows.map(toClientRecord);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -244,7 +248,8 @@ export class Store {
   }
 
   async findThread(clientId: number, waId: string): Promise<ThreadRecord | null> {
-    return this.guard(async () => (await this.orm()).thread.findUnique({ where: { clientId_waId: { clientId, waId } } }));
+    const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE client_id = ? AND wa_id = ?`, [clientId, waId]));
+    return rows[0] ? toThreadRecord(rows[0]) : null;
   }
 
   /** Marks the point after which history is sent to the model again (history stays for reports). */
@@ -673,8 +678,8 @@ export class Store {
   }
 
   async getThread(threadId: number): Promise<ThreadRecord | null> {
-    const t = await this.guard(async () => (await this.orm()).thread.findUnique({ where: { id: threadId } }));
-    return t ? { id: t.id, clientId: t.clientId, waId: t.waId, contactName: t.contactName, createdAt: t.createdAt, lastMessageAt: t.lastMessageAt, contextResetAt: t.contextResetAt } : null;
+    const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE id = ?`, [threadId]));
+    return rows[0] ? toThreadRecord(rows[0]) : null;
   }
 
   /** Inbound messages of a thread not covered by any answer yet (oldest first), received since `since`. */
@@ -724,10 +729,12 @@ export class Store {
 
   /** Conversations of one WhatsApp user, with any client or one. */
   async threadsOfContact(waId: string, clientId?: number): Promise<ThreadRecord[]> {
-    const rows = await this.guard(async () =>
-      (await this.orm()).thread.findMany({ where: clientId === undefined ? { waId } : { waId, clientId }, orderBy: { id: 'asc' } }),
+    const rows = await this.guard(() =>
+      clientId === undefined
+        ? this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE wa_id = ? ORDER BY id`, [waId])
+        : this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE wa_id = ? AND client_id = ? ORDER BY id`, [waId, clientId]),
     );
-    return rows.map((t) => ({ id: t.id, clientId: t.clientId, waId: t.waId, contactName: t.contactName, createdAt: t.createdAt, lastMessageAt: t.lastMessageAt, contextResetAt: t.contextResetAt }));
+    return rows.map(toThreadRecord);
   }
 
   /** Records an answer about to be sent ('sending'), before the Graph API is called. */
@@ -888,6 +895,34 @@ function toDate(value: unknown): Date {
   if (typeof value === 'number' || typeof value === 'bigint') return new Date(Number(value));
   if (typeof value === 'string') return /^\d+$/.test(value) ? new Date(Number(value)) : new Date(value);
   throw new DatabaseError(`Unexpected date value in the database: ${String(value)}`);
+}
+
+function toClientRecord(r: Record<string, unknown>): ClientRecord {
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    phoneNumber: String(r.phone_number),
+    phoneNumberId: String(r.phone_number_id),
+    wabaId: (r.waba_id as string | null) ?? null,
+    active: Boolean(r.active),
+    assistantEnabled: Boolean(r.assistant_enabled),
+    assistantModel: (r.assistant_model as string | null) ?? null,
+    systemPrompt: (r.system_prompt as string | null) ?? null,
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+  };
+}
+
+function toThreadRecord(r: Record<string, unknown>): ThreadRecord {
+  return {
+    id: Number(r.id),
+    clientId: Number(r.client_id),
+    waId: String(r.wa_id),
+    contactName: (r.contact_name as string | null) ?? null,
+    createdAt: toDate(r.created_at),
+    lastMessageAt: toDate(r.last_message_at),
+    contextResetAt: r.context_reset_at === null || r.context_reset_at === undefined ? null : toDate(r.context_reset_at),
+  };
 }
 
 function toStoredMessage(r: Record<string, unknown>): StoredMessage {

@@ -9,9 +9,8 @@ export interface ClientsListOptions {
 }
 
 export async function runClientsList(options: ClientsListOptions, ctx: CommandContext): Promise<ClientRecord[]> {
-  // The quickest command of all: read through the driver without starting Prisma.
-  const { quickListClients } = await import('../../db/quick.js');
-  return quickListClients(ctx.target(), { includeInactive: options.all });
+  const store = await ctx.store();
+  return store.listClients({ includeInactive: options.all });
 }
 
 export function printClients(clients: ClientRecord[], options: ClientsListOptions, ctx: CommandContext): void {
