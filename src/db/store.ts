@@ -464,8 +464,10 @@ export class Store {
     if (options.start) { where.push('created_at >= ?'); params.push(options.start); }
     if (options.end) { where.push('created_at < ?'); params.push(options.end); }
     if (options.after) {
-      where.push('(created_at > ? OR (created_at = ? AND id > ?))');
-      params.push(options.after.createdAt, options.after.createdAt, options.after.id);
+      // A row-value comparison: both databases seek the (thread_id, created_at, id) index to the
+      // position instead of scanning from the start of the conversation (an OR does not).
+      where.push('(created_at, id) > (?, ?)');
+      params.push(options.after.createdAt, options.after.id);
     }
     const rows = await this.guard(() =>
       this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`, [...params, limit]),

@@ -29,7 +29,7 @@ function clockFormat(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-function wallClock(at: Date, timeZone: string): WallClock {
+function intlWallClock(at: Date, timeZone: string): WallClock {
   const parts = clockFormat(timeZone).formatToParts(at);
   const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '00';
   const year = get('year').padStart(4, '0');
@@ -37,6 +37,36 @@ function wallClock(at: Date, timeZone: string): WallClock {
   const asUtc = Date.UTC(Number(year), Number(clock.month) - 1, Number(clock.day), Number(clock.hour), Number(clock.minute), Number(clock.second));
   const offset = Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
   return { ...clock, offset };
+}
+
+// Intl is slow per call (it dominated a 100,000-message export). Zone offsets only change on
+// quarter-hour boundaries, so the offset is looked up once per zone and 15-minute bucket and the
+// wall clock is plain arithmetic.
+const QUARTER_HOUR = 900_000;
+const offsets = new Map<string, number>();
+
+function offsetAt(at: Date, timeZone: string): number {
+  const key = `${timeZone}\u0000${Math.floor(at.getTime() / QUARTER_HOUR)}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    offset = intlWallClock(at, timeZone).offset;
+    if (offsets.size > 50_000) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+function wallClock(at: Date, timeZone: string): WallClock {
+  const offset = offsetAt(at, timeZone);
+  const local = new Date(at.getTime() + offset * 60_000);
+  const y = local.getUTCFullYear();
+  if (y < 1000 || y > 9999) return intlWallClock(at, timeZone);
+  return {
+    year: String(y), month: two(local.getUTCMonth() + 1), day: two(local.getUTCDate()),
+    hour: two(local.getUTCHours()), minute: two(local.getUTCMinutes()), second: two(local.getUTCSeconds()), offset,
+  };
 }
 
 export interface ZonedStamp {
