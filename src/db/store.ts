@@ -328,7 +328,7 @@ export class Store {
       const tuples = chunk.map((m) => {
         params.push(
           threadIds.get(`${m.clientId}\u0000${m.waId}`), m.clientId, m.role, m.type, m.content, m.wamid, m.waId, m.phoneNumberId,
-          m.createdAt, m.status ?? null, m.status ? m.createdAt : null, m.errorCode ?? null, m.errorMessage ?? null, m.replyToWamid ?? null, m.raw ?? null, now,
+          m.createdAt, m.status ?? null, m.status ? m.createdAt : null, int32OrNull(m.errorCode), m.errorMessage ?? null, m.replyToWamid ?? null, m.raw ?? null, now,
         );
         return `(${columns.map(() => '?').join(', ')})`;
       });
@@ -366,7 +366,7 @@ export class Store {
         tx,
         `INSERT INTO message_status_events (wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid, status, occurred_at) DO NOTHING`,
-        [s.wamid, s.status, s.occurredAt, s.recipientId ?? null, s.errorCode ?? null, s.errorTitle ?? null, s.errorDetails ?? null, s.raw ?? null, new Date()],
+        [s.wamid, s.status, s.occurredAt, s.recipientId ?? null, int32OrNull(s.errorCode), s.errorTitle ?? null, s.errorDetails ?? null, s.raw ?? null, new Date()],
       );
       applied += await this.applyStatusToMessage(tx, s);
     }
@@ -382,21 +382,29 @@ export class Store {
     return this.execute(
       tx,
       `UPDATE messages SET status = ?, status_at = ?, error_code = ?, error_message = ? WHERE wamid = ? AND ${RANK_SQL} < ?`,
-      [s.status, s.occurredAt, failed ? (s.errorCode ?? null) : null, errorMessage, s.wamid, rank],
+      [s.status, s.occurredAt, failed ? int32OrNull(s.errorCode) : null, errorMessage, s.wamid, rank],
     );
   }
 
   private async insertRawEvents(tx: Db, events: RawEventInput[]): Promise<void> {
     const now = new Date();
-    for (const e of events) {
-      const hash = createHash('sha256').update(e.kind).update('\u0000').update(e.payload).digest('hex');
+    // Many rows per statement: a hostile payload with thousands of parts must not cost thousands
+    // of round trips (SQLite's driver blocks the event loop meanwhile).
+    for (let i = 0; i < events.length; i += 200) {
+      const chunk = events.slice(i, i + 200);
+      const params: unknown[] = [];
+      for (const e of chunk) {
+        const hash = createHash('sha256').update(e.kind).update('\u0000').update(e.payload).digest('hex');
+        params.push(e.kind, hash, e.phoneNumberId ?? null, e.waId ?? null, e.payload, now);
+      }
       await this.execute(
         tx,
-        `INSERT INTO raw_events (kind, content_hash, phone_number_id, wa_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (content_hash) DO NOTHING`,
-        [e.kind, hash, e.phoneNumberId ?? null, e.waId ?? null, e.payload, now],
+        `INSERT INTO raw_events (kind, content_hash, phone_number_id, wa_id, payload, received_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (content_hash) DO NOTHING`,
+        params,
       );
     }
   }
+
 
   // ------------------------------------------------------------------------------------------
   // Reading
@@ -852,6 +860,8 @@ export class Store {
   private bind(value: unknown): unknown {
     if (value instanceof Date) return this.dialect === 'sqlite' ? value.getTime() : value;
     if (typeof value === 'boolean' && this.dialect === 'sqlite') return value ? 1 : 0;
+    // PostgreSQL text cannot hold NUL: one such character would fail a whole group commit.
+    if (typeof value === 'string' && this.dialect === 'postgres' && value.includes('\u0000')) return value.replace(/\u0000/g, '\uFFFD');
     return value;
   }
 
@@ -890,6 +900,11 @@ function findPgCause(error: unknown): unknown {
 export function formatStatusError(s: Pick<StatusUpdate, 'errorCode' | 'errorTitle' | 'errorDetails'>): string {
   const head = [s.errorCode ?? null, s.errorTitle ?? null].filter((x) => x !== null).join(' ');
   return [head, s.errorDetails].filter(Boolean).join(': ') || 'failed (no error details)';
+}
+
+/** Error codes are 32-bit integers in the schema; anything else stays only in the raw object. */
+function int32OrNull(n: number | null | undefined): number | null {
+  return typeof n === 'number' && Number.isInteger(n) && Math.abs(n) <= 2_147_483_647 ? n : null;
 }
 
 function toDate(value: unknown): Date {

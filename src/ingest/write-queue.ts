@@ -31,6 +31,8 @@ export interface CommittedWrite {
 interface Job {
   parsed: ParsedWebhook;
   extraRaw: RawEventInput[];
+  /** The request body, kept raw if its parsed events cannot be stored (a poison payload). */
+  body?: string;
   rows: number;
   resolve(result: CommittedWrite): void;
   reject(error: unknown): void;
@@ -83,7 +85,7 @@ export class WriteQueue {
   }
 
   /** Resolves once the events are committed; rejects with QueueFullError or StoreUnavailableError. */
-  submit(parsed: ParsedWebhook, extraRaw: RawEventInput[] = []): Promise<CommittedWrite> {
+  submit(parsed: ParsedWebhook, extraRaw: RawEventInput[] = [], body?: string): Promise<CommittedWrite> {
     const rows = parsed.messages.length + parsed.statuses.length + parsed.unknown.length + extraRaw.length;
     if (rows === 0) return Promise.resolve({ inserted: [], duplicates: 0, statuses: 0 });
     if (this.closed) return Promise.reject(new StoreUnavailableError(5));
@@ -95,7 +97,7 @@ export class WriteQueue {
       return Promise.reject(new QueueFullError(1));
     }
     return new Promise<CommittedWrite>((resolve, reject) => {
-      this.pending.push({ parsed, extraRaw, rows, resolve, reject });
+      this.pending.push({ parsed, extraRaw, body, rows, resolve, reject });
       this.pendingRows += rows;
       this.options.metrics?.queueDepth.set(this.pendingRows);
       this.kick();
@@ -153,61 +155,99 @@ export class WriteQueue {
   }
 
   private async write(batch: Job[]): Promise<void> {
-    const started = performance.now();
     const rows = batch.reduce((n, j) => n + j.rows, 0);
     try {
-      const messages: NewMessage[] = [];
-      const statuses: StatusUpdate[] = [];
-      const rawEvents: RawEventInput[] = [];
-      for (const job of batch) {
-        const numbers = new Map(job.parsed.businessNumbers.map((b) => [b.phoneNumberId, b]));
-        for (const m of job.parsed.messages) {
-          const client = await this.clientFor(m.phoneNumberId, numbers.get(m.phoneNumberId));
-          messages.push({ ...m, clientId: client.id });
-        }
-        statuses.push(...job.parsed.statuses);
-        rawEvents.push(...job.parsed.unknown, ...job.extraRaw);
-      }
-      const result: RecordResult & { statusesApplied: number } = await this.options.store.writeBatch({ messages, statuses, rawEvents });
-      const byWamid = new Map(messages.map((m) => [m.wamid, m]));
-      const inserted = result.inserted.map((r) => {
-        const m = r.wamid ? byWamid.get(r.wamid) : undefined;
-        return { ...r, clientId: m?.clientId ?? 0, role: m?.role ?? 'user' };
-      });
-      const committed: CommittedWrite = { inserted, duplicates: result.duplicates, statuses: statuses.length };
-      const seconds = (performance.now() - started) / 1000;
-      this.options.metrics?.commitSeconds.observe(seconds);
-      this.options.metrics?.messagesStored.inc(inserted.length);
-      this.options.metrics?.statusesStored.inc(statuses.length);
-      this.options.metrics?.batches.inc();
-      if (this.lastError) this.options.logger.info({ rows }, 'database writes succeed again');
-      this.lastError = null;
-      this.pendingRows -= rows;
-      this.options.metrics?.queueDepth.set(this.pendingRows);
-      // Every request of the batch learns the same result; each only needs to know it is stored.
-      for (const job of batch) job.resolve(committed);
-      try {
-        this.options.onCommitted?.(committed);
-      } catch (error) {
-        this.options.logger.error({ err: error }, 'after-commit hook failed');
-      }
+      this.succeeded(batch, await this.commit(batch), rows);
     } catch (error) {
-      this.pendingRows -= rows;
-      this.options.metrics?.queueDepth.set(this.pendingRows);
-      if (!this.lastError) this.options.logger.error({ err: summarizeError(error), rows }, 'database write failed; answering 503 until it recovers');
-      this.lastError = error;
-      this.unavailableUntil = Date.now() + this.failureBackoffMs;
-      this.options.metrics?.commitFailures.inc();
-      const failure = new StoreUnavailableError(Math.ceil(this.failureBackoffMs / 1000) || 1, error);
-      for (const job of batch) job.reject(failure);
-      // Work queued behind the failed batch would fail the same way: let Meta retry it later.
-      const rest = this.pending.splice(0);
-      for (const job of rest) {
-        this.pendingRows -= job.rows;
-        job.reject(failure);
-      }
-      this.options.metrics?.queueDepth.set(this.pendingRows);
+      // One request whose content the database refuses (a poison payload) must not fail the
+      // others of its group: write them one by one, and keep an unstorable one raw.
+      if (await this.isolate(batch, error)) return;
+      this.failed(batch, error, rows);
     }
+  }
+
+  private async commit(batch: Job[]): Promise<CommittedWrite> {
+    const started = performance.now();
+    const messages: NewMessage[] = [];
+    const statuses: StatusUpdate[] = [];
+    const rawEvents: RawEventInput[] = [];
+    for (const job of batch) {
+      const numbers = new Map(job.parsed.businessNumbers.map((b) => [b.phoneNumberId, b]));
+      for (const m of job.parsed.messages) {
+        const client = await this.clientFor(m.phoneNumberId, numbers.get(m.phoneNumberId));
+        messages.push({ ...m, clientId: client.id });
+      }
+      statuses.push(...job.parsed.statuses);
+      rawEvents.push(...job.parsed.unknown, ...job.extraRaw);
+    }
+    const result: RecordResult & { statusesApplied: number } = await this.options.store.writeBatch({ messages, statuses, rawEvents });
+    const byWamid = new Map(messages.map((m) => [m.wamid, m]));
+    const inserted = result.inserted.map((r) => {
+      const m = r.wamid ? byWamid.get(r.wamid) : undefined;
+      return { ...r, clientId: m?.clientId ?? 0, role: m?.role ?? 'user' };
+    });
+    this.options.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
+    return { inserted, duplicates: result.duplicates, statuses: statuses.length };
+  }
+
+  private succeeded(batch: Job[], committed: CommittedWrite, rows: number): void {
+    this.options.metrics?.messagesStored.inc(committed.inserted.length);
+    this.options.metrics?.statusesStored.inc(committed.statuses);
+    this.options.metrics?.batches.inc();
+    if (this.lastError) this.options.logger.info({ rows }, 'database writes succeed again');
+    this.lastError = null;
+    this.pendingRows -= rows;
+    this.options.metrics?.queueDepth.set(this.pendingRows);
+    // Every request of the batch learns the same result; each only needs to know it is stored.
+    for (const job of batch) job.resolve(committed);
+    try {
+      this.options.onCommitted?.(committed);
+    } catch (error) {
+      this.options.logger.error({ err: summarizeError(error) }, 'after-commit hook failed');
+    }
+  }
+
+  /** True when every job of the batch was settled one by one. */
+  private async isolate(batch: Job[], firstError: unknown): Promise<boolean> {
+    for (let i = 0; i < batch.length; i++) {
+      const job = batch[i] as Job;
+      try {
+        this.succeeded([job], await this.commit([job]), job.rows);
+        continue;
+      } catch (error) {
+        // Can the database store anything at all? Keep the request raw with the reason.
+        const kept: ParsedWebhook = { object: null, isWhatsApp: false, messages: [], statuses: [], contacts: [], businessNumbers: [], unknown: [] };
+        const payload = JSON.stringify({ error: summarizeError(error), body: job.body ?? null, parsed: { messages: job.parsed.messages.length, statuses: job.parsed.statuses.length } });
+        try {
+          const committed = await this.commit([{ ...job, parsed: kept, extraRaw: [{ kind: 'unstorable', payload }] }]);
+          this.options.logger.error({ err: summarizeError(error) }, 'a webhook could not be stored as messages; kept raw (kind unstorable)');
+          this.succeeded([job], committed, job.rows);
+        } catch {
+          // The database itself is failing: this job and the rest get 503 (Meta retries).
+          this.failed(batch.slice(i), firstError, batch.slice(i).reduce((n, j) => n + j.rows, 0));
+          return true;
+        }
+      }
+    }
+    return true;
+  }
+
+  private failed(batch: Job[], error: unknown, rows: number): void {
+    this.pendingRows -= rows;
+    this.options.metrics?.queueDepth.set(this.pendingRows);
+    if (!this.lastError) this.options.logger.error({ err: summarizeError(error), rows }, 'database write failed; answering 503 until it recovers');
+    this.lastError = error;
+    this.unavailableUntil = Date.now() + this.failureBackoffMs;
+    this.options.metrics?.commitFailures.inc();
+    const failure = new StoreUnavailableError(Math.ceil(this.failureBackoffMs / 1000) || 1, error);
+    for (const job of batch) job.reject(failure);
+    // Work queued behind the failed batch would fail the same way: let Meta retry it later.
+    const rest = this.pending.splice(0);
+    for (const job of rest) {
+      this.pendingRows -= job.rows;
+      job.reject(failure);
+    }
+    this.options.metrics?.queueDepth.set(this.pendingRows);
   }
 
   /** The client of a business number; an unknown number becomes a new client from its metadata. */

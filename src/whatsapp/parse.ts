@@ -426,9 +426,21 @@ class Collector {
 
 /** A webhook body holding only `change` (and one entry): stored raw, it can be fed to the parser again. */
 function narrowBody(object: unknown, entry: Rec, change: unknown): unknown {
-  const { changes: _changes, ...entryRest } = entry;
-  return { object, entry: [{ ...entryRest, changes: [change] }] };
+  // Only the entry's id and time: any other entry key is kept once, as its own raw event
+  // ('entry-extra'), not copied into every change (a large key times thousands of changes would
+  // multiply one request into gigabytes).
+  const small: Rec = {};
+  if (isScalar(entry.id)) small.id = entry.id;
+  if (isScalar(entry.time)) small.time = entry.time;
+  return { object, entry: [{ ...small, changes: [change] }] };
 }
+
+function isScalar(v: unknown): boolean {
+  return (typeof v === 'string' && v.length <= 64) || typeof v === 'number';
+}
+
+const ENVELOPE_KEYS = new Set(['object', 'entry']);
+const ENTRY_KEYS = new Set(['id', 'time', 'changes']);
 
 function phoneNumberIdOf(metadata: unknown): string | null {
   if (!isRecord(metadata)) return null;
@@ -662,6 +674,8 @@ function parseOrThrow(body: unknown, options: ParseOptions): ParsedWebhook {
     return { object, isWhatsApp: false, messages: [], statuses: [], contacts: [], businessNumbers: [], unknown: [] };
   }
   const out = new Collector();
+  const envelopeExtra = Object.keys(body as Rec).filter((k) => !ENVELOPE_KEYS.has(k));
+  if (envelopeExtra.length) out.raw('envelope-extra', Object.fromEntries(['object', ...envelopeExtra].map((k) => [k, (body as Rec)[k]])));
   let now: Date | null = null;
   const receivedAt = options.receivedAt instanceof Date && !Number.isNaN(options.receivedAt.getTime()) ? options.receivedAt : null;
   const clock = () => (now ??= receivedAt ?? new Date());
@@ -673,6 +687,8 @@ function parseOrThrow(body: unknown, options: ParseOptions): ParsedWebhook {
         continue;
       }
       const entryTime = parseTimestamp(entry.time);
+      const extra = Object.keys(entry).filter((k) => !ENTRY_KEYS.has(k) || (k !== 'changes' && !isScalar(entry[k])));
+      if (extra.length) out.raw('entry-extra', { object, entry: [Object.fromEntries(['id', ...extra].filter((k) => k in entry).map((k) => [k, entry[k]]))] });
       for (const change of entry.changes) {
         // One broken change must not cost the others; parseChange only throws on inputs JSON cannot
         // produce (getters, proxies), but the ingester must never fail on a payload.

@@ -117,6 +117,18 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     expect(notFound.status).toBe(404);
   });
 
+  it('keeps a hostile payload (a 1 MB entry key, 3,000 changes) once, quickly, without multiplying it', async () => {
+    const payload = { object: 'whatsapp_business_account', entry: [{ id: '1', pad: 'x'.repeat(1_000_000), changes: Array.from({ length: 3000 }, (_, i) => ({ field: `f${i}`, value: { i } })) }] };
+    const started = Date.now();
+    const res = await postWebhook(daemon.url, payload);
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const stored = await store.rawQuery<{ n: unknown; bytes: unknown }>(`SELECT COUNT(*) AS n, SUM(LENGTH(payload)) AS bytes FROM raw_events`);
+    expect(Number(stored[0]!.n)).toBeGreaterThan(0);
+    expect(Number(stored[0]!.bytes)).toBeLessThan(3_000_000);
+    expect(Number(stored[0]!.bytes)).toBeGreaterThan(1_000_000);
+  });
+
   it('stores a redelivered message once and answers it once', async () => {
     const payload = textMessage({ from: '34600000001', text: '¿Abrís el domingo?' });
     const results = await Promise.all([postWebhook(daemon.url, payload), postWebhook(daemon.url, payload), postWebhook(daemon.url, payload)]);
