@@ -82,8 +82,9 @@ export function createApp(deps: AppDeps): express.Express {
         }
       }
       let payload: unknown;
+      const text = body.toString('utf8');
       try {
-        payload = JSON.parse(body.toString('utf8'));
+        payload = JSON.parse(text);
       } catch {
         deps.metrics.webhooks.inc({ outcome: 'bad_json' });
         throw new HttpError(400, 'invalid_json', 'The body is not valid JSON.');
@@ -93,7 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
         if (!parsed.isWhatsApp) {
           // Not a WhatsApp notification: keep it (Meta would otherwise retry it for days) and say so.
           deps.logger.warn({ object: typeof parsed.object === 'string' ? parsed.object.slice(0, 64) : null }, 'kept a webhook that is not a whatsapp_business_account notification');
-          await deps.queue.submit(parsed, [{ kind: 'not-whatsapp', payload: body.toString('utf8') }]);
+          await deps.queue.submit(parsed, [{ kind: 'not-whatsapp', payload: text }], text);
           deps.metrics.webhooks.inc({ outcome: 'not_whatsapp' });
           res.status(200).type('text/plain').send('EVENT_RECEIVED');
           return;
@@ -101,8 +102,8 @@ export function createApp(deps: AppDeps): express.Express {
         // Thousands of parts the parser does not understand: keep the body once instead of a row each.
         const result =
           parsed.unknown.length > 500
-            ? await deps.queue.submit({ ...parsed, unknown: [] }, [{ kind: 'bulk-unknown', payload: body.toString('utf8') }], body.toString('utf8'))
-            : await deps.queue.submit(parsed, [], body.toString('utf8'));
+            ? await deps.queue.submit({ ...parsed, unknown: [] }, [{ kind: 'bulk-unknown', payload: text }], text)
+            : await deps.queue.submit(parsed, [], text);
         deps.metrics.webhooks.inc({ outcome: 'stored' });
         deps.logger.debug({ messages: parsed.messages.length, statuses: parsed.statuses.length, unknown: parsed.unknown.length, duplicates: result.duplicates }, 'webhook stored');
         res.status(200).type('text/plain').send('EVENT_RECEIVED');
