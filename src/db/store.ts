@@ -210,6 +210,12 @@ async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }
       return serial(async () => {
         const client = await pool.connect();
         let broken = false;
+        // A connection that dies between two statements of the transaction emits 'error' on the
+        // client; without a listener that would crash the process. The failing query reports it.
+        const onError = () => {
+          broken = true;
+        };
+        client.on('error', onError);
         try {
           await client.query('BEGIN');
           const result = await fn(on(client as unknown as { query: pg.Pool['query'] }));
@@ -221,6 +227,7 @@ async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }
           });
           throw error;
         } finally {
+          client.removeListener('error', onError);
           client.release(broken);
         }
       });
