@@ -56,13 +56,13 @@ export function createApp(deps: AppDeps): express.Express {
     (req, _res, next) => {
       const type = req.headers['content-type'] ?? '';
       if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
-        next(new HttpError(415, 'unsupported_media_type', 'Webhooks must be sent as application/json.'));
+        refuseUnread(req, () => next(new HttpError(415, 'unsupported_media_type', 'Webhooks must be sent as application/json.')));
         return;
       }
-      // Without a signature there is nothing to verify: refuse before buffering up to 4 MB.
+      // Without a signature there is nothing to verify: refuse without buffering the body.
       if (deps.appSecret !== null && !req.headers['x-hub-signature-256']) {
         deps.metrics.webhooks.inc({ outcome: 'bad_signature' });
-        next(new HttpError(401, 'invalid_signature', 'Missing X-Hub-Signature-256 header (sha256=<hex HMAC of the body with the app secret>).'));
+        refuseUnread(req, () => next(new HttpError(401, 'invalid_signature', 'Missing X-Hub-Signature-256 header (sha256=<hex HMAC of the body with the app secret>).')));
         return;
       }
       next();
@@ -170,6 +170,39 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   return app;
+}
+
+/**
+ * Refuses a request without keeping its body: the bytes are read and dropped first, so the client
+ * (still sending) receives the answer instead of a reset connection. Far past the size limit
+ * the connection is simply closed.
+ */
+function refuseUnread(req: Request, answer: () => void): void {
+  if (req.complete || req.readableEnded) {
+    answer();
+    return;
+  }
+  let seen = 0;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    answer();
+  };
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    // Dropping bytes costs no memory; far past any real webhook, stop listening (requestTimeout
+    // bounds the time either way).
+    if (seen > 16 * WEBHOOK_BODY_LIMIT) {
+      done = true;
+      req.destroy();
+    }
+  });
+  req.on('end', finish);
+  req.on('error', () => {
+    done = true;
+  });
+  req.resume();
 }
 
 export type SignatureVerdict = 'ok' | 'missing' | 'mismatch';
