@@ -131,7 +131,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       if (io.stdinIsTTY && io.stdout.isTTY) {
         const ctx = context(cmd);
         const { runPicker } = await import('./commands/picker.js');
-        await runPicker(ctx);
+        const root = options as { tz?: string; lang?: string };
+        await runPicker(ctx, { reportOptions: { tz: root.tz, lang: root.lang } });
         return;
       }
       // No terminal to ask on: never wait for input.

@@ -13,12 +13,14 @@ import { WaReportError } from '../../errors.js';
 import { dayKey, formatDateTime } from '../../reports/format.js';
 import type { DetailedFormat } from '../../reports/types.js';
 import type { CommandContext } from '../context.js';
-import { parseReportOptions, type ReportOptions } from './report-options.js';
+import { parseReportOptions, type RawReportOptions, type ReportOptions } from './report-options.js';
 
 type Prompts = typeof import('@inquirer/prompts');
 type Conversation = ConversationPage['conversations'][number];
 
 export interface PickerDeps {
+  /** Root flags given with the bare command (`wa-report --tz Europe/Madrid --lang es`). */
+  reportOptions?: Pick<RawReportOptions, 'tz' | 'lang'>;
   /** Where prompts read keys and draw (default: the process's stdin and the context's stdout). */
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
@@ -61,7 +63,8 @@ function isExitPrompt(error: unknown): boolean {
 }
 
 async function pick(ctx: CommandContext, deps: PickerDeps): Promise<void> {
-  const options = parseReportOptions({}, ctx.io.env);
+  const raw = { tz: deps.reportOptions?.tz, lang: deps.reportOptions?.lang };
+  const options = parseReportOptions(raw, ctx.io.env);
   // Opening (and perhaps migrating) the database takes a few hundred milliseconds: say so at once.
   const loaded = await withStatus(ctx, 'Loading clients…', async () => {
     const [prompts, store] = await Promise.all([import('@inquirer/prompts'), ctx.store()]);
@@ -302,17 +305,17 @@ async function perform(s: Session, selection: Selection, action: 'read' | 'expor
       const output = await askFileName(s, selection, format);
       if (output === null) return;
       const { runExport } = await import('./export.js');
-      await runExport({ clientId, waId, format, output }, s.ctx);
+      await runExport({ clientId, waId, format, output, tz: s.options.timeZone, lang: s.options.lang }, s.ctx);
       return;
     }
     case 'summary': {
       const { runSummary } = await import('./export.js');
-      await runSummary({ clientId, waId }, s.ctx);
+      await runSummary({ clientId, waId, tz: s.options.timeZone, lang: s.options.lang }, s.ctx);
       return;
     }
     case 'stats': {
       const { runStats, printStats } = await import('./stats.js');
-      printStats(await runStats({ clientId }, s.ctx), false, s.ctx);
+      printStats(await runStats({ clientId, tz: s.options.timeZone }, s.ctx), false, s.ctx);
       return;
     }
   }
