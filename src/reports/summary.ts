@@ -74,8 +74,11 @@ export async function renderSummaryText(report: SummaryReport, out: NodeJS.Writa
           }),
     });
     for (const row of report.conversations) {
+      // On a terminal the table must fit 120 columns: minutes instead of seconds, long names cut.
+      const when = (d: Date) => (bordered ? formatDateTime(d, tz).slice(0, 16) : formatDateTime(d, tz));
+      const contact = oneLine(row.contactName ?? '');
       table.push([
-        formatWaId(row.waId), oneLine(row.contactName ?? ''), formatDateTime(row.createdAt, tz), formatDateTime(row.lastMessageAt, tz),
+        formatWaId(row.waId), bordered && contact.length > 22 ? `${[...contact].slice(0, 21).join('')}…` : contact, when(row.createdAt), when(row.lastMessageAt),
         row.messageCount, row.byRole.user, row.byRole.assistant, row.byRole.agent, row.failed === 0 ? 0 : c.red(String(row.failed)),
       ]);
     }
