@@ -33,11 +33,11 @@ export interface ReplierDeps {
 interface ThreadState {
   running: boolean;
   again: boolean;
-  failures: number;
 }
 
 export class Replier {
   private threads = new Map<number, ThreadState>();
+  private failures = new Map<number, number>();
   private waiting: number[] = [];
   private active = 0;
   private inFlight = new Set<Promise<void>>();
@@ -66,7 +66,7 @@ export class Replier {
       state.again = true;
       return;
     }
-    this.threads.set(threadId, { running: false, again: false, failures: 0 });
+    this.threads.set(threadId, { running: false, again: false });
     this.waiting.push(threadId);
     this.pump();
   }
@@ -141,22 +141,27 @@ export class Replier {
       do {
         state.again = false;
         await this.answer(threadId);
-        state.failures = 0;
       } while (state.again && !this.stopped);
       this.threads.delete(threadId);
     } catch (error) {
-      // Most likely the database is unavailable: the messages stay pending; try again later.
-      state.failures++;
+      // Most likely the database is unavailable: the messages stay pending; try again later, with
+      // a growing delay, a few times (the count outlives the thread's state).
+      const failures = (this.failures.get(threadId) ?? 0) + 1;
+      this.failures.set(threadId, failures);
       this.threads.delete(threadId);
-      this.deps.logger.error({ err: summarizeError(error), threadId, attempt: state.failures }, 'could not answer a conversation; will retry');
-      if (!this.stopped && state.failures <= 5) {
+      this.deps.logger.error({ err: summarizeError(error), threadId, attempt: failures }, 'could not answer a conversation; will retry');
+      if (!this.stopped && failures <= 5) {
         const timer = setTimeout(() => {
           this.timers.delete(timer);
           this.notify(threadId);
-        }, (this.deps.retryDelayMs ?? 5_000) * state.failures);
+        }, (this.deps.retryDelayMs ?? 5_000) * failures);
         this.timers.add(timer);
+      } else {
+        this.failures.delete(threadId);
       }
+      return;
     }
+    this.failures.delete(threadId);
   }
 
   /** Answers everything pending in one conversation with one reply. */

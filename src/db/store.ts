@@ -852,17 +852,25 @@ export class Store {
   /** Records an answer about to be sent ('sending'), before the Graph API is called. */
   async beginReply(reply: { threadId: number; content: string; replyToWamid: string; createdAt?: Date }): Promise<number> {
     return this.guard(async () => {
-      const t = await (await this.orm()).thread.findUnique({ where: { id: reply.threadId }, include: { client: true } });
+      const t = await this.getThread(reply.threadId);
       if (!t) throw new NotFoundError(`No conversation with id ${reply.threadId}.`);
+      const client = await this.getClient(t.clientId);
       const at = reply.createdAt ?? new Date();
-      const rows = await this.read<{ id: unknown }>(`INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, reply_to_wamid, inserted_at)
-         VALUES (?, ?, 'assistant', 'text', ?, NULL, ?, ?, ?, 'sending', ?, ?, ?) RETURNING id`,
-        [t.id, t.clientId, reply.content, t.waId, t.client.phoneNumberId, at, at, reply.replyToWamid, at],
-      );
-      await this.write(`UPDATE threads SET last_message_at = ${this.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(last_message_at, ?) WHERE id = ?`, [at, t.id]);
-      return Number(rows[0]?.id);
+      // One transaction: the answer row (which covers the user's messages) never exists without
+      // the rest, so a failure here leaves the messages pending and they are answered on retry.
+      return this.reader.transaction(async (tx) => {
+        const rows = await this.query<{ id: unknown }>(
+          tx,
+          `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, reply_to_wamid, inserted_at)
+           VALUES (?, ?, 'assistant', 'text', ?, NULL, ?, ?, ?, 'sending', ?, ?, ?) RETURNING id`,
+          [t.id, t.clientId, reply.content, t.waId, client.phoneNumberId, at, at, reply.replyToWamid, at],
+        );
+        await this.execute(tx, `UPDATE threads SET last_message_at = ${this.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(last_message_at, ?) WHERE id = ?`, [at, t.id]);
+        return Number(rows[0]?.id);
+      });
     });
   }
+
 
   /** The Graph API accepted the answer: store its wamid, then apply statuses that raced ahead of it. */
   async completeReply(id: number, result: { wamid: string; sentAt?: Date }): Promise<void> {

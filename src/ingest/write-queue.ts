@@ -215,7 +215,12 @@ export class WriteQueue {
         this.succeeded([job], await this.commit([job]), job.rows);
         continue;
       } catch (error) {
-        // Can the database store anything at all? Keep the request raw with the reason.
+        // Only content the database refuses is kept raw; a transient failure (a dead connection, a
+        // lock held too long) gets 503 so Meta redelivers it and it is stored as messages later.
+        if (!isDataError(error)) {
+          this.failed(batch.slice(i), error, batch.slice(i).reduce((n, j) => n + j.rows, 0));
+          return true;
+        }
         const kept: ParsedWebhook = { object: null, isWhatsApp: false, messages: [], statuses: [], contacts: [], businessNumbers: [], unknown: [] };
         const payload = JSON.stringify({ error: summarizeError(error), body: job.body ?? null, parsed: { messages: job.parsed.messages.length, statuses: job.parsed.statuses.length } });
         try {
@@ -276,6 +281,17 @@ export class WriteQueue {
     this.clients.set(phoneNumberId, client);
     return client;
   }
+}
+
+/** Errors about the data itself (not the database being unavailable), along the cause chain. */
+export function isDataError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as Error).name === 'UsageError') return true;
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (/^(22|23)[0-9A-Z]{3}$/.test(code)) return true; // PostgreSQL data exception / integrity violation
+    if (/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code)) return true;
+  }
+  return false;
 }
 
 /** An error for logs: its class, code and first line, never values it may carry (message bodies). */

@@ -112,7 +112,7 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
   app.get('/clients/:clientId/conversations/:waId/messages', auth, wrap(async (req, res) => {
     const clientId = clientIdParam(req);
     const format = (query(req, 'format') ?? 'json') as DetailedFormat;
-    if (!(format in CONTENT_TYPES)) throw new HttpError(400, 'bad_parameter', `format: "${format}" must be json, text, html or csv.`);
+    if (!Object.hasOwn(CONTENT_TYPES, format)) throw new HttpError(400, 'bad_parameter', `format: "${format}" must be json, text, html or csv.`);
     let o;
     try {
       o = parseReportOptions(
