@@ -66,6 +66,8 @@ export interface WriteBatch {
   messages?: NewMessage[];
   statuses?: StatusUpdate[];
   rawEvents?: RawEventInput[];
+  /** Profile names seen without a message of theirs: they rename existing conversations. */
+  contactNames?: { clientId: number; waId: string; name: string }[];
 }
 
 export async function openStore(target: DbTarget, options: OpenStoreOptions = {}): Promise<Store> {
@@ -362,6 +364,9 @@ export class Store {
         const result = await this.insertMessages(tx, batch.messages ?? []);
         const statusesApplied = await this.insertStatuses(tx, batch.statuses ?? []);
         await this.insertRawEvents(tx, batch.rawEvents ?? []);
+        for (const c of batch.contactNames ?? []) {
+          await this.execute(tx, `UPDATE threads SET contact_name = ? WHERE client_id = ? AND wa_id = ? AND (contact_name IS NULL OR contact_name <> ?)`, [c.name, c.clientId, c.waId, c.name]);
+        }
         return { ...result, statusesApplied };
       }),
     );

@@ -86,7 +86,7 @@ export class WriteQueue {
 
   /** Resolves once the events are committed; rejects with QueueFullError or StoreUnavailableError. */
   submit(parsed: ParsedWebhook, extraRaw: RawEventInput[] = [], body?: string): Promise<CommittedWrite> {
-    const rows = parsed.messages.length + parsed.statuses.length + parsed.unknown.length + extraRaw.length;
+    const rows = parsed.messages.length + parsed.statuses.length + parsed.unknown.length + parsed.contacts.length + extraRaw.length;
     if (rows === 0) return Promise.resolve({ inserted: [], duplicates: 0, statuses: 0 });
     if (this.closed) return Promise.reject(new StoreUnavailableError(5));
     const now = Date.now();
@@ -171,16 +171,25 @@ export class WriteQueue {
     const messages: NewMessage[] = [];
     const statuses: StatusUpdate[] = [];
     const rawEvents: RawEventInput[] = [];
+    const contactNames: { clientId: number; waId: string; name: string }[] = [];
     for (const job of batch) {
       const numbers = new Map(job.parsed.businessNumbers.map((b) => [b.phoneNumberId, b]));
+      const withMessage = new Set<string>();
       for (const m of job.parsed.messages) {
         const client = await this.clientFor(m.phoneNumberId, numbers.get(m.phoneNumberId));
         messages.push({ ...m, clientId: client.id });
+        withMessage.add(`${m.phoneNumberId}\u0000${m.waId}`);
+      }
+      // Names that came without a message (with statuses, say) still rename known conversations.
+      for (const c of job.parsed.contacts) {
+        if (withMessage.has(`${c.phoneNumberId}\u0000${c.waId}`)) continue;
+        const client = this.clients.get(c.phoneNumberId) ?? (await this.options.store.findClientByPhoneNumberId(c.phoneNumberId));
+        if (client) contactNames.push({ clientId: client.id, waId: c.waId, name: c.name });
       }
       statuses.push(...job.parsed.statuses);
       rawEvents.push(...job.parsed.unknown, ...job.extraRaw);
     }
-    const result: RecordResult & { statusesApplied: number } = await this.options.store.writeBatch({ messages, statuses, rawEvents });
+    const result: RecordResult & { statusesApplied: number } = await this.options.store.writeBatch({ messages, statuses, rawEvents, contactNames });
     const byWamid = new Map(messages.map((m) => [m.wamid, m]));
     const inserted = result.inserted.map((r) => {
       const m = r.wamid ? byWamid.get(r.wamid) : undefined;

@@ -197,6 +197,17 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     expect(graph.sent()).toHaveLength(0);
   });
 
+  it('renames a conversation from a profile name that comes without a message', async () => {
+    await postWebhook(daemon.url, textMessage({ from: '34600000011', text: 'hola', name: 'Ana' }));
+    const payload = statusUpdate([{ id: 'wamid.unknown.x', status: 'read', recipient: '34600000011', timestamp: Math.floor(Date.now() / 1000) }]) as {
+      entry: { changes: { value: Record<string, unknown> }[] }[];
+    };
+    payload.entry[0]!.changes[0]!.value.contacts = [{ profile: { name: 'Ana García' }, wa_id: '34600000011' }];
+    expect((await postWebhook(daemon.url, payload)).status).toBe(200);
+    expect((await store.threadsOfContact('34600000011'))[0]!.contactName).toBe('Ana García');
+    await daemon.replier!.idle();
+  });
+
   it('records a failed status with its error code, title and details', async () => {
     await postWebhook(daemon.url, textMessage({ from: '34600000004', text: 'hola' }));
     await daemon.replier!.idle();
