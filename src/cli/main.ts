@@ -55,6 +55,13 @@ export interface MainDeps {
 
 export async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
   const io = deps.io ?? processIo();
+  if (!deps.io) {
+    // `wa-report export … | head`: the reader left, which is not an error of ours. Stop quietly.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
+  }
   let openedStore: Store | null = null;
   // A command that completes but must report failure (e.g. `db status` on a database it cannot use).
   let completedWith: number = ExitCode.ok;

@@ -175,9 +175,11 @@ describe.skipIf(!tmuxVersion && !tmuxRequired)(`the interactive picker in a term
     const t = tmux.start(['--db', db], env, dir);
     await t.waitForText('Tienda Ñandú');
     await t.choose('Café Released');
-    const list = await t.waitForText('Conversation of Café Released');
+    // The prompt's title can be drawn before its choices: wait for the listed conversations.
+    const listed = (s: string) => [...(s.split('Conversation of Café Released')[1] ?? '').matchAll(/^ {2}\+(\d+) · (.+?) · /gm)];
+    const list = await t.waitFor('the conversations of Café Released', (s) => listed(s).length >= 1);
     // The older of the two conversations, found by typing its number.
-    const older = [...list.matchAll(/^ {2}\+(\d+) · (.+?) · /gm)].at(-1);
+    const older = listed(list).at(-1);
     expect(older).toBeDefined();
     const [, waId, contact] = older as RegExpMatchArray;
     t.type(`+${waId}`);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { parse } from 'csv-parse/sync';
 import { openStore } from '../../src/db/store.js';
 import { runCli, BIN, baseEnv } from '../helpers/cli.js';
@@ -156,4 +156,26 @@ describe('exports stream', () => {
       await db.drop();
     }
   }, 240_000);
+
+  it('stops quietly with exit 0 when the reader of stdout goes away (| head)', async () => {
+    const kind = databaseKinds[0]!;
+    const db = await kind.create();
+    try {
+      const store = await openStore(db.target);
+      const client = await store.createClient({ name: 'Pipe', phoneNumber: '+15550000008', phoneNumberId: '900000000000008' });
+      await store.recordMessages(Array.from({ length: 3000 }, (_, n) => ({
+        clientId: client.id, phoneNumberId: '900000000000008', waId: '34600111333', role: 'user' as const, type: 'text',
+        content: `línea ${n} ${'x'.repeat(100)}`, wamid: `wamid.pipe.${n}`, createdAt: new Date(Date.UTC(2024, 0, 1) + n * 1000),
+      })));
+      await store.close();
+      const child = spawn(process.execPath, [BIN, '--db', db.url, 'export', '--client-id', String(client.id), '--format', 'text'], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    } finally {
+      await db.drop();
+    }
+  });
 });
