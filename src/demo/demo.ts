@@ -9,6 +9,7 @@ import { openStore } from '../db/store.js';
 import { loadIngestConfig } from '../server/config.js';
 import { startDaemon } from '../server/main.js';
 import { startDemoGraph, startDemoModel } from './standins.js';
+import { mulberry32 } from '../domain/random.js';
 
 export interface DemoOptions {
   target: DbTarget;
@@ -78,21 +79,10 @@ function answerFor(system: string, last: string): string {
   return "Thanks for your message! I'll check and get back to you right away.";
 }
 
-/** A small seeded PRNG (mulberry32): the same demo every time. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
-  const rand = prng(options.seed ?? 20240115);
+  const rand = mulberry32(options.seed ?? 20240115);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
   const progress = options.progress ?? (() => {});
   const perClient = options.conversations ?? 14;

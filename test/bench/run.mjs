@@ -4,7 +4,7 @@
 // noisy): the median of several runs, as a ratio. Prints one table and writes bench-results.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -369,4 +369,3 @@ const table = [
 process.stdout.write(`\n${table.join('\n')}\n`);
 writeFileSync(join(root, 'bench-results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, quick, results }, null, 2));
 process.stderr.write(`\nWrote bench-results.json\n`);
-void readFileSync;

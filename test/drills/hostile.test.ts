@@ -63,6 +63,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BIN } from '../helpers/cli.js';
 import { APP_SECRET, DISPLAY_PHONE, PHONE_NUMBER_ID, WABA_ID, sign, textMessage } from '../helpers/webhooks.js';
+import { mulberry32 } from '../../src/domain/random.js';
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 20261125) >>> 0;
 const SLOW_LORIS = 12;
@@ -96,16 +97,6 @@ const COUNTS: Record<string, number> = {
 // ------------------------------------------------------------------------------------------------
 // Seeded randomness
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 type Rng = () => number;
 const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)] as T;
 const int = (rng: Rng, min: number, max: number) => min + Math.floor(rng() * (max - min + 1));

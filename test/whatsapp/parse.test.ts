@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { describeMessage, parseTimestamp, parseWebhook } from '../../src/whatsapp/parse.js';
 import type { ParsedWebhook } from '../../src/whatsapp/types.js';
+import { mulberry32 } from '../../src/domain/random.js';
 
 // Real payloads copied from the team corpus; see test/fixtures/whatsapp/README.md for where each came from.
 const FIXTURES = fileURLToPath(new URL('../fixtures/whatsapp/', import.meta.url));
@@ -637,16 +638,6 @@ describe('never throws', () => {
 // ---------------------------------------------------------------------------------------------
 // Fuzz helpers.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every (container, key) pair of a JSON value. */
 function slots(root: unknown): Array<[Rec | unknown[], string | number]> {

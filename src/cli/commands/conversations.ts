@@ -3,7 +3,7 @@ import type { ConversationPage } from '../../db/store.js';
 import { formatWaId } from '../../domain/phone.js';
 import type { ClientRecord } from '../../domain/types.js';
 import type { CommandContext } from '../context.js';
-import { writeJson, writeRows, shortDateTime } from '../output.js';
+import { writeJson, writeRows } from '../output.js';
 import { parseReportOptions, requireClientId, type RawReportOptions } from './report-options.js';
 
 export interface ConversationsResult {
@@ -42,7 +42,6 @@ export function printConversations(r: ConversationsResult, json: boolean, ctx: C
     return;
   }
   const zoned = (d: Date) => new Intl.DateTimeFormat('sv-SE', { timeZone: r.timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(d);
-  void shortDateTime;
   if (ctx.io.stdout.isTTY) ctx.io.stderr.write(`${r.client.name}: ${r.total} conversation${r.total === 1 ? '' : 's'} (times in ${r.timeZone})\n`);
   writeRows(ctx, r.conversations, [
     { header: 'thread', cell: (c) => String(c.threadId) },
