@@ -12,6 +12,7 @@ import {
   type ConversationSummary,
   type NewMessage,
   type RawEventInput,
+  type ReportMessage,
   type Role,
   type StatusUpdate,
   type StoredMessage,
@@ -247,6 +248,7 @@ export const NOT_ANSWERED_PREFIX = 'Not answered: ';
 const CLIENT_COLUMNS = 'id, name, phone_number, phone_number_id, waba_id, active, assistant_enabled, assistant_model, system_prompt, created_at, updated_at';
 const THREAD_COLUMNS = 'id, client_id, wa_id, contact_name, created_at, last_message_at, context_reset_at';
 const MESSAGE_COLUMNS = 'id, thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw';
+const REPORT_COLUMNS = 'id, role, type, content, wamid, created_at, status, status_at, error_code, error_message, reply_to_wamid';
 const RANK_SQL = `(CASE status ${Object.entries(STATUS_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} ELSE 0 END)`;
 
 export class Store {
@@ -571,8 +573,20 @@ export class Store {
    */
   async readMessages(
     threadId: number,
+    options?: { after?: { createdAt: Date; id: number } | null; limit?: number; start?: Date; end?: Date },
+  ): Promise<StoredMessage[]>;
+  async readMessages<T>(
+    threadId: number,
+    options: { after?: { createdAt: Date; id: number } | null; limit?: number; start?: Date; end?: Date },
+    columns: string,
+    map: (r: Record<string, unknown>) => T,
+  ): Promise<T[]>;
+  async readMessages(
+    threadId: number,
     options: { after?: { createdAt: Date; id: number } | null; limit?: number; start?: Date; end?: Date } = {},
-  ): Promise<StoredMessage[]> {
+    columns: string = MESSAGE_COLUMNS,
+    map: (r: Record<string, unknown>) => unknown = toStoredMessage,
+  ): Promise<unknown[]> {
     const limit = options.limit ?? 1000;
     const where = ['thread_id = ?'];
     const params: unknown[] = [threadId];
@@ -585,9 +599,26 @@ export class Store {
       params.push(options.after.createdAt, options.after.id);
     }
     const rows = await this.guard(() =>
-      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`, [...params, limit]),
+      this.read<Record<string, unknown>>(`SELECT ${columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`, [...params, limit]),
     );
-    return rows.map(toStoredMessage);
+    return rows.map(map);
+  }
+
+  /**
+   * A conversation for a report, batch by batch: only the columns renderers read (a third fewer
+   * values to materialise than `streamMessages`, which matters at 100,000 messages).
+   */
+  async *streamReportMessages(threadId: number, options: { batchSize?: number; start?: Date; end?: Date } = {}): AsyncGenerator<ReportMessage[]> {
+    let after: { createdAt: Date; id: number } | null = null;
+    const limit = options.batchSize ?? 1000;
+    for (;;) {
+      const batch = await this.readMessages(threadId, { after, limit, start: options.start, end: options.end }, REPORT_COLUMNS, toReportMessage);
+      if (batch.length === 0) return;
+      yield batch;
+      if (batch.length < limit) return;
+      const last = batch[batch.length - 1] as ReportMessage;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
   }
 
   /** The whole conversation, batch by batch, never holding more than one batch. */
@@ -1056,6 +1087,22 @@ function toThreadRecord(r: Record<string, unknown>): ThreadRecord {
     createdAt: toDate(r.created_at),
     lastMessageAt: toDate(r.last_message_at),
     contextResetAt: r.context_reset_at === null || r.context_reset_at === undefined ? null : toDate(r.context_reset_at),
+  };
+}
+
+function toReportMessage(r: Record<string, unknown>): ReportMessage {
+  return {
+    id: Number(r.id),
+    role: r.role as Role,
+    type: String(r.type),
+    content: String(r.content),
+    wamid: (r.wamid as string | null) ?? null,
+    createdAt: toDate(r.created_at),
+    status: (r.status as string | null) ?? null,
+    statusAt: r.status_at === null || r.status_at === undefined ? null : toDate(r.status_at),
+    errorCode: r.error_code === null || r.error_code === undefined ? null : Number(r.error_code),
+    errorMessage: (r.error_message as string | null) ?? null,
+    replyToWamid: (r.reply_to_wamid as string | null) ?? null,
   };
 }
 

@@ -133,3 +133,6 @@ export interface ClientStats {
   /** read-or-better / outbound with a status. */
   readRate: number | null;
 }
+
+/** What a report reads of a message: everything but the identifiers its conversation already gives, and the raw object. */
+export type ReportMessage = Pick<StoredMessage, 'id' | 'role' | 'type' | 'content' | 'wamid' | 'createdAt' | 'status' | 'statusAt' | 'errorCode' | 'errorMessage' | 'replyToWamid'>;

@@ -60,7 +60,7 @@ export async function buildDetailedReport(store: Store, q: ReportQuery): Promise
         for (const c of page.conversations) {
           yield {
             thread: { id: c.threadId, waId: c.waId, contactName: c.contactName, createdAt: c.createdAt, lastMessageAt: c.lastMessageAt, messageCount: c.messageCount },
-            batches: () => store.streamMessages(c.threadId, { batchSize: 1000, start: q.start, end: q.end }),
+            batches: () => store.streamReportMessages(c.threadId, { batchSize: 1000, start: q.start, end: q.end }),
           };
         }
         if (!page.nextCursor) return;

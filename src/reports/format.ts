@@ -211,7 +211,7 @@ export class ChunkWriter {
 
   constructor(
     private readonly out: NodeJS.WritableStream,
-    private readonly chunkSize = 16 * 1024,
+    private readonly chunkSize = 32 * 1024,
   ) {}
 
   async write(text: string): Promise<void> {

@@ -4,7 +4,7 @@
 import { formatWaId } from '../domain/phone.js';
 import type { StoredMessage } from '../domain/types.js';
 import { ChunkWriter, formatIso, formatIsoOrNull } from './format.js';
-import type { DetailedReport, RenderResult, ReportThread } from './types.js';
+import type { DetailedReport, RenderResult, ReportMessage, ReportThread } from './types.js';
 
 const pad = (level: number): string => '  '.repeat(level);
 
@@ -26,7 +26,7 @@ export interface JsonMessage {
   reply_to_wamid: string | null;
 }
 
-export function jsonMessage(m: StoredMessage, timeZone: string): JsonMessage {
+export function jsonMessage(m: ReportMessage, timeZone: string): JsonMessage {
   return {
     id: m.id,
     wamid: m.wamid,
@@ -39,6 +39,19 @@ export function jsonMessage(m: StoredMessage, timeZone: string): JsonMessage {
     error_message: m.errorMessage,
     reply_to_wamid: m.replyToWamid,
   };
+}
+
+const q = JSON.stringify;
+const P5 = `,\n${pad(5)}`;
+
+/**
+ * `nested(jsonMessage(m), 4)` written out by hand: the same bytes (a test compares them), without
+ * building an object and re-indenting it 100,000 times.
+ */
+function messageJson(m: ReportMessage, timeZone: string): string {
+  return `{\n${pad(5)}"id": ${m.id}${P5}"wamid": ${q(m.wamid)}${P5}"role": ${q(m.role)}${P5}"type": ${q(m.type)}${P5}"content": ${q(m.content)}` +
+    `${P5}"created_at": ${q(formatIso(m.createdAt, timeZone))}${P5}"status": ${q(m.status)}${P5}"error_code": ${q(m.errorCode)}` +
+    `${P5}"error_message": ${q(m.errorMessage)}${P5}"reply_to_wamid": ${q(m.replyToWamid)}\n${pad(4)}}`;
 }
 
 /** A conversation's fields before `messages`, in document order. */
@@ -89,7 +102,7 @@ export async function renderJson(report: DetailedReport, out: NodeJS.WritableStr
       messagesInConversation = 0;
       for await (const batch of source.batches()) {
         for (const m of batch) {
-          await writer.write(`${messagesInConversation ? ',' : ''}\n${pad(4)}${nested(jsonMessage(m, tz), 4)}`);
+          await writer.write(`${messagesInConversation ? ',' : ''}\n${pad(4)}${messageJson(m, tz)}`);
           messagesInConversation += 1;
           messages += 1;
         }

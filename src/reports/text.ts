@@ -4,7 +4,7 @@ import { formatWaId } from '../domain/phone.js';
 import type { StoredMessage } from '../domain/types.js';
 import { ChunkWriter, failureLine, formatDateTime, hasFailure } from './format.js';
 import { labelsFor, type Labels } from './i18n.js';
-import type { DetailedReport, RenderResult, ReportThread } from './types.js';
+import type { DetailedReport, RenderResult, ReportMessage, ReportThread } from './types.js';
 
 /** The seed's rule under the header: 50 '=' characters. */
 export const TEXT_RULE = '='.repeat(50);
@@ -29,7 +29,7 @@ function header(labels: Labels, report: DetailedReport, thread: ReportThread): s
   ].join('\n');
 }
 
-function message(labels: Labels, m: StoredMessage, tz: string): string {
+function message(labels: Labels, m: ReportMessage, tz: string): string {
   const role = labels.roles[m.role] ?? m.role;
   const failure = hasFailure(m) ? `${failureLine(m, labels)}\n` : '';
   return `\n[${formatDateTime(m.createdAt, tz)}] ${role}:\n${normalizeNewlines(m.content)}\n${failure}`;

@@ -1,6 +1,8 @@
 // What report renderers receive: plain data and async iterables (so a conversation of any size
 // streams through in batches). No Prisma, no Express, no commander.
-import type { StoredMessage } from '../domain/types.js';
+import type { ReportMessage, StoredMessage } from '../domain/types.js';
+
+export type { ReportMessage };
 
 export type Lang = 'es' | 'en';
 export type DetailedFormat = 'json' | 'text' | 'html' | 'csv';
@@ -22,6 +24,7 @@ export interface ReportThread {
   messageCount: number;
 }
 
+
 export interface QuotedMessage {
   wamid: string;
   role: StoredMessage['role'];
@@ -32,7 +35,7 @@ export interface QuotedMessage {
 export interface ConversationSource {
   thread: ReportThread;
   /** The messages in time order, a batch at a time. */
-  batches(): AsyncIterable<StoredMessage[]>;
+  batches(): AsyncIterable<ReportMessage[]>;
 }
 
 export interface ReportContext {

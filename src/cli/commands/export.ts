@@ -28,7 +28,7 @@ async function withOutput(ctx: CommandContext, output: string | undefined, write
     return { result, file: null };
   }
   const temp = join(dirname(output), `.${basename(output)}.${process.pid}.part`);
-  const stream = createWriteStream(temp, { flags: 'wx' });
+  const stream = createWriteStream(temp, { flags: 'wx', highWaterMark: 256 * 1024 });
   // Ctrl-C or a kill during a long export: remove the partial file, then die of the same signal.
   const onSignal = (signal: NodeJS.Signals) => {
     rmSync(temp, { force: true });
