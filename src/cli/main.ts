@@ -22,7 +22,9 @@ Environment variables (flags override them):
   OPENAI_API_KEY               Key for the assistant's model
   OPENAI_BASE_URL              OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio, …)
   OPENAI_MODEL                 Default model of the assistant
-  WA_REPORT_API_TOKEN          Bearer token for the reporting HTTP API
+  WA_REPORT_API_TOKEN          Bearer token for the reporting HTTP API (admin scope; see also \`wa-report tokens\`)
+  WA_REPORT_ENCRYPTION_KEY     Key (base64, 32 bytes) that encrypts message content at rest (\`wa-report keys generate\`)
+  WA_REPORT_ENCRYPTION_KEYS_OLD  Older keys still accepted for reading, during a rotation (comma-separated)
   WA_REPORT_CONTEXT_MESSAGES   Messages of history sent to the model (default 10)
   WA_REPORT_MODEL_API          chat (Chat Completions, default) or responses (OpenAI Responses API)
   WA_REPORT_OPENAI_TIMEOUT_MS  Time limit of one model call (default 60000)
@@ -80,8 +82,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       target: () => (target ??= resolveDbTarget(global.db ?? io.env.DATABASE_URL, io.env)),
       store: async () => {
         if (!openedStore) {
-          const { openStore } = await import('../db/store.js');
-          openedStore = await openStore(ctx.target());
+          const [{ openStore }, { KeyRing }] = await Promise.all([import('../db/store.js'), import('../privacy/crypto.js')]);
+          openedStore = await openStore(ctx.target(), { keys: KeyRing.fromEnv(io.env) });
         }
         return openedStore;
       },
@@ -218,6 +220,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     .option('--host <host>', 'address to listen on (default: HOST, else all interfaces)')
     .option('--shutdown-timeout <seconds>', 'on SIGTERM, how long answers in progress may take (default 10)')
     .option('--insecure-skip-signature', 'accept webhooks without verifying X-Hub-Signature-256 (local experiments only)')
+    .option('--archive-after <period>', 'retention: once a day, archive conversations idle longer than this (365d, 52w), then delete them')
+    .option('--archive-dir <dir>', 'with --archive-after: where the daily archives (.jsonl.gz) go')
     .option('--print-systemd-unit', 'print a systemd unit for this installation and exit')
     .option('--user <name>', 'with --print-systemd-unit: the service user (default wa-report)')
     .option('--environment-file <path>', 'with --print-systemd-unit: the EnvironmentFile (default /etc/wa-report/wa-report.env)')
@@ -346,6 +350,22 @@ Examples:
       const s = result.status;
       if (s.unknown.length || s.failed.length) completedWith = ExitCode.failure;
     });
+  db.command('encrypt')
+    .description('encrypt the content already stored (message text, raw payloads) with WA_REPORT_ENCRYPTION_KEY, in batches')
+    .option('--batch-size <n>', 'rows per transaction (default 500)')
+    .addHelpText('after', `
+Resumable: an interrupted run is finished by running it again. From the first batch on, the database
+is marked encrypted and refuses plaintext writes from processes without the key.
+
+Example:
+  export WA_REPORT_ENCRYPTION_KEY=$(wa-report keys generate)   # keep a copy somewhere safe
+  wa-report db encrypt
+`)
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runReencrypt } = await import('./commands/privacy.js');
+      await runReencrypt('encrypt', cmd.optsWithGlobals(), ctx);
+    });
   db.command('migrate')
     .description('create the database if needed and apply pending migrations (every command does this on first use)')
     .action(async (_options: unknown, cmd: Command) => {
@@ -353,6 +373,141 @@ Examples:
       const { runDbMigrate } = await import('./commands/db.js');
       const result = await runDbMigrate(ctx);
       io.stderr.write(result.applied.length ? `Applied ${result.applied.join(', ')} to ${result.database}.\n` : `${result.database} is up to date.\n`);
+    });
+
+  const contact = program.command('contact').description("a WhatsApp user's data rights: export everything stored about them, or erase it");
+  contact
+    .command('export')
+    .description('everything stored about one WhatsApp user across all clients, as one JSON document (docs/contact-export.md)')
+    .requiredOption('--wa-id <number>', "the user's WhatsApp number, e.g. +34612345678")
+    .option('-o, --output <file>', 'write to this file (default: stdout)')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runContactExport } = await import('./commands/privacy.js');
+      await runContactExport(cmd.optsWithGlobals(), ctx);
+    });
+  contact
+    .command('erase')
+    .description("delete a user's conversations, messages, status events and raw payloads, leaving an audit record without content")
+    .requiredOption('--wa-id <number>', "the user's WhatsApp number, e.g. +34612345678")
+    .option('--client-id <id>', 'only their conversation with this client (default: all clients)')
+    .option('--force', 'do not ask for confirmation (required when there is no terminal)')
+    .option('--json', 'print what was erased as JSON')
+    .addHelpText('after', `
+Asks for confirmation on a terminal (type the number). Erased messages leave tombstones (hashes of
+their ids), so a redelivered webhook does not bring them back; a new message from the user is stored
+as usual. Erasing again is a no-op. Archives written before keep their copy; restoring them skips
+erased data.
+
+Example:
+  wa-report contact erase --wa-id +34612345678 --force
+`)
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const options = cmd.optsWithGlobals();
+      const { runContactErase, printErase } = await import('./commands/privacy.js');
+      printErase(await runContactErase(options, ctx), Boolean(options.json), ctx);
+    });
+
+  const keys = program.command('keys').description('encryption of message content at rest (AES-256-GCM)');
+  keys
+    .command('generate')
+    .description('print a new random key (base64) for WA_REPORT_ENCRYPTION_KEY')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runKeysGenerate } = await import('./commands/privacy.js');
+      await runKeysGenerate(ctx);
+    });
+  keys
+    .command('status')
+    .description('which keys are configured, and how many stored values are plaintext or sealed with each key id')
+    .option('--json', 'JSON output')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runKeysStatus } = await import('./commands/privacy.js');
+      await runKeysStatus(Boolean(cmd.optsWithGlobals().json), ctx);
+    });
+  keys
+    .command('rotate')
+    .description('re-encrypt everything with WA_REPORT_ENCRYPTION_KEY; the old keys are read from WA_REPORT_ENCRYPTION_KEYS_OLD')
+    .option('--batch-size <n>', 'rows per transaction (default 500)')
+    .addHelpText('after', `
+Resumable: an interrupted run is finished by running it again. Keep the old key in
+WA_REPORT_ENCRYPTION_KEYS_OLD for every process until this has completed.
+
+Example:
+  WA_REPORT_ENCRYPTION_KEY=<new> WA_REPORT_ENCRYPTION_KEYS_OLD=<old> wa-report keys rotate
+`)
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runReencrypt } = await import('./commands/privacy.js');
+      await runReencrypt('rotate', cmd.optsWithGlobals(), ctx);
+    });
+
+  const archiveCmd = program
+    .command('archive')
+    .description('move conversations last active before a date into a verified .jsonl.gz archive, then delete them')
+    .option('--before <date>', 'conversations whose last message is before this date (ISO 8601, in --tz)')
+    .option('--client-id <id>', 'only this client')
+    .option('--out <file>', 'the archive to write (gzipped JSON lines, docs/archive-format.md)')
+    .option('--batch-size <n>', 'conversations deleted per transaction (default 100)')
+    .option('--tz <zone>', "IANA time zone of --before (default: the system's)")
+    .option('--json', 'print the outcome as JSON')
+    .addOption(new Option('--db <url>', 'database').hideHelp())
+    .addOption(new Option('--debug', 'stack traces').hideHelp())
+    .addHelpText('after', `
+The file is written, fsynced, read back and verified (counts and SHA-256) before anything is deleted.
+Interrupted at any point, nothing is lost: rerun the same command to finish. A conversation that
+changed after it was archived (a new message or status) stays in the database.
+
+Examples:
+  wa-report archive --before 2024-01-01 --out archive-2023.jsonl.gz
+  wa-report archive restore archive-2023.jsonl.gz
+`)
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runArchive } = await import('./commands/privacy.js');
+      await runArchive(cmd.optsWithGlobals(), ctx);
+    });
+  archiveCmd
+    .command('restore <file>')
+    .description('import an archive back (idempotent: restoring twice changes nothing; erased contacts stay erased)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (file: string, _options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runRestore } = await import('./commands/privacy.js');
+      await runRestore(file, cmd.optsWithGlobals(), ctx);
+    });
+
+  const tokens = program.command('tokens').description('tokens of the reporting HTTP API (only their hashes are stored)');
+  tokens
+    .command('create')
+    .description('create a token and print it (once)')
+    .requiredOption('--name <name>', 'who or what uses it, e.g. grafana')
+    .option('--scope <scope>', 'read (reports) or admin (also contact export and erase); default read')
+    .option('--json', 'print {id, name, scope, token} as JSON')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runTokensCreate } = await import('./commands/privacy.js');
+      await runTokensCreate(cmd.optsWithGlobals(), ctx);
+    });
+  tokens
+    .command('list')
+    .description('tokens: name, scope, created, last used')
+    .option('--all', 'include revoked tokens')
+    .option('--json', 'JSON output')
+    .action(async (_options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runTokensList } = await import('./commands/privacy.js');
+      await runTokensList(cmd.optsWithGlobals(), ctx);
+    });
+  tokens
+    .command('revoke <name-or-id>')
+    .description('refuse a token from now on')
+    .action(async (nameOrId: string, _options: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { runTokensRevoke } = await import('./commands/privacy.js');
+      await runTokensRevoke(nameOrId, ctx);
     });
 
   // The seed's report flags live on the root command too (`wa-report --client-id 1 --wa-id …`), so

@@ -23,6 +23,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { PG_CONNECT_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS, describePostgresError, describeSqliteError, openSqliteFile, prepareDatabase, type MigrateMode } from './connect.js';
 import type { DbTarget } from './target.js';
+import { EncryptionError, KeyRing } from '../privacy/crypto.js';
 
 // The two generated clients have the same models but are distinct types; the SQLite one is used
 // through the PostgreSQL client's type. Behaviour differences are handled explicitly below.
@@ -33,6 +34,8 @@ type Db = Prisma | Tx;
 export interface OpenStoreOptions {
   /** 'apply' (default) creates and migrates; 'verify' refuses a database that needs migrating. */
   migrate?: MigrateMode;
+  /** Keys for content at rest (default: none, plaintext). */
+  keys?: KeyRing;
 }
 
 export interface ConversationFilter {
@@ -97,7 +100,7 @@ export async function openStore(target: DbTarget, options: OpenStoreOptions = {}
       }
       return prisma;
     };
-    return new Store(reader, load, 'sqlite', target);
+    return Store.ready(new Store(reader, load, 'sqlite', target, options.keys ?? KeyRing.none()));
   }
   const reader = await openPostgresReader(target);
   const load = async () => {
@@ -105,8 +108,16 @@ export async function openStore(target: DbTarget, options: OpenStoreOptions = {}
     const adapter = new PrismaPg({ connectionString: target.url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, max: 10, application_name: 'wa-report' });
     return new PgPrismaClient({ adapter }) as Prisma;
   };
-  return new Store(reader, load, 'postgres', target);
+  return Store.ready(new Store(reader, load, 'postgres', target, options.keys ?? KeyRing.none()));
 }
+
+/** Plain SQL for modules beside the store: '?' placeholders, values bound for the database. */
+export interface SqlTx {
+  all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  run(sql: string, params?: unknown[]): Promise<number>;
+}
+
+export const MESSAGE_SELECT = 'id, thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw';
 
 /** Plain SQL straight through the driver. */
 export interface Querier {
@@ -171,6 +182,9 @@ function openSqliteReader(target: Extract<DbTarget, { kind: 'sqlite' }>): Reader
       return serial(async () => {
         if (!writer) {
           const w = openSqliteFile(target, false);
+          // Deleted and rewritten content is overwritten with zeros, not left in free pages: an
+          // erased contact or a plaintext row replaced by its encrypted form is gone from the file.
+          w.pragma('secure_delete = ON');
           writer = { db: w, q: sqliteQuerier(w) };
         }
         const { db: w, q } = writer;
@@ -247,7 +261,7 @@ export const NOT_ANSWERED_PREFIX = 'Not answered: ';
 
 const CLIENT_COLUMNS = 'id, name, phone_number, phone_number_id, waba_id, active, assistant_enabled, assistant_model, system_prompt, created_at, updated_at';
 const THREAD_COLUMNS = 'id, client_id, wa_id, contact_name, created_at, last_message_at, context_reset_at';
-const MESSAGE_COLUMNS = 'id, thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw';
+const MESSAGE_COLUMNS = MESSAGE_SELECT;
 const REPORT_COLUMNS = 'id, role, type, content, wamid, created_at, status, status_at, error_code, error_message, reply_to_wamid';
 const RANK_SQL = `(CASE status ${Object.entries(STATUS_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} ELSE 0 END)`;
 
@@ -255,12 +269,70 @@ export class Store {
   private prismaClient: Prisma | null = null;
   private prismaLoading: Promise<Prisma> | null = null;
 
+  /** The key id content was last encrypted with in this database (settings), or null: never encrypted. */
+  private encryptedWith: string | null = null;
+
   constructor(
     private readonly reader: Reader,
     private readonly loadPrisma: () => Promise<Prisma>,
     readonly dialect: 'sqlite' | 'postgres',
     readonly target: DbTarget,
+    readonly keys: KeyRing = KeyRing.none(),
   ) {}
+
+  /** Reads what the store must know before use (whether content here is encrypted). */
+  static async ready(store: Store): Promise<Store> {
+    try {
+      const rows = await store.guard(() => store.read<{ value: string }>(`SELECT value FROM settings WHERE key = 'encryption_key_id'`, []));
+      store.encryptedWith = rows[0]?.value ?? null;
+      return store;
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** The key id this database's content was last encrypted with (null: it never was). */
+  get encryptionKeyId(): string | null {
+    return this.encryptedWith;
+  }
+
+  /**
+   * Refuses to write content in plaintext into a database whose content is encrypted: a missing
+   * key must be an error, never a silent fallback.
+   */
+  assertKeyForWrites(): void {
+    if (this.encryptedWith && !this.keys.enabled) {
+      throw new EncryptionError(
+        `This database's message content is encrypted (key id ${this.encryptedWith}) but WA_REPORT_ENCRYPTION_KEY is not set, so new content would be stored in plaintext. Set WA_REPORT_ENCRYPTION_KEY (and WA_REPORT_ENCRYPTION_KEYS_OLD during a rotation).`,
+      );
+    }
+  }
+
+  /** Records that content is now sealed with the current key (once per process and key). */
+  private async noteEncryption(tx: Querier): Promise<void> {
+    const id = this.keys.current?.id;
+    if (!id || this.encryptedWith === id) return;
+    await this.execute(tx, `INSERT INTO settings (key, value, updated_at) VALUES ('encryption_key_id', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [id, new Date()]);
+  }
+
+  private afterNoteEncryption(): void {
+    if (this.keys.current) this.encryptedWith = this.keys.current.id;
+  }
+
+  /** A stored message row as the rest of the program sees it (content and raw decrypted). */
+  private message(r: Record<string, unknown>): StoredMessage {
+    const m = toStoredMessage(r);
+    m.content = this.keys.open(m.content, () => `The content of message ${m.id}`);
+    m.raw = this.keys.open(m.raw, () => `The raw object of message ${m.id}`);
+    return m;
+  }
+
+  private reportMessage(r: Record<string, unknown>): ReportMessage {
+    const m = toReportMessage(r);
+    m.content = this.keys.open(m.content, () => `The content of message ${m.id}`);
+    return m;
+  }
 
   /**
    * Prisma, started on first use. Reads that are plain SQL go through the driver directly
@@ -361,8 +433,10 @@ export class Store {
   async writeBatch(batch: WriteBatch): Promise<RecordResult & { statusesApplied: number }> {
     // The ingest hot path runs on the driver itself (cached prepared statements, one transaction):
     // through Prisma's adapter every batch re-prepared its statements, which halved throughput.
-    return this.guard(() =>
+    this.assertKeyForWrites();
+    const done = await this.guard(() =>
       this.reader.transaction(async (tx) => {
+        await this.noteEncryption(tx);
         const result = await this.insertMessages(tx, batch.messages ?? []);
         const statusesApplied = await this.insertStatuses(tx, batch.statuses ?? []);
         await this.insertRawEvents(tx, batch.rawEvents ?? []);
@@ -372,6 +446,8 @@ export class Store {
         return { ...result, statusesApplied };
       }),
     );
+    this.afterNoteEncryption();
+    return done;
   }
 
   /** Stores messages once per wamid (a redelivery changes nothing); creates threads as needed. */
@@ -389,11 +465,27 @@ export class Store {
     await this.writeBatch({ rawEvents: events });
   }
 
-  private async insertMessages(tx: Db | Querier, messages: NewMessage[]): Promise<RecordResult> {
-    if (messages.length === 0) return { inserted: [], duplicates: 0 };
-    for (const m of messages) {
+  /** Which of these hashes belong to erased data (tombstones), one query per 500. */
+  private async tombstoned(tx: Db | Querier, hashes: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const unique = [...new Set(hashes)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const chunk = unique.slice(i, i + 500);
+      const rows = await this.query<{ hash: string }>(tx, `SELECT hash FROM tombstones WHERE hash IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      for (const r of rows) found.add(r.hash);
+    }
+    return found;
+  }
+
+  private async insertMessages(tx: Db | Querier, all: NewMessage[]): Promise<RecordResult> {
+    if (all.length === 0) return { inserted: [], duplicates: 0 };
+    for (const m of all) {
       if (!ROLES.includes(m.role)) throw new UsageError(`role: "${m.role}" is not one of ${ROLES.join(', ')}`);
     }
+    // A redelivered webhook of an erased message is not stored again (nor its conversation re-created).
+    const erased = await this.tombstoned(tx, all.flatMap((m) => (m.wamid ? [wamidTombstone(m.wamid)] : [])));
+    const messages = erased.size ? all.filter((m) => !m.wamid || !erased.has(wamidTombstone(m.wamid))) : all;
+    if (messages.length === 0) return { inserted: [], duplicates: all.length };
     // 1. One thread per (client, user): created at its first message, last activity moved forward only.
     const threadIds = new Map<string, number>();
     const groups = new Map<string, NewMessage[]>();
@@ -436,8 +528,8 @@ export class Store {
       const params: unknown[] = [];
       const tuples = chunk.map((m) => {
         params.push(
-          threadIds.get(`${m.clientId}\u0000${m.waId}`), m.clientId, m.role, m.type, m.content, m.wamid, m.waId, m.phoneNumberId,
-          m.createdAt, m.status ?? null, m.status ? m.createdAt : null, int32OrNull(m.errorCode), m.errorMessage ?? null, m.replyToWamid ?? null, m.raw ?? null, now,
+          threadIds.get(`${m.clientId}\u0000${m.waId}`), m.clientId, m.role, m.type, this.keys.seal(m.content), m.wamid, m.waId, m.phoneNumberId,
+          m.createdAt, m.status ?? null, m.status ? m.createdAt : null, int32OrNull(m.errorCode), m.errorMessage ?? null, m.replyToWamid ?? null, this.keys.seal(m.raw ?? null), now,
         );
         return `(${columns.map(() => '?').join(', ')})`;
       });
@@ -465,17 +557,20 @@ export class Store {
         });
       }
     }
-    return { inserted, duplicates: messages.length - inserted.length };
+    return { inserted, duplicates: all.length - inserted.length };
   }
 
-  private async insertStatuses(tx: Db | Querier, statuses: StatusUpdate[]): Promise<number> {
+  private async insertStatuses(tx: Db | Querier, all: StatusUpdate[]): Promise<number> {
+    if (all.length === 0) return 0;
+    const erased = await this.tombstoned(tx, all.map((s) => wamidTombstone(s.wamid)));
+    const statuses = erased.size ? all.filter((s) => !erased.has(wamidTombstone(s.wamid))) : all;
     let applied = 0;
     for (const s of statuses) {
       await this.execute(
         tx,
         `INSERT INTO message_status_events (wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid, status, occurred_at) DO NOTHING`,
-        [s.wamid, s.status, s.occurredAt, s.recipientId ?? null, int32OrNull(s.errorCode), s.errorTitle ?? null, s.errorDetails ?? null, s.raw ?? null, new Date()],
+        [s.wamid, s.status, s.occurredAt, s.recipientId ?? null, int32OrNull(s.errorCode), s.errorTitle ?? null, s.errorDetails ?? null, this.keys.seal(s.raw ?? null), new Date()],
       );
       applied += await this.applyStatusToMessage(tx, s);
     }
@@ -495,7 +590,11 @@ export class Store {
     );
   }
 
-  private async insertRawEvents(tx: Db | Querier, events: RawEventInput[]): Promise<void> {
+  private async insertRawEvents(tx: Db | Querier, all: RawEventInput[]): Promise<void> {
+    if (all.length === 0) return;
+    const hashOf = new Map(all.map((e) => [e, rawEventHash(e)]));
+    const erased = await this.tombstoned(tx, [...hashOf.values()]);
+    const events = erased.size ? all.filter((e) => !erased.has(hashOf.get(e) as string)) : all;
     const now = new Date();
     // Many rows per statement: a hostile payload with thousands of parts must not cost thousands
     // of round trips (SQLite's driver blocks the event loop meanwhile).
@@ -503,8 +602,8 @@ export class Store {
       const chunk = events.slice(i, i + 200);
       const params: unknown[] = [];
       for (const e of chunk) {
-        const hash = createHash('sha256').update(e.kind).update('\u0000').update(e.payload).digest('hex');
-        params.push(e.kind, hash, e.phoneNumberId ?? null, e.waId ?? null, e.payload, now);
+        const hash = hashOf.get(e) as string;
+        params.push(e.kind, hash, e.phoneNumberId ?? null, e.waId ?? null, this.keys.seal(e.payload), now);
       }
       await this.execute(
         tx,
@@ -585,7 +684,7 @@ export class Store {
     threadId: number,
     options: { after?: { createdAt: Date; id: number } | null; limit?: number; start?: Date; end?: Date } = {},
     columns: string = MESSAGE_COLUMNS,
-    map: (r: Record<string, unknown>) => unknown = toStoredMessage,
+    map: (r: Record<string, unknown>) => unknown = (r) => this.message(r),
   ): Promise<unknown[]> {
     const limit = options.limit ?? 1000;
     const where = ['thread_id = ?'];
@@ -612,7 +711,7 @@ export class Store {
     let after: { createdAt: Date; id: number } | null = null;
     const limit = options.batchSize ?? 1000;
     for (;;) {
-      const batch = await this.readMessages(threadId, { after, limit, start: options.start, end: options.end }, REPORT_COLUMNS, toReportMessage);
+      const batch = await this.readMessages(threadId, { after, limit, start: options.start, end: options.end }, REPORT_COLUMNS, (r) => this.reportMessage(r));
       if (batch.length === 0) return;
       yield batch;
       if (batch.length < limit) return;
@@ -637,7 +736,7 @@ export class Store {
 
   async getMessageByWamid(wamid: string): Promise<StoredMessage | null> {
     const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE wamid = ?`, [wamid]));
-    return rows[0] ? toStoredMessage(rows[0]) : null;
+    return rows[0] ? this.message(rows[0]) : null;
   }
 
   async statusHistory(wamid: string): Promise<StatusUpdate[]> {
@@ -646,7 +745,7 @@ export class Store {
     );
     return rows.map((r) => ({
       wamid: r.wamid, status: r.status, occurredAt: r.occurredAt, recipientId: r.recipientId,
-      errorCode: r.errorCode, errorTitle: r.errorTitle, errorDetails: r.errorDetails, raw: r.raw,
+      errorCode: r.errorCode, errorTitle: r.errorTitle, errorDetails: r.errorDetails, raw: this.keys.open(r.raw, () => `The raw object of status event ${r.id}`),
     }));
   }
 
@@ -677,7 +776,7 @@ export class Store {
         [...params, options.limit ?? 1000],
       ),
     );
-    return rows.map(toStoredMessage);
+    return rows.map((r) => this.message(r));
   }
 
   /** Per-conversation message counts by role, and failures, for a client's summary (client_id, created_at index). */
@@ -843,7 +942,7 @@ export class Store {
         [threadId, since, ...ANSWERABLE_TYPES, threadId],
       ),
     );
-    return rows.map(toStoredMessage);
+    return rows.map((r) => this.message(r));
   }
 
   /**
@@ -864,7 +963,7 @@ export class Store {
         [threadId, threadId, new Date(0), threadId, new Date(0), limit],
       ),
     );
-    return rows.map(toStoredMessage).reverse();
+    return rows.map((r) => this.message(r)).reverse();
   }
 
   /** The last `limit` messages of a conversation, oldest first (the seed's conversation history). */
@@ -872,7 +971,7 @@ export class Store {
     const rows = await this.guard(() =>
       this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, [threadId, limit]),
     );
-    return rows.map(toStoredMessage).reverse();
+    return rows.map((r) => this.message(r)).reverse();
   }
 
   /** Conversations of one WhatsApp user, with any client or one. */
@@ -892,18 +991,22 @@ export class Store {
       if (!t) throw new NotFoundError(`No conversation with id ${reply.threadId}.`);
       const client = await this.getClient(t.clientId);
       const at = reply.createdAt ?? new Date();
+      this.assertKeyForWrites();
       // One transaction: the answer row (which covers the user's messages) never exists without
       // the rest, so a failure here leaves the messages pending and they are answered on retry.
-      return this.reader.transaction(async (tx) => {
+      const id = await this.reader.transaction(async (tx) => {
+        await this.noteEncryption(tx);
         const rows = await this.query<{ id: unknown }>(
           tx,
           `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, reply_to_wamid, inserted_at)
            VALUES (?, ?, 'assistant', 'text', ?, NULL, ?, ?, ?, 'sending', ?, ?, ?) RETURNING id`,
-          [t.id, t.clientId, reply.content, t.waId, client.phoneNumberId, at, at, reply.replyToWamid, at],
+          [t.id, t.clientId, this.keys.seal(reply.content), t.waId, client.phoneNumberId, at, at, reply.replyToWamid, at],
         );
         await this.execute(tx, `UPDATE threads SET last_message_at = ${this.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(last_message_at, ?) WHERE id = ?`, [at, t.id]);
         return Number(rows[0]?.id);
       });
+      this.afterNoteEncryption();
+      return id;
     });
   }
 
@@ -967,6 +1070,43 @@ export class Store {
 
   // ------------------------------------------------------------------------------------------
   // Raw SQL in one spelling for both databases: '?' placeholders; dates bound as the column format.
+
+  /**
+   * Plain SQL in one transaction ('?' placeholders, dates and booleans bound per database), for the
+   * modules beside the store (privacy, archive, tokens). SQLite: on the writer connection.
+   */
+  async transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return this.guard(() =>
+      this.reader.transaction((q) =>
+        fn({
+          all: <R>(sql: string, params: unknown[] = []) => this.query<R>(q, sql, params),
+          run: (sql: string, params: unknown[] = []) => this.execute(q, sql, params),
+        }),
+      ),
+    );
+  }
+
+  /** One statement outside a transaction (autocommit). */
+  async run(sql: string, params: unknown[] = []): Promise<number> {
+    return this.guard(() => this.reader.run(this.placeholders(sql), params.map((p) => this.bind(p))));
+  }
+
+  /** A read through the driver, with the store's error descriptions. */
+  async select<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.guard(() => this.read<T>(sql, params));
+  }
+
+  /** A stored message row (all of MESSAGE_COLUMNS) decoded and decrypted. */
+  decodeMessage(row: Record<string, unknown>): StoredMessage {
+    return this.message(row);
+  }
+
+  /** SQLite: moves the write-ahead log into the file and empties it (old page images gone). */
+  async checkpoint(): Promise<void> {
+    if (this.dialect !== 'sqlite') return;
+    await this.guard(() => this.reader.transaction(async () => undefined));
+    await this.guard(() => this.reader.all('PRAGMA wal_checkpoint(TRUNCATE)', []));
+  }
 
   /** Runs a read-only statement; for tests and diagnostics (EXPLAIN). */
   async rawQuery<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -1043,6 +1183,16 @@ function findPgCause(error: unknown): unknown {
   if (code) return { code, message: e.message };
   if (/ECONNREFUSED|timeout|terminated|DatabaseNotReachable/i.test(e.message ?? '')) return { code: 'ECONNREFUSED', message: e.message };
   return error;
+}
+
+/** The tombstone of an erased message (its wamid, hashed: a wamid encodes the phone number). */
+export function wamidTombstone(wamid: string): string {
+  return createHash('sha256').update('wamid:').update(wamid).digest('hex');
+}
+
+/** A raw event's identity (content_hash): also its tombstone once erased. */
+export function rawEventHash(e: Pick<RawEventInput, 'kind' | 'payload'>): string {
+  return createHash('sha256').update(e.kind).update('\u0000').update(e.payload).digest('hex');
 }
 
 export function formatStatusError(s: Pick<StatusUpdate, 'errorCode' | 'errorTitle' | 'errorDetails'>): string {

@@ -1,5 +1,7 @@
 // The daemon's configuration: environment (systemd EnvironmentFile=) overridden by flags, validated
 // at start with every problem reported at once.
+import { accessSync, constants, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
@@ -20,6 +22,8 @@ export interface IngestConfig {
   shutdownTimeoutMs: number;
   maxPendingRows: number;
   replyConcurrency: number;
+  /** Retention: archive conversations idle longer than this, once a day, into `dir`; null: off. */
+  archive: { afterMs: number; after: string; dir: string } | null;
 }
 
 export interface IngestFlags {
@@ -27,6 +31,15 @@ export interface IngestFlags {
   host?: string;
   insecureSkipSignature?: boolean;
   shutdownTimeout?: string;
+  archiveAfter?: string;
+  archiveDir?: string;
+}
+
+/** "365d", "52w", "12h" → milliseconds (retention periods). */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+)\s*(h|d|w)$/i.exec(text.trim());
+  if (!m) return null;
+  return Number(m[1]) * { h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(m[2] as string).toLowerCase() as 'h' | 'd' | 'w'];
 }
 
 const optionalText = z.string().trim().transform((s) => (s === '' ? null : s)).nullable().default(null);
@@ -123,6 +136,24 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
   if (!env.WHATSAPP_APP_SECRET?.trim() && !insecure) {
     problems.push('WHATSAPP_APP_SECRET: required to verify webhook signatures (Meta app dashboard → App settings → Basic → App secret). For local experiments only: --insecure-skip-signature.');
   }
+  const after = flags.archiveAfter ?? env.WA_REPORT_ARCHIVE_AFTER;
+  const dir = flags.archiveDir ?? env.WA_REPORT_ARCHIVE_DIR;
+  let archive: IngestConfig['archive'] = null;
+  if (after?.trim() || dir?.trim()) {
+    const afterMs = after?.trim() ? parseDuration(after) : null;
+    if (!after?.trim()) problems.push('--archive-after (WA_REPORT_ARCHIVE_AFTER): required with --archive-dir, e.g. 365d');
+    else if (afterMs === null || afterMs < 86_400_000) problems.push(`--archive-after (WA_REPORT_ARCHIVE_AFTER): "${after}" is not a period of at least a day, e.g. 365d, 52w or 720h`);
+    if (!dir?.trim()) problems.push('--archive-dir (WA_REPORT_ARCHIVE_DIR): required with --archive-after: the directory archives are written to');
+    else {
+      try {
+        if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+        accessSync(dir, constants.W_OK);
+      } catch {
+        problems.push(`--archive-dir (WA_REPORT_ARCHIVE_DIR): ${dir} is not a writable directory; create it (mode 0700, owned by the service user)`);
+      }
+    }
+    if (afterMs !== null && dir?.trim()) archive = { afterMs, after: (after as string).trim(), dir: resolve(dir) };
+  }
   if (problems.length || !result.success) {
     throw new UsageError(`Invalid configuration for \`wa-report ingest\`:\n  ${problems.join('\n  ')}`);
   }
@@ -142,5 +173,6 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
     shutdownTimeoutMs: d.shutdownTimeout * 1000,
     maxPendingRows: d.maxPendingRows,
     replyConcurrency: d.replyConcurrency,
+    archive,
   };
 }

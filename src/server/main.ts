@@ -14,6 +14,8 @@ import { createApp } from './app.js';
 import { mountReportsApi } from './reports-api.js';
 import type { IngestConfig } from './config.js';
 import { createMetrics } from './metrics.js';
+import type { KeyRing } from '../privacy/crypto.js';
+import { archive, retentionFileName } from '../privacy/archive.js';
 
 export interface Daemon {
   url: string;
@@ -40,6 +42,10 @@ export interface StartOptions {
   /** Graph client tuning (tests use short backoffs). */
   graph?: { timeoutMs?: number; backoffMs?: { base: number; max: number }; maxAttempts?: number };
   defaultMetrics?: boolean;
+  /** First retention run this long after start (default 60 s; then every 24 h). */
+  archiveFirstDelayMs?: number;
+  /** Keys for content at rest (the CLI passes WA_REPORT_ENCRYPTION_KEY…); default none. */
+  keys?: KeyRing;
 }
 
 export function createLogger(level: string, stream?: NodeJS.WritableStream): Logger {
@@ -63,7 +69,14 @@ export class PortInUseError extends WaReportError {
 
 export async function startDaemon(config: IngestConfig, options: StartOptions): Promise<Daemon> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = await openStore(options.target);
+  const store = await openStore(options.target, { keys: options.keys });
+  try {
+    // A database whose content is encrypted never receives plaintext: refuse to start without the key.
+    store.assertKeyForWrites();
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
 
   let replier: Replier | null = null;
@@ -125,7 +138,7 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
   if (config.insecureSkipSignature) {
     logger.warn('INSECURE: webhook signatures are NOT verified (--insecure-skip-signature). Anyone who can reach this port can write messages. Never run like this in production.');
   }
-  if (!config.apiToken) logger.warn('WA_REPORT_API_TOKEN is not set: the report API answers 503 until it is');
+  if (!config.apiToken) logger.info('WA_REPORT_API_TOKEN is not set: the report API accepts only tokens made with `wa-report tokens create` (503 while there are none)');
   if (!config.verifyToken) logger.warn('WHATSAPP_VERIFY_TOKEN is not set: Meta\'s verification handshake will be refused');
   if (replier) logger.info({ model: config.openai.model, api: config.openai.api, contextMessages: config.contextMessages }, 'assistant on: answering users of clients with the assistant enabled');
   else logger.info({ reasons: archiveOnly }, `assistant off: archiving only (${archiveOnly.join(', ')})`);
@@ -133,6 +146,40 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
 
   if (replier) {
     replier.recover().catch((error) => logger.error({ err: { message: (error as Error).message } }, 'could not recover unanswered messages at start'));
+  }
+
+  // Retention: once a day, conversations idle longer than the period go to a verified archive.
+  const retention = new AbortController();
+  let retentionRun: Promise<void> | null = null;
+  let retentionTimer: NodeJS.Timeout | null = null;
+  if (config.archive) {
+    const policy = config.archive;
+    const runRetention = async () => {
+      const now = new Date();
+      const before = new Date(now.getTime() - policy.afterMs);
+      const out = retentionFileName(policy.dir, now, before);
+      try {
+        const r = await archive(store, { before, out, signal: retention.signal, now });
+        if (r.file) {
+          logger.info({ file: r.file, before: before.toISOString(), conversations: r.threads, messages: r.messages, statusEvents: r.statusEvents, rawEvents: r.rawEvents, deleted: r.deletedThreads, keptChanged: r.keptChanged }, 'retention: archived and deleted conversations');
+        } else {
+          logger.info({ before: before.toISOString() }, 'retention: nothing to archive');
+        }
+      } catch (error) {
+        logger.error({ err: { message: (error as Error).message }, file: out }, 'retention: archiving failed; the next run tries again (nothing is deleted before its archive is verified)');
+      }
+    };
+    const schedule = (delay: number) => {
+      retentionTimer = setTimeout(() => {
+        retentionRun = runRetention().finally(() => {
+          retentionRun = null;
+          if (!retention.signal.aborted) schedule(86_400_000);
+        });
+      }, delay);
+      retentionTimer.unref();
+    };
+    schedule(options.archiveFirstDelayMs ?? 60_000);
+    logger.info({ after: policy.after, dir: policy.dir }, 'retention on: conversations idle longer than the period are archived once a day');
   }
 
   let closing: Promise<void> | null = null;
@@ -143,7 +190,10 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
       logger.info('shutting down: no new requests; flushing the write queue');
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      retention.abort();
+      if (retentionTimer) clearTimeout(retentionTimer);
       await queue.close();
+      await retentionRun;
       if (replier) {
         const finished = await replier.close(config.shutdownTimeoutMs);
         if (!finished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'answers still in progress at the time limit; the next start marks unsent ones');

@@ -9,12 +9,58 @@ import type { DetailedFormat } from '../reports/types.js';
 import { parseReportOptions } from '../cli/commands/report-options.js';
 import { parseSince } from '../cli/commands/stats.js';
 import { HttpError } from './app.js';
+import { authenticateToken, type Scope } from '../privacy/tokens.js';
+import { eraseContact, exportContact } from '../privacy/contact.js';
+import { normalizeWaId } from '../domain/phone.js';
 
 export interface ReportsApiDeps {
   store: Store;
-  /** WA_REPORT_API_TOKEN; null → the report endpoints answer 503 (never open by default). */
+  /**
+   * WA_REPORT_API_TOKEN (admin scope); tokens made with `wa-report tokens create` are accepted too.
+   * With neither, the endpoints answer 503 (never open by default).
+   */
   apiToken: string | null;
   env?: NodeJS.ProcessEnv;
+  /** Failed authentications allowed per address and window before 429 (default 10 per 5 minutes). */
+  failures?: { limit: number; windowMs: number };
+}
+
+/**
+ * Failed authentications per client address, in fixed windows. Written here rather than with
+ * express-rate-limit: that library counts every request up front and forgives successes afterwards,
+ * so a dashboard's burst of valid concurrent requests could lock its own address out.
+ */
+class FailureLimiter {
+  private readonly entries = new Map<string, { count: number; resetAt: number }>();
+  constructor(private readonly limit: number, private readonly windowMs: number) {}
+
+  /** Seconds until the address may try again, or 0 when it may now. */
+  blockedFor(address: string, now = Date.now()): number {
+    const e = this.entries.get(address);
+    if (!e || e.resetAt <= now) return 0;
+    return e.count >= this.limit ? Math.ceil((e.resetAt - now) / 1000) : 0;
+  }
+
+  fail(address: string, now = Date.now()): void {
+    const e = this.entries.get(address);
+    if (!e || e.resetAt <= now) {
+      if (this.entries.size >= 100_000) this.prune(now);
+      this.entries.set(address, { count: 1, resetAt: now + this.windowMs });
+    } else {
+      e.count += 1;
+    }
+  }
+
+  private prune(now: number): void {
+    for (const [k, e] of this.entries) if (e.resetAt <= now) this.entries.delete(k);
+    // Still full (a wide attack): forget the oldest half rather than grow without bound.
+    if (this.entries.size >= 100_000) [...this.entries.keys()].slice(0, 50_000).forEach((k) => this.entries.delete(k));
+  }
+}
+
+export interface Principal {
+  name: string;
+  scope: Scope;
 }
 
 const QUERY_NAMES = { clientId: 'client_id', waId: 'wa_id', startDate: 'start_date', endDate: 'end_date', tz: 'tz', lang: 'lang' };
@@ -48,19 +94,47 @@ function clientIdParam(req: Request): number {
 /** Mounts the report endpoints; call before the app's 404 and error handlers. */
 export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
   const env = deps.env ?? process.env;
-  const auth = (req: Request, _res: Response, next: NextFunction) => {
-    if (!deps.apiToken) {
-      next(new HttpError(503, 'api_token_not_configured', 'The report API is disabled until a token is configured: set WA_REPORT_API_TOKEN (e.g. `openssl rand -hex 32`) and restart wa-report ingest.'));
-      return;
+  const limiter = new FailureLimiter(deps.failures?.limit ?? 10, deps.failures?.windowMs ?? 5 * 60_000);
+  const anyTokens = async () => (await deps.store.select('SELECT 1 AS x FROM api_tokens WHERE revoked_at IS NULL LIMIT 1')).length > 0;
+  const authorize = (need: Scope) => async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+      const wait = limiter.blockedFor(address);
+      if (wait > 0) {
+        next(new HttpError(429, 'too_many_failures', `Too many failed authentications from this address; try again in ${wait} s.`, { 'Retry-After': String(wait) }));
+        return;
+      }
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+      let principal: Principal | null = null;
+      if (m) {
+        const given = m[1] as string;
+        if (deps.apiToken && tokenMatches(given, deps.apiToken)) principal = { name: 'WA_REPORT_API_TOKEN', scope: 'admin' };
+        else {
+          const record = await authenticateToken(deps.store, given);
+          if (record) principal = { name: record.name, scope: record.scope };
+        }
+      }
+      if (!principal) {
+        if (!deps.apiToken && !(await anyTokens())) {
+          next(new HttpError(503, 'api_token_not_configured', 'The report API is disabled until a token exists: run `wa-report tokens create --name <who> --scope read` (or set WA_REPORT_API_TOKEN and restart wa-report ingest).'));
+          return;
+        }
+        limiter.fail(address);
+        next(new HttpError(401, 'unauthorized', m ? 'The bearer token is not valid (or was revoked).' : 'Send Authorization: Bearer <token> (see `wa-report tokens create`).', { 'WWW-Authenticate': 'Bearer realm="wa-report"' }));
+        return;
+      }
+      if (need === 'admin' && principal.scope !== 'admin') {
+        next(new HttpError(403, 'forbidden', `The token "${principal.name}" has scope ${principal.scope}; this endpoint needs an admin token (\`wa-report tokens create --scope admin\`).`));
+        return;
+      }
+      res.locals.principal = principal;
+      next();
+    } catch (error) {
+      next(error);
     }
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m || !tokenMatches(m[1] as string, deps.apiToken)) {
-      next(new HttpError(401, 'unauthorized', m ? 'The bearer token is not valid.' : 'Send Authorization: Bearer <WA_REPORT_API_TOKEN>.', { 'WWW-Authenticate': 'Bearer realm="wa-report"' }));
-      return;
-    }
-    next();
   };
+  const auth = authorize('read');
+  const admin = authorize('admin');
   const options = (req: Request) => {
     try {
       return parseReportOptions(
@@ -153,5 +227,37 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
       outbound_by_status: s.outboundByStatus, failed: s.failed, delivery_rate: s.deliveryRate, read_rate: s.readRate,
       response_time_seconds: s.responseSeconds, messages_per_day: s.perDay,
     });
+  }));
+
+  const contactParam = (req: Request): string => {
+    try {
+      return normalizeWaId(String(req.params.waId ?? ''), 'wa_id');
+    } catch (error) {
+      throw new HttpError(400, 'bad_parameter', (error as Error).message);
+    }
+  };
+
+  // Data rights (admin scope): everything stored about a user, and its erasure.
+  app.get('/contacts/:waId/export', admin, wrap(async (req, res) => {
+    const waId = contactParam(req);
+    res.status(200).type('application/json; charset=utf-8');
+    res.set('Content-Disposition', `attachment; filename="contact-${waId}.json"`);
+    res.set('Cache-Control', 'no-store');
+    await exportContact(deps.store, waId, res);
+    res.end();
+  }));
+
+  app.delete('/contacts/:waId', admin, wrap(async (req, res) => {
+    const waId = contactParam(req);
+    const clientText = query(req, 'client_id');
+    let clientId: number | undefined;
+    if (clientText !== undefined) {
+      if (!/^\d{1,12}$/.test(clientText) || Number(clientText) < 1) throw new HttpError(400, 'bad_parameter', `client_id: "${clientText}" is not a client id.`);
+      clientId = Number(clientText);
+      await deps.store.getClient(clientId);
+    }
+    const principal = res.locals.principal as Principal;
+    const e = await eraseContact(deps.store, waId, { clientId, actor: `api:${principal.name}` });
+    res.json({ wa_id: formatWaId(waId), client_id: clientId ?? null, erased: e.auditId !== null, threads: e.threads, messages: e.messages, status_events: e.statusEvents, raw_events: e.rawEvents, audit_id: e.auditId });
   }));
 }

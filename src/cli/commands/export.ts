@@ -22,7 +22,7 @@ export interface ExportOptions extends RawReportOptions {
  * Writes to `-o file` through a temporary file renamed at the end: an interrupted export never
  * leaves a half-written report under the requested name.
  */
-async function withOutput(ctx: CommandContext, output: string | undefined, write: (out: Writable) => Promise<RenderResult>): Promise<{ result: RenderResult; file: string | null }> {
+export async function withOutput<R = RenderResult>(ctx: CommandContext, output: string | undefined, write: (out: Writable) => Promise<R>): Promise<{ result: R; file: string | null }> {
   if (output === undefined || output === '-') {
     const result = await write(ctx.io.stdout);
     return { result, file: null };

@@ -1,5 +1,6 @@
 // `wa-report ingest`: the webhook daemon in the foreground (systemd runs it like this).
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { loadIngestConfig, type IngestFlags } from '../../server/config.js';
@@ -11,7 +12,7 @@ export interface IngestOptions extends IngestFlags {
   environmentFile?: string;
 }
 
-export function renderSystemdUnit(options: { user?: string; environmentFile?: string; shutdownTimeoutSeconds?: number }): string {
+export function renderSystemdUnit(options: { user?: string; environmentFile?: string; shutdownTimeoutSeconds?: number; archiveDir?: string; archiveAfter?: string }): string {
   const template = readFileSync(new URL('../../../templates/wa-report.service.ejs', import.meta.url), 'utf8');
   return ejs.render(template, {
     user: options.user ?? 'wa-report',
@@ -20,20 +21,23 @@ export function renderSystemdUnit(options: { user?: string; environmentFile?: st
     bin: fileURLToPath(new URL('../../../bin/wa-report.js', import.meta.url)),
     // systemd waits a little longer than the daemon's own limit before it kills.
     stopTimeout: (options.shutdownTimeoutSeconds ?? 10) + 20,
+    archiveDir: options.archiveDir ? resolve(options.archiveDir) : null,
+    archiveAfter: options.archiveAfter ?? '365d',
   });
 }
 
 export async function runIngest(options: IngestOptions, ctx: CommandContext): Promise<number> {
   if (options.printSystemdUnit) {
     const shutdown = options.shutdownTimeout === undefined ? undefined : Number(options.shutdownTimeout);
-    ctx.io.stdout.write(renderSystemdUnit({ user: options.user, environmentFile: options.environmentFile, shutdownTimeoutSeconds: shutdown }));
+    ctx.io.stdout.write(renderSystemdUnit({ user: options.user, environmentFile: options.environmentFile, shutdownTimeoutSeconds: shutdown, archiveDir: options.archiveDir, archiveAfter: options.archiveAfter }));
     return 0;
   }
   // Validate everything before touching the database or the port.
   const config = loadIngestConfig(ctx.io.env, options);
   const target = ctx.target();
   const { startDaemon } = await import('../../server/main.js');
-  const daemon = await startDaemon(config, { target, handleSignals: true, defaultMetrics: true });
+  const { KeyRing } = await import('../../privacy/crypto.js');
+  const daemon = await startDaemon(config, { target, handleSignals: true, defaultMetrics: true, keys: KeyRing.fromEnv(ctx.io.env) });
   await daemon.closed;
   return 0;
 }

@@ -1,0 +1,55 @@
+-- CreateTable
+CREATE TABLE "settings" (
+    "key" TEXT NOT NULL,
+    "value" TEXT NOT NULL,
+    "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "settings_pkey" PRIMARY KEY ("key")
+);
+
+-- CreateTable
+CREATE TABLE "erasures" (
+    "id" SERIAL NOT NULL,
+    "wa_id_hash" TEXT NOT NULL,
+    "client_id" INTEGER,
+    "threads" INTEGER NOT NULL,
+    "messages" INTEGER NOT NULL,
+    "status_events" INTEGER NOT NULL,
+    "raw_events" INTEGER NOT NULL,
+    "actor" TEXT NOT NULL,
+    "erased_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "erasures_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "tombstones" (
+    "hash" TEXT NOT NULL,
+    "erased_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "tombstones_pkey" PRIMARY KEY ("hash")
+);
+
+-- CreateTable
+CREATE TABLE "api_tokens" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+    "scope" TEXT NOT NULL,
+    "token_hash" TEXT NOT NULL,
+    "prefix" TEXT NOT NULL,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "last_used_at" TIMESTAMPTZ(3),
+    "revoked_at" TIMESTAMPTZ(3),
+
+    CONSTRAINT "api_tokens_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE INDEX "erasures_wa_id_hash_idx" ON "erasures"("wa_id_hash");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "api_tokens_name_key" ON "api_tokens"("name");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "api_tokens_token_hash_key" ON "api_tokens"("token_hash");
+

@@ -1,0 +1,514 @@
+// Retention (the seed's "Archivado"): conversations last active before a date are written to a
+// gzipped JSON-lines file, made durable (fsync), read back and verified, and only then deleted from
+// the database, a batch of conversations per transaction. An interruption at any point loses
+// nothing: before the rename the data is only in the database; after it, the file is complete and
+// verified, and a rerun with the same --out resumes the deletions. `restoreArchive` imports a file
+// back, idempotently. Format: docs/archive-format.md.
+//
+// Values are copied as stored: content encrypted at rest stays encrypted in the archive (restoring
+// it needs the key it names), and the archive is written with mode 0600.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip, createGzip } from 'node:zlib';
+import { wamidTombstone, type SqlTx, type Store } from '../db/store.js';
+import { UsageError, WaReportError } from '../errors.js';
+import { SEALED_PREFIX } from './crypto.js';
+import { waIdHash } from './contact.js';
+
+export const ARCHIVE_FORMAT = 'wa-report-archive';
+export const ARCHIVE_VERSION = 1;
+
+export class ArchiveError extends WaReportError {}
+
+const THREAD_COLUMNS = ['id', 'client_id', 'wa_id', 'contact_name', 'created_at', 'last_message_at', 'context_reset_at'] as const;
+const MESSAGE_COLUMNS = ['id', 'thread_id', 'client_id', 'role', 'type', 'content', 'wamid', 'wa_id', 'phone_number_id', 'created_at', 'status', 'status_at', 'error_code', 'error_message', 'reply_to_wamid', 'raw', 'inserted_at'] as const;
+const STATUS_COLUMNS = ['id', 'wamid', 'status', 'occurred_at', 'recipient_id', 'error_code', 'error_title', 'error_details', 'raw', 'received_at'] as const;
+const RAW_COLUMNS = ['id', 'kind', 'content_hash', 'phone_number_id', 'wa_id', 'payload', 'received_at'] as const;
+const TIME_COLUMNS = new Set(['created_at', 'last_message_at', 'context_reset_at', 'status_at', 'inserted_at', 'occurred_at', 'received_at']);
+
+type Row = Record<string, unknown>;
+
+export interface ArchiveHeader {
+  record: 'header';
+  format: typeof ARCHIVE_FORMAT;
+  version: number;
+  created_at: string;
+  before: string;
+  client_id: number | null;
+}
+
+export interface ArchiveSummary {
+  threads: number;
+  messages: number;
+  statusEvents: number;
+  rawEvents: number;
+}
+
+/** What a verified archive holds, per conversation, to check the database against before deleting. */
+export interface VerifiedArchive extends ArchiveSummary {
+  header: ArchiveHeader;
+  sha256: string;
+  perThread: Map<number, { messages: number; maxMessageId: number; statusEvents: number }>;
+  rawEventHashes: string[];
+}
+
+export interface ArchiveOptions {
+  before: Date;
+  clientId?: number;
+  out: string;
+  /** Conversations deleted per transaction (default 100). */
+  batchSize?: number;
+  /** Test hook: fail after this many delete batches have committed (an interruption mid-way). */
+  failAfterBatches?: number;
+  /** Stops between batches (daemon shutdown). */
+  signal?: AbortSignal;
+  progress?: (message: string) => void;
+  now?: Date;
+}
+
+export interface ArchiveResult extends ArchiveSummary {
+  /** The archive file, or null when nothing qualified (no file written). */
+  file: string | null;
+  /** The file already existed and was verified: this run only finished the deletions. */
+  resumed: boolean;
+  deletedThreads: number;
+  /** Conversations in the archive that changed since (a new message or status): kept in the database. */
+  keptChanged: number;
+  /** Conversations that qualify but are not in this archive (run again with another --out). */
+  remaining: number;
+}
+
+const toIso = (v: unknown): string | null => (v === null || v === undefined ? null : (v instanceof Date ? v : new Date(Number(v))).toISOString());
+
+function encodeRow(record: string, columns: readonly string[], r: Row): Row {
+  const out: Row = { record };
+  for (const c of columns) {
+    const v = r[c];
+    out[c] = TIME_COLUMNS.has(c) ? toIso(v) : typeof v === 'bigint' ? Number(v) : v ?? null;
+  }
+  return out;
+}
+
+function threadWhere(options: { before: Date; clientId?: number }): { sql: string; params: unknown[] } {
+  return options.clientId === undefined
+    ? { sql: 't.last_message_at < ?', params: [options.before] }
+    : { sql: 't.last_message_at < ? AND t.client_id = ?', params: [options.before, options.clientId] };
+}
+
+/** Writes the archive to `<out>.part`, fsyncs it, renames it to `out` and fsyncs the directory. */
+async function writeArchive(store: Store, options: ArchiveOptions, threadIds: number[]): Promise<void> {
+  const part = `${options.out}.part`;
+  rmSync(part, { force: true });
+  const file = createWriteStream(part, { flags: 'wx', mode: 0o600 });
+  const gzip = createGzip({ level: 6 });
+  gzip.pipe(file);
+  const hash = createHash('sha256');
+  const counts: ArchiveSummary = { threads: 0, messages: 0, statusEvents: 0, rawEvents: 0 };
+  const line = async (value: Row): Promise<void> => {
+    const text = `${JSON.stringify(value)}\n`;
+    hash.update(text);
+    if (!gzip.write(text)) await new Promise<void>((resolve) => gzip.once('drain', resolve));
+  };
+  const failed = new Promise<never>((_, reject) => {
+    file.once('error', reject);
+    gzip.once('error', reject);
+  });
+  const work = (async () => {
+    const header: ArchiveHeader = {
+      record: 'header', format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, created_at: (options.now ?? new Date()).toISOString(),
+      before: options.before.toISOString(), client_id: options.clientId ?? null,
+    };
+    await line(header as unknown as Row);
+    for (const threadId of threadIds) {
+      const [t] = await store.select<Row>(
+        `SELECT t.${THREAD_COLUMNS.join(', t.')}, c.phone_number_id AS client_phone_number_id, c.name AS client_name, c.phone_number AS client_phone_number
+           FROM threads t JOIN clients c ON c.id = t.client_id WHERE t.id = ?`,
+        [threadId],
+      );
+      if (!t) continue; // deleted meanwhile (an erase)
+      await line({ ...encodeRow('thread', THREAD_COLUMNS, t), client: { phone_number_id: t.client_phone_number_id, name: t.client_name, phone_number: t.client_phone_number } });
+      counts.threads += 1;
+      let afterId = 0;
+      for (;;) {
+        const messages = await store.select<Row>(`SELECT ${MESSAGE_COLUMNS.join(', ')} FROM messages WHERE thread_id = ? AND id > ? ORDER BY id LIMIT 1000`, [threadId, afterId]);
+        if (messages.length === 0) break;
+        for (const m of messages) await line(encodeRow('message', MESSAGE_COLUMNS, m));
+        counts.messages += messages.length;
+        const wamids = messages.flatMap((m) => (m.wamid ? [String(m.wamid)] : []));
+        if (wamids.length) {
+          const events = await store.select<Row>(`SELECT ${STATUS_COLUMNS.join(', ')} FROM message_status_events WHERE wamid IN (${wamids.map(() => '?').join(', ')}) ORDER BY id`, wamids);
+          for (const e of events) await line({ ...encodeRow('status_event', STATUS_COLUMNS, e), thread_id: threadId });
+          counts.statusEvents += events.length;
+        }
+        afterId = Number(messages[messages.length - 1]?.id);
+        if (messages.length < 1000) break;
+      }
+    }
+    // Raw events (webhook content the parser did not understand) from before the date.
+    const rawWhere = options.clientId === undefined ? 'received_at < ?' : 'received_at < ? AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)';
+    const rawParams = options.clientId === undefined ? [options.before] : [options.before, options.clientId];
+    let afterRaw = 0;
+    for (;;) {
+      const raws = await store.select<Row>(`SELECT ${RAW_COLUMNS.join(', ')} FROM raw_events WHERE ${rawWhere} AND id > ? ORDER BY id LIMIT 1000`, [...rawParams, afterRaw]);
+      if (raws.length === 0) break;
+      for (const r of raws) await line(encodeRow('raw_event', RAW_COLUMNS, r));
+      counts.rawEvents += raws.length;
+      afterRaw = Number(raws[raws.length - 1]?.id);
+    }
+    const trailer = { record: 'end', threads: counts.threads, messages: counts.messages, status_events: counts.statusEvents, raw_events: counts.rawEvents, sha256: hash.digest('hex') };
+    gzip.end(`${JSON.stringify(trailer)}\n`);
+    await new Promise<void>((resolve) => file.once('finish', resolve));
+  })();
+  try {
+    await Promise.race([work, failed]);
+  } catch (error) {
+    gzip.destroy();
+    file.destroy();
+    rmSync(part, { force: true });
+    throw new ArchiveError(`Could not write the archive ${options.out}: ${(error as Error).message}. Nothing was deleted.`, { cause: error });
+  }
+  // Durable before anything is deleted: the file's data, then its name in the directory.
+  const fd = openSync(part, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(part, options.out);
+  const dir = openSync(dirname(options.out), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+/**
+ * Reads an archive back: every line parses, the header and trailer are there, the checksum and the
+ * counts match. Throws ArchiveError saying what is wrong.
+ */
+export async function verifyArchive(path: string, onRow?: (row: Row) => Promise<void>): Promise<VerifiedArchive> {
+  if (!existsSync(path)) throw new ArchiveError(`${path}: no such archive.`);
+  const hash = createHash('sha256');
+  const input = createReadStream(path).pipe(createGunzip());
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let header: ArchiveHeader | null = null;
+  let trailer: Row | null = null;
+  const counts: ArchiveSummary = { threads: 0, messages: 0, statusEvents: 0, rawEvents: 0 };
+  const perThread = new Map<number, { messages: number; maxMessageId: number; statusEvents: number }>();
+  const rawEventHashes: string[] = [];
+  let n = 0;
+  const bad = (why: string) => new ArchiveError(`${path} is not a complete wa-report archive (line ${n}: ${why}). Nothing was changed.`);
+  try {
+    for await (const text of lines) {
+      n += 1;
+      if (trailer) throw bad('content after the end line');
+      let row: Row;
+      try {
+        row = JSON.parse(text) as Row;
+      } catch {
+        throw bad('not JSON');
+      }
+      if (n === 1) {
+        if (row.record !== 'header' || row.format !== ARCHIVE_FORMAT) throw bad('no archive header');
+        if (row.version !== ARCHIVE_VERSION) throw bad(`version ${String(row.version)}, this wa-report reads version ${ARCHIVE_VERSION}`);
+        header = row as unknown as ArchiveHeader;
+        hash.update(`${text}\n`);
+        continue;
+      }
+      if (row.record === 'end') {
+        trailer = row;
+        continue;
+      }
+      hash.update(`${text}\n`);
+      switch (row.record) {
+        case 'thread':
+          counts.threads += 1;
+          perThread.set(Number(row.id), { messages: 0, maxMessageId: 0, statusEvents: 0 });
+          break;
+        case 'message': {
+          counts.messages += 1;
+          const t = perThread.get(Number(row.thread_id));
+          if (!t) throw bad('a message before its conversation');
+          t.messages += 1;
+          t.maxMessageId = Math.max(t.maxMessageId, Number(row.id));
+          break;
+        }
+        case 'status_event': {
+          counts.statusEvents += 1;
+          const t = perThread.get(Number(row.thread_id));
+          if (t) t.statusEvents += 1;
+          break;
+        }
+        case 'raw_event':
+          counts.rawEvents += 1;
+          rawEventHashes.push(String(row.content_hash));
+          break;
+        default:
+          throw bad(`unknown record ${JSON.stringify(row.record)}`);
+      }
+      if (onRow) await onRow(row);
+    }
+  } catch (error) {
+    if (error instanceof ArchiveError) throw error;
+    throw new ArchiveError(`${path} cannot be read as a gzipped archive (${(error as Error).message}); it is truncated or damaged. Nothing was changed.`, { cause: error });
+  }
+  if (!header) throw bad('empty file');
+  if (!trailer) throw bad('no end line: the file is truncated');
+  const sha256 = hash.digest('hex');
+  if (trailer.sha256 !== sha256) throw bad('the checksum does not match the content');
+  if (trailer.threads !== counts.threads || trailer.messages !== counts.messages || trailer.status_events !== counts.statusEvents || trailer.raw_events !== counts.rawEvents) {
+    throw bad('the counts in the end line do not match the content');
+  }
+  return { header, sha256, perThread, rawEventHashes, ...counts };
+}
+
+/** Archives and deletes the conversations last active before `options.before` (see the file comment). */
+export async function archive(store: Store, options: ArchiveOptions): Promise<ArchiveResult> {
+  const progress = options.progress ?? (() => {});
+  const where = threadWhere(options);
+  let verified: VerifiedArchive;
+  let resumed = false;
+  if (existsSync(options.out)) {
+    verified = await verifyArchive(options.out);
+    const same = verified.header.before === options.before.toISOString() && verified.header.client_id === (options.clientId ?? null);
+    if (!same) {
+      throw new UsageError(`${options.out} already exists and holds another archive (before ${verified.header.before}${verified.header.client_id === null ? '' : `, client ${verified.header.client_id}`}). Choose another --out, or rerun with the same --before and --client-id to finish that one.`);
+    }
+    resumed = true;
+    progress(`${options.out} exists and verifies (${verified.threads} conversations, ${verified.messages} messages): finishing its deletions.`);
+  } else {
+    const threadIds = (await store.select<{ id: unknown }>(`SELECT t.id FROM threads t WHERE ${where.sql} ORDER BY t.id`, where.params)).map((r) => Number(r.id));
+    const [raws] = await store.select<{ n: unknown }>(
+      options.clientId === undefined
+        ? 'SELECT COUNT(*) AS n FROM raw_events WHERE received_at < ?'
+        : 'SELECT COUNT(*) AS n FROM raw_events WHERE received_at < ? AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)',
+      where.params,
+    );
+    if (threadIds.length === 0 && Number(raws?.n ?? 0) === 0) {
+      return { file: null, resumed: false, threads: 0, messages: 0, statusEvents: 0, rawEvents: 0, deletedThreads: 0, keptChanged: 0, remaining: 0 };
+    }
+    progress(`Writing ${threadIds.length} conversations to ${options.out} …`);
+    await writeArchive(store, options, threadIds);
+    verified = await verifyArchive(options.out);
+    progress(`Verified ${options.out}: ${verified.threads} conversations, ${verified.messages} messages, ${verified.statusEvents} status events, ${verified.rawEvents} raw events (sha256 ${verified.sha256.slice(0, 16)}…).`);
+  }
+
+  // Delete, a batch of conversations per transaction; each one only if it is still exactly what
+  // the archive holds (a message or status that arrived since keeps it in the database).
+  const batchSize = options.batchSize ?? 100;
+  const ids = [...verified.perThread.keys()];
+  let deletedThreads = 0;
+  let keptChanged = 0;
+  let batches = 0;
+  for (let i = 0; i < ids.length; i += batchSize) {
+    if (options.signal?.aborted) throw new ArchiveError(`Stopped before finishing; ${options.out} is complete and verified. Rerun the same command to finish the deletions.`);
+    const chunk = ids.slice(i, i + batchSize);
+    const outcome = await store.transaction(async (tx) => {
+      let deleted = 0;
+      let kept = 0;
+      for (const id of chunk) {
+        const expected = verified.perThread.get(id) as { messages: number; maxMessageId: number; statusEvents: number };
+        const r = await deleteIfUnchanged(tx, id, expected, options.before);
+        if (r === 'deleted') deleted += 1;
+        else if (r === 'changed') kept += 1;
+      }
+      return { deleted, kept };
+    });
+    deletedThreads += outcome.deleted;
+    keptChanged += outcome.kept;
+    batches += 1;
+    progress(`Deleted ${deletedThreads} of ${ids.length} conversations …`);
+    if (options.failAfterBatches !== undefined && batches >= options.failAfterBatches) {
+      throw new ArchiveError(`Simulated failure after ${batches} delete batches (WA_REPORT_ARCHIVE_FAIL_AFTER_BATCHES). Rerun the same command to finish.`);
+    }
+  }
+  for (let i = 0; i < verified.rawEventHashes.length; i += 500) {
+    const chunk = verified.rawEventHashes.slice(i, i + 500);
+    await store.run(`DELETE FROM raw_events WHERE content_hash IN (${chunk.map(() => '?').join(', ')})`, chunk);
+  }
+  if (deletedThreads > 0) await store.checkpoint().catch(() => {});
+  const [left] = await store.select<{ n: unknown }>(`SELECT COUNT(*) AS n FROM threads t WHERE ${where.sql}`, where.params);
+  return {
+    file: options.out, resumed, threads: verified.threads, messages: verified.messages, statusEvents: verified.statusEvents, rawEvents: verified.rawEvents,
+    deletedThreads, keptChanged, remaining: Math.max(0, Number(left?.n ?? 0) - keptChanged),
+  };
+}
+
+async function deleteIfUnchanged(tx: SqlTx, threadId: number, expected: { messages: number; maxMessageId: number; statusEvents: number }, before: Date): Promise<'deleted' | 'gone' | 'changed'> {
+  const [t] = await tx.all<{ last_message_at: unknown }>('SELECT last_message_at FROM threads WHERE id = ?', [threadId]);
+  if (!t) return 'gone'; // deleted by an earlier run (or erased)
+  const [m] = await tx.all<{ n: unknown; max_id: unknown }>('SELECT COUNT(*) AS n, MAX(id) AS max_id FROM messages WHERE thread_id = ?', [threadId]);
+  const [e] = await tx.all<{ n: unknown }>(
+    'SELECT COUNT(*) AS n FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)',
+    [threadId],
+  );
+  const last = t.last_message_at instanceof Date ? t.last_message_at : new Date(Number(t.last_message_at));
+  if (last >= before || Number(m?.n ?? 0) !== expected.messages || Number(m?.max_id ?? 0) !== expected.maxMessageId || Number(e?.n ?? 0) !== expected.statusEvents) {
+    return 'changed';
+  }
+  await tx.run('DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)', [threadId]);
+  await tx.run('DELETE FROM messages WHERE thread_id = ?', [threadId]);
+  await tx.run('DELETE FROM threads WHERE id = ?', [threadId]);
+  return 'deleted';
+}
+
+export interface RestoreResult {
+  threads: number;
+  messagesInserted: number;
+  messagesPresent: number;
+  /** Messages of contacts erased after the archive was written: not brought back. */
+  messagesErased: number;
+  statusEventsInserted: number;
+  rawEventsInserted: number;
+  clientsCreated: number;
+}
+
+/**
+ * Imports an archive back (after verifying all of it). Idempotent: what is already stored is left
+ * alone, so restoring twice changes nothing. Data erased since the archive was written (tombstones,
+ * erasure records) is not brought back.
+ */
+export async function restoreArchive(store: Store, path: string, options: { progress?: (message: string) => void } = {}): Promise<RestoreResult> {
+  store.assertKeyForWrites();
+  const verified = await verifyArchive(path);
+  options.progress?.(`Verified ${path}: ${verified.threads} conversations, ${verified.messages} messages. Importing …`);
+  const result: RestoreResult = { threads: 0, messagesInserted: 0, messagesPresent: 0, messagesErased: 0, statusEventsInserted: 0, rawEventsInserted: 0, clientsCreated: 0 };
+  const clientIds = new Map<string, number>();
+  // Per archived thread: where it goes here, and until when its contact's data was erased.
+  const threads = new Map<number, { id: number | null; clientId: number; waId: string; erasedUntil: number; row: Row }>();
+  const skippedWamids = new Set<string>();
+  let pending: Row[] = [];
+  const seal = (v: unknown): unknown => (typeof v === 'string' && store.keys.enabled && !v.startsWith(SEALED_PREFIX) ? store.keys.seal(v) : v);
+  const time = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
+
+  const clientFor = async (tx: SqlTx, t: Row): Promise<number> => {
+    const c = t.client as { phone_number_id: string; name: string; phone_number: string };
+    const known = clientIds.get(c.phone_number_id);
+    if (known) return known;
+    let [row] = await tx.all<{ id: unknown }>('SELECT id FROM clients WHERE phone_number_id = ?', [c.phone_number_id]);
+    if (!row) {
+      const now = new Date();
+      [row] = await tx.all<{ id: unknown }>(
+        'INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+        [c.name, c.phone_number, c.phone_number_id, true, false, now, now],
+      );
+      result.clientsCreated += 1;
+    }
+    clientIds.set(c.phone_number_id, Number(row?.id));
+    return Number(row?.id);
+  };
+
+  const erasedUntil = async (tx: SqlTx, waId: string, clientId: number): Promise<number> => {
+    const [r] = await tx.all<{ at: unknown }>('SELECT MAX(erased_at) AS at FROM erasures WHERE wa_id_hash = ? AND (client_id IS NULL OR client_id = ?)', [waIdHash(waId), clientId]);
+    return r?.at === null || r?.at === undefined ? -Infinity : (r.at instanceof Date ? r.at : new Date(Number(r.at))).getTime();
+  };
+
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const rows = pending;
+    pending = [];
+    await store.transaction(async (tx) => {
+      const tombstoned = new Set<string>();
+      const hashes = rows.flatMap((r) => ((r.record === 'message' || r.record === 'status_event') && r.wamid ? [wamidTombstone(String(r.wamid))] : r.record === 'raw_event' ? [String(r.content_hash)] : []));
+      for (let i = 0; i < hashes.length; i += 500) {
+        const chunk = hashes.slice(i, i + 500);
+        for (const r of await tx.all<{ hash: string }>(`SELECT hash FROM tombstones WHERE hash IN (${chunk.map(() => '?').join(', ')})`, chunk)) tombstoned.add(r.hash);
+      }
+      for (const r of rows) {
+        if (r.record === 'message') {
+          const t = threads.get(Number(r.thread_id));
+          if (!t) continue;
+          const created = time(r.created_at) as Date;
+          if ((r.wamid && tombstoned.has(wamidTombstone(String(r.wamid)))) || created.getTime() <= t.erasedUntil) {
+            result.messagesErased += 1;
+            if (r.wamid) skippedWamids.add(String(r.wamid));
+            continue;
+          }
+          if (t.id === null) {
+            const [row] = await tx.all<{ id: unknown }>(
+              `INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at, context_reset_at) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (client_id, wa_id) DO UPDATE SET
+                 contact_name = COALESCE(threads.contact_name, excluded.contact_name),
+                 created_at = ${store.dialect === 'sqlite' ? 'MIN' : 'LEAST'}(threads.created_at, excluded.created_at),
+                 last_message_at = ${store.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(threads.last_message_at, excluded.last_message_at)
+               RETURNING id`,
+              [t.clientId, t.waId, t.row.contact_name ?? null, time(t.row.created_at), time(t.row.last_message_at), time(t.row.context_reset_at)],
+            );
+            t.id = Number(row?.id);
+            result.threads += 1;
+          }
+          const inserted = await insertMessage(tx, t.id, t.clientId, r, seal, time);
+          if (inserted) result.messagesInserted += 1;
+          else result.messagesPresent += 1;
+        } else if (r.record === 'status_event') {
+          if (skippedWamids.has(String(r.wamid)) || tombstoned.has(wamidTombstone(String(r.wamid)))) continue;
+          result.statusEventsInserted += await tx.run(
+            `INSERT INTO message_status_events (wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid, status, occurred_at) DO NOTHING`,
+            [r.wamid, r.status, time(r.occurred_at), r.recipient_id ?? null, r.error_code ?? null, r.error_title ?? null, r.error_details ?? null, seal(r.raw ?? null), time(r.received_at)],
+          );
+        } else if (r.record === 'raw_event') {
+          if (tombstoned.has(String(r.content_hash))) continue;
+          result.rawEventsInserted += await tx.run(
+            `INSERT INTO raw_events (kind, content_hash, phone_number_id, wa_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (content_hash) DO NOTHING`,
+            [r.kind, r.content_hash, r.phone_number_id ?? null, r.wa_id ?? null, seal(r.payload), time(r.received_at)],
+          );
+        }
+      }
+    });
+  };
+
+  // Second pass over the (verified) file, importing as it goes.
+  await verifyArchive(path, async (row) => {
+    if (row.record === 'thread') {
+      await flush();
+      const info = await store.transaction(async (tx) => {
+        const clientId = await clientFor(tx, row);
+        const waId = String(row.wa_id);
+        return { clientId, waId, erasedUntil: await erasedUntil(tx, waId, clientId) };
+      });
+      threads.set(Number(row.id), { id: null, ...info, row });
+      return;
+    }
+    pending.push(row);
+    if (pending.length >= 500) await flush();
+  });
+  await flush();
+  return result;
+}
+
+async function insertMessage(
+  tx: SqlTx,
+  threadId: number,
+  clientId: number,
+  r: Row,
+  seal: (v: unknown) => unknown,
+  time: (v: unknown) => Date | null,
+): Promise<boolean> {
+  const columns = 'thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw, inserted_at';
+  const params = [
+    threadId, clientId, r.role, r.type, seal(r.content), r.wamid ?? null, r.wa_id, r.phone_number_id, time(r.created_at), r.status ?? null,
+    time(r.status_at), r.error_code ?? null, r.error_message ?? null, r.reply_to_wamid ?? null, seal(r.raw ?? null), time(r.inserted_at),
+  ];
+  if (r.wamid) {
+    return (await tx.run(`INSERT INTO messages (${columns}) VALUES (${params.map(() => '?').join(', ')}) ON CONFLICT (wamid) DO NOTHING`, params)) > 0;
+  }
+  // No wamid (an answer that was never sent): the same conversation, instant and role is the same message.
+  const [exists] = await tx.all('SELECT 1 AS x FROM messages WHERE thread_id = ? AND created_at = ? AND role = ? AND wamid IS NULL', [threadId, time(r.created_at), r.role]);
+  if (exists) return false;
+  await tx.run(`INSERT INTO messages (${columns}) VALUES (${params.map(() => '?').join(', ')})`, params);
+  return true;
+}
+
+/** A file name for the daemon's retention runs: wa-report-archive-<now>-before-<date>.jsonl.gz */
+export function retentionFileName(dir: string, now: Date, before: Date): string {
+  const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return join(dir, `wa-report-archive-${stamp(now)}-before-${stamp(before)}.jsonl.gz`);
+}
+
+export function describeArchiveFile(path: string): string {
+  return `${basename(path)} (${(statSync(path).size / 1024).toFixed(0)} kB)`;
+}
