@@ -1,0 +1,338 @@
+// Data rights, encryption at rest and archiving against real databases (SQLite file, PostgreSQL).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/db/store.js';
+import type { NewMessage, StatusUpdate } from '../../src/domain/types.js';
+import { archive, restoreArchive, verifyArchive } from '../../src/privacy/archive.js';
+import { contactSummary, eraseContact, exportContact, waIdHash } from '../../src/privacy/contact.js';
+import { EncryptionError, generateKey, KeyRing, parseKey } from '../../src/privacy/crypto.js';
+import { encryptionCensus, reencrypt } from '../../src/privacy/reencrypt.js';
+import { authenticateToken, createToken, listTokens, revokeToken } from '../../src/privacy/tokens.js';
+import { databaseKinds, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
+import { StringWritable } from '../reports/sample-report.js';
+
+const SECRET = 'La clave de la caja fuerte es 4711-ZETA';
+const keyA = parseKey(generateKey().key, 'A');
+const keyB = parseKey(generateKey().key, 'B');
+
+function msg(over: Partial<NewMessage> & { clientId: number; waId: string; wamid: string | null }): NewMessage {
+  return { role: 'user', type: 'text', content: 'Hola', phoneNumberId: 'PNID1', createdAt: new Date('2024-01-15T10:30:00Z'), ...over };
+}
+
+async function exportDoc(store: Store, waId: string) {
+  const out = new StringWritable();
+  await exportContact(store, waId, out);
+  return JSON.parse(out.text) as { conversations: { messages: { wamid: string; content: string; raw: unknown; status_history: unknown[] }[] }[]; raw_events: unknown[]; other_status_events: unknown[]; erasures: { messages: number }[] };
+}
+
+/** Every byte of the database as stored: the SQLite file (and WAL), or a pg_dump of the database. */
+function storedBytes(db: TestDatabase, kind: DatabaseKind): string {
+  if (kind.name === 'sqlite') {
+    return ['', '-wal'].map((s) => (existsSync(db.url + s) ? readFileSync(db.url + s).toString('latin1') : '')).join('');
+  }
+  return execFileSync('pg_dump', ['--no-owner', db.url], { encoding: 'latin1', maxBuffer: 1 << 28 });
+}
+
+async function fresh(kind: DatabaseKind, keys?: KeyRing) {
+  const db = await kind.create();
+  const store = await openStore(db.target, { keys });
+  const a = (await store.createClient({ name: 'Released', phoneNumber: '+15556383785', phoneNumberId: 'PNID1' })).id;
+  const b = (await store.createClient({ name: 'Other', phoneNumber: '+15550000002', phoneNumberId: 'PNID2' })).id;
+  return { db, store, a, b };
+}
+
+describe.each(databaseKinds)('privacy on $name', (kind) => {
+  const opened: { db: TestDatabase; store: Store }[] = [];
+  const open = async (keys?: KeyRing) => {
+    const f = await fresh(kind, keys);
+    opened.push(f);
+    return f;
+  };
+  afterAll(async () => {
+    for (const o of opened) {
+      await o.store.close().catch(() => {});
+      await o.db.drop();
+    }
+  });
+
+  it('exports a contact, erases it (audit, tombstones), and a redelivered webhook does not bring it back', async () => {
+    const { db, store, a, b } = await open();
+    const user = '34600111222';
+    const messages = [
+      msg({ clientId: a, waId: user, wamid: 'wamid.e1', content: SECRET, contactName: 'Eva', raw: JSON.stringify({ id: 'wamid.e1', text: { body: SECRET } }) }),
+      msg({ clientId: a, waId: user, wamid: 'wamid.e2', role: 'assistant', content: 'Anotado', createdAt: new Date('2024-01-15T10:31:00Z') }),
+      msg({ clientId: b, phoneNumberId: 'PNID2', waId: user, wamid: 'wamid.e3', content: 'Otro negocio' }),
+      msg({ clientId: a, waId: '34999000111', wamid: 'wamid.keep', content: 'not this one' }),
+    ];
+    const statuses: StatusUpdate[] = [
+      { wamid: 'wamid.e2', status: 'delivered', occurredAt: new Date('2024-01-15T10:31:05Z'), recipientId: user, raw: '{"status":"delivered"}' },
+      { wamid: 'wamid.elsewhere', status: 'sent', occurredAt: new Date('2024-01-15T10:32:00Z'), recipientId: user },
+    ];
+    await store.writeBatch({ messages, statuses, rawEvents: [{ kind: 'unparsed_message', payload: '{"odd":true}', phoneNumberId: 'PNID1', waId: user }] });
+
+    const before = await exportDoc(store, user);
+    expect(before.conversations.map((c) => c.messages.length)).toEqual([2, 1]);
+    expect(before.conversations[0]?.messages[0]).toMatchObject({ wamid: 'wamid.e1', content: SECRET, raw: { id: 'wamid.e1' } });
+    expect(before.conversations[0]?.messages[1]?.status_history).toHaveLength(1);
+    expect(before.other_status_events).toHaveLength(1);
+    expect(before.raw_events).toHaveLength(1);
+    expect(await contactSummary(store, user)).toMatchObject({ messages: 3, statusEvents: 2, rawEvents: 1 });
+
+    const erased = await eraseContact(store, user, { actor: 'cli:tester' });
+    expect(erased).toMatchObject({ threads: 2, messages: 3, statusEvents: 2, rawEvents: 1 });
+    expect(erased.auditId).toBeGreaterThan(0);
+    const after = await exportDoc(store, user);
+    expect(after.conversations).toEqual([]);
+    expect(after.raw_events).toEqual([]);
+    expect(after.other_status_events).toEqual([]);
+    expect(after.erasures).toMatchObject([{ messages: 3 }]);
+    // The audit says who and how many, never what.
+    const [audit] = await store.select<Record<string, unknown>>('SELECT * FROM erasures');
+    expect(audit).toMatchObject({ wa_id_hash: waIdHash(user), actor: 'cli:tester', client_id: null });
+    expect(JSON.stringify(audit)).not.toContain(user);
+    expect(JSON.stringify(await store.select('SELECT * FROM tombstones'))).not.toContain('wamid.e1');
+    // Erasing again changes nothing and leaves no second record.
+    expect(await eraseContact(store, user, { actor: 'cli:tester' })).toEqual({ threads: 0, messages: 0, statusEvents: 0, rawEvents: 0, auditId: null });
+    expect(await store.select('SELECT id FROM erasures')).toHaveLength(1);
+
+    // Meta redelivers the old webhook: nothing of it is stored again, not even an empty conversation.
+    const again = await store.writeBatch({ messages, statuses, rawEvents: [{ kind: 'unparsed_message', payload: '{"odd":true}', phoneNumberId: 'PNID1', waId: user }] });
+    expect(again.inserted.map((m) => m.wamid)).toEqual([]);
+    expect(await contactSummary(store, user)).toMatchObject({ conversations: [], messages: 0, statusEvents: 0, rawEvents: 0 });
+    // A new message from the same person is a new conversation, stored as usual.
+    await store.writeBatch({ messages: [msg({ clientId: a, waId: user, wamid: 'wamid.e9', content: 'Vuelvo a escribir' })] });
+    expect((await exportDoc(store, user)).conversations.map((c) => c.messages.map((m) => m.wamid))).toEqual([['wamid.e9']]);
+    expect((await store.getMessageByWamid('wamid.keep'))?.content).toBe('not this one');
+    if (kind.name === 'sqlite') expect(storedBytes(db, kind)).not.toContain(SECRET);
+  });
+
+  it('erases one client only with clientId', async () => {
+    const { store, a, b } = await open();
+    const user = '34600333444';
+    await store.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.c1' }), msg({ clientId: b, phoneNumberId: 'PNID2', waId: user, wamid: 'wamid.c2' })]);
+    expect(await eraseContact(store, user, { clientId: b, actor: 'api:admin' })).toMatchObject({ threads: 1, messages: 1 });
+    expect((await exportDoc(store, user)).conversations.map((c) => c.messages[0]?.wamid)).toEqual(['wamid.c1']);
+    const [audit] = await store.select<{ client_id: unknown }>('SELECT client_id FROM erasures');
+    expect(Number(audit?.client_id)).toBe(b);
+  });
+
+  it('erases during ingest: every acknowledged message is either stored or tombstoned, nothing dangles', async () => {
+    const { db, store, a } = await open();
+    const user = '34600555666';
+    // A second store on the same database plays the daemon, writing while the erase runs.
+    const daemon = await openStore(db.target);
+    const acked: string[] = [];
+    let stop = false;
+    const ingest = (async () => {
+      for (let i = 0; !stop && i < 400; i++) {
+        const wamids = [0, 1, 2].map((j) => `wamid.race.${i}.${j}`);
+        await daemon.writeBatch({ messages: wamids.map((w, j) => msg({ clientId: a, waId: user, wamid: w, createdAt: new Date(Date.UTC(2024, 0, 15, 10, 0, i, j)) })) });
+        acked.push(...wamids);
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 40));
+    const first = await eraseContact(store, user, { actor: 'cli:race' });
+    await new Promise((r) => setTimeout(r, 20));
+    stop = true;
+    await ingest;
+    await daemon.close();
+    expect(first.messages).toBeGreaterThan(0);
+    const stored = new Set((await store.select<{ wamid: string }>('SELECT wamid FROM messages WHERE wa_id = ?', [user])).map((r) => r.wamid));
+    const tombs = new Set((await store.select<{ hash: string }>('SELECT hash FROM tombstones')).map((r) => r.hash));
+    const tomb = (w: string) => createHash('sha256').update('wamid:').update(w).digest('hex');
+    for (const w of acked) expect(stored.has(w) || tombs.has(tomb(w)), w).toBe(true);
+    const [dangling] = await store.select<{ n: unknown }>('SELECT COUNT(*) AS n FROM messages m LEFT JOIN threads t ON t.id = m.thread_id WHERE t.id IS NULL');
+    expect(Number(dangling?.n)).toBe(0);
+    // What arrived after the erase is erased by a second one; then nothing is left.
+    await eraseContact(store, user, { actor: 'cli:race' });
+    expect((await contactSummary(store, user)).messages).toBe(0);
+  });
+
+  it('encrypts content at rest: round trip, nothing readable in the database, wrong and missing keys refused', async () => {
+    const ringA = new KeyRing(keyA);
+    const { db, store, a } = await open(ringA);
+    const user = '34600777888';
+    await store.writeBatch({
+      messages: [msg({ clientId: a, waId: user, wamid: 'wamid.s1', content: SECRET, raw: JSON.stringify({ text: { body: SECRET } }) })],
+      statuses: [{ wamid: 'wamid.s1', status: 'read', occurredAt: new Date('2024-01-15T10:40:00Z'), raw: JSON.stringify({ note: SECRET }) }],
+      rawEvents: [{ kind: 'unknown_field', payload: JSON.stringify({ secret: SECRET }), waId: user }],
+    });
+    const reply = await store.beginReply({ threadId: (await store.findThread(a, user))!.id, content: `${SECRET} (respuesta)`, replyToWamid: 'wamid.s1' });
+    const [row] = await store.select<{ content: string; raw: string }>('SELECT content, raw FROM messages WHERE wamid = ?', ['wamid.s1']);
+    expect(row?.content.startsWith(`enc:v1:${keyA.id}:`)).toBe(true);
+    expect(row?.raw.startsWith('enc:v1:')).toBe(true);
+    // Metadata stays queryable.
+    expect((await store.select('SELECT id FROM messages WHERE wa_id = ? AND created_at >= ?', [user, new Date('2024-01-01')])).length).toBe(2);
+    // Transparent for readers.
+    expect((await store.getMessageByWamid('wamid.s1'))?.content).toBe(SECRET);
+    expect((await exportDoc(store, user)).conversations[0]?.messages.map((m) => m.content)).toEqual([SECRET, `${SECRET} (respuesta)`]);
+    expect((await store.statusHistory('wamid.s1'))[0]?.raw).toContain(SECRET);
+    expect(reply).toBeGreaterThan(0);
+    await store.checkpoint();
+    expect(storedBytes(db, kind)).not.toContain('4711-ZETA');
+    expect(await store.select('SELECT value FROM settings')).toEqual([{ value: keyA.id }]);
+
+    // Another key: a clear error naming the key id, never garbage.
+    const wrong = await openStore(db.target, { keys: new KeyRing(keyB) });
+    await expect(wrong.getMessageByWamid('wamid.s1')).rejects.toThrow(EncryptionError);
+    await expect(wrong.getMessageByWamid('wamid.s1')).rejects.toThrow(new RegExp(`encrypted with key id ${keyA.id}`));
+    await wrong.close();
+    // No key: reads fail the same way, and writes are refused rather than stored in plaintext.
+    const none = await openStore(db.target);
+    await expect(none.getMessageByWamid('wamid.s1')).rejects.toThrow(/WA_REPORT_ENCRYPTION_KEY is not set/);
+    await expect(none.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.plain', content: 'plain' })])).rejects.toThrow(/would be stored in plaintext/);
+    expect(await store.getMessageByWamid('wamid.plain')).toBeNull();
+    await none.close();
+  });
+
+  it('encrypts existing rows in resumable batches (db encrypt), then rotates keys', async () => {
+    const { db, store, a } = await open();
+    const rows = Array.from({ length: 30 }, (_, i) =>
+      msg({ clientId: a, waId: `3460090${String(i % 3).padStart(4, '0')}`, wamid: `wamid.p${i}`, content: `${SECRET} #${i}`, raw: JSON.stringify({ n: i, body: SECRET }), createdAt: new Date(Date.UTC(2024, 0, 15, 10, i)) }),
+    );
+    await store.writeBatch({ messages: rows, rawEvents: [{ kind: 'unknown_field', payload: JSON.stringify({ s: SECRET }) }] });
+    await store.close();
+    opened.pop();
+
+    const withA = await openStore(db.target, { keys: new KeyRing(keyA) });
+    opened.push({ db, store: withA });
+    // Interrupted after 2 batches of 7 rows: some rows sealed, the rest still plaintext, all readable.
+    await expect(reencrypt(withA, { batchSize: 7, failAfterBatches: 2 })).rejects.toThrow(/Simulated failure/);
+    const mid = await encryptionCensus(withA);
+    expect(mid.byKey[keyA.id]).toBe(28); // 14 rows, content and raw each
+    expect(mid.plaintext).toBeGreaterThan(0);
+    expect((await withA.getMessageByWamid('wamid.p20'))?.content).toBe(`${SECRET} #20`);
+    expect((await withA.getMessageByWamid('wamid.p2'))?.content).toBe(`${SECRET} #2`);
+    // The rerun finishes the job.
+    const done = await reencrypt(withA, { batchSize: 7 });
+    expect(done.changed.messages).toBe(16);
+    expect(await encryptionCensus(withA)).toEqual({ plaintext: 0, byKey: { [keyA.id]: 61 } });
+    expect(storedBytes(db, kind)).not.toContain('4711-ZETA');
+    // Again: nothing to do.
+    expect((await reencrypt(withA)).changed).toEqual({ messages: 0, message_status_events: 0, raw_events: 0 });
+
+    // Rotation: B is current, A still accepted; afterwards B alone reads everything and A alone cannot.
+    const rotating = await openStore(db.target, { keys: new KeyRing(keyB, [keyA]) });
+    opened.push({ db, store: rotating });
+    await reencrypt(rotating, { batchSize: 11 });
+    expect(await encryptionCensus(rotating)).toEqual({ plaintext: 0, byKey: { [keyB.id]: 61 } });
+    const onlyB = await openStore(db.target, { keys: new KeyRing(keyB) });
+    opened.push({ db, store: onlyB });
+    expect((await onlyB.getMessageByWamid('wamid.p29'))?.content).toBe(`${SECRET} #29`);
+    const onlyA = await openStore(db.target, { keys: new KeyRing(keyA) });
+    opened.push({ db, store: onlyA });
+    await expect(onlyA.getMessageByWamid('wamid.p29')).rejects.toThrow(new RegExp(`key id ${keyB.id}`));
+  });
+
+  it('archives old conversations (verified, then deleted in batches), survives an interruption, restores idempotently', async () => {
+    const { store, a, b } = await open();
+    const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
+    const old = (i: number) => new Date(Date.UTC(2023, 5, 1 + i, 9));
+    const users = Array.from({ length: 7 }, (_, i) => `3461100000${i}`);
+    for (const [i, u] of users.entries()) {
+      await store.writeBatch({
+        messages: [
+          msg({ clientId: i % 2 ? b : a, phoneNumberId: i % 2 ? 'PNID2' : 'PNID1', waId: u, wamid: `wamid.old.${i}.1`, content: `Antiguo ${i}`, createdAt: old(i), raw: JSON.stringify({ i }) }),
+          msg({ clientId: i % 2 ? b : a, phoneNumberId: i % 2 ? 'PNID2' : 'PNID1', waId: u, wamid: `wamid.old.${i}.2`, role: 'assistant', content: `Respuesta ${i}`, createdAt: new Date(old(i).getTime() + 60_000) }),
+        ],
+        statuses: [{ wamid: `wamid.old.${i}.2`, status: 'read', occurredAt: new Date(old(i).getTime() + 120_000), recipientId: u }],
+      });
+    }
+    // A failed answer has no wamid; it must survive the round trip too.
+    const failedId = await store.beginReply({ threadId: (await store.findThread(a, users[0] as string))!.id, content: 'Sin enviar', replyToWamid: 'wamid.old.0.1', createdAt: new Date(Date.UTC(2023, 5, 1, 9, 5)) });
+    await store.failReply(failedId, { errorMessage: 'Graph API unreachable' });
+    await store.recordMessages([msg({ clientId: a, waId: '34622000000', wamid: 'wamid.recent', createdAt: new Date('2024-03-01T10:00:00Z') })]);
+    await store.recordRawEvents([{ kind: 'unknown_field', payload: '{"old":1}' }]);
+    await store.run('UPDATE raw_events SET received_at = ?', [new Date('2023-06-01T00:00:00Z')]);
+    const snapshot = async () => (await store.select<{ wamid: string | null; content: string; role: string }>('SELECT wamid, content, role FROM messages ORDER BY created_at, id')).map((r) => `${r.role}:${r.wamid}:${r.content}`);
+    const original = await snapshot();
+    const before = new Date('2024-01-01T00:00:00Z');
+    const out = join(dir, 'archive-2023.jsonl.gz');
+
+    // Killed after the file is verified and 2 batches of 2 conversations are deleted.
+    await expect(archive(store, { before, out, batchSize: 2, failAfterBatches: 2 })).rejects.toThrow(/Simulated failure/);
+    expect((await verifyArchive(out)).threads).toBe(7);
+    expect((await store.select('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(3);
+    // Meanwhile one archived conversation gets a new status: it must stay in the database.
+    await store.applyStatuses([{ wamid: 'wamid.old.6.2', status: 'read', occurredAt: new Date(old(6).getTime() + 999_000), recipientId: users[6] }]);
+    const rerun = await archive(store, { before, out, batchSize: 2 });
+    expect(rerun).toMatchObject({ resumed: true, threads: 7, messages: 15, statusEvents: 7, rawEvents: 1, keptChanged: 1, remaining: 0 });
+    expect((await store.select('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(1);
+    expect(await snapshot()).toEqual(original.filter((s) => s.includes('wamid.recent') || s.includes('.6.')));
+    expect(await store.select('SELECT id FROM raw_events')).toEqual([]);
+    // The same command once more: nothing left to do.
+    expect(await archive(store, { before, out, batchSize: 2 })).toMatchObject({ resumed: true, deletedThreads: 0 });
+
+    const first = await restoreArchive(store, out);
+    expect(first).toMatchObject({ messagesInserted: 13, messagesPresent: 2, rawEventsInserted: 1, clientsCreated: 0 });
+    expect(await snapshot()).toEqual(original);
+    expect((await store.getMessageByWamid('wamid.old.3.2'))?.status).toBe('read');
+    expect((await store.statusHistory('wamid.old.3.2')).map((s) => s.status)).toEqual(['read']);
+    const second = await restoreArchive(store, out);
+    expect(second).toMatchObject({ messagesInserted: 0, messagesPresent: 15, statusEventsInserted: 0, rawEventsInserted: 0 });
+    expect(await snapshot()).toEqual(original);
+
+    // Erased after archiving: restoring does not bring the contact back.
+    await eraseContact(store, users[2] as string, { actor: 'cli:dpo' });
+    await archive(store, { before, out: join(dir, 'again.jsonl.gz') });
+    const third = await restoreArchive(store, out);
+    expect(third.messagesErased).toBe(2);
+    expect(await contactSummary(store, users[2] as string)).toMatchObject({ messages: 0 });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses damaged archives before changing anything, and restarts an interrupted write', async () => {
+    const { store, a } = await open();
+    const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
+    await store.recordMessages([msg({ clientId: a, waId: '34633000000', wamid: 'wamid.d1', createdAt: new Date('2023-02-01T00:00:00Z') })]);
+    const before = new Date('2024-01-01T00:00:00Z');
+    // A leftover .part from a run killed while writing is replaced.
+    const out = join(dir, 'a.jsonl.gz');
+    writeFileSync(`${out}.part`, 'half a file');
+    expect(await archive(store, { before, out })).toMatchObject({ threads: 1, deletedThreads: 1 });
+    expect(existsSync(`${out}.part`)).toBe(false);
+    const text = gunzipSync(readFileSync(out)).toString('utf8');
+    const lines = text.trimEnd().split('\n');
+    const truncated = join(dir, 'truncated.jsonl.gz');
+    writeFileSync(truncated, gzipSync(`${lines.slice(0, -1).join('\n')}\n`));
+    await expect(restoreArchive(store, truncated)).rejects.toThrow(/no end line: the file is truncated/);
+    const altered = join(dir, 'altered.jsonl.gz');
+    writeFileSync(altered, gzipSync(text.replace('"wamid.d1"', '"wamid.dX"')));
+    await expect(restoreArchive(store, altered)).rejects.toThrow(/checksum does not match/);
+    writeFileSync(join(dir, 'garbage.jsonl.gz'), 'not gzip at all');
+    await expect(restoreArchive(store, join(dir, 'garbage.jsonl.gz'))).rejects.toThrow(/truncated or damaged/);
+    expect(await store.select('SELECT id FROM messages')).toEqual([]);
+    // An existing archive of another selection is never overwritten.
+    await expect(archive(store, { before: new Date('2023-06-01T00:00:00Z'), out })).rejects.toThrow(/holds another archive/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps API tokens as hashes: create, authenticate, list, revoke', async () => {
+    const { db, store } = await open();
+    const { token, record } = await createToken(store, { name: 'grafana', scope: 'read' });
+    expect(token).toMatch(/^war_[A-Za-z0-9_-]{43}$/);
+    expect(record).toMatchObject({ name: 'grafana', scope: 'read', lastUsedAt: null });
+    expect(storedBytes(db, kind)).not.toContain(token.slice(4));
+    await expect(createToken(store, { name: 'grafana' })).rejects.toThrow(/already exists/);
+    await expect(createToken(store, { name: 'x', scope: 'root' })).rejects.toThrow(/scope: "root" is not one of read, admin/);
+    await expect(createToken(store, { name: '' })).rejects.toThrow(/name/);
+    expect(await authenticateToken(store, token)).toMatchObject({ name: 'grafana', scope: 'read' });
+    expect(await authenticateToken(store, `${token}x`)).toBeNull();
+    expect((await listTokens(store))[0]?.lastUsedAt).toBeInstanceOf(Date);
+    expect(await revokeToken(store, 'grafana')).toMatchObject({ changed: true });
+    expect(await revokeToken(store, String(record.id))).toMatchObject({ changed: false });
+    expect(await authenticateToken(store, token)).toBeNull();
+    expect(await listTokens(store)).toEqual([]);
+    expect(await listTokens(store, { all: true })).toHaveLength(1);
+    await expect(revokeToken(store, 'nobody')).rejects.toThrow(/No API token/);
+  });
+});
+
+beforeAll(() => {
+  expect(keyA.id).not.toBe(keyB.id);
+});
