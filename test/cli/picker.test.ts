@@ -240,6 +240,28 @@ describe.skipIf(!tmuxVersion && !tmuxRequired)(`the interactive picker in a term
     expect(screen).toContain('wa-report clients add');
     expect(await t.exitCode()).toBe(0);
   });
+  it('contact erase asks on a terminal: a wrong answer erases nothing (130), the number erases', async () => {
+    const exported = () => JSON.parse(execFileSync(process.execPath, [BIN, '--db', db, 'contact', 'export', '--wa-id', '+3460100000'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' })) as { conversations: unknown[] };
+    const before = exported().conversations.length;
+    expect(before).toBeGreaterThan(0);
+    const no = tmux.start(['--db', db, 'contact', 'erase', '--wa-id', '+3460100000'], env, dir);
+    await no.waitForText('Type the number');
+    expect(no.screen()).toMatch(/About to erase everything stored about \+3460100000 \(all clients\)/);
+    no.type('+34 600 000 000');
+    no.press('Enter');
+    expect(await no.exitCode()).toBe(130);
+    expect(no.screen()).toContain('Not confirmed: nothing was erased.');
+    noStackTrace(no.screen());
+    expect(exported().conversations.length).toBe(before);
+
+    const yes = tmux.start(['--db', db, 'contact', 'erase', '--wa-id', '+3460100000'], env, dir);
+    await yes.waitForText('Type the number');
+    yes.type('+34 601 000 00');
+    yes.press('Enter');
+    expect(await yes.exitCode()).toBe(0);
+    expect(yes.screen()).toMatch(/Erased \+3460100000: \d+ conversations?, \d+ messages/);
+    expect(exported().conversations).toEqual([]);
+  });
 });
 
 if (!tmuxVersion && !tmuxRequired) {
