@@ -309,10 +309,22 @@ export class Store {
     }
   }
 
-  /** Records that content is now sealed with the current key (once per process and key). */
+  /**
+   * Inside each writing transaction: records that content is now sealed with the current key (once
+   * per process and key); without a key, checks that no other process (`db encrypt`) has started
+   * encrypting this database since it was opened.
+   */
   private async noteEncryption(tx: Querier): Promise<void> {
     const id = this.keys.current?.id;
-    if (!id || this.encryptedWith === id) return;
+    if (!id) {
+      const rows = await this.query<{ value: string }>(tx, `SELECT value FROM settings WHERE key = 'encryption_key_id'`, []);
+      if (rows[0]) {
+        this.encryptedWith = rows[0].value;
+        this.assertKeyForWrites();
+      }
+      return;
+    }
+    if (this.encryptedWith === id) return;
     await this.execute(tx, `INSERT INTO settings (key, value, updated_at) VALUES ('encryption_key_id', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [id, new Date()]);
   }
 

@@ -6,6 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import type { DbTarget } from '../db/target.js';
 import { openStore } from '../db/store.js';
+import type { KeyRing } from '../privacy/crypto.js';
 import { loadIngestConfig } from '../server/config.js';
 import { startDaemon } from '../server/main.js';
 import { startDemoGraph, startDemoModel } from './standins.js';
@@ -19,6 +20,8 @@ export interface DemoOptions {
   seed?: number;
   progress?: (line: string) => void;
   now?: Date;
+  /** Keys for content at rest (WA_REPORT_ENCRYPTION_KEY…): demo data is stored like real data. */
+  keys?: KeyRing;
 }
 
 export interface DemoResult {
@@ -96,7 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   let clock = new Date(realNow.getTime() - days * 86_400_000);
   const secret = randomBytes(16).toString('hex');
 
-  const store = await openStore(options.target);
+  const store = await openStore(options.target, { keys: options.keys });
   const clients: { id: number; name: string; def: DemoClient }[] = [];
   try {
     for (const def of CLIENTS) {
@@ -114,6 +117,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   );
   const daemon = await startDaemon(config, {
     target: options.target,
+    keys: options.keys,
     logger: pino({ level: 'silent' }),
     replier: { now: () => clock },
     graph: { backoffMs: { base: 1, max: 5 }, maxAttempts: 1 },
@@ -208,7 +212,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 
   // Delivery statuses of every sent answer, in Meta-sized batches.
-  const verify = await openStore(options.target);
+  const verify = await openStore(options.target, { keys: options.keys });
   let replies = 0;
   try {
     const rows = await verify.rawQuery<{ wamid: string; wa_id: string; created_at: unknown; client_id: unknown }>(

@@ -229,6 +229,19 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     await expect(onlyA.getMessageByWamid('wamid.p29')).rejects.toThrow(new RegExp(`key id ${keyB.id}`));
   });
 
+  it('a process without the key stops writing once another one starts encrypting the database', async () => {
+    const { db, store, a } = await open();
+    await store.recordMessages([msg({ clientId: a, waId: '34600000042', wamid: 'wamid.before', content: SECRET })]);
+    const encrypting = await openStore(db.target, { keys: new KeyRing(keyA) });
+    opened.push({ db, store: encrypting });
+    await reencrypt(encrypting);
+    await expect(store.recordMessages([msg({ clientId: a, waId: '34600000042', wamid: 'wamid.after', content: SECRET })])).rejects.toThrow(
+      new RegExp(`encrypted \\(key id ${keyA.id}\\).*would be stored in plaintext`),
+    );
+    expect(await encrypting.getMessageByWamid('wamid.after')).toBeNull();
+    expect((await encryptionCensus(encrypting)).plaintext).toBe(0);
+  });
+
   it('archives old conversations (verified, then deleted in batches), survives an interruption, restores idempotently', async () => {
     const { store, a, b } = await open();
     const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));

@@ -14,7 +14,8 @@ export async function runDemoCommand(options: { conversations?: string; seed?: s
   const err = ctx.io.stderr;
   err.write(`Filling ${target.display} with demo conversations through the real ingest pipeline (local stand-ins for WhatsApp and the model)…\n`);
   const { runDemo } = await import('../../demo/demo.js');
-  const result = await runDemo({ target, conversations, seed, progress: (line) => err.write(`${line}\n`) });
+  const { KeyRing } = await import('../../privacy/crypto.js');
+  const result = await runDemo({ target, conversations, seed, keys: KeyRing.fromEnv(ctx.io.env), progress: (line) => err.write(`${line}\n`) });
   const n = (x: number) => x.toLocaleString('en-US');
   err.write(
     `${ctx.err.green('Done')} in ${result.seconds.toFixed(1)} s: ${result.clients.length} clients, ${n(result.conversations)} conversations, ` +
