@@ -25,6 +25,7 @@ Environment variables (flags override them):
   WA_REPORT_API_TOKEN          Bearer token for the reporting HTTP API (admin scope; see also \`wa-report tokens\`)
   WA_REPORT_ENCRYPTION_KEY     Key (base64, 32 bytes) that encrypts message content at rest (\`wa-report keys generate\`)
   WA_REPORT_ENCRYPTION_KEYS_OLD  Older keys still accepted for reading, during a rotation (comma-separated)
+  WA_REPORT_ARCHIVE_AFTER, WA_REPORT_ARCHIVE_DIR  Daemon retention (--archive-after 365d, --archive-dir …)
   WA_REPORT_CONTEXT_MESSAGES   Messages of history sent to the model (default 10)
   WA_REPORT_MODEL_API          chat (Chat Completions, default) or responses (OpenAI Responses API)
   WA_REPORT_OPENAI_TIMEOUT_MS  Time limit of one model call (default 60000)
@@ -47,6 +48,9 @@ Examples:
   wa-report clients add --name Released --phone-number +15556383785 --phone-number-id 106540352242922
   wa-report clients update 1 --assistant --system-prompt-file prompt.txt
   wa-report clients list --json | jq '.clients[].name'
+  wa-report contact erase --wa-id +34612345678 --force
+  wa-report archive --before 2024-01-01 --out archive-2023.jsonl.gz
+  wa-report tokens create --name grafana --scope read
   wa-report --db postgresql://wa@db.internal:5432/wa_report db status
   DATABASE_URL=./wa-report.db wa-report db migrate
 `;

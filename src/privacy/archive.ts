@@ -330,10 +330,12 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
     await store.run(`DELETE FROM raw_events WHERE content_hash IN (${chunk.map(() => '?').join(', ')})`, chunk);
   }
   if (deletedThreads > 0) await store.checkpoint().catch(() => {});
-  const [left] = await store.select<{ n: unknown }>(`SELECT COUNT(*) AS n FROM threads t WHERE ${where.sql}`, where.params);
+  // Conversations that qualify now but are not in this archive (e.g. restored since it was written).
+  const left = await store.select<{ id: unknown }>(`SELECT t.id FROM threads t WHERE ${where.sql}`, where.params);
+  const remaining = left.filter((r) => !verified.perThread.has(Number(r.id))).length;
   return {
     file: options.out, resumed, threads: verified.threads, messages: verified.messages, statusEvents: verified.statusEvents, rawEvents: verified.rawEvents,
-    deletedThreads, keptChanged, remaining: Math.max(0, Number(left?.n ?? 0) - keptChanged),
+    deletedThreads, keptChanged, remaining,
   };
 }
 

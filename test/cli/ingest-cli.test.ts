@@ -148,6 +148,11 @@ describe('wa-report ingest', () => {
       }
       expect(out).not.toMatch(/Unknown (key|section)|Invalid|Failed to parse/i);
     }
+    // With retention, the archive directory is writable despite ProtectSystem=strict.
+    const kept = await runCli(['ingest', '--print-systemd-unit', '--archive-after', '400d', '--archive-dir', '/var/lib/wa-report/archives']);
+    expect(kept.stdout).toMatch(/^ExecStart=.* ingest --archive-after 400d --archive-dir \/var\/lib\/wa-report\/archives$/m);
+    expect(kept.stdout).toContain('ReadWritePaths=/var/lib/wa-report /var/lib/wa-report/archives');
+    expect(r.stdout).toContain('ReadWritePaths=/var/lib/wa-report\n');
   });
 });
 
