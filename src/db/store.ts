@@ -117,6 +117,9 @@ export interface SqlTx {
   run(sql: string, params?: unknown[]): Promise<number>;
 }
 
+/** PostgreSQL advisory lock: shared by ingest batches, exclusive for erasing a contact and archive deletions. */
+export const CONTACT_LOCK_KEY = 7_141_985_001;
+
 export const MESSAGE_SELECT = 'id, thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw';
 
 /** Plain SQL straight through the driver. */
@@ -448,6 +451,9 @@ export class Store {
     this.assertKeyForWrites();
     const done = await this.guard(() =>
       this.reader.transaction(async (tx) => {
+        // PostgreSQL: an erase takes this lock exclusively, so a batch never interleaves with it
+        // (tombstones it writes are seen; nothing it deletes is re-created half-way). SQLite has one writer anyway.
+        if (this.dialect === 'postgres') await this.query(tx, 'SELECT pg_advisory_xact_lock_shared(?)', [CONTACT_LOCK_KEY]);
         await this.noteEncryption(tx);
         const result = await this.insertMessages(tx, batch.messages ?? []);
         const statusesApplied = await this.insertStatuses(tx, batch.statuses ?? []);
@@ -900,33 +906,6 @@ export class Store {
   // ------------------------------------------------------------------------------------------
   // Privacy
 
-  /** Deletes a WhatsApp user's threads, messages, status events and raw events (one client or all). */
-  async eraseContact(waId: string, options: { clientId?: number } = {}): Promise<EraseResult> {
-    const byClient = options.clientId !== undefined;
-    const clientCond = byClient ? ' AND client_id = ?' : '';
-    const params = byClient ? [waId, options.clientId] : [waId];
-    return this.guard(async () =>
-      (await this.orm()).$transaction(async (tx) => {
-        const statusEvents = await this.execute(
-          tx,
-          `DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE wa_id = ?${clientCond} AND wamid IS NOT NULL)` +
-            (byClient ? '' : ' OR recipient_id = ?'),
-          byClient ? params : [waId, waId],
-        );
-        const messages = await this.execute(tx, `DELETE FROM messages WHERE wa_id = ?${clientCond}`, params);
-        const threads = await this.execute(tx, `DELETE FROM threads WHERE wa_id = ?${clientCond}`, params);
-        let rawEvents = 0;
-        if (byClient) {
-          const client = await tx.client.findUnique({ where: { id: options.clientId as number } });
-          if (client) rawEvents = await this.execute(tx, `DELETE FROM raw_events WHERE wa_id = ? AND phone_number_id = ?`, [waId, client.phoneNumberId]);
-        } else {
-          rawEvents = await this.execute(tx, `DELETE FROM raw_events WHERE wa_id = ?`, [waId]);
-        }
-        return { threads, messages, statusEvents, rawEvents };
-      }, { timeout: 120_000, maxWait: 30_000 }),
-    );
-  }
-
   // ------------------------------------------------------------------------------------------
   // Replies: the assistant's answers are tracked in the messages table itself, so a restart knows
   // what was answered. An answer covers every inbound message up to the one named by its
@@ -1114,10 +1093,15 @@ export class Store {
   }
 
   /** SQLite: moves the write-ahead log into the file and empties it (old page images gone). */
-  async checkpoint(): Promise<void> {
-    if (this.dialect !== 'sqlite') return;
-    await this.guard(() => this.reader.transaction(async () => undefined));
-    await this.guard(() => this.reader.all('PRAGMA wal_checkpoint(TRUNCATE)', []));
+  async checkpoint(): Promise<boolean> {
+    if (this.dialect !== 'sqlite') return true;
+    // Busy while another connection reads: try a few times, then report it (the next one completes it).
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const [r] = await this.guard(() => this.reader.all<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)', []));
+      if (!r || Number(r.busy) === 0) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
   }
 
   /** Runs a read-only statement; for tests and diagnostics (EXPLAIN). */

@@ -1,7 +1,7 @@
 // A WhatsApp user's rights over their data (GDPR articles 15 and 17): everything stored about them
 // as one JSON document (docs/contact-export.md), and erasure with an audit record and tombstones.
 import { createHash } from 'node:crypto';
-import { wamidTombstone, type Store } from '../db/store.js';
+import { CONTACT_LOCK_KEY, wamidTombstone, type Store } from '../db/store.js';
 import { formatWaId } from '../domain/phone.js';
 import type { StoredMessage } from '../domain/types.js';
 import { ChunkWriter } from '../reports/format.js';
@@ -40,23 +40,55 @@ export async function contactSummary(store: Store, waId: string, clientId?: numb
     `SELECT COUNT(*) AS n FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE wa_id = ?${byClient ? ' AND client_id = ?' : ''} AND wamid IS NOT NULL)${byClient ? '' : ' OR recipient_id = ?'}`,
     byClient ? [waId, clientId] : [waId, waId],
   );
-  const [raws] = await store.select<{ n: unknown }>(
-    `SELECT COUNT(*) AS n FROM raw_events WHERE wa_id = ?${byClient ? ' AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)' : ''}`,
-    byClient ? [waId, clientId] : [waId],
-  );
+  const raws = await rawEventsOf(store, { all: (sql, p) => store.select(sql, p) }, waId, clientId);
   return {
     conversations,
     messages: conversations.reduce((a, c) => a + c.messages, 0),
     statusEvents: Number(events?.n ?? 0),
-    rawEvents: Number(raws?.n ?? 0),
+    rawEvents: raws.length,
   };
+}
+
+/**
+ * Raw events that concern a user: stored with their wa_id, or (parse errors, unstorable bodies,
+ * multi-contact changes stored under another number) naming it inside the payload. The payloads
+ * are read (decrypted) a page at a time; raw events are rare, so the scan stays small.
+ */
+export async function rawEventsOf(
+  store: Store,
+  q: { all<T>(sql: string, params?: unknown[]): Promise<T[]> },
+  waId: string,
+  clientId?: number,
+): Promise<Record<string, unknown>[]> {
+  const found: Record<string, unknown>[] = [];
+  const needle = `"${waId}"`;
+  const byClient = clientId !== undefined ? ' AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)' : '';
+  let afterId = 0;
+  for (;;) {
+    const rows = await q.all<Record<string, unknown>>(
+      `SELECT id, kind, content_hash, phone_number_id, wa_id, received_at, payload FROM raw_events WHERE id > ?${byClient} ORDER BY id LIMIT 500`,
+      clientId !== undefined ? [afterId, clientId] : [afterId],
+    );
+    for (const r of rows) {
+      if (r.wa_id === waId) {
+        found.push(r);
+        continue;
+      }
+      const payload = store.keys.open(r.payload as string, () => `Raw event ${r.id}`);
+      if (payload.includes(needle)) found.push(r);
+    }
+    if (rows.length < 500) break;
+    afterId = Number(rows[rows.length - 1]?.id);
+  }
+  return found;
 }
 
 /**
  * Deletes a user's conversations, messages, status events and raw events (of one client, or all),
  * in one transaction. Erased wamids and raw events leave tombstones, so a redelivered webhook does
  * not bring them back; an audit record says when, whose (hash), how many rows, and who asked.
- * Erasing again finds nothing and changes nothing.
+ * Erasing again finds nothing and changes nothing. On PostgreSQL the erase holds the lock ingest
+ * batches share, so no batch interleaves with it.
  */
 export async function eraseContact(store: Store, waId: string, options: { clientId?: number; actor: string; now?: Date }): Promise<ContactErasure> {
   const now = options.now ?? new Date();
@@ -64,34 +96,32 @@ export async function eraseContact(store: Store, waId: string, options: { client
   const own = byClient ? ' AND client_id = ?' : '';
   const params = byClient ? [waId, options.clientId] : [waId];
   const result = await store.transaction(async (tx) => {
-    if (store.dialect === 'postgres') {
-      // Writers of this contact's conversations wait for the erase (and the erase for them).
-      await tx.all(`SELECT id FROM threads WHERE wa_id = ?${own} FOR UPDATE`, params);
-    }
-    const wamids = (await tx.all<{ wamid: string }>(`SELECT wamid FROM messages WHERE wa_id = ?${own} AND wamid IS NOT NULL`, params)).map((r) => r.wamid);
-    // Statuses that arrived for messages never stored (only when erasing across all clients: a
-    // status event does not say which business number it belongs to).
-    const orphans = byClient
-      ? []
-      : (await tx.all<{ wamid: string }>(`SELECT DISTINCT wamid FROM message_status_events WHERE recipient_id = ?`, [waId])).map((r) => r.wamid);
-    const rawWhere = byClient ? 'wa_id = ? AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)' : 'wa_id = ?';
-    const raws = await tx.all<{ kind: string; content_hash: string }>(`SELECT kind, content_hash FROM raw_events WHERE ${rawWhere}`, params);
-
-    let statusEvents = 0;
-    for (let i = 0; i < wamids.length; i += 500) {
-      const chunk = wamids.slice(i, i + 500);
-      statusEvents += await tx.run(`DELETE FROM message_status_events WHERE wamid IN (${chunk.map(() => '?').join(', ')})`, chunk);
-    }
-    if (!byClient) statusEvents += await tx.run(`DELETE FROM message_status_events WHERE recipient_id = ?`, [waId]);
-    const messages = await tx.run(`DELETE FROM messages WHERE wa_id = ?${own}`, params);
+    if (store.dialect === 'postgres') await tx.all('SELECT pg_advisory_xact_lock(?)', [CONTACT_LOCK_KEY]);
+    // Status events first (they hang off the messages by wamid), then messages and conversations;
+    // every deleted wamid comes back from RETURNING, so none is left without its tombstone.
+    const statusWamids: string[] = [];
+    const deletedEvents = await tx.all<{ wamid: string }>(
+      `DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE wa_id = ?${own} AND wamid IS NOT NULL)` +
+        (byClient ? '' : ' OR recipient_id = ?') + ' RETURNING wamid',
+      byClient ? params : [waId, waId],
+    );
+    for (const e of deletedEvents) statusWamids.push(e.wamid);
+    const deletedMessages = await tx.all<{ wamid: string | null }>(`DELETE FROM messages WHERE wa_id = ?${own} RETURNING wamid`, params);
     const threads = await tx.run(`DELETE FROM threads WHERE wa_id = ?${own}`, params);
-    const rawEvents = await tx.run(`DELETE FROM raw_events WHERE ${rawWhere}`, params);
-
-    const tombstones = [...new Set([...wamids, ...orphans].map(wamidTombstone)), ...raws.map((r) => r.content_hash)];
+    const raws = await rawEventsOf(store, tx, waId, options.clientId);
+    let rawEvents = 0;
+    for (let i = 0; i < raws.length; i += 500) {
+      const ids = raws.slice(i, i + 500).map((r) => Number(r.id));
+      rawEvents += await tx.run(`DELETE FROM raw_events WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+    }
+    const wamids = [...deletedMessages.flatMap((m) => (m.wamid ? [m.wamid] : [])), ...statusWamids];
+    const tombstones = [...new Set([...wamids.map(wamidTombstone), ...raws.map((r) => String(r.content_hash))])];
     for (let i = 0; i < tombstones.length; i += 400) {
       const chunk = tombstones.slice(i, i + 400);
       await tx.run(`INSERT INTO tombstones (hash, erased_at) VALUES ${chunk.map(() => '(?, ?)').join(', ')} ON CONFLICT (hash) DO NOTHING`, chunk.flatMap((h) => [h, now]));
     }
+    const messages = deletedMessages.length;
+    const statusEvents = deletedEvents.length;
     if (threads + messages + statusEvents + rawEvents === 0) return { threads, messages, statusEvents, rawEvents, auditId: null };
     const [audit] = await tx.all<{ id: unknown }>(
       `INSERT INTO erasures (wa_id_hash, client_id, threads, messages, status_events, raw_events, actor, erased_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -100,7 +130,7 @@ export async function eraseContact(store: Store, waId: string, options: { client
     return { threads, messages, statusEvents, rawEvents, auditId: Number(audit?.id) };
   });
   // SQLite: old page images of the erased rows leave the write-ahead log too.
-  if (result.auditId !== null) await store.checkpoint().catch(() => {});
+  if (result.auditId !== null) await store.checkpoint().catch(() => false);
   return result;
 }
 
@@ -218,7 +248,7 @@ export async function exportContact(store: Store, waId: string, out: NodeJS.Writ
     counts.statusEvents += 1;
   }
   await writer.write(`${n ? '\n  ' : ''}],\n  "raw_events": [`);
-  const raws = await store.select<Record<string, unknown>>(`SELECT id, kind, phone_number_id, received_at, payload FROM raw_events WHERE wa_id = ? ORDER BY id`, [waId]);
+  const raws = await rawEventsOf(store, { all: (sql, p) => store.select(sql, p) }, waId);
   for (const r of raws) {
     const payload = embedded(store.keys.open(r.payload as string, () => `Raw event ${r.id}`));
     await writer.write(`${counts.rawEvents ? ',' : ''}\n    ${nested({ id: Number(r.id), kind: r.kind, phone_number_id: r.phone_number_id, received_at: iso(r.received_at), payload }, 2)}`);

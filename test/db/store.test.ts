@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/store.js';
+import { eraseContact } from '../../src/privacy/contact.js';
 import { parseDateBound } from '../../src/domain/dates.js';
 import type { NewMessage } from '../../src/domain/types.js';
 import { NotFoundError, UsageError } from '../../src/errors.js';
@@ -270,12 +271,12 @@ describe.each(databaseKinds)('store on $name', (kind) => {
       statuses: [{ wamid: 'e2', status: 'sent', occurredAt: new Date(T0), recipientId: '3471' }],
       rawEvents: [{ kind: 'unparsed_message', waId: '3471', phoneNumberId: 'PNID-ERASE', payload: '{"x":1}' }],
     });
-    const erased = await store.eraseContact('3471');
-    expect(erased).toEqual({ threads: 1, messages: 2, statusEvents: 1, rawEvents: 1 });
+    const erased = await eraseContact(store, '3471', { actor: 'test' });
+    expect(erased).toMatchObject({ threads: 1, messages: 2, statusEvents: 1, rawEvents: 1 });
     expect(await store.findThread(c.id, '3471')).toBeNull();
     expect(await store.getMessageByWamid('e1')).toBeNull();
     expect(await store.statusHistory('e2')).toEqual([]);
     expect(await store.getMessageByWamid('e3')).not.toBeNull();
-    expect(await store.eraseContact('3471')).toEqual({ threads: 0, messages: 0, statusEvents: 0, rawEvents: 0 });
+    expect(await eraseContact(store, '3471', { actor: 'test' })).toEqual({ threads: 0, messages: 0, statusEvents: 0, rawEvents: 0, auditId: null });
   });
 });

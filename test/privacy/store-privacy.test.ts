@@ -73,18 +73,21 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       { wamid: 'wamid.e2', status: 'delivered', occurredAt: new Date('2024-01-15T10:31:05Z'), recipientId: user, raw: '{"status":"delivered"}' },
       { wamid: 'wamid.elsewhere', status: 'sent', occurredAt: new Date('2024-01-15T10:32:00Z'), recipientId: user },
     ];
-    await store.writeBatch({ messages, statuses, rawEvents: [{ kind: 'unparsed_message', payload: '{"odd":true}', phoneNumberId: 'PNID1', waId: user }] });
+    // A body the parser could not use names the user only inside the payload (no wa_id column).
+    const unstorable = { kind: 'unstorable', payload: JSON.stringify({ entry: [{ changes: [{ value: { messages: [{ from: user, text: { body: SECRET } }] } }] }] }) };
+    await store.writeBatch({ messages, statuses, rawEvents: [{ kind: 'unparsed_message', payload: '{"odd":true}', phoneNumberId: 'PNID1', waId: user }, unstorable, { kind: 'unstorable', payload: '{"from":"34999000111"}' }] });
 
     const before = await exportDoc(store, user);
     expect(before.conversations.map((c) => c.messages.length)).toEqual([2, 1]);
     expect(before.conversations[0]?.messages[0]).toMatchObject({ wamid: 'wamid.e1', content: SECRET, raw: { id: 'wamid.e1' } });
     expect(before.conversations[0]?.messages[1]?.status_history).toHaveLength(1);
     expect(before.other_status_events).toHaveLength(1);
-    expect(before.raw_events).toHaveLength(1);
-    expect(await contactSummary(store, user)).toMatchObject({ messages: 3, statusEvents: 2, rawEvents: 1 });
+    expect(before.raw_events).toHaveLength(2);
+    expect(await contactSummary(store, user)).toMatchObject({ messages: 3, statusEvents: 2, rawEvents: 2 });
 
     const erased = await eraseContact(store, user, { actor: 'cli:tester' });
-    expect(erased).toMatchObject({ threads: 2, messages: 3, statusEvents: 2, rawEvents: 1 });
+    expect(erased).toMatchObject({ threads: 2, messages: 3, statusEvents: 2, rawEvents: 2 });
+    expect((await store.select<{ payload: string }>('SELECT payload FROM raw_events')).map((r) => r.payload)).toEqual(['{"from":"34999000111"}']);
     expect(erased.auditId).toBeGreaterThan(0);
     const after = await exportDoc(store, user);
     expect(after.conversations).toEqual([]);
@@ -101,7 +104,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect(await store.select('SELECT id FROM erasures')).toHaveLength(1);
 
     // Meta redelivers the old webhook: nothing of it is stored again, not even an empty conversation.
-    const again = await store.writeBatch({ messages, statuses, rawEvents: [{ kind: 'unparsed_message', payload: '{"odd":true}', phoneNumberId: 'PNID1', waId: user }] });
+    const again = await store.writeBatch({ messages, statuses, rawEvents: [{ kind: 'unparsed_message', payload: '{"odd":true}', phoneNumberId: 'PNID1', waId: user }, unstorable] });
     expect(again.inserted.map((m) => m.wamid)).toEqual([]);
     expect(await contactSummary(store, user)).toMatchObject({ conversations: [], messages: 0, statusEvents: 0, rawEvents: 0 });
     // A new message from the same person is a new conversation, stored as usual.
