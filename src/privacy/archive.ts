@@ -7,14 +7,14 @@
 //
 // Values are copied as stored: content encrypted at rest stays encrypted in the archive (restoring
 // it needs the key it names), and the archive is written with mode 0600.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip, createGzip } from 'node:zlib';
-import { wamidTombstone, type SqlTx, type Store } from '../db/store.js';
+import { CONTACT_LOCK_KEY, wamidTombstone, type SqlTx, type Store } from '../db/store.js';
 import { UsageError, WaReportError } from '../errors.js';
-import { SEALED_PREFIX } from './crypto.js';
+import { EncryptionError, SEALED_PREFIX, sealedKeyId } from './crypto.js';
 import { waIdHash } from './contact.js';
 
 export const ARCHIVE_FORMAT = 'wa-report-archive';
@@ -37,6 +37,8 @@ export interface ArchiveHeader {
   created_at: string;
   before: string;
   client_id: number | null;
+  /** The database it was taken from (settings 'database_id'): a resumed run deletes only there. */
+  database_id: string;
 }
 
 export interface ArchiveSummary {
@@ -46,11 +48,27 @@ export interface ArchiveSummary {
   rawEvents: number;
 }
 
+/**
+ * A conversation as archived: its messages' ids and mutable fields (status, wamid, errors) hashed,
+ * and its status events counted. Deletion compares the database with this, so nothing that changed
+ * after the archive was written (a new message or status, an answer marked failed) is deleted.
+ */
+export interface ThreadFingerprint {
+  messages: number;
+  digest: string;
+  statusEvents: number;
+  maxStatusEventId: number;
+}
+
+function messageFingerprint(r: Row): string {
+  return [r.id, r.wamid ?? '', r.status ?? '', toIso(r.status_at) ?? '', r.error_code ?? '', r.error_message ?? ''].join('\u0001') + '\n';
+}
+
 /** What a verified archive holds, per conversation, to check the database against before deleting. */
 export interface VerifiedArchive extends ArchiveSummary {
   header: ArchiveHeader;
   sha256: string;
-  perThread: Map<number, { messages: number; maxMessageId: number; statusEvents: number }>;
+  perThread: Map<number, ThreadFingerprint>;
   rawEventHashes: string[];
 }
 
@@ -80,7 +98,12 @@ export interface ArchiveResult extends ArchiveSummary {
   remaining: number;
 }
 
-const toIso = (v: unknown): string | null => (v === null || v === undefined ? null : (v instanceof Date ? v : new Date(Number(v))).toISOString());
+const toIso = (v: unknown): string | null => {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString();
+  // Epoch milliseconds (SQLite, as a number or numeric text) or an ISO string (archives).
+  return (typeof v === 'string' && !/^-?\d+$/.test(v) ? new Date(v) : new Date(Number(v))).toISOString();
+};
 
 function encodeRow(record: string, columns: readonly string[], r: Row): Row {
   const out: Row = { record };
@@ -91,6 +114,16 @@ function encodeRow(record: string, columns: readonly string[], r: Row): Row {
   return out;
 }
 
+/** A random id for this database, created on first use: archives name the database they came from. */
+export async function databaseId(store: Store): Promise<string> {
+  const [row] = await store.select<{ value: string }>(`SELECT value FROM settings WHERE key = 'database_id'`);
+  if (row) return row.value;
+  const id = randomUUID();
+  await store.transaction((tx) => tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('database_id', ?, ?) ON CONFLICT (key) DO NOTHING`, [id, new Date()]));
+  const [again] = await store.select<{ value: string }>(`SELECT value FROM settings WHERE key = 'database_id'`);
+  return again?.value ?? id;
+}
+
 function threadWhere(options: { before: Date; clientId?: number }): { sql: string; params: unknown[] } {
   return options.clientId === undefined
     ? { sql: 't.last_message_at < ?', params: [options.before] }
@@ -98,7 +131,7 @@ function threadWhere(options: { before: Date; clientId?: number }): { sql: strin
 }
 
 /** Writes the archive to `<out>.part`, fsyncs it, renames it to `out` and fsyncs the directory. */
-async function writeArchive(store: Store, options: ArchiveOptions, threadIds: number[]): Promise<void> {
+async function writeArchive(store: Store, options: ArchiveOptions, threadIds: number[], dbId: string): Promise<void> {
   const part = `${options.out}.part`;
   rmSync(part, { force: true });
   const file = createWriteStream(part, { flags: 'wx', mode: 0o600 });
@@ -118,10 +151,11 @@ async function writeArchive(store: Store, options: ArchiveOptions, threadIds: nu
   const work = (async () => {
     const header: ArchiveHeader = {
       record: 'header', format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, created_at: (options.now ?? new Date()).toISOString(),
-      before: options.before.toISOString(), client_id: options.clientId ?? null,
+      before: options.before.toISOString(), client_id: options.clientId ?? null, database_id: dbId,
     };
     await line(header as unknown as Row);
     for (const threadId of threadIds) {
+      if (options.signal?.aborted) throw new Error('stopped (shutdown)');
       const [t] = await store.select<Row>(
         `SELECT t.${THREAD_COLUMNS.join(', t.')}, c.phone_number_id AS client_phone_number_id, c.name AS client_name, c.phone_number AS client_phone_number
            FROM threads t JOIN clients c ON c.id = t.client_id WHERE t.id = ?`,
@@ -197,7 +231,8 @@ export async function verifyArchive(path: string, onRow?: (row: Row) => Promise<
   let header: ArchiveHeader | null = null;
   let trailer: Row | null = null;
   const counts: ArchiveSummary = { threads: 0, messages: 0, statusEvents: 0, rawEvents: 0 };
-  const perThread = new Map<number, { messages: number; maxMessageId: number; statusEvents: number }>();
+  const perThread = new Map<number, ThreadFingerprint>();
+  const digests = new Map<number, Hash>();
   const rawEventHashes: string[] = [];
   let n = 0;
   const bad = (why: string) => new ArchiveError(`${path} is not a complete wa-report archive (line ${n}: ${why}). Nothing was changed.`);
@@ -226,20 +261,24 @@ export async function verifyArchive(path: string, onRow?: (row: Row) => Promise<
       switch (row.record) {
         case 'thread':
           counts.threads += 1;
-          perThread.set(Number(row.id), { messages: 0, maxMessageId: 0, statusEvents: 0 });
+          perThread.set(Number(row.id), { messages: 0, digest: '', statusEvents: 0, maxStatusEventId: 0 });
+          digests.set(Number(row.id), createHash('sha256'));
           break;
         case 'message': {
           counts.messages += 1;
           const t = perThread.get(Number(row.thread_id));
           if (!t) throw bad('a message before its conversation');
           t.messages += 1;
-          t.maxMessageId = Math.max(t.maxMessageId, Number(row.id));
+          digests.get(Number(row.thread_id))?.update(messageFingerprint(row));
           break;
         }
         case 'status_event': {
           counts.statusEvents += 1;
           const t = perThread.get(Number(row.thread_id));
-          if (t) t.statusEvents += 1;
+          if (t) {
+            t.statusEvents += 1;
+            t.maxStatusEventId = Math.max(t.maxStatusEventId, Number(row.id));
+          }
           break;
         }
         case 'raw_event':
@@ -262,6 +301,7 @@ export async function verifyArchive(path: string, onRow?: (row: Row) => Promise<
   if (trailer.threads !== counts.threads || trailer.messages !== counts.messages || trailer.status_events !== counts.statusEvents || trailer.raw_events !== counts.rawEvents) {
     throw bad('the counts in the end line do not match the content');
   }
+  for (const [id, h] of digests) (perThread.get(id) as ThreadFingerprint).digest = h.digest('hex');
   return { header, sha256, perThread, rawEventHashes, ...counts };
 }
 
@@ -269,11 +309,15 @@ export async function verifyArchive(path: string, onRow?: (row: Row) => Promise<
 export async function archive(store: Store, options: ArchiveOptions): Promise<ArchiveResult> {
   const progress = options.progress ?? (() => {});
   const where = threadWhere(options);
+  const dbId = await databaseId(store);
   let verified: VerifiedArchive;
   let resumed = false;
   if (existsSync(options.out)) {
     verified = await verifyArchive(options.out);
     const same = verified.header.before === options.before.toISOString() && verified.header.client_id === (options.clientId ?? null);
+    if (verified.header.database_id !== dbId) {
+      throw new UsageError(`${options.out} was taken from another database (${verified.header.database_id}, this one is ${dbId}); nothing was deleted. Choose another --out.`);
+    }
     if (!same) {
       throw new UsageError(`${options.out} already exists and holds another archive (before ${verified.header.before}${verified.header.client_id === null ? '' : `, client ${verified.header.client_id}`}). Choose another --out, or rerun with the same --before and --client-id to finish that one.`);
     }
@@ -291,7 +335,7 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
       return { file: null, resumed: false, threads: 0, messages: 0, statusEvents: 0, rawEvents: 0, deletedThreads: 0, keptChanged: 0, remaining: 0 };
     }
     progress(`Writing ${threadIds.length} conversations to ${options.out} …`);
-    await writeArchive(store, options, threadIds);
+    await writeArchive(store, options, threadIds, dbId);
     verified = await verifyArchive(options.out);
     progress(`Verified ${options.out}: ${verified.threads} conversations, ${verified.messages} messages, ${verified.statusEvents} status events, ${verified.rawEvents} raw events (sha256 ${verified.sha256.slice(0, 16)}…).`);
   }
@@ -307,11 +351,16 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
     if (options.signal?.aborted) throw new ArchiveError(`Stopped before finishing; ${options.out} is complete and verified. Rerun the same command to finish the deletions.`);
     const chunk = ids.slice(i, i + batchSize);
     const outcome = await store.transaction(async (tx) => {
+      // PostgreSQL: no ingest batch runs meanwhile (they share this lock), and the conversations are
+      // locked, so what is checked is what is deleted.
+      if (store.dialect === 'postgres') {
+        await tx.all('SELECT pg_advisory_xact_lock(?)', [CONTACT_LOCK_KEY]);
+        await tx.all(`SELECT id FROM threads WHERE id IN (${chunk.map(() => '?').join(', ')}) FOR UPDATE`, chunk);
+      }
       let deleted = 0;
       let kept = 0;
       for (const id of chunk) {
-        const expected = verified.perThread.get(id) as { messages: number; maxMessageId: number; statusEvents: number };
-        const r = await deleteIfUnchanged(tx, id, expected, options.before);
+        const r = await deleteIfUnchanged(tx, id, verified.perThread.get(id) as ThreadFingerprint, options.before);
         if (r === 'deleted') deleted += 1;
         else if (r === 'changed') kept += 1;
       }
@@ -327,7 +376,7 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
   }
   for (let i = 0; i < verified.rawEventHashes.length; i += 500) {
     const chunk = verified.rawEventHashes.slice(i, i + 500);
-    await store.run(`DELETE FROM raw_events WHERE content_hash IN (${chunk.map(() => '?').join(', ')})`, chunk);
+    await store.transaction((tx) => tx.run(`DELETE FROM raw_events WHERE content_hash IN (${chunk.map(() => '?').join(', ')})`, chunk));
   }
   if (deletedThreads > 0) await store.checkpoint().catch(() => {});
   // Conversations that qualify now but are not in this archive (e.g. restored since it was written).
@@ -339,16 +388,19 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
   };
 }
 
-async function deleteIfUnchanged(tx: SqlTx, threadId: number, expected: { messages: number; maxMessageId: number; statusEvents: number }, before: Date): Promise<'deleted' | 'gone' | 'changed'> {
+async function deleteIfUnchanged(tx: SqlTx, threadId: number, expected: ThreadFingerprint, before: Date): Promise<'deleted' | 'gone' | 'changed'> {
   const [t] = await tx.all<{ last_message_at: unknown }>('SELECT last_message_at FROM threads WHERE id = ?', [threadId]);
   if (!t) return 'gone'; // deleted by an earlier run (or erased)
-  const [m] = await tx.all<{ n: unknown; max_id: unknown }>('SELECT COUNT(*) AS n, MAX(id) AS max_id FROM messages WHERE thread_id = ?', [threadId]);
-  const [e] = await tx.all<{ n: unknown }>(
-    'SELECT COUNT(*) AS n FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)',
+  const last = t.last_message_at instanceof Date ? t.last_message_at : new Date(Number(t.last_message_at));
+  if (last >= before) return 'changed';
+  const messages = await tx.all<Row>('SELECT id, wamid, status, status_at, error_code, error_message FROM messages WHERE thread_id = ? ORDER BY id', [threadId]);
+  const digest = createHash('sha256');
+  for (const m of messages) digest.update(messageFingerprint(m));
+  const [e] = await tx.all<{ n: unknown; max_id: unknown }>(
+    'SELECT COUNT(*) AS n, MAX(id) AS max_id FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)',
     [threadId],
   );
-  const last = t.last_message_at instanceof Date ? t.last_message_at : new Date(Number(t.last_message_at));
-  if (last >= before || Number(m?.n ?? 0) !== expected.messages || Number(m?.max_id ?? 0) !== expected.maxMessageId || Number(e?.n ?? 0) !== expected.statusEvents) {
+  if (messages.length !== expected.messages || digest.digest('hex') !== expected.digest || Number(e?.n ?? 0) !== expected.statusEvents || Number(e?.max_id ?? 0) !== expected.maxStatusEventId) {
     return 'changed';
   }
   await tx.run('DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)', [threadId]);
@@ -375,7 +427,28 @@ export interface RestoreResult {
  */
 export async function restoreArchive(store: Store, path: string, options: { progress?: (message: string) => void } = {}): Promise<RestoreResult> {
   store.assertKeyForWrites();
-  const verified = await verifyArchive(path);
+  // First pass: the whole file verifies, and every key its sealed values name is configured.
+  const keyIds = new Set<string>();
+  const verified = await verifyArchive(path, async (row) => {
+    for (const c of ['content', 'raw', 'payload']) {
+      const v = row[c];
+      if (typeof v === 'string') {
+        const id = sealedKeyId(v);
+        if (id) keyIds.add(id);
+      }
+    }
+  });
+  if (keyIds.size > 0 && !store.keys.enabled) {
+    throw new EncryptionError(`${path} holds encrypted content (key id ${[...keyIds].join(', ')}); restoring it needs WA_REPORT_ENCRYPTION_KEY set, so this database is marked encrypted and never mixes in plaintext. Nothing was imported.`);
+  }
+  const unknown = [...keyIds].filter((id) => !store.keys.knows(id));
+  if (unknown.length) {
+    throw new EncryptionError(`${path} holds content encrypted with key id ${unknown.join(', ')}, which is not configured; nothing was imported. Set WA_REPORT_ENCRYPTION_KEY (or WA_REPORT_ENCRYPTION_KEYS_OLD) to include it.`);
+  }
+  if (store.keys.current) {
+    const id = store.keys.current.id;
+    await store.transaction((tx) => tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('encryption_key_id', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [id, new Date()]));
+  }
   options.progress?.(`Verified ${path}: ${verified.threads} conversations, ${verified.messages} messages. Importing …`);
   const result: RestoreResult = { threads: 0, messagesInserted: 0, messagesPresent: 0, messagesErased: 0, statusEventsInserted: 0, rawEventsInserted: 0, clientsCreated: 0 };
   const clientIds = new Map<string, number>();
@@ -383,7 +456,8 @@ export async function restoreArchive(store: Store, path: string, options: { prog
   const threads = new Map<number, { id: number | null; clientId: number; waId: string; erasedUntil: number; row: Row }>();
   const skippedWamids = new Set<string>();
   let pending: Row[] = [];
-  const seal = (v: unknown): unknown => (typeof v === 'string' && store.keys.enabled && !v.startsWith(SEALED_PREFIX) ? store.keys.seal(v) : v);
+  // Values sealed with a known key are kept as they are; plaintext is sealed when a key is set.
+  const seal = (v: unknown): unknown => (typeof v === 'string' && store.keys.enabled && !v.startsWith(SEALED_PREFIX) ? store.keys.seal(store.keys.open(v, () => 'an archived value')) : v);
   const time = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
 
   const clientFor = async (tx: SqlTx, t: Row): Promise<number> => {
@@ -408,6 +482,22 @@ export async function restoreArchive(store: Store, path: string, options: { prog
     return r?.at === null || r?.at === undefined ? -Infinity : (r.at instanceof Date ? r.at : new Date(Number(r.at))).getTime();
   };
 
+  const ensureThread = async (tx: SqlTx, t: { id: number | null; clientId: number; waId: string; row: Row }): Promise<number> => {
+    if (t.id !== null) return t.id;
+    const [row] = await tx.all<{ id: unknown }>(
+      `INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at, context_reset_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (client_id, wa_id) DO UPDATE SET
+         contact_name = COALESCE(threads.contact_name, excluded.contact_name),
+         created_at = ${store.dialect === 'sqlite' ? 'MIN' : 'LEAST'}(threads.created_at, excluded.created_at),
+         last_message_at = ${store.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(threads.last_message_at, excluded.last_message_at)
+       RETURNING id`,
+      [t.clientId, t.waId, t.row.contact_name ?? null, time(t.row.created_at), time(t.row.last_message_at), time(t.row.context_reset_at)],
+    );
+    t.id = Number(row?.id);
+    result.threads += 1;
+    return t.id;
+  };
+
   const flush = async () => {
     if (pending.length === 0) return;
     const rows = pending;
@@ -429,20 +519,8 @@ export async function restoreArchive(store: Store, path: string, options: { prog
             if (r.wamid) skippedWamids.add(String(r.wamid));
             continue;
           }
-          if (t.id === null) {
-            const [row] = await tx.all<{ id: unknown }>(
-              `INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at, context_reset_at) VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (client_id, wa_id) DO UPDATE SET
-                 contact_name = COALESCE(threads.contact_name, excluded.contact_name),
-                 created_at = ${store.dialect === 'sqlite' ? 'MIN' : 'LEAST'}(threads.created_at, excluded.created_at),
-                 last_message_at = ${store.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(threads.last_message_at, excluded.last_message_at)
-               RETURNING id`,
-              [t.clientId, t.waId, t.row.contact_name ?? null, time(t.row.created_at), time(t.row.last_message_at), time(t.row.context_reset_at)],
-            );
-            t.id = Number(row?.id);
-            result.threads += 1;
-          }
-          const inserted = await insertMessage(tx, t.id, t.clientId, r, seal, time);
+          const threadId = await ensureThread(tx, t);
+          const inserted = await insertMessage(tx, threadId, t.clientId, r, seal, time);
           if (inserted) result.messagesInserted += 1;
           else result.messagesPresent += 1;
         } else if (r.record === 'status_event') {
@@ -454,6 +532,14 @@ export async function restoreArchive(store: Store, path: string, options: { prog
           );
         } else if (r.record === 'raw_event') {
           if (tombstoned.has(String(r.content_hash))) continue;
+          if (r.wa_id && r.phone_number_id) {
+            const [c] = await tx.all<{ id: unknown }>('SELECT id FROM clients WHERE phone_number_id = ?', [r.phone_number_id]);
+            const until = await erasedUntil(tx, String(r.wa_id), Number(c?.id ?? 0));
+            if ((time(r.received_at) as Date).getTime() <= until) continue;
+          } else if (r.wa_id) {
+            const until = await erasedUntil(tx, String(r.wa_id), 0);
+            if ((time(r.received_at) as Date).getTime() <= until) continue;
+          }
           result.rawEventsInserted += await tx.run(
             `INSERT INTO raw_events (kind, content_hash, phone_number_id, wa_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (content_hash) DO NOTHING`,
             [r.kind, r.content_hash, r.phone_number_id ?? null, r.wa_id ?? null, seal(r.payload), time(r.received_at)],
@@ -472,7 +558,14 @@ export async function restoreArchive(store: Store, path: string, options: { prog
         const waId = String(row.wa_id);
         return { clientId, waId, erasedUntil: await erasedUntil(tx, waId, clientId) };
       });
-      threads.set(Number(row.id), { id: null, ...info, row });
+      const t = { id: null as number | null, ...info, row };
+      threads.set(Number(row.id), t);
+      // A conversation without messages is restored as such; one whose contact was erased since is not.
+      if ((time(row.last_message_at) as Date).getTime() > t.erasedUntil) {
+        await store.transaction(async (tx) => {
+          await ensureThread(tx, t);
+        });
+      }
       return;
     }
     pending.push(row);

@@ -79,7 +79,7 @@ export async function encryptionCensus(store: Store): Promise<{ plaintext: numbe
   for (const target of TARGETS) {
     for (const column of target.columns) {
       const rows = await store.select<{ k: string | null; n: unknown }>(
-        `SELECT CASE WHEN ${column} LIKE 'enc:v1:%' THEN substr(${column}, 8, 16) ELSE NULL END AS k, COUNT(*) AS n FROM ${target.table} WHERE ${column} IS NOT NULL GROUP BY 1`,
+        `SELECT CASE WHEN substr(${column}, 1, 7) = 'enc:v1:' THEN substr(${column}, 8, 16) ELSE NULL END AS k, COUNT(*) AS n FROM ${target.table} WHERE ${column} IS NOT NULL GROUP BY 1`,
       );
       for (const r of rows) {
         if (r.k === null) census.plaintext += Number(r.n);

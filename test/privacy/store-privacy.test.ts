@@ -276,16 +276,18 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect((await store.select('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(3);
     // Meanwhile one archived conversation gets a new status: it must stay in the database.
     await store.applyStatuses([{ wamid: 'wamid.old.6.2', status: 'read', occurredAt: new Date(old(6).getTime() + 999_000), recipientId: users[6] }]);
+    // And another one is changed in place (as an answer marked failed would be): it stays too.
+    await store.run('UPDATE messages SET error_message = ? WHERE wamid = ?', ['changed after archiving', 'wamid.old.5.2']);
     const rerun = await archive(store, { before, out, batchSize: 2 });
-    expect(rerun).toMatchObject({ resumed: true, threads: 7, messages: 15, statusEvents: 7, rawEvents: 1, keptChanged: 1, remaining: 0 });
-    expect((await store.select('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(1);
-    expect(await snapshot()).toEqual(original.filter((s) => s.includes('wamid.recent') || s.includes('.6.')));
+    expect(rerun).toMatchObject({ resumed: true, threads: 7, messages: 15, statusEvents: 7, rawEvents: 1, keptChanged: 2, remaining: 0 });
+    expect((await store.select('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(2);
+    expect(await snapshot()).toEqual(original.filter((s) => s.includes('wamid.recent') || s.includes('.6.') || s.includes('.5.')));
     expect(await store.select('SELECT id FROM raw_events')).toEqual([]);
     // The same command once more: nothing left to do.
     expect(await archive(store, { before, out, batchSize: 2 })).toMatchObject({ resumed: true, deletedThreads: 0 });
 
     const first = await restoreArchive(store, out);
-    expect(first).toMatchObject({ messagesInserted: 13, messagesPresent: 2, rawEventsInserted: 1, clientsCreated: 0 });
+    expect(first).toMatchObject({ messagesInserted: 11, messagesPresent: 4, rawEventsInserted: 1, clientsCreated: 0 });
     expect(await snapshot()).toEqual(original);
     expect((await store.getMessageByWamid('wamid.old.3.2'))?.status).toBe('read');
     expect((await store.statusHistory('wamid.old.3.2')).map((s) => s.status)).toEqual(['read']);
@@ -302,16 +304,45 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('restores an encrypted archive only with its key, keeping values sealed and marking the database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
+    const source = await open(new KeyRing(keyA));
+    await source.store.recordMessages([msg({ clientId: source.a, waId: '34644000000', wamid: 'wamid.k1', content: SECRET, createdAt: new Date('2023-02-01T00:00:00Z') })]);
+    const out = join(dir, 'sealed.jsonl.gz');
+    await archive(source.store, { before: new Date('2024-01-01T00:00:00Z'), out });
+    expect(gunzipSync(readFileSync(out)).toString('utf8')).not.toContain('4711-ZETA');
+
+    const plain = await open();
+    await expect(restoreArchive(plain.store, out)).rejects.toThrow(/needs WA_REPORT_ENCRYPTION_KEY/);
+    const onlyB = await open(new KeyRing(keyB));
+    await expect(restoreArchive(onlyB.store, out)).rejects.toThrow(new RegExp(`key id ${keyA.id}, which is not configured; nothing was imported`));
+    expect(await onlyB.store.select('SELECT id FROM messages')).toEqual([]);
+    const both = await open(new KeyRing(keyB, [keyA]));
+    expect(await restoreArchive(both.store, out)).toMatchObject({ messagesInserted: 1 });
+    expect((await both.store.getMessageByWamid('wamid.k1'))?.content).toBe(SECRET);
+    expect(await encryptionCensus(both.store)).toMatchObject({ plaintext: 0, byKey: { [keyA.id]: 1 } });
+    expect(await both.store.select(`SELECT value FROM settings WHERE key = 'encryption_key_id'`)).toEqual([{ value: keyB.id }]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('refuses damaged archives before changing anything, and restarts an interrupted write', async () => {
     const { store, a } = await open();
     const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
     await store.recordMessages([msg({ clientId: a, waId: '34633000000', wamid: 'wamid.d1', createdAt: new Date('2023-02-01T00:00:00Z') })]);
+    // A conversation without messages (created, then never written to) round-trips as well.
+    const empty = await store.ensureThread(a, '34633000001', 'Nadie');
+    await store.run('UPDATE threads SET created_at = ?, last_message_at = ? WHERE id = ?', [new Date('2023-03-01T00:00:00Z'), new Date('2023-03-01T00:00:00Z'), empty.id]);
     const before = new Date('2024-01-01T00:00:00Z');
     // A leftover .part from a run killed while writing is replaced.
     const out = join(dir, 'a.jsonl.gz');
     writeFileSync(`${out}.part`, 'half a file');
-    expect(await archive(store, { before, out })).toMatchObject({ threads: 1, deletedThreads: 1 });
+    expect(await archive(store, { before, out })).toMatchObject({ threads: 2, deletedThreads: 2 });
     expect(existsSync(`${out}.part`)).toBe(false);
+    // Resuming it against another database deletes nothing there.
+    const other = await open();
+    await other.store.recordMessages([msg({ clientId: other.a, waId: '34633000000', wamid: 'wamid.d1', createdAt: new Date('2023-02-01T00:00:00Z') })]);
+    await expect(archive(other.store, { before, out })).rejects.toThrow(/taken from another database/);
+    expect(await other.store.select('SELECT id FROM messages')).toHaveLength(1);
     const text = gunzipSync(readFileSync(out)).toString('utf8');
     const lines = text.trimEnd().split('\n');
     const truncated = join(dir, 'truncated.jsonl.gz');
@@ -323,6 +354,8 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     writeFileSync(join(dir, 'garbage.jsonl.gz'), 'not gzip at all');
     await expect(restoreArchive(store, join(dir, 'garbage.jsonl.gz'))).rejects.toThrow(/truncated or damaged/);
     expect(await store.select('SELECT id FROM messages')).toEqual([]);
+    expect(await restoreArchive(store, out)).toMatchObject({ threads: 2, messagesInserted: 1 });
+    expect((await store.findThread(a, '34633000001'))?.contactName).toBe('Nadie');
     // An existing archive of another selection is never overwritten.
     await expect(archive(store, { before: new Date('2023-06-01T00:00:00Z'), out })).rejects.toThrow(/holds another archive/);
     rmSync(dir, { recursive: true, force: true });
@@ -351,4 +384,36 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
 
 beforeAll(() => {
   expect(keyA.id).not.toBe(keyB.id);
+});
+
+describe('upgrading a database whose text looks like markers', () => {
+  it('escapes stored text starting with "enc:v1:" or "plain:" so it reads back unchanged', async () => {
+    const { migrateSqlite, readShippedMigrations } = await import('../../src/db/migrator.js');
+    const { default: Database } = await import('better-sqlite3');
+    const db = await (await import('../helpers/databases.js')).sqliteKind.create();
+    const conn = new Database(db.url);
+    await migrateSqlite(conn, db.url, { shipped: readShippedMigrations('sqlite').slice(0, 1) });
+    conn.prepare(`INSERT INTO clients (name, phone_number, phone_number_id, created_at, updated_at) VALUES ('c', '+1', 'P', 0, 0)`).run();
+    conn.prepare(`INSERT INTO threads (client_id, wa_id, created_at, last_message_at) VALUES (1, '34600000001', 0, 0)`).run();
+    const insert = conn.prepare(`INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, raw, inserted_at) VALUES (1, 1, 'user', 'text', ?, ?, '34600000001', 'P', 0, ?, 0)`);
+    insert.run('enc:v1:0123456789abcdef:not really', 'wamid.m1', 'plain:{}');
+    insert.run('plain: yes', 'wamid.m2', null);
+    insert.run('ordinary', 'wamid.m3', '{"a":1}');
+    conn.close();
+    const store = await openStore(db.target);
+    try {
+      expect((await store.getMessageByWamid('wamid.m1'))).toMatchObject({ content: 'enc:v1:0123456789abcdef:not really', raw: 'plain:{}' });
+      expect((await store.getMessageByWamid('wamid.m2'))?.content).toBe('plain: yes');
+      expect((await store.getMessageByWamid('wamid.m3'))).toMatchObject({ content: 'ordinary', raw: '{"a":1}' });
+      expect(await encryptionCensus(store)).toEqual({ plaintext: 5, byKey: {} });
+      // And `db encrypt` can finish on them.
+      const keyed = await openStore(db.target, { keys: new KeyRing(keyA) });
+      await reencrypt(keyed);
+      expect((await keyed.getMessageByWamid('wamid.m1'))?.content).toBe('enc:v1:0123456789abcdef:not really');
+      await keyed.close();
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
 });

@@ -53,3 +53,10 @@ CREATE UNIQUE INDEX "api_tokens_name_key" ON "api_tokens"("name");
 -- CreateIndex
 CREATE UNIQUE INDEX "api_tokens_token_hash_key" ON "api_tokens"("token_hash");
 
+
+-- Stored text that happens to start like a sealed value ("enc:v1:") or like the escape marker
+-- ("plain:") gets the marker, so it is never mistaken for encrypted content (src/privacy/crypto.ts).
+UPDATE "messages" SET "content" = 'plain:' || "content" WHERE substr("content", 1, 7) = 'enc:v1:' OR substr("content", 1, 6) = 'plain:';
+UPDATE "messages" SET "raw" = 'plain:' || "raw" WHERE substr("raw", 1, 7) = 'enc:v1:' OR substr("raw", 1, 6) = 'plain:';
+UPDATE "message_status_events" SET "raw" = 'plain:' || "raw" WHERE substr("raw", 1, 7) = 'enc:v1:' OR substr("raw", 1, 6) = 'plain:';
+UPDATE "raw_events" SET "payload" = 'plain:' || "payload" WHERE substr("payload", 1, 7) = 'enc:v1:' OR substr("payload", 1, 6) = 'plain:';
