@@ -22,7 +22,9 @@ Environment variables (flags override them):
   OPENAI_API_KEY               Key for the assistant's model
   OPENAI_BASE_URL              OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio, …)
   OPENAI_MODEL                 Default model of the assistant
-  WA_REPORT_API_TOKEN          Bearer token for the reporting HTTP API (admin scope; see also \`wa-report tokens\`)
+  WA_REPORT_API_TOKEN          Bearer token for the reporting HTTP API (see also \`wa-report tokens\`)
+  WA_REPORT_API_TOKEN_SCOPE    read (default) or admin: may that token export and erase contacts
+  WA_REPORT_TRUST_PROXY        Behind a reverse proxy: Express "trust proxy" (loopback, hop count, addresses)
   WA_REPORT_ENCRYPTION_KEY     Key (base64, 32 bytes) that encrypts message content at rest (\`wa-report keys generate\`)
   WA_REPORT_ENCRYPTION_KEYS_OLD  Older keys still accepted for reading, during a rotation (comma-separated)
   WA_REPORT_ARCHIVE_AFTER, WA_REPORT_ARCHIVE_DIR  Daemon retention (--archive-after 365d, --archive-dir …)
@@ -459,6 +461,7 @@ Example:
     .option('--json', 'print the outcome as JSON')
     .addOption(new Option('--db <url>', 'database').hideHelp())
     .addOption(new Option('--debug', 'stack traces').hideHelp())
+    .addOption(new Option('--no-color', 'no colours').hideHelp())
     .addHelpText('after', `
 The file is written, fsynced, read back and verified (counts and SHA-256) before anything is deleted.
 Interrupted at any point, nothing is lost: rerun the same command to finish. A conversation that

@@ -305,6 +305,12 @@ export class Store {
    * key must be an error, never a silent fallback.
    */
   assertKeyForWrites(): void {
+    if (this.encryptedWith && this.keys.enabled && !this.keys.knows(this.encryptedWith)) {
+      throw new EncryptionError(
+        `This database's message content was last encrypted with key id ${this.encryptedWith}, but the configured keys are ${this.keys.ids.join(', ')}. ` +
+          `A mistyped key would store content nobody else can read: set WA_REPORT_ENCRYPTION_KEY to that key, or keep it in WA_REPORT_ENCRYPTION_KEYS_OLD while rotating.`,
+      );
+    }
     if (this.encryptedWith && !this.keys.enabled) {
       throw new EncryptionError(
         `This database's message content is encrypted (key id ${this.encryptedWith}) but WA_REPORT_ENCRYPTION_KEY is not set, so new content would be stored in plaintext. Set WA_REPORT_ENCRYPTION_KEY (and WA_REPORT_ENCRYPTION_KEYS_OLD during a rotation).`,

@@ -30,6 +30,12 @@ export async function reencrypt(
   const batchSize = options.batchSize ?? 500;
   const result: ReencryptResult = { changed: {}, examined: 0 };
   let batches = 0;
+  // Every key id found must be configured before anything is rewritten or marked.
+  const census = await encryptionCensus(store);
+  const unknown = Object.keys(census.byKey).filter((id) => !keys.knows(id));
+  if (unknown.length) {
+    throw new EncryptionError(`Some content is encrypted with key id ${unknown.join(', ')}, which is not configured; nothing was changed. Add that key to WA_REPORT_ENCRYPTION_KEYS_OLD.`);
+  }
   // The database is marked first: from now on a process without the key refuses to write here.
   await store.transaction((tx) =>
     tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('encryption_key_id', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [keys.current?.id, new Date()]),

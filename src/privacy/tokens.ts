@@ -32,8 +32,8 @@ export function parseScope(raw: string | undefined): Scope {
 
 function parseName(raw: string | undefined): string {
   const name = (raw ?? '').trim();
-  if (!/^[\p{L}\p{N}][\p{L}\p{N} ._@-]{0,63}$/u.test(name)) {
-    throw new UsageError(`name: "${raw ?? ''}" is not a token name; use 1 to 64 letters, digits, spaces, dots, dashes, underscores or @ (e.g. "grafana" or "ana@example.com").`);
+  if (!/^[\p{L}\p{N}][\p{L}\p{N} ._@-]{0,63}$/u.test(name) || /^\d+$/.test(name)) {
+    throw new UsageError(`name: "${raw ?? ''}" is not a token name; use 1 to 64 letters, digits, spaces, dots, dashes, underscores or @, not only digits (those are ids), e.g. "grafana" or "ana@example.com".`);
   }
   return name;
 }
@@ -59,10 +59,11 @@ export async function createToken(store: Store, input: { name?: string; scope?: 
   }
   const rows = await store.transaction((tx) =>
     tx.all<Record<string, unknown>>(
-      `INSERT INTO api_tokens (name, scope, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+      `INSERT INTO api_tokens (name, scope, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
       [name, scope, hashToken(token), token.slice(0, TOKEN_PREFIX.length + 6), now],
     ),
   );
+  if (!rows[0]) throw new UsageError(`name: a token named "${name}" was created meanwhile. Choose another name.`);
   return { token, record: toRecord(rows[0] as Record<string, unknown>) };
 }
 

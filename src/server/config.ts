@@ -18,6 +18,10 @@ export interface IngestConfig {
   openai: { apiKey: string | null; baseURL: string | undefined; model: string; api: 'chat' | 'responses'; timeoutMs: number; maxRetries: number };
   contextMessages: number;
   apiToken: string | null;
+  /** Scope of WA_REPORT_API_TOKEN: read (default) or admin (contact export and erase). */
+  apiTokenScope: 'read' | 'admin';
+  /** Express "trust proxy" (WA_REPORT_TRUST_PROXY), so the failure limit sees clients behind a proxy; null: off. */
+  trustProxy: string | number | null;
   logLevel: string;
   shutdownTimeoutMs: number;
   maxPendingRows: number;
@@ -38,7 +42,7 @@ export interface IngestFlags {
 /** "365d", "52w", "12h" → milliseconds (retention periods). */
 export function parseDuration(text: string): number | null {
   const m = /^(\d+)\s*(h|d|w)$/i.exec(text.trim());
-  if (!m) return null;
+  if (!m || Number(m[1]) > 100_000) return null; // ~270 years at most: a date must come out
   return Number(m[1]) * { h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(m[2] as string).toLowerCase() as 'h' | 'd' | 'w'];
 }
 
@@ -154,6 +158,10 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
     }
     if (afterMs !== null && dir?.trim()) archive = { afterMs, after: (after as string).trim(), dir: resolve(dir) };
   }
+  const scopeText = (env.WA_REPORT_API_TOKEN_SCOPE ?? '').trim().toLowerCase() || 'read';
+  if (scopeText !== 'read' && scopeText !== 'admin') problems.push(`WA_REPORT_API_TOKEN_SCOPE: "${env.WA_REPORT_API_TOKEN_SCOPE}" must be read or admin`);
+  const proxyText = (env.WA_REPORT_TRUST_PROXY ?? '').trim();
+  const trustProxy = proxyText === '' ? null : /^\d+$/.test(proxyText) ? Number(proxyText) : proxyText;
   if (problems.length || !result.success) {
     throw new UsageError(`Invalid configuration for \`wa-report ingest\`:\n  ${problems.join('\n  ')}`);
   }
@@ -169,6 +177,8 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
     openai: { apiKey: d.openaiApiKey, baseURL: d.openaiBaseUrl, model: d.openaiModel, api: d.modelApi as 'chat' | 'responses', timeoutMs: d.openaiTimeout, maxRetries: 3 },
     contextMessages: d.contextMessages,
     apiToken: d.apiToken,
+    apiTokenScope: scopeText as 'read' | 'admin',
+    trustProxy,
     logLevel: d.logLevel,
     shutdownTimeoutMs: d.shutdownTimeout * 1000,
     maxPendingRows: d.maxPendingRows,

@@ -114,7 +114,10 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     verifyToken: config.verifyToken,
     appSecret: config.appSecret,
     health: () => ({ assistant: replier ? 'on' : 'off', reply_backlog: replier?.backlog() ?? 0 }),
-    extend: (app) => mountReportsApi(app, { store, apiToken: config.apiToken }),
+    extend: (app) => {
+      if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
+      mountReportsApi(app, { store, apiToken: config.apiToken, apiTokenScope: config.apiTokenScope });
+    },
   });
 
   // Slow or stalled clients cannot hold connections forever; the timeouts are checked every
@@ -157,8 +160,9 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     const runRetention = async () => {
       const now = new Date();
       const before = new Date(now.getTime() - policy.afterMs);
-      const out = retentionFileName(policy.dir, now, before);
+      let out = policy.dir;
       try {
+        out = retentionFileName(policy.dir, now, before);
         const r = await archive(store, { before, out, signal: retention.signal, now });
         if (r.file) {
           logger.info({ file: r.file, before: before.toISOString(), conversations: r.threads, messages: r.messages, statusEvents: r.statusEvents, rawEvents: r.rawEvents, deleted: r.deletedThreads, keptChanged: r.keptChanged }, 'retention: archived and deleted conversations');

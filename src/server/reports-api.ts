@@ -16,10 +16,12 @@ import { normalizeWaId } from '../domain/phone.js';
 export interface ReportsApiDeps {
   store: Store;
   /**
-   * WA_REPORT_API_TOKEN (admin scope); tokens made with `wa-report tokens create` are accepted too.
+   * WA_REPORT_API_TOKEN (scope WA_REPORT_API_TOKEN_SCOPE, read by default); tokens made with `wa-report tokens create` are accepted too.
    * With neither, the endpoints answer 503 (never open by default).
    */
   apiToken: string | null;
+  /** What WA_REPORT_API_TOKEN may do (WA_REPORT_API_TOKEN_SCOPE); default read. */
+  apiTokenScope?: Scope;
   env?: NodeJS.ProcessEnv;
   /** Failed authentications allowed per address and window before 429 (default 10 per 5 minutes). */
   failures?: { limit: number; windowMs: number };
@@ -108,7 +110,7 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
       let principal: Principal | null = null;
       if (m) {
         const given = m[1] as string;
-        if (deps.apiToken && tokenMatches(given, deps.apiToken)) principal = { name: 'WA_REPORT_API_TOKEN', scope: 'admin' };
+        if (deps.apiToken && tokenMatches(given, deps.apiToken)) principal = { name: 'WA_REPORT_API_TOKEN', scope: deps.apiTokenScope ?? 'read' };
         else {
           const record = await authenticateToken(deps.store, given);
           if (record) principal = { name: record.name, scope: record.scope };

@@ -153,6 +153,10 @@ describe('wa-report ingest', () => {
     expect(kept.stdout).toMatch(/^ExecStart=.* ingest --archive-after 400d --archive-dir \/var\/lib\/wa-report\/archives$/m);
     expect(kept.stdout).toContain('ReadWritePaths=/var/lib/wa-report /var/lib/wa-report/archives');
     expect(r.stdout).toContain('ReadWritePaths=/var/lib/wa-report\n');
+    const spaced = await runCli(['ingest', '--print-systemd-unit', '--archive-after', '365d', '--archive-dir', '/srv/my archives']);
+    expect(spaced.code).toBe(2);
+    expect(spaced.stderr).toContain('--archive-dir: "/srv/my archives" has spaces');
+    expect((await runCli(['ingest', '--print-systemd-unit', '--archive-after', 'forever', '--archive-dir', '/srv/a'])).code).toBe(2);
   });
 });
 

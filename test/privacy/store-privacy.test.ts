@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/store.js';
 import type { NewMessage, StatusUpdate } from '../../src/domain/types.js';
@@ -184,9 +185,11 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     const wrong = await openStore(db.target, { keys: new KeyRing(keyB) });
     await expect(wrong.getMessageByWamid('wamid.s1')).rejects.toThrow(EncryptionError);
     await expect(wrong.getMessageByWamid('wamid.s1')).rejects.toThrow(new RegExp(`encrypted with key id ${keyA.id}`));
-    await wrong.close();
+    // A different key as the current one (a typo in the environment) is refused for writing too.
+    await expect(wrong.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.typo', content: 'x' })])).rejects.toThrow(new RegExp(`last encrypted with key id ${keyA.id}`));
     // No key: reads fail the same way, and writes are refused rather than stored in plaintext.
     const none = await openStore(db.target);
+    await wrong.close();
     await expect(none.getMessageByWamid('wamid.s1')).rejects.toThrow(/WA_REPORT_ENCRYPTION_KEY is not set/);
     await expect(none.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.plain', content: 'plain' })])).rejects.toThrow(/would be stored in plaintext/);
     expect(await store.getMessageByWamid('wamid.plain')).toBeNull();
@@ -389,7 +392,6 @@ beforeAll(() => {
 describe('upgrading a database whose text looks like markers', () => {
   it('escapes stored text starting with "enc:v1:" or "plain:" so it reads back unchanged', async () => {
     const { migrateSqlite, readShippedMigrations } = await import('../../src/db/migrator.js');
-    const { default: Database } = await import('better-sqlite3');
     const db = await (await import('../helpers/databases.js')).sqliteKind.create();
     const conn = new Database(db.url);
     await migrateSqlite(conn, db.url, { shipped: readShippedMigrations('sqlite').slice(0, 1) });

@@ -36,7 +36,7 @@ describe.each(databaseKinds)('data rights over HTTP on $name', (kind) => {
     adminToken = (await createToken(store, { name: 'dpo@example.com', scope: 'admin' })).token;
     revoked = (await createToken(store, { name: 'old', scope: 'admin' })).token;
     await revokeToken(store, 'old');
-    const config = loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_API_TOKEN: ENV_TOKEN }, { port: '0', host: '127.0.0.1' });
+    const config = loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_API_TOKEN: ENV_TOKEN, WA_REPORT_API_TOKEN_SCOPE: 'admin' }, { port: '0', host: '127.0.0.1' });
     daemon = await startDaemon(config, { target: db.target, logger: silent });
     limited = await startDaemon(loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET }, { port: '0', host: '127.0.0.1' }), { target: db.target, logger: silent });
   });
@@ -47,10 +47,20 @@ describe.each(databaseKinds)('data rights over HTTP on $name', (kind) => {
     await db?.drop();
   });
 
-  it('accepts stored tokens by scope; env token is admin; revoked and unknown ones get 401', async () => {
+  it('accepts stored tokens by scope; the env token reads (admin only when configured); revoked and unknown ones get 401', async () => {
     expect((await call('/clients', readToken)).status).toBe(200);
     expect((await call('/clients', adminToken)).status).toBe(200);
     expect((await call('/clients', ENV_TOKEN)).status).toBe(200);
+    expect((await call('/contacts/+34600000001/export', ENV_TOKEN)).status).toBe(200);
+    // Without WA_REPORT_API_TOKEN_SCOPE=admin the environment token only reads.
+    const readOnly = await startDaemon(loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_API_TOKEN: ENV_TOKEN }, { port: '0', host: '127.0.0.1' }), { target: db.target, logger: silent });
+    try {
+      expect((await call('/clients', ENV_TOKEN, {}, () => readOnly)).status).toBe(200);
+      expect((await call('/contacts/+34600000001/export', ENV_TOKEN, {}, () => readOnly)).status).toBe(403);
+    } finally {
+      await readOnly.close();
+    }
+    expect(() => loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_API_TOKEN_SCOPE: 'root' })).toThrow(/WA_REPORT_API_TOKEN_SCOPE: "root" must be read or admin/);
     const forbidden = await call('/contacts/+34600000001/export', readToken);
     expect(forbidden.status).toBe(403);
     expect(((await forbidden.json()) as { error: { message: string } }).error.message).toMatch(/scope read.*admin token/);
@@ -104,6 +114,16 @@ describe.each(databaseKinds)('data rights over HTTP on $name', (kind) => {
     } finally {
       await strict.close();
     }
+    // Behind a reverse proxy (WA_REPORT_TRUST_PROXY), each client address counts on its own.
+    const proxied = await startDaemon(loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_TRUST_PROXY: 'loopback' }, { port: '0', host: '127.0.0.1' }), { target: db.target, logger: silent });
+    try {
+      const from = (ip: string, token: string) => fetch(`${proxied.url}/clients`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': ip } });
+      for (let i = 0; i < 10; i++) expect((await from('203.0.113.7', `war_guess${i}`)).status).toBe(401);
+      expect((await from('203.0.113.7', readToken)).status).toBe(429);
+      expect((await from('198.51.100.9', readToken)).status).toBe(200);
+    } finally {
+      await proxied.close();
+    }
   });
 });
 
@@ -151,6 +171,8 @@ describe.each(databaseKinds)('daemon on $name', (kind) => {
     try {
       const config = loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET }, { port: '0', host: '127.0.0.1' });
       await expect(startDaemon(config, { target: db.target, logger: silent })).rejects.toThrow(new RegExp(`encrypted \\(key id ${key.id}\\) but WA_REPORT_ENCRYPTION_KEY is not set`));
+      const typo = new KeyRing(parseKey(generateKey().key, 'typo'));
+      await expect(startDaemon(config, { target: db.target, logger: silent, keys: typo })).rejects.toThrow(new RegExp(`last encrypted with key id ${key.id}`));
       const ok = await startDaemon(config, { target: db.target, logger: silent, keys: new KeyRing(key) });
       await ok.close();
     } finally {

@@ -22,13 +22,13 @@ export interface ExportOptions extends RawReportOptions {
  * Writes to `-o file` through a temporary file renamed at the end: an interrupted export never
  * leaves a half-written report under the requested name.
  */
-export async function withOutput<R = RenderResult>(ctx: CommandContext, output: string | undefined, write: (out: Writable) => Promise<R>): Promise<{ result: R; file: string | null }> {
+export async function withOutput<R = RenderResult>(ctx: CommandContext, output: string | undefined, write: (out: Writable) => Promise<R>, mode = 0o666): Promise<{ result: R; file: string | null }> {
   if (output === undefined || output === '-') {
     const result = await write(ctx.io.stdout);
     return { result, file: null };
   }
   const temp = join(dirname(output), `.${basename(output)}.${process.pid}.part`);
-  const stream = createWriteStream(temp, { flags: 'wx', highWaterMark: 256 * 1024 });
+  const stream = createWriteStream(temp, { flags: 'wx', highWaterMark: 256 * 1024, mode });
   // Ctrl-C or a kill during a long export: remove the partial file, then die of the same signal.
   const onSignal = (signal: NodeJS.Signals) => {
     rmSync(temp, { force: true });

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
-import { loadIngestConfig, type IngestFlags } from '../../server/config.js';
+import { loadIngestConfig, parseDuration, type IngestFlags } from '../../server/config.js';
+import { UsageError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 
 export interface IngestOptions extends IngestFlags {
@@ -28,6 +29,12 @@ export function renderSystemdUnit(options: { user?: string; environmentFile?: st
 
 export async function runIngest(options: IngestOptions, ctx: CommandContext): Promise<number> {
   if (options.printSystemdUnit) {
+    if (options.archiveDir !== undefined && !/^[\w./@+-]+$/.test(resolve(options.archiveDir))) {
+      throw new UsageError(`--archive-dir: "${options.archiveDir}" has spaces or special characters a systemd unit would need quoted; choose a plain path such as /var/lib/wa-report/archives.`);
+    }
+    if (options.archiveAfter !== undefined && parseDuration(options.archiveAfter) === null) {
+      throw new UsageError(`--archive-after: "${options.archiveAfter}" is not a period such as 365d, 52w or 720h.`);
+    }
     const shutdown = options.shutdownTimeout === undefined ? undefined : Number(options.shutdownTimeout);
     ctx.io.stdout.write(renderSystemdUnit({ user: options.user, environmentFile: options.environmentFile, shutdownTimeoutSeconds: shutdown, archiveDir: options.archiveDir, archiveAfter: options.archiveAfter }));
     return 0;

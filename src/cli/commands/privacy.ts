@@ -39,7 +39,8 @@ export async function runContactExport(options: { waId?: string; output?: string
   const { waId } = parseOptions(z.object({ waId: waIdField }), options, FLAGS);
   const store = await ctx.store();
   const { exportContact } = await import('../../privacy/contact.js');
-  const { result, file } = await withOutput(ctx, options.output, (out) => exportContact(store, waId, out));
+  // A personal-data dump: readable by its owner only.
+  const { result, file } = await withOutput(ctx, options.output, (out) => exportContact(store, waId, out), 0o600);
   const where = file ? `Wrote ${file}` : 'Exported';
   ctx.io.stderr.write(
     `${where}: everything stored about ${formatWaId(waId)} — ${result.conversations} conversation${result.conversations === 1 ? '' : 's'}, ${result.messages} messages, ${result.statusEvents} status events, ${result.rawEvents} raw events.\n`,
@@ -155,7 +156,9 @@ export async function runReencrypt(kind: 'encrypt' | 'rotate', options: { batchS
   const changed = Object.entries(result.changed).map(([t, n]) => `${n} ${t}`).join(', ');
   ctx.io.stderr.write(
     `${kind === 'encrypt' ? 'Encrypted' : 'Re-encrypted'} with key ${store.keys.current?.id}: ${changed} (of ${result.examined} rows examined). ` +
-      (kind === 'rotate' ? 'Once every process uses the new key, the old one can be removed from WA_REPORT_ENCRYPTION_KEYS_OLD.\n' : 'New content is encrypted from now on.\n'),
+      (kind === 'rotate'
+        ? 'Restart every process with the new key (old key in WA_REPORT_ENCRYPTION_KEYS_OLD), run `wa-report keys rotate` once more, and check `wa-report keys status` shows nothing under the old key. Keep the old key as long as an archive you may restore uses it.\n'
+        : 'New content is encrypted from now on.\n'),
   );
 }
 
