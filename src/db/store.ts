@@ -1260,21 +1260,11 @@ function toReportMessage(r: Record<string, unknown>): ReportMessage {
 
 function toStoredMessage(r: Record<string, unknown>): StoredMessage {
   return {
-    id: Number(r.id),
+    ...toReportMessage(r),
     threadId: Number(r.thread_id),
     clientId: Number(r.client_id),
-    role: r.role as Role,
-    type: String(r.type),
-    content: String(r.content),
-    wamid: (r.wamid as string | null) ?? null,
     waId: String(r.wa_id),
     phoneNumberId: String(r.phone_number_id),
-    createdAt: toDate(r.created_at),
-    status: (r.status as string | null) ?? null,
-    statusAt: r.status_at === null || r.status_at === undefined ? null : toDate(r.status_at),
-    errorCode: r.error_code === null || r.error_code === undefined ? null : Number(r.error_code),
-    errorMessage: (r.error_message as string | null) ?? null,
-    replyToWamid: (r.reply_to_wamid as string | null) ?? null,
     raw: (r.raw as string | null) ?? null,
   };
 }
