@@ -323,16 +323,19 @@ export class Store {
    * per process and key); without a key, checks that no other process (`db encrypt`) has started
    * encrypting this database since it was opened.
    */
-  private async noteEncryption(tx: Querier): Promise<void> {
+  private async noteEncryption(tx: Querier, ingestLock = false): Promise<void> {
     const id = this.keys.current?.id;
+    // One round trip for both: the shared ingest lock (PostgreSQL) and the marker check.
+    const lock = ingestLock && this.dialect === 'postgres' ? `pg_advisory_xact_lock_shared(${CONTACT_LOCK_KEY}) AS l, ` : '';
     if (!id) {
-      const rows = await this.query<{ value: string }>(tx, `SELECT value FROM settings WHERE key = 'encryption_key_id'`, []);
-      if (rows[0]) {
-        this.encryptedWith = rows[0].value;
+      const [row] = await this.query<{ value: string | null }>(tx, `SELECT ${lock}(SELECT value FROM settings WHERE key = 'encryption_key_id') AS value`, []);
+      if (row?.value) {
+        this.encryptedWith = row.value;
         this.assertKeyForWrites();
       }
       return;
     }
+    if (lock) await this.query(tx, `SELECT ${lock.replace(/, $/, '')}`, []);
     if (this.encryptedWith === id) return;
     await this.execute(tx, `INSERT INTO settings (key, value, updated_at) VALUES ('encryption_key_id', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [id, new Date()]);
   }
@@ -459,8 +462,7 @@ export class Store {
       this.reader.transaction(async (tx) => {
         // PostgreSQL: an erase takes this lock exclusively, so a batch never interleaves with it
         // (tombstones it writes are seen; nothing it deletes is re-created half-way). SQLite has one writer anyway.
-        if (this.dialect === 'postgres') await this.query(tx, 'SELECT pg_advisory_xact_lock_shared(?)', [CONTACT_LOCK_KEY]);
-        await this.noteEncryption(tx);
+        await this.noteEncryption(tx, true);
         const result = await this.insertMessages(tx, batch.messages ?? []);
         const statusesApplied = await this.insertStatuses(tx, batch.statuses ?? []);
         await this.insertRawEvents(tx, batch.rawEvents ?? []);
