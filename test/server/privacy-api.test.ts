@@ -173,8 +173,21 @@ describe.each(databaseKinds)('daemon on $name', (kind) => {
       await expect(startDaemon(config, { target: db.target, logger: silent })).rejects.toThrow(new RegExp(`encrypted \\(key id ${key.id}\\) but WA_REPORT_ENCRYPTION_KEY is not set`));
       const typo = new KeyRing(parseKey(generateKey().key, 'typo'));
       await expect(startDaemon(config, { target: db.target, logger: silent, keys: typo })).rejects.toThrow(new RegExp(`last encrypted with key id ${key.id}`));
-      const ok = await startDaemon(config, { target: db.target, logger: silent, keys: new KeyRing(key) });
-      await ok.close();
+      // With the key: webhooks are stored sealed, and the report API decrypts transparently.
+      const withKey = loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_API_TOKEN: ENV_TOKEN }, { port: '0', host: '127.0.0.1' });
+      const ok = await startDaemon(withKey, { target: db.target, logger: silent, keys: new KeyRing(key) });
+      try {
+        expect((await postWebhook(ok.url, textMessage({ from: '34600000002', text: 'Mi tarjeta termina en 4242' }))).status).toBe(200);
+        const check = await openStore(db.target);
+        const [row] = await check.select<{ content: string }>('SELECT content FROM messages WHERE wa_id = ?', ['34600000002']);
+        await check.close();
+        expect(row?.content.startsWith(`enc:v1:${key.id}:`)).toBe(true);
+        const res = await fetch(`${ok.url}/clients/${client.id}/conversations/+34600000002/messages?format=json`, { headers: { authorization: `Bearer ${ENV_TOKEN}` } });
+        expect(res.status).toBe(200);
+        expect(JSON.stringify(await res.json())).toContain('Mi tarjeta termina en 4242');
+      } finally {
+        await ok.close();
+      }
     } finally {
       await db.drop();
     }
