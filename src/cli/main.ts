@@ -343,7 +343,7 @@ Examples:
       await runDemoCommand(cmd.optsWithGlobals(), ctx);
     });
 
-  const db = program.command('db').description('the database: migration status and explicit migration');
+  const db = program.command('db').description('the database: migration status, explicit migration, encryption of what is stored');
   db.command('status')
     .description('show applied and pending migrations (changes nothing)')
     .option('--json', 'JSON output')
