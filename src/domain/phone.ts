@@ -23,5 +23,21 @@ export function normalizePhoneNumber(input: string, field = 'phone_number'): str
 
 /** How reports show a wa_id: +34612345678. */
 export function formatWaId(waId: string): string {
+  // Business-scoped user ids (users with a WhatsApp username, "US.1349…") are shown as they are.
+  if (/[A-Za-z]/.test(waId)) return waId;
   return waId.startsWith('+') ? waId : `+${waId}`;
+}
+
+// A prefix of letters (a country code such as "US", or "user"), a dot, then the id itself.
+const BUSINESS_SCOPED_USER_ID = /^[A-Za-z]{2,10}\.[A-Za-z0-9._-]{4,245}$/;
+
+/**
+ * A contact as the data-rights commands take it: a phone number (normalized to digits), or a
+ * business-scoped user id ("US.13491208655302741918"), which is how users who share no phone
+ * number are stored.
+ */
+export function normalizeContactId(input: string, field = 'wa_id'): string {
+  const trimmed = input.trim();
+  if (BUSINESS_SCOPED_USER_ID.test(trimmed)) return trimmed;
+  return normalizeWaId(input, field);
 }

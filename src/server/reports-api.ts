@@ -11,7 +11,7 @@ import { parseSince } from '../cli/commands/stats.js';
 import { HttpError } from './app.js';
 import { authenticateToken, type Scope } from '../privacy/tokens.js';
 import { eraseContact, exportContact } from '../privacy/contact.js';
-import { normalizeWaId } from '../domain/phone.js';
+import { normalizeContactId } from '../domain/phone.js';
 
 export interface ReportsApiDeps {
   store: Store;
@@ -233,7 +233,7 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
 
   const contactParam = (req: Request): string => {
     try {
-      return normalizeWaId(String(req.params.waId ?? ''), 'wa_id');
+      return normalizeContactId(String(req.params.waId ?? ''), 'wa_id');
     } catch (error) {
       throw new HttpError(400, 'bad_parameter', (error as Error).message);
     }

@@ -12,6 +12,7 @@ import type { NewMessage, StatusUpdate } from '../../src/domain/types.js';
 import { archive, restoreArchive, verifyArchive } from '../../src/privacy/archive.js';
 import { contactSummary, eraseContact, exportContact, waIdHash } from '../../src/privacy/contact.js';
 import { EncryptionError, generateKey, KeyRing, parseKey } from '../../src/privacy/crypto.js';
+import { normalizeContactId } from '../../src/domain/phone.js';
 import { encryptionCensus, reencrypt } from '../../src/privacy/reencrypt.js';
 import { authenticateToken, createToken, listTokens, revokeToken } from '../../src/privacy/tokens.js';
 import { databaseKinds, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
@@ -113,6 +114,22 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect((await exportDoc(store, user)).conversations.map((c) => c.messages.map((m) => m.wamid))).toEqual([['wamid.e9']]);
     expect((await store.getMessageByWamid('wamid.keep'))?.content).toBe('not this one');
     if (kind.name === 'sqlite') expect(storedBytes(db, kind)).not.toContain(SECRET);
+  });
+
+  it('exports and erases users known only by a business-scoped user id (WhatsApp usernames)', async () => {
+    const { store, a } = await open();
+    const bsuid = normalizeContactId(' US.13491208655302741918 ');
+    expect(bsuid).toBe('US.13491208655302741918');
+    expect(normalizeContactId('+34 612 34 56 78')).toBe('34612345678');
+    expect(() => normalizeContactId('<script>')).toThrow(/not a phone number/);
+    expect(() => normalizeContactId('not-a-number')).toThrow(/not a phone number/);
+    expect(normalizeContactId('user.9373abc_Z')).toBe('user.9373abc_Z');
+    await store.recordMessages([msg({ clientId: a, waId: bsuid, wamid: 'wamid.u1', content: 'sin número' })]);
+    const doc = await exportDoc(store, bsuid);
+    expect((doc as unknown as { wa_id: string }).wa_id).toBe(bsuid);
+    expect(doc.conversations[0]?.messages[0]?.content).toBe('sin número');
+    expect(await eraseContact(store, bsuid, { actor: 'cli:dpo' })).toMatchObject({ threads: 1, messages: 1 });
+    expect((await exportDoc(store, bsuid)).conversations).toEqual([]);
   });
 
   it('erases one client only with clientId', async () => {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { formatWaId, normalizeWaId } from '../../domain/phone.js';
+import { formatWaId, normalizeContactId } from '../../domain/phone.js';
 import { parseDateBound, systemTimeZone } from '../../domain/dates.js';
 import { UsageError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
@@ -12,7 +12,7 @@ import { withOutput } from './export.js';
 
 const waIdField = z.string({ error: 'required: the WhatsApp number, e.g. --wa-id +34612345678' }).transform((s, ctx) => {
   try {
-    return normalizeWaId(s, '--wa-id');
+    return normalizeContactId(s, '--wa-id');
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^--wa-id: /, '') });
     return z.NEVER;
@@ -70,7 +70,7 @@ export async function runContactErase(options: { waId?: string; clientId?: strin
     const typed = await input({ message: `Type the number (${formatWaId(waId)}) to confirm:` }, { input: process.stdin, output: ctx.io.stderr });
     let same = false;
     try {
-      same = normalizeWaId(typed, 'number') === waId;
+      same = normalizeContactId(typed, 'number') === waId;
     } catch {
       same = false;
     }
