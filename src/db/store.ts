@@ -522,7 +522,9 @@ export class Store {
     const greatest = this.dialect === 'sqlite' ? 'MAX' : 'GREATEST';
     const least = this.dialect === 'sqlite' ? 'MIN' : 'LEAST';
     // One statement for all the batch's conversations (a round trip each made PostgreSQL slow).
-    const entries = [...groups.values()];
+    // In a fixed order (by conversation key): two transactions upserting the same conversations
+    // lock them in the same order and cannot deadlock each other.
+    const entries = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
     for (let i = 0; i < entries.length; i += 200) {
       const chunk = entries.slice(i, i + 200);
       const params: unknown[] = [];
