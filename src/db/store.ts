@@ -337,7 +337,22 @@ export class Store {
     }
     if (lock) await this.query(tx, `SELECT ${lock.replace(/, $/, '')}`, []);
     if (this.encryptedWith === id) return;
+    await this.writeEncryptionMarker(tx, id);
+  }
+
+  private async writeEncryptionMarker(tx: Querier, id: string): Promise<void> {
     await this.execute(tx, `INSERT INTO settings (key, value, updated_at) VALUES ('encryption_key_id', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [id, new Date()]);
+  }
+
+  /**
+   * Marks the database as encrypted with the current key, now (db encrypt, keys rotate, restoring
+   * sealed content): from then on a process without the key refuses to write here.
+   */
+  async markEncrypted(): Promise<void> {
+    const id = this.keys.current?.id;
+    if (!id) return;
+    await this.guard(() => this.reader.transaction((tx) => this.writeEncryptionMarker(tx, id)));
+    this.encryptedWith = id;
   }
 
   private afterNoteEncryption(): void {

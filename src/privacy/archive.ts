@@ -445,10 +445,7 @@ export async function restoreArchive(store: Store, path: string, options: { prog
   if (unknown.length) {
     throw new EncryptionError(`${path} holds content encrypted with key id ${unknown.join(', ')}, which is not configured; nothing was imported. Set WA_REPORT_ENCRYPTION_KEY (or WA_REPORT_ENCRYPTION_KEYS_OLD) to include it.`);
   }
-  if (store.keys.current) {
-    const id = store.keys.current.id;
-    await store.transaction((tx) => tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('encryption_key_id', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [id, new Date()]));
-  }
+  await store.markEncrypted();
   options.progress?.(`Verified ${path}: ${verified.threads} conversations, ${verified.messages} messages. Importing …`);
   const result: RestoreResult = { threads: 0, messagesInserted: 0, messagesPresent: 0, messagesErased: 0, statusEventsInserted: 0, rawEventsInserted: 0, clientsCreated: 0 };
   const clientIds = new Map<string, number>();

@@ -5,6 +5,7 @@ import { CONTACT_LOCK_KEY, wamidTombstone, type Store } from '../db/store.js';
 import { formatWaId } from '../domain/phone.js';
 import type { StoredMessage } from '../domain/types.js';
 import { ChunkWriter } from '../reports/format.js';
+import { nested } from '../reports/json.js';
 
 /** The audit's handle on a number. Phone numbers are guessable: it proves whether a given number was erased, it does not hide which. */
 export function waIdHash(waId: string): string {
@@ -167,10 +168,6 @@ function embedded(text: string | null): unknown {
   } catch {
     return text;
   }
-}
-
-function nested(value: unknown, level: number): string {
-  return JSON.stringify(value, null, 2).replaceAll('\n', `\n${'  '.repeat(level)}`);
 }
 
 /**

@@ -37,9 +37,7 @@ export async function reencrypt(
     throw new EncryptionError(`Some content is encrypted with key id ${unknown.join(', ')}, which is not configured; nothing was changed. Add that key to WA_REPORT_ENCRYPTION_KEYS_OLD.`);
   }
   // The database is marked first: from now on a process without the key refuses to write here.
-  await store.transaction((tx) =>
-    tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('encryption_key_id', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [keys.current?.id, new Date()]),
-  );
+  await store.markEncrypted();
   for (const target of TARGETS) {
     result.changed[target.table] = 0;
     let afterId = 0;

@@ -7,7 +7,6 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { formatWaId } from '../domain/phone.js';
-import type { StoredMessage } from '../domain/types.js';
 import {
   ChunkWriter, failureLine, formatDateTime, formatIso, formatLongDay, hasFailure, statusMark, truncate, zonedStamp, type ZonedStamp,
 } from './format.js';

@@ -9,7 +9,7 @@ import type { DetailedReport, RenderResult, ReportMessage, ReportThread } from '
 const pad = (level: number): string => '  '.repeat(level);
 
 /** A value pretty-printed as it would be at `level` inside the whole document. */
-function nested(value: unknown, level: number): string {
+export function nested(value: unknown, level: number): string {
   return JSON.stringify(value, null, 2).replaceAll('\n', `\n${pad(level)}`);
 }
 

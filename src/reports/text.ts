@@ -1,7 +1,6 @@
 // The plain-text report, laid out exactly like the seed's example ("Ejemplos de Reportes"), plus
 // the line naming the time zone and a line under each failed message.
 import { formatWaId } from '../domain/phone.js';
-import type { StoredMessage } from '../domain/types.js';
 import { ChunkWriter, failureLine, formatDateTime, hasFailure } from './format.js';
 import { labelsFor, type Labels } from './i18n.js';
 import type { DetailedReport, RenderResult, ReportMessage, ReportThread } from './types.js';
