@@ -124,14 +124,18 @@ export const MESSAGE_SELECT = 'id, thread_id, client_id, role, type, content, wa
 
 /** Plain SQL straight through the driver. */
 export interface Querier {
-  all<T>(sql: string, params: unknown[]): Promise<T[]>;
+  /** `name`: PostgreSQL prepares the statement once per connection under that name (the text must never change). */
+  all<T>(sql: string, params: unknown[], name?: string): Promise<T[]>;
   /** Runs a statement; returns the number of rows it changed. */
   run(sql: string, params: unknown[]): Promise<number>;
 }
 
 export interface Reader extends Querier {
-  /** One transaction at a time, on its own connection. */
-  transaction<T>(fn: (tx: Querier) => Promise<T>): Promise<T>;
+  /**
+   * One transaction at a time, on its own connection. `begin` (PostgreSQL): statements without
+   * parameters sent with BEGIN in the same round trip.
+   */
+  transaction<T>(fn: (tx: Querier) => Promise<T>, begin?: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -216,8 +220,8 @@ async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }
     /* a broken idle connection is replaced on the next query */
   });
   const on = (c: { query: pg.Pool['query'] }): Querier => ({
-    async all<T>(sql: string, params: unknown[]): Promise<T[]> {
-      return (await c.query(sql, params as unknown[])).rows as T[];
+    async all<T>(sql: string, params: unknown[], name?: string): Promise<T[]> {
+      return (await (name ? c.query({ name, text: sql, values: params }) : c.query(sql, params as unknown[]))).rows as T[];
     },
     async run(sql: string, params: unknown[]): Promise<number> {
       return (await c.query(sql, params as unknown[])).rowCount ?? 0;
@@ -226,7 +230,7 @@ async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }
   const serial = mutex();
   return {
     ...on(pool),
-    transaction<T>(fn: (tx: Querier) => Promise<T>): Promise<T> {
+    transaction<T>(fn: (tx: Querier) => Promise<T>, begin?: string): Promise<T> {
       return serial(async () => {
         const client = await pool.connect();
         let broken = false;
@@ -237,7 +241,8 @@ async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }
         };
         client.on('error', onError);
         try {
-          await client.query('BEGIN');
+          // Simple protocol: several statements in one round trip.
+          await client.query(begin ? `BEGIN; ${begin}` : 'BEGIN');
           const result = await fn(on(client as unknown as { query: pg.Pool['query'] }));
           await client.query('COMMIT');
           return result;
@@ -323,21 +328,22 @@ export class Store {
    * per process and key); without a key, checks that no other process (`db encrypt`) has started
    * encrypting this database since it was opened.
    */
-  private async noteEncryption(tx: Querier, ingestLock = false): Promise<void> {
+  private async noteEncryption(tx: Querier): Promise<void> {
     const id = this.keys.current?.id;
-    // One round trip for both: the shared ingest lock (PostgreSQL) and the marker check.
-    const lock = ingestLock && this.dialect === 'postgres' ? `pg_advisory_xact_lock_shared(${CONTACT_LOCK_KEY}) AS l, ` : '';
     if (!id) {
-      const [row] = await this.query<{ value: string | null }>(tx, `SELECT ${lock}(SELECT value FROM settings WHERE key = 'encryption_key_id') AS value`, []);
-      if (row?.value) {
-        this.encryptedWith = row.value;
-        this.assertKeyForWrites();
-      }
+      const [row] = await this.query<{ value: string | null }>(tx, `SELECT value FROM settings WHERE key = 'encryption_key_id'`, []);
+      this.sawMarker(row?.value ?? null);
       return;
     }
-    if (lock) await this.query(tx, `SELECT ${lock.replace(/, $/, '')}`, []);
     if (this.encryptedWith === id) return;
     await this.writeEncryptionMarker(tx, id);
+  }
+
+  /** The marker as read inside a write without a key: content here is encrypted, so this write must not happen (throws). */
+  private sawMarker(value: string | null): void {
+    if (!value) return;
+    this.encryptedWith = value;
+    this.assertKeyForWrites();
   }
 
   private async writeEncryptionMarker(tx: Querier, id: string): Promise<void> {
@@ -473,19 +479,25 @@ export class Store {
     // The ingest hot path runs on the driver itself (cached prepared statements, one transaction):
     // through Prisma's adapter every batch re-prepared its statements, which halved throughput.
     this.assertKeyForWrites();
+    const messages = batch.messages ?? [];
+    // PostgreSQL: one statement stores the messages and reads the encryption marker back.
+    const fused = this.dialect === 'postgres' && messages.length > 0;
+    // PostgreSQL: an erase takes this lock exclusively, so a batch never interleaves with it
+    // (tombstones it writes are seen; nothing it deletes is re-created half-way). Taken with BEGIN,
+    // in the same round trip, and before any statement reads (each reads with a snapshot taken
+    // when it starts). SQLite has one writer anyway.
+    const lock = this.dialect === 'postgres' ? `SELECT pg_advisory_xact_lock_shared(${CONTACT_LOCK_KEY})` : undefined;
     const done = await this.guard(() =>
       this.reader.transaction(async (tx) => {
-        // PostgreSQL: an erase takes this lock exclusively, so a batch never interleaves with it
-        // (tombstones it writes are seen; nothing it deletes is re-created half-way). SQLite has one writer anyway.
-        await this.noteEncryption(tx, true);
-        const result = await this.insertMessages(tx, batch.messages ?? []);
+        if (!fused || this.keys.current) await this.noteEncryption(tx);
+        const result = fused ? await this.insertMessagesPostgres(tx, messages) : await this.insertMessages(tx, messages);
         const statusesApplied = await this.insertStatuses(tx, batch.statuses ?? []);
         await this.insertRawEvents(tx, batch.rawEvents ?? []);
         for (const c of batch.contactNames ?? []) {
           await this.execute(tx, `UPDATE threads SET contact_name = ? WHERE client_id = ? AND wa_id = ? AND (contact_name IS NULL OR contact_name <> ?)`, [c.name, c.clientId, c.waId, c.name]);
         }
         return { ...result, statusesApplied };
-      }),
+      }, lock),
     );
     this.afterNoteEncryption();
     return done;
@@ -520,9 +532,7 @@ export class Store {
 
   private async insertMessages(tx: Db | Querier, all: NewMessage[]): Promise<RecordResult> {
     if (all.length === 0) return { inserted: [], duplicates: 0 };
-    for (const m of all) {
-      if (!ROLES.includes(m.role)) throw new UsageError(`role: "${m.role}" is not one of ${ROLES.join(', ')}`);
-    }
+    checkRoles(all);
     // A redelivered webhook of an erased message is not stored again (nor its conversation re-created).
     const erased = await this.tombstoned(tx, all.flatMap((m) => (m.wamid ? [wamidTombstone(m.wamid)] : [])));
     const messages = erased.size ? all.filter((m) => !m.wamid || !erased.has(wamidTombstone(m.wamid))) : all;
@@ -593,14 +603,48 @@ export class Store {
         `SELECT wamid, status, occurred_at, error_code, error_title, error_details FROM message_status_events WHERE wamid IN (${chunk.map(() => '?').join(', ')})`,
         chunk,
       );
-      for (const e of events) {
-        await this.applyStatusToMessage(tx, {
-          wamid: String(e.wamid), status: String(e.status), occurredAt: toDate(e.occurred_at),
-          errorCode: e.error_code === null ? null : Number(e.error_code), errorTitle: e.error_title as string | null, errorDetails: e.error_details as string | null,
-        });
-      }
+      await this.applyEarlierStatuses(tx, events);
     }
     return { inserted, duplicates: all.length - inserted.length };
+  }
+
+  /**
+   * PostgreSQL: the batch's messages in one statement and one round trip (see INGEST_MESSAGES_SQL).
+   * Prepared once per connection: its text does not change with the batch size (arrays, not VALUES lists).
+   */
+  private async insertMessagesPostgres(tx: Querier, all: NewMessage[]): Promise<RecordResult> {
+    checkRoles(all);
+    const columns: unknown[][] = Array.from({ length: 15 }, () => []);
+    for (const m of all) {
+      const row = [
+        m.clientId, m.waId, m.contactName || null, m.role, m.type, this.keys.seal(m.content), m.wamid, m.phoneNumberId, m.createdAt,
+        m.status ?? null, int32OrNull(m.errorCode), m.errorMessage ?? null, m.replyToWamid ?? null, this.keys.seal(m.raw ?? null), m.wamid ? wamidTombstone(m.wamid) : null,
+      ];
+      for (let i = 0; i < row.length; i++) (columns[i] as unknown[]).push(this.bind(row[i]));
+    }
+    const rows = await tx.all<Record<string, unknown>>(INGEST_MESSAGES_SQL, [...columns, new Date()], 'wa_report_ingest_messages_v1');
+    const inserted: RecordResult['inserted'] = [];
+    const earlier: Record<string, unknown>[] = [];
+    let marker: string | null = null;
+    for (const r of rows) {
+      if (r.kind === 'm') inserted.push({ id: Number(r.id), wamid: r.wamid as string | null, threadId: Number(r.thread_id) });
+      else if (r.kind === 'e') earlier.push(r);
+      else marker = r.wamid as string | null;
+    }
+    if (!this.keys.current) this.sawMarker(marker);
+    await this.applyEarlierStatuses(tx, earlier);
+    inserted.sort((a, b) => a.id - b.id);
+    return { inserted, duplicates: all.length - inserted.length };
+  }
+
+  /** Status events stored before their message arrived, applied to it now. */
+  private async applyEarlierStatuses(tx: Querier | Db, events: Record<string, unknown>[]): Promise<void> {
+    for (const e of events) {
+      await this.applyStatusToMessage(tx, {
+        wamid: String(e.wamid), status: String(e.status), occurredAt: toDate(e.occurred_at),
+        errorCode: e.error_code === null ? null : Number(e.error_code), errorTitle: e.error_title as string | null, errorDetails: e.error_details as string | null,
+      });
+    }
   }
 
   private async insertStatuses(tx: Db | Querier, all: StatusUpdate[]): Promise<number> {
@@ -1207,6 +1251,51 @@ function findPgCause(error: unknown): unknown {
 }
 
 /** The tombstone of an erased message (its wamid, hashed: a wamid encodes the phone number). */
+function checkRoles(messages: NewMessage[]): void {
+  for (const m of messages) {
+    if (!ROLES.includes(m.role)) throw new UsageError(`role: "${m.role}" is not one of ${ROLES.join(', ')}`);
+  }
+}
+
+/**
+ * PostgreSQL ingest of a batch of messages, in one statement ($1–$15: one array per column, $16 the
+ * insertion time). Messages whose wamid was erased (tombstones) are left out, so a redelivery
+ * neither stores them nor re-creates their conversation. Conversations are upserted in a fixed
+ * order (client, user), so two writers lock them in the same order and cannot deadlock; a message
+ * is inserted once per wamid. It returns the inserted messages (kind 'm'), status events that
+ * arrived before their message ('e'), and the encryption marker ('k', in wamid).
+ */
+const INGEST_MESSAGES_SQL = `WITH v AS (
+  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                       $9::timestamptz[], $10::text[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[])
+    WITH ORDINALITY AS v(client_id, wa_id, contact_name, role, type, content, wamid, phone_number_id,
+                         created_at, status, error_code, error_message, reply_to_wamid, raw, tombstone, ord)
+), live AS (
+  SELECT * FROM v WHERE v.tombstone IS NULL OR NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.hash = v.tombstone)
+), th AS (
+  INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at)
+  SELECT client_id, wa_id, (array_agg(contact_name ORDER BY ord DESC) FILTER (WHERE contact_name IS NOT NULL))[1], min(created_at), max(created_at)
+  FROM live GROUP BY client_id, wa_id ORDER BY client_id, wa_id
+  ON CONFLICT (client_id, wa_id) DO UPDATE SET
+    contact_name = COALESCE(excluded.contact_name, threads.contact_name),
+    created_at = LEAST(threads.created_at, excluded.created_at),
+    last_message_at = GREATEST(threads.last_message_at, excluded.last_message_at)
+  RETURNING id, client_id, wa_id
+), ins AS (
+  INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw, inserted_at)
+  SELECT th.id, live.client_id, live.role, live.type, live.content, live.wamid, live.wa_id, live.phone_number_id, live.created_at,
+         live.status, CASE WHEN NULLIF(live.status, '') IS NULL THEN NULL ELSE live.created_at END, live.error_code, live.error_message, live.reply_to_wamid, live.raw, $16
+  FROM live JOIN th ON th.client_id = live.client_id AND th.wa_id = live.wa_id
+  ORDER BY live.ord
+  ON CONFLICT (wamid) DO NOTHING
+  RETURNING id, wamid, thread_id
+)
+SELECT 'm' AS kind, id, wamid, thread_id, NULL::text AS status, NULL::timestamptz AS occurred_at, NULL::int AS error_code, NULL::text AS error_title, NULL::text AS error_details FROM ins
+UNION ALL
+SELECT 'e', NULL, e.wamid, NULL, e.status, e.occurred_at, e.error_code, e.error_title, e.error_details FROM message_status_events e WHERE e.wamid IN (SELECT wamid FROM ins)
+UNION ALL
+SELECT 'k', NULL, (SELECT value FROM settings WHERE key = 'encryption_key_id'), NULL, NULL, NULL, NULL, NULL, NULL`;
+
 export function wamidTombstone(wamid: string): string {
   return createHash('sha256').update('wamid:').update(wamid).digest('hex');
 }

@@ -125,6 +125,32 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect(await store.getMessageByWamid('wamid.B2')).toBeNull();
   });
 
+  it('stores a mixed batch as one: repeated wamids, erased ones, no wamid, NUL characters, several conversations', async () => {
+    await store.recordMessages([msg({ clientId, waId: '34555', wamid: 'wamid.GONE', contactName: 'Gone' })]);
+    await eraseContact(store, '34555', { actor: 'test' });
+    const r = await store.recordMessages([
+      msg({ clientId, waId: '34666', wamid: 'wamid.M1', contactName: 'Old name', createdAt: new Date(T0 + 3000) }),
+      msg({ clientId, waId: '34555', wamid: 'wamid.GONE', contactName: 'Gone' }), // redelivered after the erase
+      msg({ clientId, waId: '34777', wamid: 'wamid.M2', content: 'a\u0000b' }),
+      msg({ clientId, waId: '34666', wamid: 'wamid.M1', contactName: 'Old name', createdAt: new Date(T0 + 3000) }), // the same message twice in one batch
+      msg({ clientId, waId: '34666', wamid: null, role: 'assistant', content: 'sin wamid', createdAt: new Date(T0 + 1000) }),
+      msg({ clientId, waId: '34666', wamid: 'wamid.M3', contactName: 'New name', createdAt: new Date(T0 + 2000) }),
+      msg({ clientId, waId: '34666', wamid: 'wamid.M4', contactName: null, createdAt: new Date(T0 + 4000) }),
+    ]);
+    expect(r.inserted.map((m) => m.wamid)).toEqual(['wamid.M1', 'wamid.M2', null, 'wamid.M3', 'wamid.M4']);
+    expect(r.inserted.map((m) => m.id)).toEqual([...r.inserted.map((m) => m.id)].sort((a, b) => a - b));
+    expect(r.duplicates).toBe(2);
+    expect(await store.findThread(clientId, '34555')).toBeNull();
+    expect(await store.getMessageByWamid('wamid.GONE')).toBeNull();
+    const thread = await store.findThread(clientId, '34666');
+    expect(thread).toMatchObject({ contactName: 'New name' });
+    expect(thread?.createdAt.getTime()).toBe(T0 + 1000);
+    expect(thread?.lastMessageAt.getTime()).toBe(T0 + 4000);
+    expect(r.inserted.filter((m) => m.threadId === thread?.id)).toHaveLength(4);
+    expect((await store.readMessages(thread!.id)).map((m) => m.wamid)).toEqual([null, 'wamid.M3', 'wamid.M1', 'wamid.M4']);
+    expect((await store.getMessageByWamid('wamid.M2'))?.content).toBe(store.dialect === 'postgres' ? 'a\uFFFDb' : 'a\u0000b');
+  });
+
   it('filters conversations by date at day boundaries in the reader’s zone', async () => {
     const c = await store.createClient({ name: 'Dates', phoneNumber: '+34600000003', phoneNumberId: 'PNID-DATES' });
     // Madrid is UTC+1 in January: 2024-01-15 23:30 local is 22:30Z; 2024-01-16 00:30 local is 23:30Z on the 15th.
