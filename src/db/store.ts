@@ -271,7 +271,8 @@ const CLIENT_COLUMNS = 'id, name, phone_number, phone_number_id, waba_id, active
 const THREAD_COLUMNS = 'id, client_id, wa_id, contact_name, created_at, last_message_at, context_reset_at';
 const MESSAGE_COLUMNS = MESSAGE_SELECT;
 const REPORT_COLUMNS = 'id, role, type, content, wamid, created_at, status, status_at, error_code, error_message, reply_to_wamid';
-const RANK_SQL = `(CASE status ${Object.entries(STATUS_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} ELSE 0 END)`;
+const rankSql = (column: string) => `(CASE ${column} ${Object.entries(STATUS_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} ELSE 0 END)`;
+const RANK_SQL = rankSql('status');
 
 export class Store {
   private prismaClient: Prisma | null = null;
@@ -480,8 +481,10 @@ export class Store {
     // through Prisma's adapter every batch re-prepared its statements, which halved throughput.
     this.assertKeyForWrites();
     const messages = batch.messages ?? [];
-    // PostgreSQL: one statement stores the messages and reads the encryption marker back.
-    const fused = this.dialect === 'postgres' && messages.length > 0;
+    const statuses = batch.statuses ?? [];
+    // PostgreSQL: one statement stores the messages, one the statuses; each reads the encryption marker back.
+    const pg = this.dialect === 'postgres';
+    const markerRead = pg && (messages.length > 0 || statuses.length > 0);
     // PostgreSQL: an erase takes this lock exclusively, so a batch never interleaves with it
     // (tombstones it writes are seen; nothing it deletes is re-created half-way). Taken with BEGIN,
     // in the same round trip, and before any statement reads (each reads with a snapshot taken
@@ -489,9 +492,9 @@ export class Store {
     const lock = this.dialect === 'postgres' ? `SELECT pg_advisory_xact_lock_shared(${CONTACT_LOCK_KEY})` : undefined;
     const done = await this.guard(() =>
       this.reader.transaction(async (tx) => {
-        if (!fused || this.keys.current) await this.noteEncryption(tx);
-        const result = fused ? await this.insertMessagesPostgres(tx, messages) : await this.insertMessages(tx, messages);
-        const statusesApplied = await this.insertStatuses(tx, batch.statuses ?? []);
+        if (!markerRead || this.keys.current) await this.noteEncryption(tx);
+        const result = pg && messages.length ? await this.insertMessagesPostgres(tx, messages) : await this.insertMessages(tx, messages);
+        const statusesApplied = pg && statuses.length ? await this.insertStatusesPostgres(tx, statuses) : await this.insertStatuses(tx, statuses);
         await this.insertRawEvents(tx, batch.rawEvents ?? []);
         for (const c of batch.contactNames ?? []) {
           await this.execute(tx, `UPDATE threads SET contact_name = ? WHERE client_id = ? AND wa_id = ? AND (contact_name IS NULL OR contact_name <> ?)`, [c.name, c.clientId, c.waId, c.name]);
@@ -662,6 +665,26 @@ export class Store {
       applied += await this.applyStatusToMessage(tx, s);
     }
     return applied;
+  }
+
+  /**
+   * PostgreSQL: the batch's statuses in one statement (see INGEST_STATUSES_SQL). Each message ends
+   * as the one-by-one updates would leave it: the highest-ranked status wins, the first of equals.
+   * Returns the number of messages whose status moved forward.
+   */
+  private async insertStatusesPostgres(tx: Querier, statuses: StatusUpdate[]): Promise<number> {
+    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+    for (const s of statuses) {
+      const failed = s.status === 'failed';
+      const row = [
+        s.wamid, s.status, s.occurredAt, s.recipientId ?? null, int32OrNull(s.errorCode), s.errorTitle ?? null, s.errorDetails ?? null, this.keys.seal(s.raw ?? null),
+        wamidTombstone(s.wamid), statusRank(s.status), failed ? int32OrNull(s.errorCode) : null, failed ? formatStatusError(s) : null,
+      ];
+      for (let i = 0; i < row.length; i++) (columns[i] as unknown[]).push(this.bind(row[i]));
+    }
+    const [r] = await tx.all<{ applied: unknown; marker: string | null }>(INGEST_STATUSES_SQL, [...columns, new Date()], 'wa_report_ingest_statuses_v1');
+    if (!this.keys.current) this.sawMarker(r?.marker ?? null);
+    return Number(r?.applied ?? 0);
   }
 
   /** Moves the message's status forward when `s` ranks higher; returns 1 when it did. */
@@ -1295,6 +1318,33 @@ UNION ALL
 SELECT 'e', NULL, e.wamid, NULL, e.status, e.occurred_at, e.error_code, e.error_title, e.error_details FROM message_status_events e WHERE e.wamid IN (SELECT wamid FROM ins)
 UNION ALL
 SELECT 'k', NULL, (SELECT value FROM settings WHERE key = 'encryption_key_id'), NULL, NULL, NULL, NULL, NULL, NULL`;
+
+/**
+ * PostgreSQL ingest of a batch of statuses, in one statement ($1–$12: one array per column, $13 the
+ * reception time). Every event is kept once (wamid, status, time); statuses of erased messages are
+ * left out. Each message moves forward only, to the highest-ranked status of the batch (the first
+ * of equals), as applying them one by one would. Returns how many messages moved, and the
+ * encryption marker.
+ */
+const INGEST_STATUSES_SQL = `WITH v AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+                       $9::text[], $10::int[], $11::int[], $12::text[])
+    WITH ORDINALITY AS v(wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw,
+                         tombstone, rank, message_error_code, message_error, ord)
+), live AS (
+  SELECT * FROM v WHERE NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.hash = v.tombstone)
+), events AS (
+  INSERT INTO message_status_events (wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, received_at)
+  SELECT wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, $13 FROM live ORDER BY ord
+  ON CONFLICT (wamid, status, occurred_at) DO NOTHING
+), best AS (
+  SELECT DISTINCT ON (wamid) * FROM live WHERE rank > 0 ORDER BY wamid, rank DESC, ord
+), moved AS (
+  UPDATE messages m SET status = best.status, status_at = best.occurred_at, error_code = best.message_error_code, error_message = best.message_error
+  FROM best WHERE m.wamid = best.wamid AND ${rankSql('m.status')} < best.rank
+  RETURNING m.id
+)
+SELECT (SELECT count(*) FROM moved) AS applied, (SELECT value FROM settings WHERE key = 'encryption_key_id') AS marker`;
 
 export function wamidTombstone(wamid: string): string {
   return createHash('sha256').update('wamid:').update(wamid).digest('hex');

@@ -151,6 +151,29 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect((await store.getMessageByWamid('wamid.M2'))?.content).toBe(store.dialect === 'postgres' ? 'a\uFFFDb' : 'a\u0000b');
   });
 
+  it('leaves a message as one-by-one updates would when a batch brings many statuses for it', async () => {
+    // Seeded: the same 40 random histories every run.
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const pick = <T,>(xs: T[]) => xs[Math.floor(random() * xs.length)] as T;
+    const names = ['sent', 'delivered', 'read', 'failed', 'played', 'deleted', 'sent'];
+    for (let k = 0; k < 40; k++) {
+      const start = pick(['sending', 'sent', null]);
+      await store.recordMessages(['BATCH', 'ONE'].map((w) => msg({ clientId, waId: '34888', wamid: `wamid.${w}.${k}`, role: 'assistant', status: start })));
+      const history = Array.from({ length: 1 + Math.floor(random() * 6) }, () => ({
+        status: pick(names), occurredAt: new Date(T0 + Math.floor(random() * 4) * 1000),
+        errorCode: random() < 0.5 ? pick([131047, 130429, 131026]) : null, errorTitle: random() < 0.5 ? 'Error' : null,
+      }));
+      await store.applyStatuses(history.map((s) => ({ ...s, wamid: `wamid.BATCH.${k}` })));
+      for (const s of history) await store.applyStatuses([{ ...s, wamid: `wamid.ONE.${k}` }]);
+      const [batched, oneByOne] = await Promise.all([store.getMessageByWamid(`wamid.BATCH.${k}`), store.getMessageByWamid(`wamid.ONE.${k}`)]);
+      const state = (m: typeof batched) => ({ status: m?.status, at: m?.statusAt?.getTime() ?? null, code: m?.errorCode, error: m?.errorMessage });
+      expect(state(batched), JSON.stringify({ start, history })).toEqual(state(oneByOne));
+      expect((await store.statusHistory(`wamid.BATCH.${k}`)).map((e) => [e.status, e.occurredAt.getTime()]))
+        .toEqual((await store.statusHistory(`wamid.ONE.${k}`)).map((e) => [e.status, e.occurredAt.getTime()]));
+    }
+  });
+
   it('filters conversations by date at day boundaries in the reader’s zone', async () => {
     const c = await store.createClient({ name: 'Dates', phoneNumber: '+34600000003', phoneNumberId: 'PNID-DATES' });
     // Madrid is UTC+1 in January: 2024-01-15 23:30 local is 22:30Z; 2024-01-16 00:30 local is 23:30Z on the 15th.

@@ -255,9 +255,14 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
   it('a process without the key stops writing once another one starts encrypting the database', async () => {
     const { db, store, a } = await open();
     await store.recordMessages([msg({ clientId: a, waId: '34600000042', wamid: 'wamid.before', content: SECRET })]);
+    const statusesOnly = await openStore(db.target);
+    opened.push({ db, store: statusesOnly });
     const encrypting = await openStore(db.target, { keys: new KeyRing(keyA) });
     opened.push({ db, store: encrypting });
     await reencrypt(encrypting);
+    // A batch of statuses alone (their raw payloads are content too) is refused the same way.
+    await expect(statusesOnly.applyStatuses([{ wamid: 'wamid.before', status: 'read', occurredAt: new Date(), raw: SECRET }])).rejects.toThrow(/would be stored in plaintext/);
+    expect(await encrypting.statusHistory('wamid.before')).toEqual([]);
     await expect(store.recordMessages([msg({ clientId: a, waId: '34600000042', wamid: 'wamid.after', content: SECRET })])).rejects.toThrow(
       new RegExp(`encrypted \\(key id ${keyA.id}\\).*would be stored in plaintext`),
     );
