@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --only ingest,reply,export,summary,start] [--runs 3] [--quick]`
+// `npm run bench [-- --only ingest,reply,export,summary,start,batches] [--runs 3] [--quick]`
 // Every figure is compared with a baseline measured in the same run (machines here are shared and
 // noisy): the median of several runs, as a ratio. Prints one table and writes bench-results.json.
 import { spawn, spawnSync } from 'node:child_process';
@@ -357,17 +357,57 @@ async function benchStart() {
   rmSync(file, { force: true });
 }
 
-const benches = { start: benchStart, ingest: benchIngest, reply: benchReply, export: benchExport, summary: benchSummary };
+// ---------------------------------------------------------------------------------------------
+// 6. One group commit through the store: a batch of 25 new messages, then 25 statuses for them (what
+// the daemon writes per transaction under load), against a one-row commit through the same driver.
+async function benchBatches() {
+  const { openStore } = await import('../../dist/db/store.js');
+  const { resolveDbTarget } = await import('../../dist/db/target.js');
+  const targets = [['sqlite', () => { const f = join(tmpdir(), `wa-bench-batches-${process.pid}.db`); rmSync(f, { force: true }); return f; }]];
+  if (pgUrl) targets.push(['postgres', async () => {
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: pgUrl });
+    await admin.connect();
+    await admin.query('DROP DATABASE IF EXISTS wa_report_bench_batches WITH (FORCE)');
+    await admin.query('CREATE DATABASE wa_report_bench_batches');
+    await admin.end();
+    const u = new URL(pgUrl); u.pathname = '/wa_report_bench_batches'; return u.toString();
+  }]);
+  const batches = quick ? 50 : 200;
+  for (const [name, makeDb] of targets) {
+    const store = await openStore(resolveDbTarget(await makeDb()));
+    const { id: clientId } = await store.createClient({ name: 'Bench', phoneNumber: '+15550000001', phoneNumberId: '1001' });
+    let n = 0;
+    const timeEach = async (fn) => { const started = performance.now(); for (let i = 0; i < batches; i++) await fn(i); return (performance.now() - started) / batches; };
+    const one = []; const msgs = []; const stats = [];
+    for (let r = 0; r < runs; r++) {
+      one.push(await timeEach((i) => store.transaction((tx) => tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('bench', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(i), new Date()]))));
+      const wamids = [];
+      msgs.push(await timeEach(() => store.writeBatch({ messages: Array.from({ length: 25 }, () => {
+        const i = ++n; wamids.push(`wamid.batch.${i}`);
+        return { clientId, waId: String(34600000000 + (i % 5000)), contactName: 'Bench', role: 'assistant', type: 'text', content: `respuesta ${i}`, wamid: `wamid.batch.${i}`, phoneNumberId: '1001', createdAt: new Date(), status: 'sending', raw: '{"type":"text"}' };
+      }) })));
+      stats.push(await timeEach((i) => store.writeBatch({ statuses: wamids.slice(i * 25, i * 25 + 25).map((wamid) => ({ wamid, status: 'delivered', occurredAt: new Date(), recipientId: '34600000000', raw: '{"status":"delivered"}' })) })));
+    }
+    await store.close();
+    for (const [what, xs] of [['25 new messages', msgs], ['25 statuses', stats]]) {
+      record({ name: `store: one transaction of ${what} (${name}) ÷ a one-row commit`, value: median(xs), baseline: median(one), unit: 'ms', ratio: median(xs) / median(one) });
+    }
+  }
+}
+
+const benches = { start: benchStart, ingest: benchIngest, reply: benchReply, export: benchExport, summary: benchSummary, batches: benchBatches };
 process.stderr.write(`wa-report benchmarks: ${runs} runs each (median), data in ${dataDir}${pgUrl ? `, PostgreSQL ${new URL(pgUrl).host}` : ', SQLite only (set BENCH_DATABASE_URL for PostgreSQL)'}\n`);
 for (const [name, fn] of Object.entries(benches)) {
   if (!wanted(name)) continue;
   process.stderr.write(`\n${name}\n`);
   await fn();
 }
+const msDigits = (ms) => (ms !== null && ms < 10 ? 2 : 0);
 const table = [
   '| Benchmark | wa-report | Baseline | Ratio | Target | Result |',
   '|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.name} | ${fmt(r.value, r.unit === 'ms' ? 0 : 1)} ${r.unit}${r.peak_rss_mb ? `, ${fmt(r.peak_rss_mb, 0)} MB RSS` : ''}${r.p99_ms !== undefined ? `, p50 ${r.p50_ms} ms / p99 ${r.p99_ms} ms` : ''}${r.replies_per_s ? `, ${fmt(r.replies_per_s, 0)} replies/s` : ''} | ${fmt(r.baseline, r.unit === 'ms' ? 0 : 1)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'met' : 'missed'} |`),
+  ...results.map((r) => `| ${r.name} | ${fmt(r.value, r.unit === 'ms' ? msDigits(r.value) : 1)} ${r.unit}${r.peak_rss_mb ? `, ${fmt(r.peak_rss_mb, 0)} MB RSS` : ''}${r.p99_ms !== undefined ? `, p50 ${r.p50_ms} ms / p99 ${r.p99_ms} ms` : ''}${r.replies_per_s ? `, ${fmt(r.replies_per_s, 0)} replies/s` : ''} | ${fmt(r.baseline, r.unit === 'ms' ? msDigits(r.baseline) : 1)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'met' : 'missed'} |`),
 ];
 process.stdout.write(`\n${table.join('\n')}\n`);
 writeFileSync(join(root, 'bench-results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, quick, results }, null, 2));
