@@ -489,7 +489,7 @@ export class Store {
     // (tombstones it writes are seen; nothing it deletes is re-created half-way). Taken with BEGIN,
     // in the same round trip, and before any statement reads (each reads with a snapshot taken
     // when it starts). SQLite has one writer anyway.
-    const lock = this.dialect === 'postgres' ? `SELECT pg_advisory_xact_lock_shared(${CONTACT_LOCK_KEY})` : undefined;
+    const lock = pg ? `SELECT pg_advisory_xact_lock_shared(${CONTACT_LOCK_KEY})` : undefined;
     const done = await this.guard(() =>
       this.reader.transaction(async (tx) => {
         if (!markerRead || this.keys.current) await this.noteEncryption(tx);
@@ -732,41 +732,11 @@ export class Store {
     const limit = page.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`limit: ${limit} is out of range; use 1 to 10000.`);
     const after = page.cursor ? decodeCursor(page.cursor) : null;
-    const ranged = filter.start !== undefined || filter.end !== undefined;
-    const join: string[] = [];
-    const joinParams: unknown[] = [];
-    if (filter.start) { join.push('m.created_at >= ?'); joinParams.push(filter.start); }
-    if (filter.end) { join.push('m.created_at < ?'); joinParams.push(filter.end); }
-    const where = ['t.client_id = ?'];
-    const whereParams: unknown[] = [filter.clientId];
-    if (filter.waId) { where.push('t.wa_id = ?'); whereParams.push(filter.waId); }
-    const from = `FROM threads t ${ranged ? 'JOIN' : 'LEFT JOIN'} messages m ON m.thread_id = t.id${join.map((j) => ` AND ${j}`).join('')}`;
-
+    const { from, where, params } = conversationQuery(filter);
     return this.guard(async () => {
-      const totalRows = await this.read<{ n: unknown }>(`SELECT COUNT(*) AS n FROM (SELECT t.id ${from} WHERE ${where.join(' AND ')} GROUP BY t.id) x`,
-        [...joinParams, ...whereParams],
-      );
-      const pageWhere = [...where];
-      const pageParams = [...whereParams];
-      if (after) {
-        pageWhere.push('(t.last_message_at < ? OR (t.last_message_at = ? AND t.id < ?))');
-        pageParams.push(new Date(after.t), new Date(after.t), after.id);
-      }
-      const rows = await this.read<Record<string, unknown>>(`SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at, COUNT(m.id) AS message_count
-         ${from} WHERE ${pageWhere.join(' AND ')}
-         GROUP BY t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at
-         ORDER BY t.last_message_at DESC, t.id DESC LIMIT ?`,
-        [...joinParams, ...pageParams, limit + 1],
-      );
-      const conversations = rows.slice(0, limit).map((r) => ({
-        threadId: Number(r.id),
-        clientId: Number(r.client_id),
-        waId: String(r.wa_id),
-        contactName: (r.contact_name as string | null) ?? null,
-        createdAt: toDate(r.created_at),
-        lastMessageAt: toDate(r.last_message_at),
-        messageCount: Number(r.message_count),
-      }));
+      const totalRows = await this.read<{ n: unknown }>(`SELECT COUNT(*) AS n FROM (SELECT t.id ${from} WHERE ${where.join(' AND ')} GROUP BY t.id) x`, params);
+      const rows = await this.conversationRows(filter, after, limit + 1);
+      const conversations = rows.slice(0, limit);
       const last = conversations.at(-1);
       return {
         total: Number(totalRows[0]?.n ?? 0),
@@ -774,6 +744,37 @@ export class Store {
         nextCursor: rows.length > limit && last ? encodeCursor({ t: last.lastMessageAt.getTime(), id: last.threadId }) : null,
       };
     });
+  }
+
+  /**
+   * Every conversation of the filter, newest activity first, in one query: for summaries, which
+   * need them all (each page of listConversations counts the client's messages again).
+   */
+  async allConversations(filter: ConversationFilter): Promise<ConversationSummary[]> {
+    return this.guard(() => this.conversationRows(filter, null, null));
+  }
+
+  private async conversationRows(filter: ConversationFilter, after: { t: number; id: number } | null, limit: number | null): Promise<ConversationSummary[]> {
+    const { from, where, params } = conversationQuery(filter);
+    if (after) {
+      where.push('(t.last_message_at < ? OR (t.last_message_at = ? AND t.id < ?))');
+      params.push(new Date(after.t), new Date(after.t), after.id);
+    }
+    const rows = await this.read<Record<string, unknown>>(`SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at, COUNT(m.id) AS message_count
+       ${from} WHERE ${where.join(' AND ')}
+       GROUP BY t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at
+       ORDER BY t.last_message_at DESC, t.id DESC${limit === null ? '' : ' LIMIT ?'}`,
+      limit === null ? params : [...params, limit],
+    );
+    return rows.map((r) => ({
+      threadId: Number(r.id),
+      clientId: Number(r.client_id),
+      waId: String(r.wa_id),
+      contactName: (r.contact_name as string | null) ?? null,
+      createdAt: toDate(r.created_at),
+      lastMessageAt: toDate(r.last_message_at),
+      messageCount: Number(r.message_count),
+    }));
   }
 
   /**
@@ -1274,6 +1275,19 @@ function findPgCause(error: unknown): unknown {
 }
 
 /** The tombstone of an erased message (its wamid, hashed: a wamid encodes the phone number). */
+/** FROM and WHERE of a client's conversations with their messages in the range (join conditions first in `params`). */
+function conversationQuery(filter: ConversationFilter): { from: string; where: string[]; params: unknown[] } {
+  const ranged = filter.start !== undefined || filter.end !== undefined;
+  const join: string[] = [];
+  const params: unknown[] = [];
+  if (filter.start) { join.push('m.created_at >= ?'); params.push(filter.start); }
+  if (filter.end) { join.push('m.created_at < ?'); params.push(filter.end); }
+  const where = ['t.client_id = ?'];
+  params.push(filter.clientId);
+  if (filter.waId) { where.push('t.wa_id = ?'); params.push(filter.waId); }
+  return { from: `FROM threads t ${ranged ? 'JOIN' : 'LEFT JOIN'} messages m ON m.thread_id = t.id${join.map((j) => ` AND ${j}`).join('')}`, where, params };
+}
+
 function checkRoles(messages: NewMessage[]): void {
   for (const m of messages) {
     if (!ROLES.includes(m.role)) throw new UsageError(`role: "${m.role}" is not one of ${ROLES.join(', ')}`);

@@ -94,15 +94,10 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
   const client = await store.getClient(q.clientId);
   const now = q.now ?? new Date();
   const filter = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
-  const conversations: SummaryRow[] = [];
-  let page = await store.listConversations(filter, { limit: PAGE });
-  for (;;) {
-    for (const c of page.conversations) {
-      conversations.push({ id: c.threadId, waId: c.waId, contactName: c.contactName, createdAt: c.createdAt, lastMessageAt: c.lastMessageAt, messageCount: c.messageCount, byRole: { user: 0, assistant: 0, agent: 0 }, failed: 0 });
-    }
-    if (!page.nextCursor) break;
-    page = await store.listConversations(filter, { limit: PAGE, cursor: page.nextCursor });
-  }
+  const conversations: SummaryRow[] = (await store.allConversations(filter)).map((c) => ({
+    id: c.threadId, waId: c.waId, contactName: c.contactName, createdAt: c.createdAt, lastMessageAt: c.lastMessageAt, messageCount: c.messageCount,
+    byRole: { user: 0, assistant: 0, agent: 0 }, failed: 0,
+  }));
   const byId = new Map(conversations.map((c) => [c.id, c]));
   const totals = { conversations: conversations.length, messages: 0, byRole: { user: 0, assistant: 0, agent: 0 }, failed: 0, activeLast24h: 0 };
   for (const r of await store.conversationBreakdown({ clientId: q.clientId, start: q.start, end: q.end })) {
