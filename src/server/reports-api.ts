@@ -34,7 +34,25 @@ export interface ReportsApiDeps {
  */
 class FailureLimiter {
   private readonly entries = new Map<string, { count: number; resetAt: number }>();
+  private readonly checking = new Map<string, Promise<unknown>>();
   constructor(private readonly limit: number, private readonly windowMs: number) {}
+
+  /**
+   * Runs the checks of one address one after another: a failure is counted before the next check
+   * from that address starts, so concurrent guesses cannot all pass before the first is counted.
+   * Valid requests are never counted (a dashboard's burst does not lock itself out); they only
+   * queue behind each other's token lookup.
+   */
+  serially<T>(address: string, check: () => Promise<T>): Promise<T> {
+    const before = this.checking.get(address) ?? Promise.resolve();
+    const run = before.then(check, check);
+    const tail = run.catch(() => {});
+    this.checking.set(address, tail);
+    void tail.then(() => {
+      if (this.checking.get(address) === tail) this.checking.delete(address);
+    });
+    return run;
+  }
 
   /** Seconds until the address may try again, or 0 when it may now. */
   blockedFor(address: string, now = Date.now()): number {
@@ -99,41 +117,46 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
   const limiter = new FailureLimiter(deps.failures?.limit ?? 10, deps.failures?.windowMs ?? 5 * 60_000);
   const anyTokens = async () => (await deps.store.select('SELECT 1 AS x FROM api_tokens WHERE revoked_at IS NULL LIMIT 1')).length > 0;
   const authorize = (need: Scope) => async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-      const wait = limiter.blockedFor(address);
-      if (wait > 0) {
-        next(new HttpError(429, 'too_many_failures', `Too many failed authentications from this address; try again in ${wait} s.`, { 'Retry-After': String(wait) }));
-        return;
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    await limiter.serially(address, async () => {
+      try {
+        await check(address, need, req, res, next);
+      } catch (error) {
+        next(error);
       }
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-      let principal: Principal | null = null;
-      if (m) {
-        const given = m[1] as string;
-        if (deps.apiToken && tokenMatches(given, deps.apiToken)) principal = { name: 'WA_REPORT_API_TOKEN', scope: deps.apiTokenScope ?? 'read' };
-        else {
-          const record = await authenticateToken(deps.store, given);
-          if (record) principal = { name: record.name, scope: record.scope };
-        }
-      }
-      if (!principal) {
-        if (!deps.apiToken && !(await anyTokens())) {
-          next(new HttpError(503, 'api_token_not_configured', 'The report API is disabled until a token exists: run `wa-report tokens create --name <who> --scope read` (or set WA_REPORT_API_TOKEN and restart wa-report ingest).'));
-          return;
-        }
-        limiter.fail(address);
-        next(new HttpError(401, 'unauthorized', m ? 'The bearer token is not valid (or was revoked).' : 'Send Authorization: Bearer <token> (see `wa-report tokens create`).', { 'WWW-Authenticate': 'Bearer realm="wa-report"' }));
-        return;
-      }
-      if (need === 'admin' && principal.scope !== 'admin') {
-        next(new HttpError(403, 'forbidden', `The token "${principal.name}" has scope ${principal.scope}; this endpoint needs an admin token (\`wa-report tokens create --scope admin\`).`));
-        return;
-      }
-      res.locals.principal = principal;
-      next();
-    } catch (error) {
-      next(error);
+    });
+  };
+  const check = async (address: string, need: Scope, req: Request, res: Response, next: NextFunction) => {
+    const wait = limiter.blockedFor(address);
+    if (wait > 0) {
+      next(new HttpError(429, 'too_many_failures', `Too many failed authentications from this address; try again in ${wait} s.`, { 'Retry-After': String(wait) }));
+      return;
     }
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    let principal: Principal | null = null;
+    if (m) {
+      const given = m[1] as string;
+      if (deps.apiToken && tokenMatches(given, deps.apiToken)) principal = { name: 'WA_REPORT_API_TOKEN', scope: deps.apiTokenScope ?? 'read' };
+      else {
+        const record = await authenticateToken(deps.store, given);
+        if (record) principal = { name: record.name, scope: record.scope };
+      }
+    }
+    if (!principal) {
+      if (!deps.apiToken && !(await anyTokens())) {
+        next(new HttpError(503, 'api_token_not_configured', 'The report API is disabled until a token exists: run `wa-report tokens create --name <who> --scope read` (or set WA_REPORT_API_TOKEN and restart wa-report ingest).'));
+        return;
+      }
+      limiter.fail(address);
+      next(new HttpError(401, 'unauthorized', m ? 'The bearer token is not valid (or was revoked).' : 'Send Authorization: Bearer <token> (see `wa-report tokens create`).', { 'WWW-Authenticate': 'Bearer realm="wa-report"' }));
+      return;
+    }
+    if (need === 'admin' && principal.scope !== 'admin') {
+      next(new HttpError(403, 'forbidden', `The token "${principal.name}" has scope ${principal.scope}; this endpoint needs an admin token (\`wa-report tokens create --scope admin\`).`));
+      return;
+    }
+    res.locals.principal = principal;
+    next();
   };
   const auth = authorize('read');
   const admin = authorize('admin');
