@@ -214,10 +214,11 @@ export class ChunkWriter {
     private readonly chunkSize = 32 * 1024,
   ) {}
 
-  async write(text: string): Promise<void> {
+  /** A promise only when a chunk went out (hot loops skip awaiting anything else). */
+  write(text: string): Promise<void> | undefined {
     this.pending.push(text);
     this.pendingLength += text.length;
-    if (this.pendingLength >= this.chunkSize) await this.flush();
+    return this.pendingLength >= this.chunkSize ? this.flush() : undefined;
   }
 
   async flush(): Promise<void> {

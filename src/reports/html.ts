@@ -151,17 +151,23 @@ async function quoted(wamid: string, cache: QuoteCache, ctx: ReportContext): Pro
   return found;
 }
 
-async function messageView(m: ReportMessage, stamp: ZonedStamp, ctx: ReportContext, labels: Labels, cache: QuoteCache) {
-  const tz = ctx.timeZone;
+/** The template's view of a message; a promise only for a reply (the quoted message may need a lookup). */
+function messageView(m: ReportMessage, stamp: ZonedStamp, ctx: ReportContext, labels: Labels, cache: QuoteCache): MessageView | Promise<MessageView> {
   const reaction = REACTION_RE.exec(m.content)?.[1] ?? null;
-  let quote: { head: string; text: string; missing: boolean } | null = null;
-  if (m.replyToWamid) {
-    const target = await quoted(m.replyToWamid, cache, ctx);
+  if (!m.replyToWamid) return view(m, stamp, ctx, labels, reaction, null);
+  return quoted(m.replyToWamid, cache, ctx).then((target) => {
     const kind = reaction !== null ? labels.reactionTo : labels.replyTo;
-    quote = target
-      ? { head: `${kind} ${labels.roles[target.role] ?? target.role} · ${formatDateTime(target.createdAt, tz)}`, text: truncate(target.content, QUOTE_LENGTH), missing: false }
+    const quote = target
+      ? { head: `${kind} ${labels.roles[target.role] ?? target.role} · ${formatDateTime(target.createdAt, ctx.timeZone)}`, text: truncate(target.content, QUOTE_LENGTH), missing: false }
       : { head: kind, text: labels.quotedMissing, missing: true };
-  }
+    return view(m, stamp, ctx, labels, reaction, quote);
+  });
+}
+
+type MessageView = ReturnType<typeof view>;
+
+function view(m: ReportMessage, stamp: ZonedStamp, ctx: ReportContext, labels: Labels, reaction: string | null, quote: { head: string; text: string; missing: boolean } | null) {
+  const tz = ctx.timeZone;
   const outbound = m.role !== 'user';
   const mark = statusMark(m.status);
   return {
@@ -259,7 +265,9 @@ export async function renderHtml(report: DetailedReport, out: NodeJS.WritableStr
           day = stamp.day;
           await writer.write(render.day({ day, label: formatLongDay(m.createdAt, tz, labels.locale) }));
         }
-        await writer.write(render.message(await messageView(m, stamp, report, labels, cache)));
+        const view = messageView(m, stamp, report, labels, cache);
+        const pending = writer.write(render.message(view instanceof Promise ? await view : view));
+        if (pending) await pending;
         if (m.wamid) cache.set(m.wamid, { wamid: m.wamid, role: m.role, content: m.content, createdAt: m.createdAt });
         count += 1;
       }
