@@ -265,8 +265,8 @@ export async function renderHtml(report: DetailedReport, out: NodeJS.WritableStr
           day = stamp.day;
           await writer.write(render.day({ day, label: formatLongDay(m.createdAt, tz, labels.locale) }));
         }
-        const view = messageView(m, stamp, report, labels, cache);
-        const pending = writer.write(render.message(view instanceof Promise ? await view : view));
+        const shown = messageView(m, stamp, report, labels, cache);
+        const pending = writer.write(render.message(shown instanceof Promise ? await shown : shown));
         if (pending) await pending;
         if (m.wamid) cache.set(m.wamid, { wamid: m.wamid, role: m.role, content: m.content, createdAt: m.createdAt });
         count += 1;

@@ -191,19 +191,25 @@ async function countMessages(dbUrl) {
   return JSON.parse(r.stdout).clients.reduce((a, c) => a + c.messages, 0);
 }
 
-async function benchIngest() {
-  const seconds = quick ? 3 : 10;
-  const secret = 'bench-secret';
-  const targets = [['sqlite', () => { const f = join(tmpdir(), `wa-bench-ingest-${process.pid}.db`); rmSync(f, { force: true }); return f; }]];
+/** [name, () => a new empty database] for SQLite, and for PostgreSQL when it is configured. */
+function emptyDatabases(name) {
+  const targets = [['sqlite', () => { const f = join(tmpdir(), `wa-bench-${name}-${process.pid}.db`); rmSync(f, { force: true }); return f; }]];
   if (pgUrl) targets.push(['postgres', async () => {
     const pg = (await import('pg')).default;
     const admin = new pg.Client({ connectionString: pgUrl });
     await admin.connect();
-    await admin.query('DROP DATABASE IF EXISTS wa_report_bench_ingest WITH (FORCE)');
-    await admin.query('CREATE DATABASE wa_report_bench_ingest');
+    await admin.query(`DROP DATABASE IF EXISTS wa_report_bench_${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE wa_report_bench_${name}`);
     await admin.end();
-    const u = new URL(pgUrl); u.pathname = '/wa_report_bench_ingest'; return u.toString();
+    const u = new URL(pgUrl); u.pathname = `/wa_report_bench_${name}`; return u.toString();
   }]);
+  return targets;
+}
+
+async function benchIngest() {
+  const seconds = quick ? 3 : 10;
+  const secret = 'bench-secret';
+  const targets = emptyDatabases('ingest');
   for (const [name, makeDb] of targets) {
     const ratios = []; const figures = [];
     for (let r = 0; r < runs; r++) {
@@ -363,16 +369,7 @@ async function benchStart() {
 async function benchBatches() {
   const { openStore } = await import('../../dist/db/store.js');
   const { resolveDbTarget } = await import('../../dist/db/target.js');
-  const targets = [['sqlite', () => { const f = join(tmpdir(), `wa-bench-batches-${process.pid}.db`); rmSync(f, { force: true }); return f; }]];
-  if (pgUrl) targets.push(['postgres', async () => {
-    const pg = (await import('pg')).default;
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query('DROP DATABASE IF EXISTS wa_report_bench_batches WITH (FORCE)');
-    await admin.query('CREATE DATABASE wa_report_bench_batches');
-    await admin.end();
-    const u = new URL(pgUrl); u.pathname = '/wa_report_bench_batches'; return u.toString();
-  }]);
+  const targets = emptyDatabases('batches');
   const batches = quick ? 50 : 200;
   for (const [name, makeDb] of targets) {
     const store = await openStore(resolveDbTarget(await makeDb()));
