@@ -213,9 +213,16 @@ function openSqliteReader(target: Extract<DbTarget, { kind: 'sqlite' }>): Reader
   };
 }
 
+const POOL_SIZE = 6;
+
+function isStalePlan(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
+}
+
 async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }>): Promise<Reader> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: target.url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, max: 6, application_name: 'wa-report' });
+  const pool = new pg.Pool({ connectionString: target.url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, max: POOL_SIZE, application_name: 'wa-report' });
   pool.on('error', () => {
     /* a broken idle connection is replaced on the next query */
   });
@@ -228,32 +235,45 @@ async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }
     },
   });
   const serial = mutex();
+  const once = async <T>(fn: (tx: Querier) => Promise<T>, begin?: string): Promise<T> => {
+    const client = await pool.connect();
+    let broken = false;
+    // A connection that dies between two statements of the transaction emits 'error' on the
+    // client; without a listener that would crash the process. The failing query reports it.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
+    try {
+      // Simple protocol: several statements in one round trip.
+      await client.query(begin ? `BEGIN; ${begin}` : 'BEGIN');
+      const result = await fn(on(client as unknown as { query: pg.Pool['query'] }));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      if (isStalePlan(error)) broken = true;
+      throw error;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
+    }
+  };
   return {
     ...on(pool),
     transaction<T>(fn: (tx: Querier) => Promise<T>, begin?: string): Promise<T> {
       return serial(async () => {
-        const client = await pool.connect();
-        let broken = false;
-        // A connection that dies between two statements of the transaction emits 'error' on the
-        // client; without a listener that would crash the process. The failing query reports it.
-        const onError = () => {
-          broken = true;
-        };
-        client.on('error', onError);
-        try {
-          // Simple protocol: several statements in one round trip.
-          await client.query(begin ? `BEGIN; ${begin}` : 'BEGIN');
-          const result = await fn(on(client as unknown as { query: pg.Pool['query'] }));
-          await client.query('COMMIT');
-          return result;
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => {
-            broken = true;
-          });
-          throw error;
-        } finally {
-          client.removeListener('error', onError);
-          client.release(broken);
+        // A migration that changes a table under a statement a connection prepared (the ingest
+        // statements are named) fails it with "cached plan must not change result type": that
+        // connection is dropped and the transaction, rolled back, runs again on another one.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await once(fn, begin);
+          } catch (error) {
+            if (!isStalePlan(error) || attempt >= POOL_SIZE) throw error;
+          }
         }
       });
     },
@@ -603,7 +623,7 @@ export class Store {
       const chunk = newWamids.slice(i, i + 500);
       const events = await this.query<Record<string, unknown>>(
         tx,
-        `SELECT wamid, status, occurred_at, error_code, error_title, error_details FROM message_status_events WHERE wamid IN (${chunk.map(() => '?').join(', ')})`,
+        `SELECT wamid, status, occurred_at, error_code, error_title, error_details FROM message_status_events WHERE wamid IN (${chunk.map(() => '?').join(', ')}) ORDER BY id`,
         chunk,
       );
       await this.applyEarlierStatuses(tx, events);
@@ -635,12 +655,13 @@ export class Store {
       else marker = r.wamid as string | null;
     }
     if (!this.keys.current) this.sawMarker(marker);
-    await this.applyEarlierStatuses(tx, earlier);
+    // In the order they arrived, as if each had been applied then.
+    await this.applyEarlierStatuses(tx, earlier.sort((a, b) => Number(a.id) - Number(b.id)));
     inserted.sort((a, b) => a.id - b.id);
     return { inserted, duplicates: all.length - inserted.length };
   }
 
-  /** Status events stored before their message arrived, applied to it now. */
+  /** Status events stored before their message arrived, applied to it now (in the order given: arrival). */
   private async applyEarlierStatuses(tx: Querier | Db, events: Record<string, unknown>[]): Promise<void> {
     for (const e of events) {
       await this.applyStatusToMessage(tx, {
@@ -1274,7 +1295,6 @@ function findPgCause(error: unknown): unknown {
   return error;
 }
 
-/** The tombstone of an erased message (its wamid, hashed: a wamid encodes the phone number). */
 /** FROM and WHERE of a client's conversations with their messages in the range (join conditions first in `params`). */
 function conversationQuery(filter: ConversationFilter): { from: string; where: string[]; params: unknown[] } {
   const ranged = filter.start !== undefined || filter.end !== undefined;
@@ -1329,7 +1349,7 @@ const INGEST_MESSAGES_SQL = `WITH v AS (
 )
 SELECT 'm' AS kind, id, wamid, thread_id, NULL::text AS status, NULL::timestamptz AS occurred_at, NULL::int AS error_code, NULL::text AS error_title, NULL::text AS error_details FROM ins
 UNION ALL
-SELECT 'e', NULL, e.wamid, NULL, e.status, e.occurred_at, e.error_code, e.error_title, e.error_details FROM message_status_events e WHERE e.wamid IN (SELECT wamid FROM ins)
+SELECT 'e', e.id, e.wamid, NULL, e.status, e.occurred_at, e.error_code, e.error_title, e.error_details FROM message_status_events e WHERE e.wamid IN (SELECT wamid FROM ins)
 UNION ALL
 SELECT 'k', NULL, (SELECT value FROM settings WHERE key = 'encryption_key_id'), NULL, NULL, NULL, NULL, NULL, NULL`;
 
@@ -1360,6 +1380,7 @@ const INGEST_STATUSES_SQL = `WITH v AS (
 )
 SELECT (SELECT count(*) FROM moved) AS applied, (SELECT value FROM settings WHERE key = 'encryption_key_id') AS marker`;
 
+/** The tombstone of an erased message (its wamid, hashed: a wamid encodes the phone number). */
 export function wamidTombstone(wamid: string): string {
   return createHash('sha256').update('wamid:').update(wamid).digest('hex');
 }

@@ -14,7 +14,8 @@ export const STATUS_RANK: Readonly<Record<string, number>> = {
 };
 
 export function statusRank(status: string | null | undefined): number {
-  return (status && STATUS_RANK[status]) || 0;
+  // Own keys only: a status named "constructor" is not ranked.
+  return status && Object.hasOwn(STATUS_RANK, status) ? (STATUS_RANK[status] as number) : 0;
 }
 
 export interface ClientInput {

@@ -105,6 +105,12 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     const m = await store.getMessageByWamid('wamid.EARLY');
     expect(m?.status).toBe('delivered');
     expect(m?.statusAt?.getTime()).toBe(T0 + 2000);
+ 
+    // Two failures before the message: the one that arrived first is the one it shows.
+    await store.applyStatuses([{ wamid: 'wamid.EARLY2', status: 'failed', occurredAt: new Date(T0 + 2000), errorCode: 131047 }]);
+    await store.applyStatuses([{ wamid: 'wamid.EARLY2', status: 'failed', occurredAt: new Date(T0 + 1000), errorCode: 130429 }]);
+    await store.recordMessages([msg({ clientId, waId: '34333', wamid: 'wamid.EARLY2', role: 'assistant', createdAt: new Date(T0) })]);
+    expect(await store.getMessageByWamid('wamid.EARLY2')).toMatchObject({ status: 'failed', errorCode: 131047 });
   });
 
   it('writes messages, statuses and raw events of a batch in one transaction, raw content once', async () => {
@@ -327,5 +333,28 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect(await store.statusHistory('e2')).toEqual([]);
     expect(await store.getMessageByWamid('e3')).not.toBeNull();
     expect(await eraseContact(store, '3471', { actor: 'test' })).toEqual({ threads: 0, messages: 0, statusEvents: 0, rawEvents: 0, auditId: null });
+  });
+
+  it('keeps statuses named like object properties as events only', async () => {
+    await store.recordMessages([msg({ clientId, waId: '34999', wamid: 'wamid.PROTO', role: 'assistant', status: 'sent' })]);
+    for (const status of ['constructor', '__proto__', 'toString']) {
+      await store.applyStatuses([{ wamid: 'wamid.PROTO', status, occurredAt: new Date(T0 + 1000) }]);
+    }
+    expect((await store.getMessageByWamid('wamid.PROTO'))?.status).toBe('sent');
+    expect((await store.statusHistory('wamid.PROTO')).map((e) => e.status)).toEqual(['constructor', '__proto__', 'toString']);
+  });
+
+  // Last: it changes the schema under the open store.
+  it('keeps writing after a migration changes a table under the running store', async () => {
+    await store.recordMessages([msg({ clientId, waId: '34998', wamid: 'wamid.MIG1' })]);
+    // PostgreSQL: a result column's type changes under the prepared ingest statement; SQLite re-prepares by itself.
+    if (store.dialect === 'postgres') await store.run('ALTER TABLE messages ALTER COLUMN id TYPE bigint');
+    else await store.run('ALTER TABLE messages ADD COLUMN migrated_note TEXT');
+    // Connections that had prepared the statement are dropped and the batch runs again: no failure.
+    const r = await store.recordMessages([msg({ clientId, waId: '34998', wamid: 'wamid.MIG2' })]);
+    expect(r.inserted.map((m) => m.wamid)).toEqual(['wamid.MIG2']);
+    expect(await store.getMessageByWamid('wamid.MIG2')).not.toBeNull();
+    await store.applyStatuses([{ wamid: 'wamid.MIG2', status: 'read', occurredAt: new Date(T0 + 1) }]);
+    expect((await store.getMessageByWamid('wamid.MIG2'))?.status).toBe('read');
   });
 });
