@@ -637,14 +637,10 @@ export class Store {
    */
   private async insertMessagesPostgres(tx: Querier, all: NewMessage[]): Promise<RecordResult> {
     checkRoles(all);
-    const columns: unknown[][] = Array.from({ length: 15 }, () => []);
-    for (const m of all) {
-      const row = [
-        m.clientId, m.waId, m.contactName || null, m.role, m.type, this.keys.seal(m.content), m.wamid, m.phoneNumberId, m.createdAt,
-        m.status ?? null, int32OrNull(m.errorCode), m.errorMessage ?? null, m.replyToWamid ?? null, this.keys.seal(m.raw ?? null), m.wamid ? wamidTombstone(m.wamid) : null,
-      ];
-      for (let i = 0; i < row.length; i++) (columns[i] as unknown[]).push(this.bind(row[i]));
-    }
+    const columns = this.columnsOf(all, (m) => [
+      m.clientId, m.waId, m.contactName || null, m.role, m.type, this.keys.seal(m.content), m.wamid, m.phoneNumberId, m.createdAt,
+      m.status ?? null, int32OrNull(m.errorCode), m.errorMessage ?? null, m.replyToWamid ?? null, this.keys.seal(m.raw ?? null), m.wamid ? wamidTombstone(m.wamid) : null,
+    ]);
     const rows = await tx.all<Record<string, unknown>>(INGEST_MESSAGES_SQL, [...columns, new Date()], 'wa_report_ingest_messages_v1');
     const inserted: RecordResult['inserted'] = [];
     const earlier: Record<string, unknown>[] = [];
@@ -659,6 +655,15 @@ export class Store {
     await this.applyEarlierStatuses(tx, earlier.sort((a, b) => Number(a.id) - Number(b.id)));
     inserted.sort((a, b) => a.id - b.id);
     return { inserted, duplicates: all.length - inserted.length };
+  }
+
+  /** Rows turned into one bound array per column (PostgreSQL unnest parameters). */
+  private columnsOf<T>(items: T[], row: (item: T) => unknown[]): unknown[][] {
+    const columns: unknown[][] = [];
+    for (const item of items) {
+      row(item).forEach((value, i) => (columns[i] ??= []).push(this.bind(value)));
+    }
+    return columns;
   }
 
   /** Status events stored before their message arrived, applied to it now (in the order given: arrival). */
@@ -694,15 +699,13 @@ export class Store {
    * Returns the number of messages whose status moved forward.
    */
   private async insertStatusesPostgres(tx: Querier, statuses: StatusUpdate[]): Promise<number> {
-    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
-    for (const s of statuses) {
+    const columns = this.columnsOf(statuses, (s) => {
       const failed = s.status === 'failed';
-      const row = [
+      return [
         s.wamid, s.status, s.occurredAt, s.recipientId ?? null, int32OrNull(s.errorCode), s.errorTitle ?? null, s.errorDetails ?? null, this.keys.seal(s.raw ?? null),
         wamidTombstone(s.wamid), statusRank(s.status), failed ? int32OrNull(s.errorCode) : null, failed ? formatStatusError(s) : null,
       ];
-      for (let i = 0; i < row.length; i++) (columns[i] as unknown[]).push(this.bind(row[i]));
-    }
+    });
     const [r] = await tx.all<{ applied: unknown; marker: string | null }>(INGEST_STATUSES_SQL, [...columns, new Date()], 'wa_report_ingest_statuses_v1');
     if (!this.keys.current) this.sawMarker(r?.marker ?? null);
     return Number(r?.applied ?? 0);
