@@ -25,7 +25,9 @@ export function deriveSqliteSchema(text) {
 const derived = deriveSqliteSchema(readFileSync(source, 'utf8'));
 if (process.argv.includes('--check')) {
   let current = '';
-  try { current = readFileSync(target, 'utf8'); } catch {}
+  try {
+    current = readFileSync(target, 'utf8');
+  } catch {}
   if (current !== derived) {
     console.error('prisma/sqlite/schema.prisma is out of date: run `npm run generate`.');
     process.exit(1);

@@ -9,13 +9,7 @@
 //     insufficient_quota, which waiting never fixes;
 //   - its timeout stops at the response headers: a body that stalls is caught by an overall deadline.
 // Everything thrown is a ModelError (never the SDK's classes), and no message carries the API key.
-import {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-  OpenAI,
-} from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAI } from 'openai';
 import { WaReportError } from '../errors.js';
 
 export interface ChatTurn {
@@ -55,7 +49,11 @@ export class ModelError extends WaReportError {
   /** The same request may succeed later (rate limit, server error, timeout). */
   retryable: boolean;
 
-  constructor(message: string, fields: { status: number | null; code: string | null; retryable: boolean }, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    fields: { status: number | null; code: string | null; retryable: boolean },
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.status = fields.status;
     this.code = fields.code;
@@ -92,7 +90,10 @@ export class ModelClient {
     this.api = options.api ?? 'chat';
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxRetries = options.maxRetries ?? 3;
-    this.deadlineMs = this.timeoutMs * (this.maxRetries + 1) + Math.max(SDK_MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS) * this.maxRetries + 1_000;
+    this.deadlineMs =
+      this.timeoutMs * (this.maxRetries + 1) +
+      Math.max(SDK_MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS) * this.maxRetries +
+      1_000;
     this.client = new OpenAI({
       apiKey: options.apiKey,
       baseURL: options.baseURL,
@@ -112,11 +113,17 @@ export class ModelClient {
     const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
     const timer = setTimeout(() => deadline.abort(), this.deadlineMs);
     try {
-      const result = this.api === 'responses' ? await this.viaResponses(turns, model, signal) : await this.viaChat(turns, model, signal);
+      const result =
+        this.api === 'responses'
+          ? await this.viaResponses(turns, model, signal)
+          : await this.viaChat(turns, model, signal);
       return { ...result, latencyMs: Math.round(performance.now() - started) };
     } catch (error) {
       if (error instanceof ModelError) throw error;
-      throw this.toModelError(error, { cancelled: options.signal?.aborted === true, overDeadline: deadline.signal.aborted });
+      throw this.toModelError(error, {
+        cancelled: options.signal?.aborted === true,
+        overDeadline: deadline.signal.aborted,
+      });
     } finally {
       clearTimeout(timer);
     }
@@ -138,22 +145,43 @@ export class ModelClient {
     if (!Array.isArray(choices)) throw this.notAnAnswer(body, 'chat completion');
     const choice: unknown = choices[0];
     if (!isObject(choice) || !isObject(choice.message)) {
-      throw new ModelError('OpenAI invalid_response: the model returned no choices', { status: null, code: 'invalid_response', retryable: false });
+      throw new ModelError('OpenAI invalid_response: the model returned no choices', {
+        status: null,
+        code: 'invalid_response',
+        retryable: false,
+      });
     }
     const message = choice.message;
-    const text = typeof message.content === 'string' && message.content.trim() ? message.content
-      // A refusal is the model's answer to the user ("I can't help with that"): send it.
-      : typeof message.refusal === 'string' && message.refusal.trim() ? message.refusal : '';
-    if (!text) throw emptyAnswer(typeof choice.finish_reason === 'string' ? choice.finish_reason : null, this.options.maxOutputTokens);
+    const text =
+      typeof message.content === 'string' && message.content.trim()
+        ? message.content
+        : // A refusal is the model's answer to the user ("I can't help with that"): send it.
+          typeof message.refusal === 'string' && message.refusal.trim()
+          ? message.refusal
+          : '';
+    if (!text)
+      throw emptyAnswer(
+        typeof choice.finish_reason === 'string' ? choice.finish_reason : null,
+        this.options.maxOutputTokens,
+      );
     const usage = isObject(body.usage) ? toUsage(body.usage.prompt_tokens, body.usage.completion_tokens) : undefined;
     return { text, model: typeof body.model === 'string' ? body.model : model, ...(usage ? { usage } : {}) };
   }
 
-  private async viaResponses(turns: ChatTurn[], model: string, signal: AbortSignal): Promise<Omit<Completion, 'latencyMs'>> {
-    const instructions = turns.filter((t) => t.role === 'system').map((t) => t.content).join('\n\n');
+  private async viaResponses(
+    turns: ChatTurn[],
+    model: string,
+    signal: AbortSignal,
+  ): Promise<Omit<Completion, 'latencyMs'>> {
+    const instructions = turns
+      .filter((t) => t.role === 'system')
+      .map((t) => t.content)
+      .join('\n\n');
     const params: OpenAI.Responses.ResponseCreateParamsNonStreaming = {
       model,
-      input: turns.filter((t) => t.role !== 'system').map((t) => ({ role: t.role as 'user' | 'assistant', content: t.content })),
+      input: turns
+        .filter((t) => t.role !== 'system')
+        .map((t) => ({ role: t.role as 'user' | 'assistant', content: t.content })),
       // The conversation lives in our database; OpenAI need not keep a copy.
       store: false,
     };
@@ -165,7 +193,10 @@ export class ModelClient {
     if (body.status === 'failed') {
       const err = isObject(body.error) ? body.error : {};
       const code = typeof err.code === 'string' ? err.code : 'response_failed';
-      throw new ModelError(`OpenAI ${code}: ${redact(typeof err.message === 'string' ? err.message : 'the response failed', this.options.apiKey)}`, { status: null, code, retryable: code === 'server_error' || code === 'rate_limit_exceeded' });
+      throw new ModelError(
+        `OpenAI ${code}: ${redact(typeof err.message === 'string' ? err.message : 'the response failed', this.options.apiKey)}`,
+        { status: null, code, retryable: code === 'server_error' || code === 'rate_limit_exceeded' },
+      );
     }
     const parts: string[] = [];
     for (const item of body.output as unknown[]) {
@@ -177,7 +208,10 @@ export class ModelClient {
     }
     const text = parts.join('');
     if (!text.trim()) {
-      const reason = isObject(body.incomplete_details) && typeof body.incomplete_details.reason === 'string' ? body.incomplete_details.reason : null;
+      const reason =
+        isObject(body.incomplete_details) && typeof body.incomplete_details.reason === 'string'
+          ? body.incomplete_details.reason
+          : null;
       throw emptyAnswer(reason === 'max_output_tokens' ? 'length' : reason, this.options.maxOutputTokens);
     }
     const usage = isObject(body.usage) ? toUsage(body.usage.input_tokens, body.usage.output_tokens) : undefined;
@@ -185,7 +219,14 @@ export class ModelClient {
   }
 
   private notAnAnswer(body: unknown, what: string): ModelError {
-    const shown = typeof body === 'string' ? body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 100) : JSON.stringify(body)?.slice(0, 100);
+    const shown =
+      typeof body === 'string'
+        ? body
+            .replace(/<[^>]*>/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim()
+            .slice(0, 100)
+        : JSON.stringify(body)?.slice(0, 100);
     return new ModelError(
       `OpenAI invalid_response: ${this.client.baseURL} did not answer with a ${what}${shown ? ` (got: ${redact(shown, this.options.apiKey)})` : ''}; check OPENAI_BASE_URL (usually ending in /v1)`,
       { status: null, code: 'invalid_response', retryable: false },
@@ -195,32 +236,68 @@ export class ModelClient {
   private toModelError(error: unknown, ctx: { cancelled: boolean; overDeadline: boolean }): ModelError {
     const key = this.options.apiKey;
     const attempts = `${this.maxRetries + 1} attempt${this.maxRetries ? 's' : ''}`;
-    if (ctx.cancelled) return new ModelError('OpenAI cancelled: the request was cancelled', { status: null, code: 'cancelled', retryable: false }, { cause: error });
+    if (ctx.cancelled)
+      return new ModelError(
+        'OpenAI cancelled: the request was cancelled',
+        { status: null, code: 'cancelled', retryable: false },
+        { cause: error },
+      );
     if (ctx.overDeadline) {
-      return new ModelError(`OpenAI timeout: no complete answer within ${Math.round(this.deadlineMs / 1000)} s`, { status: null, code: 'timeout', retryable: true }, { cause: error });
+      return new ModelError(
+        `OpenAI timeout: no complete answer within ${Math.round(this.deadlineMs / 1000)} s`,
+        { status: null, code: 'timeout', retryable: true },
+        { cause: error },
+      );
     }
     if (error instanceof APIConnectionTimeoutError) {
-      return new ModelError(`OpenAI timeout: no answer within ${this.timeoutMs} ms (${attempts})`, { status: null, code: 'timeout', retryable: true }, { cause: error });
+      return new ModelError(
+        `OpenAI timeout: no answer within ${this.timeoutMs} ms (${attempts})`,
+        { status: null, code: 'timeout', retryable: true },
+        { cause: error },
+      );
     }
     if (error instanceof APIUserAbortError) {
-      return new ModelError('OpenAI cancelled: the request was cancelled', { status: null, code: 'cancelled', retryable: false }, { cause: error });
+      return new ModelError(
+        'OpenAI cancelled: the request was cancelled',
+        { status: null, code: 'cancelled', retryable: false },
+        { cause: error },
+      );
     }
     if (error instanceof APIConnectionError) {
-      return new ModelError(`OpenAI connection_error: cannot reach ${this.client.baseURL}: ${redact(rootMessage(error), key)} (${attempts})`, { status: null, code: 'connection_error', retryable: true }, { cause: error });
+      return new ModelError(
+        `OpenAI connection_error: cannot reach ${this.client.baseURL}: ${redact(rootMessage(error), key)} (${attempts})`,
+        { status: null, code: 'connection_error', retryable: true },
+        { cause: error },
+      );
     }
     if (error instanceof APIError && typeof error.status === 'number') {
       const status = error.status;
       const body = isObject(error.error) ? error.error : {};
-      const code = typeof error.code === 'string' && error.code ? error.code : typeof error.type === 'string' && error.type ? error.type : null;
-      const detail = typeof body.message === 'string' && body.message ? body.message : `HTTP ${status} without an error message`;
+      const code =
+        typeof error.code === 'string' && error.code
+          ? error.code
+          : typeof error.type === 'string' && error.type
+            ? error.type
+            : null;
+      const detail =
+        typeof body.message === 'string' && body.message ? body.message : `HTTP ${status} without an error message`;
       // insufficient_quota is a 429 that no amount of waiting fixes.
-      const retryable = code !== 'insufficient_quota' && (status === 408 || status === 409 || status === 429 || status >= 500);
+      const retryable =
+        code !== 'insufficient_quota' && (status === 408 || status === 409 || status === 429 || status >= 500);
       const wait = error.headers ? retryAfterMs(error.headers) : null;
       const notes = [
-        retryable ? (wait !== null && wait > MAX_RETRY_AFTER_MS ? `asked to retry after ${Math.round(wait / 1000)} s` : `after ${attempts}`) : null,
+        retryable
+          ? wait !== null && wait > MAX_RETRY_AFTER_MS
+            ? `asked to retry after ${Math.round(wait / 1000)} s`
+            : `after ${attempts}`
+          : null,
         HINTS[code ?? ''] ?? HINTS[String(status)] ?? null,
       ].filter(Boolean);
-      return new ModelError(`OpenAI ${status}${code ? ` ${code}` : ''}: ${redact(detail, key)}${notes.length ? ` (${notes.join('; ')})` : ''}`, { status, code, retryable }, { cause: error });
+      return new ModelError(
+        `OpenAI ${status}${code ? ` ${code}` : ''}: ${redact(detail, key)}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+        { status, code, retryable },
+        { cause: error },
+      );
     }
     // The SDK could not read the answer: JSON that does not parse, or a shape its helpers choke on.
     const message = error instanceof Error ? error.message : String(error);
@@ -236,19 +313,29 @@ const HINTS: Record<string, string> = {
   invalid_api_key: 'check OPENAI_API_KEY',
   '401': 'check OPENAI_API_KEY',
   '403': 'the API key may not access this model or project',
-  model_not_found: 'check OPENAI_MODEL or the client\'s model',
+  model_not_found: "check OPENAI_MODEL or the client's model",
   '404': 'check OPENAI_MODEL and OPENAI_BASE_URL',
   insufficient_quota: 'the account is out of credit; check billing',
 };
 
 function emptyAnswer(finishReason: string | null, maxOutputTokens: number | undefined): ModelError {
   if (finishReason === 'length') {
-    return new ModelError(`OpenAI max_output_tokens: the model used all its output tokens${maxOutputTokens ? ` (${maxOutputTokens})` : ''} before writing an answer; raise the limit`, { status: null, code: 'max_output_tokens', retryable: false });
+    return new ModelError(
+      `OpenAI max_output_tokens: the model used all its output tokens${maxOutputTokens ? ` (${maxOutputTokens})` : ''} before writing an answer; raise the limit`,
+      { status: null, code: 'max_output_tokens', retryable: false },
+    );
   }
   if (finishReason === 'content_filter') {
-    return new ModelError('OpenAI content_filter: the answer was withheld by the content filter', { status: null, code: 'content_filter', retryable: false });
+    return new ModelError('OpenAI content_filter: the answer was withheld by the content filter', {
+      status: null,
+      code: 'content_filter',
+      retryable: false,
+    });
   }
-  return new ModelError(`OpenAI empty_answer: the model returned an empty answer${finishReason ? ` (finish_reason: ${finishReason})` : ''}`, { status: null, code: 'empty_answer', retryable: false });
+  return new ModelError(
+    `OpenAI empty_answer: the model returned an empty answer${finishReason ? ` (finish_reason: ${finishReason})` : ''}`,
+    { status: null, code: 'empty_answer', retryable: false },
+  );
 }
 
 /**
@@ -262,7 +349,13 @@ function boundRetryAfter(inner: typeof fetch): typeof fetch {
     if (response.ok) return response;
     const wait = retryAfterMs(response.headers);
     let stop = wait !== null && wait > MAX_RETRY_AFTER_MS;
-    if (!stop && response.status === 429) stop = (await response.clone().text().catch(() => '')).includes('"insufficient_quota"');
+    if (!stop && response.status === 429)
+      stop = (
+        await response
+          .clone()
+          .text()
+          .catch(() => '')
+      ).includes('"insufficient_quota"');
     if (!stop) return response;
     const headers = new Headers(response.headers);
     headers.set('x-should-retry', 'false');
@@ -288,8 +381,14 @@ function withDeadline<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     Promise.resolve(promise).then(
-      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
-      (error: unknown) => { signal.removeEventListener('abort', onAbort); reject(error); },
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
     );
   });
 }

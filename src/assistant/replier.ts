@@ -16,8 +16,20 @@ export interface ReplierDeps {
   store: Store;
   logger: Logger;
   metrics?: IngestMetrics;
-  model: { complete(turns: ChatTurn[], options?: { model?: string }): Promise<{ text: string; model: string; latencyMs: number }> };
-  graph: { sendText(input: { phoneNumberId: string; to: string; body: string; replyToWamid?: string | null }): Promise<{ wamid: string; latencyMs: number }> };
+  model: {
+    complete(
+      turns: ChatTurn[],
+      options?: { model?: string },
+    ): Promise<{ text: string; model: string; latencyMs: number }>;
+  };
+  graph: {
+    sendText(input: {
+      phoneNumberId: string;
+      to: string;
+      body: string;
+      replyToWamid?: string | null;
+    }): Promise<{ wamid: string; latencyMs: number }>;
+  };
   defaultModel: string;
   /** Messages of history sent to the model (WA_REPORT_CONTEXT_MESSAGES). */
   contextMessages: number;
@@ -75,9 +87,13 @@ export class Replier {
    * At start: answers left 'sending' by a crash are marked failed (never resent: a resend could
    * duplicate), messages still inside the 24-hour window are answered, older ones are marked with why not.
    */
-  async recover(lookback = 7 * REPLY_WINDOW_MS): Promise<{ abandoned: number; scheduled: number; notAnswered: number }> {
+  async recover(
+    lookback = 7 * REPLY_WINDOW_MS,
+  ): Promise<{ abandoned: number; scheduled: number; notAnswered: number }> {
     const { store, logger } = this.deps;
-    const abandoned = await store.abandonInFlightReplies('The daemon stopped while sending this answer; it was not sent again, to avoid a duplicate.');
+    const abandoned = await store.abandonInFlightReplies(
+      'The daemon stopped while sending this answer; it was not sent again, to avoid a duplicate.',
+    );
     const now = this.now();
     const windowStart = new Date(now.getTime() - REPLY_WINDOW_MS);
     let scheduled = 0;
@@ -86,7 +102,10 @@ export class Replier {
       const pending = await store.pendingInbound(threadId, new Date(now.getTime() - lookback));
       const stale = pending.filter((m) => m.createdAt < windowStart);
       if (stale.length) {
-        await store.markNotAnswered(stale.map((m) => m.id), 'received more than 24 hours before the assistant could answer (outside WhatsApp\'s customer service window).');
+        await store.markNotAnswered(
+          stale.map((m) => m.id),
+          "received more than 24 hours before the assistant could answer (outside WhatsApp's customer service window).",
+        );
         notAnswered += stale.length;
       }
       if (pending.length > stale.length) {
@@ -94,7 +113,8 @@ export class Replier {
         scheduled++;
       }
     }
-    if (abandoned || scheduled || notAnswered) logger.info({ abandoned, scheduled, notAnswered }, 'recovered unanswered messages');
+    if (abandoned || scheduled || notAnswered)
+      logger.info({ abandoned, scheduled, notAnswered }, 'recovered unanswered messages');
     return { abandoned, scheduled, notAnswered };
   }
 
@@ -106,7 +126,10 @@ export class Replier {
     this.timers.clear();
     const all = Promise.allSettled([...this.inFlight]).then(() => true);
     let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([all, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+    const done = await Promise.race([
+      all,
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
     clearTimeout(timer);
     return done;
   }
@@ -149,12 +172,18 @@ export class Replier {
       const failures = (this.failures.get(threadId) ?? 0) + 1;
       this.failures.set(threadId, failures);
       this.threads.delete(threadId);
-      this.deps.logger.error({ err: summarizeError(error), threadId, attempt: failures }, 'could not answer a conversation; will retry');
+      this.deps.logger.error(
+        { err: summarizeError(error), threadId, attempt: failures },
+        'could not answer a conversation; will retry',
+      );
       if (!this.stopped && failures <= 5) {
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          this.notify(threadId);
-        }, (this.deps.retryDelayMs ?? 5_000) * failures);
+        const timer = setTimeout(
+          () => {
+            this.timers.delete(timer);
+            this.notify(threadId);
+          },
+          (this.deps.retryDelayMs ?? 5_000) * failures,
+        );
         this.timers.add(timer);
       } else {
         this.failures.delete(threadId);
@@ -180,17 +209,27 @@ export class Replier {
       const turns = await this.context(threadId, client);
       let text: string;
       try {
-        const result = await this.deps.model.complete(turns, { model: client.assistantModel ?? this.deps.defaultModel });
+        const result = await this.deps.model.complete(turns, {
+          model: client.assistantModel ?? this.deps.defaultModel,
+        });
         metrics?.modelSeconds.observe(result.latencyMs / 1000);
         text = result.text.trim();
-        if (!text) throw new ModelError('the model returned an empty answer', { status: null, code: 'empty_answer', retryable: false });
+        if (!text)
+          throw new ModelError('the model returned an empty answer', {
+            status: null,
+            code: 'empty_answer',
+            retryable: false,
+          });
       } catch (error) {
         if (!(error instanceof ModelError)) throw error;
         const reason = describeModelError(error);
         const id = await store.beginReply({ threadId, content: '', replyToWamid: last.wamid, createdAt: this.now() });
         await store.failReply(id, { errorCode: error.status, errorMessage: reason });
         metrics?.replies.inc({ outcome: 'model_failed' });
-        logger.warn({ threadId, clientId: client.id, status: error.status, code: error.code }, 'model failed; answer recorded as failed');
+        logger.warn(
+          { threadId, clientId: client.id, status: error.status, code: error.code },
+          'model failed; answer recorded as failed',
+        );
         return;
       }
       // The user wrote again while the model was thinking: prepare the answer again with the new
@@ -201,7 +240,11 @@ export class Replier {
       const id = await store.beginReply({ threadId, content: text, replyToWamid: coveredWamid, createdAt: this.now() });
       try {
         // With '+': without it, Graph prepends the business number's country code.
-        const sent = await this.deps.graph.sendText({ phoneNumberId: client.phoneNumberId, to: `+${thread.waId}`, body: text });
+        const sent = await this.deps.graph.sendText({
+          phoneNumberId: client.phoneNumberId,
+          to: `+${thread.waId}`,
+          body: text,
+        });
         metrics?.graphSeconds.observe(sent.latencyMs / 1000);
         await store.completeReply(id, { wamid: sent.wamid, sentAt: this.now() });
         metrics?.replies.inc({ outcome: 'sent' });
@@ -214,7 +257,10 @@ export class Replier {
         }
         await store.failReply(id, { errorCode: error.code ?? error.status, errorMessage: describeGraphError(error) });
         metrics?.replies.inc({ outcome: 'send_failed' });
-        logger.warn({ threadId, clientId: client.id, status: error.status, code: error.code }, 'sending the answer failed; recorded as failed');
+        logger.warn(
+          { threadId, clientId: client.id, status: error.status, code: error.code },
+          'sending the answer failed; recorded as failed',
+        );
       }
       return;
     }

@@ -7,7 +7,9 @@ import type { Store } from '../db/store.js';
 import { resolveDbTarget, type DbTarget } from '../db/target.js';
 import { colorEnabled, makeChalk, processIo, type CliIo, type CommandContext, type GlobalOptions } from './context.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const ENVIRONMENT_HELP = `
 Environment variables (flags override them):
@@ -88,7 +90,10 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       target: () => (target ??= resolveDbTarget(global.db ?? io.env.DATABASE_URL, io.env)),
       store: async () => {
         if (!openedStore) {
-          const [{ openStore }, { KeyRing }] = await Promise.all([import('../db/store.js'), import('../privacy/crypto.js')]);
+          const [{ openStore }, { KeyRing }] = await Promise.all([
+            import('../db/store.js'),
+            import('../privacy/crypto.js'),
+          ]);
           openedStore = await openStore(ctx.target(), { keys: KeyRing.fromEnv(io.env) });
         }
         return openedStore;
@@ -101,17 +106,20 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     .description('Keeps every WhatsApp Business conversation and turns it into reports.')
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
-    .option('--db <url>', 'database: SQLite file path, file:…, or postgresql://… (default: DATABASE_URL, else the embedded SQLite file)')
+    .option(
+      '--db <url>',
+      'database: SQLite file path, file:…, or postgresql://… (default: DATABASE_URL, else the embedded SQLite file)',
+    )
     .option('--debug', 'print stack traces of unexpected errors')
     .option('--no-color', 'no colours in the output')
     .option('--list', 'list active clients (same as `clients list`)')
     .option('--json', 'with --list or a summary: JSON instead of a table')
-    .option('--client-id <id>', 'with --format: the client to report on (the seed\'s generate_report flags)')
+    .option('--client-id <id>', "with --format: the client to report on (the seed's generate_report flags)")
     .option('--wa-id <number>', 'with --format detailed: one conversation (+34 612…, 34612…)')
     .option('--format <format>', 'summary (default), detailed (the text report), or json, text, html, csv')
     .option('--start-date <date>', 'from this ISO 8601 date or time (inclusive)')
     .option('--end-date <date>', 'until this date (a bare date includes the whole day)')
-    .option('--tz <zone>', 'IANA time zone reports are shown in (default: the system\'s)')
+    .option('--tz <zone>', "IANA time zone reports are shown in (default: the system's)")
     .option('--lang <lang>', 'es or en (default from LANG / LC_ALL)')
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
@@ -170,7 +178,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     });
 
   const clientFields = (cmd: Command, required: boolean) => {
-    const opt = (flags: string, description: string) => (required ? cmd.requiredOption(flags, description) : cmd.option(flags, description));
+    const opt = (flags: string, description: string) =>
+      required ? cmd.requiredOption(flags, description) : cmd.option(flags, description);
     opt('--name <name>', 'business name shown in reports');
     opt('--phone-number <number>', 'display phone number, international form: +15556383785');
     opt('--phone-number-id <id>', 'Cloud API phone number ID webhooks are routed on (digits)');
@@ -184,14 +193,25 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   };
 
   clientFields(
-    clients.command('add').description('add a client').addHelpText('after', '\nExample:\n  wa-report clients add --name Released --phone-number +15556383785 --phone-number-id 106540352242922 --assistant\n'),
+    clients
+      .command('add')
+      .description('add a client')
+      .addHelpText(
+        'after',
+        '\nExample:\n  wa-report clients add --name Released --phone-number +15556383785 --phone-number-id 106540352242922 --assistant\n',
+      ),
     true,
   ).action(async (_options: unknown, cmd: Command) => {
     const ctx = context(cmd);
     const options = cmd.optsWithGlobals();
     const { runClientsAdd } = await import('./commands/clients-add.js');
     const client = await runClientsAdd(options, ctx);
-    await printClientResult(ctx, client, options.json, `Added client ${client.id} (${client.name}, ${client.phoneNumber}).`);
+    await printClientResult(
+      ctx,
+      client,
+      options.json,
+      `Added client ${client.id} (${client.name}, ${client.phoneNumber}).`,
+    );
   });
 
   clientFields(clients.command('update <client-id>').description('change a client'), false)
@@ -205,33 +225,58 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       await printClientResult(ctx, client, options.json, `Updated client ${client.id} (${client.name}).`);
     });
 
-  for (const [name, active] of [['disable', false], ['enable', true]] as const) {
+  for (const [name, active] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
     clients
       .command(`${name} <client-id>`)
-      .description(active ? 'show a disabled client again in lists and accept its webhooks' : 'hide a client from lists (its data is kept)')
+      .description(
+        active
+          ? 'show a disabled client again in lists and accept its webhooks'
+          : 'hide a client from lists (its data is kept)',
+      )
       .option('--json', 'print the client as JSON')
       .action(async (id: string, _options: unknown, cmd: Command) => {
         const ctx = context(cmd);
         const options = cmd.optsWithGlobals() as { json?: boolean };
         const { runClientsSetActive } = await import('./commands/clients-update.js');
         const client = await runClientsSetActive(id, active, ctx);
-        await printClientResult(ctx, client, options.json, `${active ? 'Enabled' : 'Disabled'} client ${client.id} (${client.name}).`);
+        await printClientResult(
+          ctx,
+          client,
+          options.json,
+          `${active ? 'Enabled' : 'Disabled'} client ${client.id} (${client.name}).`,
+        );
       });
   }
 
   program
     .command('ingest')
-    .description('run the webhook daemon: store WhatsApp messages and statuses, answer with the assistant, serve the API')
+    .description(
+      'run the webhook daemon: store WhatsApp messages and statuses, answer with the assistant, serve the API',
+    )
     .option('--port <port>', 'port to listen on (default: PORT, else 8082)')
     .option('--host <host>', 'address to listen on (default: HOST, else all interfaces)')
     .option('--shutdown-timeout <seconds>', 'on SIGTERM, how long answers in progress may take (default 10)')
-    .option('--insecure-skip-signature', 'accept webhooks without verifying X-Hub-Signature-256 (local experiments only)')
-    .option('--archive-after <period>', 'retention: once a day, archive conversations idle longer than this (365d, 52w), then delete them')
+    .option(
+      '--insecure-skip-signature',
+      'accept webhooks without verifying X-Hub-Signature-256 (local experiments only)',
+    )
+    .option(
+      '--archive-after <period>',
+      'retention: once a day, archive conversations idle longer than this (365d, 52w), then delete them',
+    )
     .option('--archive-dir <dir>', 'with --archive-after: where the daily archives (.jsonl.gz) go')
     .option('--print-systemd-unit', 'print a systemd unit for this installation and exit')
     .option('--user <name>', 'with --print-systemd-unit: the service user (default wa-report)')
-    .option('--environment-file <path>', 'with --print-systemd-unit: the EnvironmentFile (default /etc/wa-report/wa-report.env)')
-    .addHelpText('after', `
+    .option(
+      '--environment-file <path>',
+      'with --print-systemd-unit: the EnvironmentFile (default /etc/wa-report/wa-report.env)',
+    )
+    .addHelpText(
+      'after',
+      `
 Needs WHATSAPP_APP_SECRET (webhook signatures) and, to answer users, OPENAI_API_KEY and
 WHATSAPP_ACCESS_TOKEN; without them it archives only. Logs are JSON lines on stdout (pretty on a
 terminal); SIGTERM/SIGINT stop it cleanly. Endpoints: GET/POST /webhook, GET /healthz, GET /metrics.
@@ -239,7 +284,8 @@ terminal); SIGTERM/SIGINT stop it cleanly. Endpoints: GET/POST /webhook, GET /he
 Examples:
   WHATSAPP_APP_SECRET=… WHATSAPP_VERIFY_TOKEN=… wa-report ingest --port 8082
   wa-report ingest --print-systemd-unit | sudo tee /etc/systemd/system/wa-report.service
-`)
+`,
+    )
     .action(async (_options: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const { runIngest } = await import('./commands/ingest.js');
@@ -256,9 +302,16 @@ Examples:
       .option('--lang <lang>', 'es or en (default from LANG / LC_ALL)');
   };
 
-  reportFlags(program.command('conversations').description("a client's conversations: thread, wa_id, contact, created, last message, messages"))
-    .option('--json', 'JSON in the seed\'s shape: {client, total_conversations, conversations[]}')
-    .addHelpText('after', '\nExample:\n  wa-report conversations --client-id 1 --start-date 2024-01-01 --end-date 2024-01-31\n')
+  reportFlags(
+    program
+      .command('conversations')
+      .description("a client's conversations: thread, wa_id, contact, created, last message, messages"),
+  )
+    .option('--json', "JSON in the seed's shape: {client, total_conversations, conversations[]}")
+    .addHelpText(
+      'after',
+      '\nExample:\n  wa-report conversations --client-id 1 --start-date 2024-01-01 --end-date 2024-01-31\n',
+    )
     .action(async (_options: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const options = cmd.optsWithGlobals();
@@ -266,23 +319,37 @@ Examples:
       printConversations(await runConversations(options, ctx), Boolean(options.json), ctx);
     });
 
-  reportFlags(program.command('export').description('a detailed report of one conversation (--wa-id) or of all of a client\'s conversations'))
+  reportFlags(
+    program
+      .command('export')
+      .description("a detailed report of one conversation (--wa-id) or of all of a client's conversations"),
+  )
     .option('--format <format>', 'json, text, html or csv (default text)')
     .option('-o, --output <file>', 'write to this file (default: stdout; - is stdout)')
     .option('--bom', 'csv: start with a UTF-8 byte order mark (for Excel)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   wa-report export --client-id 1 --wa-id +34612345678 --format html > conversation.html
   wa-report export --client-id 1 --start-date 2024-01-01 --format csv --bom -o january.csv
   wa-report export --client-id 1 --format json | jq '.conversations[].message_count'
-`)
+`,
+    )
     .action(async (_options: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const { runExport } = await import('./commands/export.js');
       await runExport(cmd.optsWithGlobals(), ctx);
     });
 
-  reportFlags(program.command('stats').description('per client: conversations, messages by role, activity, failures, delivery and read rates, response times, messages per day'), false)
+  reportFlags(
+    program
+      .command('stats')
+      .description(
+        'per client: conversations, messages by role, activity, failures, delivery and read rates, response times, messages per day',
+      ),
+    false,
+  )
     .option('--since <when>', 'only what happened since: 7d, 24h, 2w or an ISO date')
     .option('--json', 'JSON output')
     .action(async (_options: unknown, cmd: Command) => {
@@ -308,14 +375,18 @@ Examples:
   const contextCmd = program.command('context').description("the assistant's memory of a user");
   contextCmd
     .command('clear')
-    .description('start the assistant afresh with a user: earlier messages are no longer sent to the model (they stay for reports)')
+    .description(
+      'start the assistant afresh with a user: earlier messages are no longer sent to the model (they stay for reports)',
+    )
     .requiredOption('--wa-id <number>', "the user's WhatsApp number, e.g. +34612345678")
     .option('--client-id <id>', 'only the conversation with this client (default: all of them)')
     .action(async (_options: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const { runContextClear } = await import('./commands/context.js');
       const r = await runContextClear(cmd.optsWithGlobals(), ctx);
-      io.stderr.write(`Cleared the assistant's context for +${r.waId} in ${r.threads.length} conversation${r.threads.length === 1 ? '' : 's'} (${r.threads.join(', ')}).\n`);
+      io.stderr.write(
+        `Cleared the assistant's context for +${r.waId} in ${r.threads.length} conversation${r.threads.length === 1 ? '' : 's'} (${r.threads.join(', ')}).\n`,
+      );
     });
 
   program
@@ -343,7 +414,9 @@ Examples:
       await runDemoCommand(cmd.optsWithGlobals(), ctx);
     });
 
-  const db = program.command('db').description('the database: migration status, explicit migration, encryption of what is stored');
+  const db = program
+    .command('db')
+    .description('the database: migration status, explicit migration, encryption of what is stored');
   db.command('status')
     .description('show applied and pending migrations (changes nothing)')
     .option('--json', 'JSON output')
@@ -357,16 +430,21 @@ Examples:
       if (s.unknown.length || s.failed.length) completedWith = ExitCode.failure;
     });
   db.command('encrypt')
-    .description('encrypt the content already stored (message text, raw payloads) with WA_REPORT_ENCRYPTION_KEY, in batches')
+    .description(
+      'encrypt the content already stored (message text, raw payloads) with WA_REPORT_ENCRYPTION_KEY, in batches',
+    )
     .option('--batch-size <n>', 'rows per transaction (default 500)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Resumable: an interrupted run is finished by running it again. From the first batch on, the database
 is marked encrypted and refuses plaintext writes from processes without the key.
 
 Example:
   export WA_REPORT_ENCRYPTION_KEY=$(wa-report keys generate)   # keep a copy somewhere safe
   wa-report db encrypt
-`)
+`,
+    )
     .action(async (_options: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const { runReencrypt } = await import('./commands/privacy.js');
@@ -378,13 +456,21 @@ Example:
       const ctx = context(cmd);
       const { runDbMigrate } = await import('./commands/db.js');
       const result = await runDbMigrate(ctx);
-      io.stderr.write(result.applied.length ? `Applied ${result.applied.join(', ')} to ${result.database}.\n` : `${result.database} is up to date.\n`);
+      io.stderr.write(
+        result.applied.length
+          ? `Applied ${result.applied.join(', ')} to ${result.database}.\n`
+          : `${result.database} is up to date.\n`,
+      );
     });
 
-  const contact = program.command('contact').description("a WhatsApp user's data rights: export everything stored about them, or erase it");
+  const contact = program
+    .command('contact')
+    .description("a WhatsApp user's data rights: export everything stored about them, or erase it");
   contact
     .command('export')
-    .description('everything stored about one WhatsApp user across all clients, as one JSON document (docs/contact-export.md)')
+    .description(
+      'everything stored about one WhatsApp user across all clients, as one JSON document (docs/contact-export.md)',
+    )
     .requiredOption('--wa-id <number>', "the user's WhatsApp number, e.g. +34612345678")
     .option('-o, --output <file>', 'write to this file (default: stdout)')
     .action(async (_options: unknown, cmd: Command) => {
@@ -394,12 +480,16 @@ Example:
     });
   contact
     .command('erase')
-    .description("delete a user's conversations, messages, status events and raw payloads, leaving an audit record without content")
+    .description(
+      "delete a user's conversations, messages, status events and raw payloads, leaving an audit record without content",
+    )
     .requiredOption('--wa-id <number>', "the user's WhatsApp number, e.g. +34612345678")
     .option('--client-id <id>', 'only their conversation with this client (default: all clients)')
     .option('--force', 'do not ask for confirmation (required when there is no terminal)')
     .option('--json', 'print what was erased as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Asks for confirmation on a terminal (type the number). Erased messages leave tombstones (hashes of
 their ids), so a redelivered webhook does not bring them back; a new message from the user is stored
 as usual. Erasing again is a no-op. Archives written before keep their copy; restoring them skips
@@ -407,7 +497,8 @@ erased data.
 
 Example:
   wa-report contact erase --wa-id +34612345678 --force
-`)
+`,
+    )
     .action(async (_options: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const options = cmd.optsWithGlobals();
@@ -435,15 +526,20 @@ Example:
     });
   keys
     .command('rotate')
-    .description('re-encrypt everything with WA_REPORT_ENCRYPTION_KEY; the old keys are read from WA_REPORT_ENCRYPTION_KEYS_OLD')
+    .description(
+      're-encrypt everything with WA_REPORT_ENCRYPTION_KEY; the old keys are read from WA_REPORT_ENCRYPTION_KEYS_OLD',
+    )
     .option('--batch-size <n>', 'rows per transaction (default 500)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Resumable: an interrupted run is finished by running it again. Keep the old key in
 WA_REPORT_ENCRYPTION_KEYS_OLD for every process until this has completed.
 
 Example:
   WA_REPORT_ENCRYPTION_KEY=<new> WA_REPORT_ENCRYPTION_KEYS_OLD=<old> wa-report keys rotate
-`)
+`,
+    )
     .action(async (_options: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const { runReencrypt } = await import('./commands/privacy.js');
@@ -462,7 +558,9 @@ Example:
     .addOption(new Option('--db <url>', 'database').hideHelp())
     .addOption(new Option('--debug', 'stack traces').hideHelp())
     .addOption(new Option('--no-color', 'no colours').hideHelp())
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The file is written, fsynced, read back and verified (counts and SHA-256) before anything is deleted.
 Interrupted at any point, nothing is lost: rerun the same command to finish. A conversation that
 changed after it was archived (a new message or status) stays in the database.
@@ -470,7 +568,8 @@ changed after it was archived (a new message or status) stays in the database.
 Examples:
   wa-report archive --before 2024-01-01 --out archive-2023.jsonl.gz
   wa-report archive restore archive-2023.jsonl.gz
-`)
+`,
+    )
     .action(async (_options: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const { runArchive } = await import('./commands/privacy.js');
@@ -486,7 +585,9 @@ Examples:
       await runRestore(file, cmd.optsWithGlobals(), ctx);
     });
 
-  const tokens = program.command('tokens').description('tokens of the reporting HTTP API (only their hashes are stored)');
+  const tokens = program
+    .command('tokens')
+    .description('tokens of the reporting HTTP API (only their hashes are stored)');
   tokens
     .command('create')
     .description('create a token and print it (once)')
@@ -545,7 +646,12 @@ Examples:
   }
 }
 
-async function printClientResult(ctx: CommandContext, client: import('../domain/types.js').ClientRecord, json: boolean | undefined, message: string) {
+async function printClientResult(
+  ctx: CommandContext,
+  client: import('../domain/types.js').ClientRecord,
+  json: boolean | undefined,
+  message: string,
+) {
   if (json) {
     const { clientJson } = await import('./commands/clients-shared.js');
     ctx.io.stdout.write(`${JSON.stringify(clientJson(client), null, 2)}\n`);
@@ -556,7 +662,12 @@ async function printClientResult(ctx: CommandContext, client: import('../domain/
 
 function reportError(error: unknown, io: CliIo, debug: boolean, chalk: ReturnType<typeof makeChalk>): number {
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    )
+      return ExitCode.ok;
     io.stderr.write(`Run \`wa-report --help\` for usage.\n`);
     return ExitCode.usage;
   }
@@ -570,6 +681,9 @@ function reportError(error: unknown, io: CliIo, debug: boolean, chalk: ReturnTyp
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(`${chalk.red('error:')} unexpected failure: ${message.split('\n')[0]}\n`);
   if (debug && error instanceof Error) io.stderr.write(`${error.stack}\n`);
-  else io.stderr.write('Run again with --debug for the details, and report them to the wa-report maintainers if this looks like a bug.\n');
+  else
+    io.stderr.write(
+      'Run again with --debug for the details, and report them to the wa-report maintainers if this looks like a bug.\n',
+    );
   return ExitCode.failure;
 }

@@ -5,7 +5,11 @@ import { UsageError } from '../errors.js';
  * Validates parsed options against one schema and reports every problem at once, one
  * `--flag: message` line each. `flags` maps schema keys to the flag the user typed.
  */
-export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, flags: Record<string, string> = {}): z.infer<S> {
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  flags: Record<string, string> = {},
+): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {

@@ -93,7 +93,11 @@ export function computeStatus(shipped: ShippedMigration[], rows: MigrationRow[])
     applied: finished
       .filter((r) => byName.has(r.migrationName))
       .sort((a, b) => a.migrationName.localeCompare(b.migrationName))
-      .map((r) => ({ name: r.migrationName, finishedAt: r.finishedAt as Date, checksumMatches: byName.get(r.migrationName)?.checksum === r.checksum })),
+      .map((r) => ({
+        name: r.migrationName,
+        finishedAt: r.finishedAt as Date,
+        checksumMatches: byName.get(r.migrationName)?.checksum === r.checksum,
+      })),
     pending: shipped.filter((m) => !finishedNames.has(m.name)).map((m) => m.name),
     unknown: [...new Set(finished.filter((r) => !byName.has(r.migrationName)).map((r) => r.migrationName))].sort(),
     failed: live.filter((r) => r.finishedAt === null).map((r) => ({ name: r.migrationName, logs: r.logs })),
@@ -176,9 +180,9 @@ export async function migrateSqlite(
     for (const name of status.pending) {
       const migration = shipped.find((m) => m.name === name) as ShippedMigration;
       const id = randomUUID();
-      db.prepare(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, 0)`).run(
-        id, migration.checksum, name, Date.now(),
-      );
+      db.prepare(
+        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, 0)`,
+      ).run(id, migration.checksum, name, Date.now());
       // Scripts that switch foreign keys off (Prisma's table rewrites) must run bare: inside a
       // transaction the PRAGMA is ignored and the rewrite cascade-deletes child rows. Every other
       // script runs in a transaction, so a failure (a full disk, say) leaves nothing half-applied
@@ -193,16 +197,19 @@ export async function migrateSqlite(
         if (atomic && db.inTransaction) db.exec('ROLLBACK');
         const message = error instanceof Error ? error.message : String(error);
         try {
-          db.prepare(`UPDATE "_prisma_migrations" SET logs = ?${atomic ? ', rolled_back_at = ?' : ''} WHERE id = ?`).run(
-            ...(atomic ? [message, Date.now(), id] : [message, id]),
-          );
+          db.prepare(
+            `UPDATE "_prisma_migrations" SET logs = ?${atomic ? ', rolled_back_at = ?' : ''} WHERE id = ?`,
+          ).run(...(atomic ? [message, Date.now(), id] : [message, id]));
         } catch {
           // The bookkeeping write can fail for the same reason (disk full); the row then shows the
           // migration as started and unfinished, which is refused with a recovery hint.
         }
         throw new DatabaseError(`Migration ${name} failed on ${dbPath}: ${message}`, { cause: error });
       }
-      db.prepare(`UPDATE "_prisma_migrations" SET finished_at = ?, applied_steps_count = 1 WHERE id = ?`).run(Date.now(), id);
+      db.prepare(`UPDATE "_prisma_migrations" SET finished_at = ?, applied_steps_count = 1 WHERE id = ?`).run(
+        Date.now(),
+        id,
+      );
       applied.push(name);
     }
     return { applied, status: sqliteStatus(db, shipped) };
@@ -241,7 +248,9 @@ async function acquireLockFile(path: string, timeoutMs: number): Promise<() => v
       continue;
     }
     if (Date.now() > deadline) {
-      throw new DatabaseError(`Another process (pid ${holder}) has been migrating the database for over ${Math.round(timeoutMs / 1000)} s. If no wa-report is running, delete ${path}.`);
+      throw new DatabaseError(
+        `Another process (pid ${holder}) has been migrating the database for over ${Math.round(timeoutMs / 1000)} s. If no wa-report is running, delete ${path}.`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -259,7 +268,10 @@ function processAlive(pid: number): boolean {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
-export async function postgresStatus(client: pg.ClientBase, shipped = readShippedMigrations('postgres')): Promise<MigrationStatus> {
+export async function postgresStatus(
+  client: pg.ClientBase,
+  shipped = readShippedMigrations('postgres'),
+): Promise<MigrationStatus> {
   return computeStatus(shipped, await postgresRows(client));
 }
 
@@ -299,9 +311,10 @@ export async function migratePostgres(
     for (const name of status.pending) {
       const migration = shipped.find((m) => m.name === name) as ShippedMigration;
       const id = randomUUID();
-      await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)`, [
-        id, migration.checksum, name,
-      ]);
+      await client.query(
+        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)`,
+        [id, migration.checksum, name],
+      );
       try {
         options.onApply?.(name);
         // One simple query (no parameters): PostgreSQL runs the whole script atomically, so a
@@ -309,10 +322,14 @@ export async function migratePostgres(
         await client.query(migration.sql);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        await client.query(`UPDATE "_prisma_migrations" SET logs = $1, rolled_back_at = now() WHERE id = $2`, [message, id]).catch(() => {});
+        await client
+          .query(`UPDATE "_prisma_migrations" SET logs = $1, rolled_back_at = now() WHERE id = $2`, [message, id])
+          .catch(() => {});
         throw new DatabaseError(`Migration ${name} failed on ${where}: ${message}`, { cause: error });
       }
-      await client.query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [id]);
+      await client.query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [
+        id,
+      ]);
       applied.push(name);
     }
     return { applied, status: await postgresStatus(client, shipped) };

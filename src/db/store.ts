@@ -21,7 +21,15 @@ import {
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
-import { PG_CONNECT_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS, describePostgresError, describeSqliteError, openSqliteFile, prepareDatabase, type MigrateMode } from './connect.js';
+import {
+  PG_CONNECT_TIMEOUT_MS,
+  SQLITE_BUSY_TIMEOUT_MS,
+  describePostgresError,
+  describeSqliteError,
+  openSqliteFile,
+  prepareDatabase,
+  type MigrateMode,
+} from './connect.js';
 import type { DbTarget } from './target.js';
 import { EncryptionError, KeyRing } from '../privacy/crypto.js';
 
@@ -104,8 +112,16 @@ export async function openStore(target: DbTarget, options: OpenStoreOptions = {}
   }
   const reader = await openPostgresReader(target);
   const load = async () => {
-    const [{ PrismaPg }, { PrismaClient: PgPrismaClient }] = await Promise.all([import('@prisma/adapter-pg'), import('../generated/pg/client.js')]);
-    const adapter = new PrismaPg({ connectionString: target.url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, max: 10, application_name: 'wa-report' });
+    const [{ PrismaPg }, { PrismaClient: PgPrismaClient }] = await Promise.all([
+      import('@prisma/adapter-pg'),
+      import('../generated/pg/client.js'),
+    ]);
+    const adapter = new PrismaPg({
+      connectionString: target.url,
+      connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+      max: 10,
+      application_name: 'wa-report',
+    });
     return new PgPrismaClient({ adapter }) as Prisma;
   };
   return Store.ready(new Store(reader, load, 'postgres', target, options.keys ?? KeyRing.none()));
@@ -120,7 +136,8 @@ export interface SqlTx {
 /** PostgreSQL advisory lock: shared by ingest batches, exclusive for erasing a contact and archive deletions. */
 export const CONTACT_LOCK_KEY = 7_141_985_001;
 
-export const MESSAGE_SELECT = 'id, thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw';
+export const MESSAGE_SELECT =
+  'id, thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw';
 
 /** Plain SQL straight through the driver. */
 export interface Querier {
@@ -222,13 +239,19 @@ function isStalePlan(error: unknown): boolean {
 
 async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }>): Promise<Reader> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: target.url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, max: POOL_SIZE, application_name: 'wa-report' });
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    max: POOL_SIZE,
+    application_name: 'wa-report',
+  });
   pool.on('error', () => {
     /* a broken idle connection is replaced on the next query */
   });
   const on = (c: { query: pg.Pool['query'] }): Querier => ({
     async all<T>(sql: string, params: unknown[], name?: string): Promise<T[]> {
-      return (await (name ? c.query({ name, text: sql, values: params }) : c.query(sql, params as unknown[]))).rows as T[];
+      return (await (name ? c.query({ name, text: sql, values: params }) : c.query(sql, params as unknown[])))
+        .rows as T[];
     },
     async run(sql: string, params: unknown[]): Promise<number> {
       return (await c.query(sql, params as unknown[])).rowCount ?? 0;
@@ -284,14 +307,31 @@ async function openPostgresReader(target: Extract<DbTarget, { kind: 'postgres' }
 }
 
 /** Inbound types the assistant answers; reactions, system notices and errors are not questions. */
-export const ANSWERABLE_TYPES = ['text', 'image', 'audio', 'video', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button', 'order'];
+export const ANSWERABLE_TYPES = [
+  'text',
+  'image',
+  'audio',
+  'video',
+  'document',
+  'sticker',
+  'location',
+  'contacts',
+  'interactive',
+  'button',
+  'order',
+];
 export const NOT_ANSWERED_PREFIX = 'Not answered: ';
 
-const CLIENT_COLUMNS = 'id, name, phone_number, phone_number_id, waba_id, active, assistant_enabled, assistant_model, system_prompt, created_at, updated_at';
+const CLIENT_COLUMNS =
+  'id, name, phone_number, phone_number_id, waba_id, active, assistant_enabled, assistant_model, system_prompt, created_at, updated_at';
 const THREAD_COLUMNS = 'id, client_id, wa_id, contact_name, created_at, last_message_at, context_reset_at';
 const MESSAGE_COLUMNS = MESSAGE_SELECT;
-const REPORT_COLUMNS = 'id, role, type, content, wamid, created_at, status, status_at, error_code, error_message, reply_to_wamid';
-const rankSql = (column: string) => `(CASE ${column} ${Object.entries(STATUS_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} ELSE 0 END)`;
+const REPORT_COLUMNS =
+  'id, role, type, content, wamid, created_at, status, status_at, error_code, error_message, reply_to_wamid';
+const rankSql = (column: string) =>
+  `(CASE ${column} ${Object.entries(STATUS_RANK)
+    .map(([s, r]) => `WHEN '${s}' THEN ${r}`)
+    .join(' ')} ELSE 0 END)`;
 const RANK_SQL = rankSql('status');
 
 export class Store {
@@ -312,7 +352,9 @@ export class Store {
   /** Reads what the store must know before use (whether content here is encrypted). */
   static async ready(store: Store): Promise<Store> {
     try {
-      const rows = await store.guard(() => store.read<{ value: string }>(`SELECT value FROM settings WHERE key = 'encryption_key_id'`, []));
+      const rows = await store.guard(() =>
+        store.read<{ value: string }>(`SELECT value FROM settings WHERE key = 'encryption_key_id'`, []),
+      );
       store.encryptedWith = rows[0]?.value ?? null;
       return store;
     } catch (error) {
@@ -352,7 +394,11 @@ export class Store {
   private async noteEncryption(tx: Querier): Promise<void> {
     const id = this.keys.current?.id;
     if (!id) {
-      const [row] = await this.query<{ value: string | null }>(tx, `SELECT value FROM settings WHERE key = 'encryption_key_id'`, []);
+      const [row] = await this.query<{ value: string | null }>(
+        tx,
+        `SELECT value FROM settings WHERE key = 'encryption_key_id'`,
+        [],
+      );
       this.sawMarker(row?.value ?? null);
       return;
     }
@@ -368,7 +414,11 @@ export class Store {
   }
 
   private async writeEncryptionMarker(tx: Querier, id: string): Promise<void> {
-    await this.execute(tx, `INSERT INTO settings (key, value, updated_at) VALUES ('encryption_key_id', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [id, new Date()]);
+    await this.execute(
+      tx,
+      `INSERT INTO settings (key, value, updated_at) VALUES ('encryption_key_id', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      [id, new Date()],
+    );
   }
 
   /**
@@ -423,7 +473,9 @@ export class Store {
     return this.guard(async () => {
       const existing = await (await this.orm()).client.findUnique({ where: { phoneNumberId: input.phoneNumberId } });
       if (existing) {
-        throw new UsageError(`phone_number_id: ${input.phoneNumberId} already belongs to client ${existing.id} (${existing.name}). Use \`wa-report clients update ${existing.id}\` to change it.`);
+        throw new UsageError(
+          `phone_number_id: ${input.phoneNumberId} already belongs to client ${existing.id} (${existing.name}). Use \`wa-report clients update ${existing.id}\` to change it.`,
+        );
       }
       try {
         return await (await this.orm()).client.create({ data: { ...input } });
@@ -442,7 +494,9 @@ export class Store {
       if (patch.phoneNumberId !== undefined) {
         const other = await (await this.orm()).client.findUnique({ where: { phoneNumberId: patch.phoneNumberId } });
         if (other && other.id !== id) {
-          throw new UsageError(`phone_number_id: ${patch.phoneNumberId} already belongs to client ${other.id} (${other.name}).`);
+          throw new UsageError(
+            `phone_number_id: ${patch.phoneNumberId} already belongs to client ${other.id} (${other.name}).`,
+          );
         }
       }
       return (await this.orm()).client.update({ where: { id }, data: { ...patch } });
@@ -450,19 +504,28 @@ export class Store {
   }
 
   async getClient(id: number): Promise<ClientRecord> {
-    const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`, [id]));
+    const rows = await this.guard(() =>
+      this.read<Record<string, unknown>>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`, [id]),
+    );
     if (!rows[0]) throw new NotFoundError(`No client with id ${id}. Run \`wa-report --list\` to see clients.`);
     return toClientRecord(rows[0]);
   }
 
   async findClientByPhoneNumberId(phoneNumberId: string): Promise<ClientRecord | null> {
-    const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE phone_number_id = ?`, [phoneNumberId]));
+    const rows = await this.guard(() =>
+      this.read<Record<string, unknown>>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE phone_number_id = ?`, [
+        phoneNumberId,
+      ]),
+    );
     return rows[0] ? toClientRecord(rows[0]) : null;
   }
 
   async listClients(options: { includeInactive?: boolean } = {}): Promise<ClientRecord[]> {
     const rows = await this.guard(() =>
-      this.read<Record<string, unknown>>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE active = ? OR ? ORDER BY id`, [true, Boolean(options.includeInactive)]),
+      this.read<Record<string, unknown>>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE active = ? OR ? ORDER BY id`, [
+        true,
+        Boolean(options.includeInactive),
+      ]),
     );
     return rows.map(toClientRecord);
   }
@@ -483,13 +546,20 @@ export class Store {
   }
 
   async findThread(clientId: number, waId: string): Promise<ThreadRecord | null> {
-    const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE client_id = ? AND wa_id = ?`, [clientId, waId]));
+    const rows = await this.guard(() =>
+      this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE client_id = ? AND wa_id = ?`, [
+        clientId,
+        waId,
+      ]),
+    );
     return rows[0] ? toThreadRecord(rows[0]) : null;
   }
 
   /** Marks the point after which history is sent to the model again (history stays for reports). */
   async resetContext(threadId: number, at = new Date()): Promise<void> {
-    await this.guard(async () => (await this.orm()).thread.update({ where: { id: threadId }, data: { contextResetAt: at } }));
+    await this.guard(async () =>
+      (await this.orm()).thread.update({ where: { id: threadId }, data: { contextResetAt: at } }),
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -513,11 +583,21 @@ export class Store {
     const done = await this.guard(() =>
       this.reader.transaction(async (tx) => {
         if (!markerRead || this.keys.current) await this.noteEncryption(tx);
-        const result = pg && messages.length ? await this.insertMessagesPostgres(tx, messages) : await this.insertMessages(tx, messages);
-        const statusesApplied = pg && statuses.length ? await this.insertStatusesPostgres(tx, statuses) : await this.insertStatuses(tx, statuses);
+        const result =
+          pg && messages.length
+            ? await this.insertMessagesPostgres(tx, messages)
+            : await this.insertMessages(tx, messages);
+        const statusesApplied =
+          pg && statuses.length
+            ? await this.insertStatusesPostgres(tx, statuses)
+            : await this.insertStatuses(tx, statuses);
         await this.insertRawEvents(tx, batch.rawEvents ?? []);
         for (const c of batch.contactNames ?? []) {
-          await this.execute(tx, `UPDATE threads SET contact_name = ? WHERE client_id = ? AND wa_id = ? AND (contact_name IS NULL OR contact_name <> ?)`, [c.name, c.clientId, c.waId, c.name]);
+          await this.execute(
+            tx,
+            `UPDATE threads SET contact_name = ? WHERE client_id = ? AND wa_id = ? AND (contact_name IS NULL OR contact_name <> ?)`,
+            [c.name, c.clientId, c.waId, c.name],
+          );
         }
         return { ...result, statusesApplied };
       }, lock),
@@ -547,7 +627,11 @@ export class Store {
     const unique = [...new Set(hashes)];
     for (let i = 0; i < unique.length; i += 500) {
       const chunk = unique.slice(i, i + 500);
-      const rows = await this.query<{ hash: string }>(tx, `SELECT hash FROM tombstones WHERE hash IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      const rows = await this.query<{ hash: string }>(
+        tx,
+        `SELECT hash FROM tombstones WHERE hash IN (${chunk.map(() => '?').join(', ')})`,
+        chunk,
+      );
       for (const r of rows) found.add(r.hash);
     }
     return found;
@@ -557,7 +641,10 @@ export class Store {
     if (all.length === 0) return { inserted: [], duplicates: 0 };
     checkRoles(all);
     // A redelivered webhook of an erased message is not stored again (nor its conversation re-created).
-    const erased = await this.tombstoned(tx, all.flatMap((m) => (m.wamid ? [wamidTombstone(m.wamid)] : [])));
+    const erased = await this.tombstoned(
+      tx,
+      all.flatMap((m) => (m.wamid ? [wamidTombstone(m.wamid)] : [])),
+    );
     const messages = erased.size ? all.filter((m) => !m.wamid || !erased.has(wamidTombstone(m.wamid))) : all;
     if (messages.length === 0) return { inserted: [], duplicates: all.length };
     // 1. One thread per (client, user): created at its first message, last activity moved forward only.
@@ -579,8 +666,18 @@ export class Store {
       for (const group of chunk) {
         const first = group[0] as NewMessage;
         const times = group.map((m) => m.createdAt.getTime());
-        const contactName = group.map((m) => m.contactName).filter(Boolean).at(-1) ?? null;
-        params.push(first.clientId, first.waId, contactName, new Date(Math.min(...times)), new Date(Math.max(...times)));
+        const contactName =
+          group
+            .map((m) => m.contactName)
+            .filter(Boolean)
+            .at(-1) ?? null;
+        params.push(
+          first.clientId,
+          first.waId,
+          contactName,
+          new Date(Math.min(...times)),
+          new Date(Math.max(...times)),
+        );
       }
       const rows = await this.query<{ id: unknown; client_id: unknown; wa_id: string }>(
         tx,
@@ -597,15 +694,46 @@ export class Store {
 
     // 2. Messages, skipping wamids already stored.
     const inserted: RecordResult['inserted'] = [];
-    const columns = ['thread_id', 'client_id', 'role', 'type', 'content', 'wamid', 'wa_id', 'phone_number_id', 'created_at', 'status', 'status_at', 'error_code', 'error_message', 'reply_to_wamid', 'raw', 'inserted_at'];
+    const columns = [
+      'thread_id',
+      'client_id',
+      'role',
+      'type',
+      'content',
+      'wamid',
+      'wa_id',
+      'phone_number_id',
+      'created_at',
+      'status',
+      'status_at',
+      'error_code',
+      'error_message',
+      'reply_to_wamid',
+      'raw',
+      'inserted_at',
+    ];
     const now = new Date();
     for (let i = 0; i < messages.length; i += 400) {
       const chunk = messages.slice(i, i + 400);
       const params: unknown[] = [];
       const tuples = chunk.map((m) => {
         params.push(
-          threadIds.get(`${m.clientId}\u0000${m.waId}`), m.clientId, m.role, m.type, this.keys.seal(m.content), m.wamid, m.waId, m.phoneNumberId,
-          m.createdAt, m.status ?? null, m.status ? m.createdAt : null, int32OrNull(m.errorCode), m.errorMessage ?? null, m.replyToWamid ?? null, this.keys.seal(m.raw ?? null), now,
+          threadIds.get(`${m.clientId}\u0000${m.waId}`),
+          m.clientId,
+          m.role,
+          m.type,
+          this.keys.seal(m.content),
+          m.wamid,
+          m.waId,
+          m.phoneNumberId,
+          m.createdAt,
+          m.status ?? null,
+          m.status ? m.createdAt : null,
+          int32OrNull(m.errorCode),
+          m.errorMessage ?? null,
+          m.replyToWamid ?? null,
+          this.keys.seal(m.raw ?? null),
+          now,
         );
         return `(${columns.map(() => '?').join(', ')})`;
       });
@@ -638,21 +766,42 @@ export class Store {
   private async insertMessagesPostgres(tx: Querier, all: NewMessage[]): Promise<RecordResult> {
     checkRoles(all);
     const columns = this.columnsOf(all, (m) => [
-      m.clientId, m.waId, m.contactName || null, m.role, m.type, this.keys.seal(m.content), m.wamid, m.phoneNumberId, m.createdAt,
-      m.status ?? null, int32OrNull(m.errorCode), m.errorMessage ?? null, m.replyToWamid ?? null, this.keys.seal(m.raw ?? null), m.wamid ? wamidTombstone(m.wamid) : null,
+      m.clientId,
+      m.waId,
+      m.contactName || null,
+      m.role,
+      m.type,
+      this.keys.seal(m.content),
+      m.wamid,
+      m.phoneNumberId,
+      m.createdAt,
+      m.status ?? null,
+      int32OrNull(m.errorCode),
+      m.errorMessage ?? null,
+      m.replyToWamid ?? null,
+      this.keys.seal(m.raw ?? null),
+      m.wamid ? wamidTombstone(m.wamid) : null,
     ]);
-    const rows = await tx.all<Record<string, unknown>>(INGEST_MESSAGES_SQL, [...columns, new Date()], 'wa_report_ingest_messages_v1');
+    const rows = await tx.all<Record<string, unknown>>(
+      INGEST_MESSAGES_SQL,
+      [...columns, new Date()],
+      'wa_report_ingest_messages_v1',
+    );
     const inserted: RecordResult['inserted'] = [];
     const earlier: Record<string, unknown>[] = [];
     let marker: string | null = null;
     for (const r of rows) {
-      if (r.kind === 'm') inserted.push({ id: Number(r.id), wamid: r.wamid as string | null, threadId: Number(r.thread_id) });
+      if (r.kind === 'm')
+        inserted.push({ id: Number(r.id), wamid: r.wamid as string | null, threadId: Number(r.thread_id) });
       else if (r.kind === 'e') earlier.push(r);
       else marker = r.wamid as string | null;
     }
     if (!this.keys.current) this.sawMarker(marker);
     // In the order they arrived, as if each had been applied then.
-    await this.applyEarlierStatuses(tx, earlier.sort((a, b) => Number(a.id) - Number(b.id)));
+    await this.applyEarlierStatuses(
+      tx,
+      earlier.sort((a, b) => Number(a.id) - Number(b.id)),
+    );
     inserted.sort((a, b) => a.id - b.id);
     return { inserted, duplicates: all.length - inserted.length };
   }
@@ -670,15 +819,22 @@ export class Store {
   private async applyEarlierStatuses(tx: Querier | Db, events: Record<string, unknown>[]): Promise<void> {
     for (const e of events) {
       await this.applyStatusToMessage(tx, {
-        wamid: String(e.wamid), status: String(e.status), occurredAt: toDate(e.occurred_at),
-        errorCode: e.error_code === null ? null : Number(e.error_code), errorTitle: e.error_title as string | null, errorDetails: e.error_details as string | null,
+        wamid: String(e.wamid),
+        status: String(e.status),
+        occurredAt: toDate(e.occurred_at),
+        errorCode: e.error_code === null ? null : Number(e.error_code),
+        errorTitle: e.error_title as string | null,
+        errorDetails: e.error_details as string | null,
       });
     }
   }
 
   private async insertStatuses(tx: Db | Querier, all: StatusUpdate[]): Promise<number> {
     if (all.length === 0) return 0;
-    const erased = await this.tombstoned(tx, all.map((s) => wamidTombstone(s.wamid)));
+    const erased = await this.tombstoned(
+      tx,
+      all.map((s) => wamidTombstone(s.wamid)),
+    );
     const statuses = erased.size ? all.filter((s) => !erased.has(wamidTombstone(s.wamid))) : all;
     let applied = 0;
     for (const s of statuses) {
@@ -686,7 +842,17 @@ export class Store {
         tx,
         `INSERT INTO message_status_events (wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid, status, occurred_at) DO NOTHING`,
-        [s.wamid, s.status, s.occurredAt, s.recipientId ?? null, int32OrNull(s.errorCode), s.errorTitle ?? null, s.errorDetails ?? null, this.keys.seal(s.raw ?? null), new Date()],
+        [
+          s.wamid,
+          s.status,
+          s.occurredAt,
+          s.recipientId ?? null,
+          int32OrNull(s.errorCode),
+          s.errorTitle ?? null,
+          s.errorDetails ?? null,
+          this.keys.seal(s.raw ?? null),
+          new Date(),
+        ],
       );
       applied += await this.applyStatusToMessage(tx, s);
     }
@@ -702,11 +868,25 @@ export class Store {
     const columns = this.columnsOf(statuses, (s) => {
       const failed = s.status === 'failed';
       return [
-        s.wamid, s.status, s.occurredAt, s.recipientId ?? null, int32OrNull(s.errorCode), s.errorTitle ?? null, s.errorDetails ?? null, this.keys.seal(s.raw ?? null),
-        wamidTombstone(s.wamid), statusRank(s.status), failed ? int32OrNull(s.errorCode) : null, failed ? formatStatusError(s) : null,
+        s.wamid,
+        s.status,
+        s.occurredAt,
+        s.recipientId ?? null,
+        int32OrNull(s.errorCode),
+        s.errorTitle ?? null,
+        s.errorDetails ?? null,
+        this.keys.seal(s.raw ?? null),
+        wamidTombstone(s.wamid),
+        statusRank(s.status),
+        failed ? int32OrNull(s.errorCode) : null,
+        failed ? formatStatusError(s) : null,
       ];
     });
-    const [r] = await tx.all<{ applied: unknown; marker: string | null }>(INGEST_STATUSES_SQL, [...columns, new Date()], 'wa_report_ingest_statuses_v1');
+    const [r] = await tx.all<{ applied: unknown; marker: string | null }>(
+      INGEST_STATUSES_SQL,
+      [...columns, new Date()],
+      'wa_report_ingest_statuses_v1',
+    );
     if (!this.keys.current) this.sawMarker(r?.marker ?? null);
     return Number(r?.applied ?? 0);
   }
@@ -747,25 +927,32 @@ export class Store {
     }
   }
 
-
   // ------------------------------------------------------------------------------------------
   // Reading
 
   /** Conversations of a client, newest activity first, with the number of messages in the range. */
-  async listConversations(filter: ConversationFilter, page: { limit?: number; cursor?: string | null } = {}): Promise<ConversationPage> {
+  async listConversations(
+    filter: ConversationFilter,
+    page: { limit?: number; cursor?: string | null } = {},
+  ): Promise<ConversationPage> {
     const limit = page.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`limit: ${limit} is out of range; use 1 to 10000.`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new UsageError(`limit: ${limit} is out of range; use 1 to 10000.`);
     const after = page.cursor ? decodeCursor(page.cursor) : null;
     const { from, where, params } = conversationQuery(filter);
     return this.guard(async () => {
-      const totalRows = await this.read<{ n: unknown }>(`SELECT COUNT(*) AS n FROM (SELECT t.id ${from} WHERE ${where.join(' AND ')} GROUP BY t.id) x`, params);
+      const totalRows = await this.read<{ n: unknown }>(
+        `SELECT COUNT(*) AS n FROM (SELECT t.id ${from} WHERE ${where.join(' AND ')} GROUP BY t.id) x`,
+        params,
+      );
       const rows = await this.conversationRows(filter, after, limit + 1);
       const conversations = rows.slice(0, limit);
       const last = conversations.at(-1);
       return {
         total: Number(totalRows[0]?.n ?? 0),
         conversations,
-        nextCursor: rows.length > limit && last ? encodeCursor({ t: last.lastMessageAt.getTime(), id: last.threadId }) : null,
+        nextCursor:
+          rows.length > limit && last ? encodeCursor({ t: last.lastMessageAt.getTime(), id: last.threadId }) : null,
       };
     });
   }
@@ -778,13 +965,18 @@ export class Store {
     return this.guard(() => this.conversationRows(filter, null, null));
   }
 
-  private async conversationRows(filter: ConversationFilter, after: { t: number; id: number } | null, limit: number | null): Promise<ConversationSummary[]> {
+  private async conversationRows(
+    filter: ConversationFilter,
+    after: { t: number; id: number } | null,
+    limit: number | null,
+  ): Promise<ConversationSummary[]> {
     const { from, where, params } = conversationQuery(filter);
     if (after) {
       where.push('(t.last_message_at < ? OR (t.last_message_at = ? AND t.id < ?))');
       params.push(new Date(after.t), new Date(after.t), after.id);
     }
-    const rows = await this.read<Record<string, unknown>>(`SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at, COUNT(m.id) AS message_count
+    const rows = await this.read<Record<string, unknown>>(
+      `SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at, COUNT(m.id) AS message_count
        ${from} WHERE ${where.join(' AND ')}
        GROUP BY t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at
        ORDER BY t.last_message_at DESC, t.id DESC${limit === null ? '' : ' LIMIT ?'}`,
@@ -824,8 +1016,14 @@ export class Store {
     const limit = options.limit ?? 1000;
     const where = ['thread_id = ?'];
     const params: unknown[] = [threadId];
-    if (options.start) { where.push('created_at >= ?'); params.push(options.start); }
-    if (options.end) { where.push('created_at < ?'); params.push(options.end); }
+    if (options.start) {
+      where.push('created_at >= ?');
+      params.push(options.start);
+    }
+    if (options.end) {
+      where.push('created_at < ?');
+      params.push(options.end);
+    }
     if (options.after) {
       // A row-value comparison: both databases seek the (thread_id, created_at, id) index to the
       // position instead of scanning from the start of the conversation (an OR does not).
@@ -833,7 +1031,10 @@ export class Store {
       params.push(options.after.createdAt, options.after.id);
     }
     const rows = await this.guard(() =>
-      this.read<Record<string, unknown>>(`SELECT ${columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`, [...params, limit]),
+      this.read<Record<string, unknown>>(
+        `SELECT ${columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`,
+        [...params, limit],
+      ),
     );
     return rows.map(map);
   }
@@ -842,11 +1043,19 @@ export class Store {
    * A conversation for a report, batch by batch: only the columns renderers read (a third fewer
    * values to materialise than `streamMessages`, which matters at 100,000 messages).
    */
-  async *streamReportMessages(threadId: number, options: { batchSize?: number; start?: Date; end?: Date } = {}): AsyncGenerator<ReportMessage[]> {
+  async *streamReportMessages(
+    threadId: number,
+    options: { batchSize?: number; start?: Date; end?: Date } = {},
+  ): AsyncGenerator<ReportMessage[]> {
     let after: { createdAt: Date; id: number } | null = null;
     const limit = options.batchSize ?? 1000;
     for (;;) {
-      const batch = await this.readMessages(threadId, { after, limit, start: options.start, end: options.end }, REPORT_COLUMNS, (r) => this.reportMessage(r));
+      const batch = await this.readMessages(
+        threadId,
+        { after, limit, start: options.start, end: options.end },
+        REPORT_COLUMNS,
+        (r) => this.reportMessage(r),
+      );
       if (batch.length === 0) return;
       yield batch;
       if (batch.length < limit) return;
@@ -856,7 +1065,10 @@ export class Store {
   }
 
   /** The whole conversation, batch by batch, never holding more than one batch. */
-  async *streamMessages(threadId: number, options: { batchSize?: number; start?: Date; end?: Date } = {}): AsyncGenerator<StoredMessage[]> {
+  async *streamMessages(
+    threadId: number,
+    options: { batchSize?: number; start?: Date; end?: Date } = {},
+  ): AsyncGenerator<StoredMessage[]> {
     let after: { createdAt: Date; id: number } | null = null;
     const limit = options.batchSize ?? 1000;
     for (;;) {
@@ -870,17 +1082,28 @@ export class Store {
   }
 
   async getMessageByWamid(wamid: string): Promise<StoredMessage | null> {
-    const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE wamid = ?`, [wamid]));
+    const rows = await this.guard(() =>
+      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE wamid = ?`, [wamid]),
+    );
     return rows[0] ? this.message(rows[0]) : null;
   }
 
   async statusHistory(wamid: string): Promise<StatusUpdate[]> {
     const rows = await this.guard(async () =>
-      (await this.orm()).messageStatusEvent.findMany({ where: { wamid }, orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] }),
+      (await this.orm()).messageStatusEvent.findMany({
+        where: { wamid },
+        orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
+      }),
     );
     return rows.map((r) => ({
-      wamid: r.wamid, status: r.status, occurredAt: r.occurredAt, recipientId: r.recipientId,
-      errorCode: r.errorCode, errorTitle: r.errorTitle, errorDetails: r.errorDetails, raw: this.keys.open(r.raw, () => `The raw object of status event ${r.id}`),
+      wamid: r.wamid,
+      status: r.status,
+      occurredAt: r.occurredAt,
+      recipientId: r.recipientId,
+      errorCode: r.errorCode,
+      errorTitle: r.errorTitle,
+      errorDetails: r.errorDetails,
+      raw: this.keys.open(r.raw, () => `The raw object of status event ${r.id}`),
     }));
   }
 
@@ -888,16 +1111,25 @@ export class Store {
   async activeConversations(since: Date, clientId?: number): Promise<ConversationSummary[]> {
     const where = ['t.last_message_at > ?'];
     const params: unknown[] = [since];
-    if (clientId !== undefined) { where.push('t.client_id = ?'); params.push(clientId); }
+    if (clientId !== undefined) {
+      where.push('t.client_id = ?');
+      params.push(clientId);
+    }
     const rows = await this.guard(() =>
-      this.read<Record<string, unknown>>(`SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at FROM threads t
+      this.read<Record<string, unknown>>(
+        `SELECT t.id, t.client_id, t.wa_id, t.contact_name, t.created_at, t.last_message_at FROM threads t
          WHERE ${where.join(' AND ')} ORDER BY t.last_message_at DESC`,
         params,
       ),
     );
     return rows.map((r) => ({
-      threadId: Number(r.id), clientId: Number(r.client_id), waId: String(r.wa_id), contactName: (r.contact_name as string | null) ?? null,
-      createdAt: toDate(r.created_at), lastMessageAt: toDate(r.last_message_at), messageCount: 0,
+      threadId: Number(r.id),
+      clientId: Number(r.client_id),
+      waId: String(r.wa_id),
+      contactName: (r.contact_name as string | null) ?? null,
+      createdAt: toDate(r.created_at),
+      lastMessageAt: toDate(r.last_message_at),
+      messageCount: 0,
     }));
   }
 
@@ -905,9 +1137,13 @@ export class Store {
   async failedMessages(options: { clientId?: number; limit?: number } = {}): Promise<StoredMessage[]> {
     const where = [`status = 'failed'`];
     const params: unknown[] = [];
-    if (options.clientId !== undefined) { where.push('client_id = ?'); params.push(options.clientId); }
+    if (options.clientId !== undefined) {
+      where.push('client_id = ?');
+      params.push(options.clientId);
+    }
     const rows = await this.guard(() =>
-      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      this.read<Record<string, unknown>>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
         [...params, options.limit ?? 1000],
       ),
     );
@@ -915,33 +1151,63 @@ export class Store {
   }
 
   /** Per-conversation message counts by role, and failures, for a client's summary (client_id, created_at index). */
-  async conversationBreakdown(filter: { clientId: number; start?: Date; end?: Date }): Promise<{ threadId: number; role: Role; failed: number; n: number }[]> {
+  async conversationBreakdown(filter: {
+    clientId: number;
+    start?: Date;
+    end?: Date;
+  }): Promise<{ threadId: number; role: Role; failed: number; n: number }[]> {
     const where = ['client_id = ?'];
     const params: unknown[] = [filter.clientId];
-    if (filter.start) { where.push('created_at >= ?'); params.push(filter.start); }
-    if (filter.end) { where.push('created_at < ?'); params.push(filter.end); }
+    if (filter.start) {
+      where.push('created_at >= ?');
+      params.push(filter.start);
+    }
+    if (filter.end) {
+      where.push('created_at < ?');
+      params.push(filter.end);
+    }
     const rows = await this.guard(() =>
-      this.read<{ thread_id: unknown; role: string; failed: unknown; n: unknown }>(`SELECT thread_id, role, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, COUNT(*) AS n
+      this.read<{ thread_id: unknown; role: string; failed: unknown; n: unknown }>(
+        `SELECT thread_id, role, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, COUNT(*) AS n
          FROM messages WHERE ${where.join(' AND ')} GROUP BY thread_id, role`,
         params,
       ),
     );
-    return rows.map((r) => ({ threadId: Number(r.thread_id), role: r.role as Role, failed: Number(r.failed), n: Number(r.n) }));
+    return rows.map((r) => ({
+      threadId: Number(r.thread_id),
+      role: r.role as Role,
+      failed: Number(r.failed),
+      n: Number(r.n),
+    }));
   }
 
   /**
    * Message counts per 15-minute bucket (start in epoch ms): fine enough to regroup into days of
    * any time zone, including those with half- and quarter-hour offsets.
    */
-  async messageTimeBuckets(filter: { clientId?: number; start?: Date; end?: Date }): Promise<{ clientId: number; at: number; n: number }[]> {
+  async messageTimeBuckets(filter: {
+    clientId?: number;
+    start?: Date;
+    end?: Date;
+  }): Promise<{ clientId: number; at: number; n: number }[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (filter.clientId !== undefined) { where.push('client_id = ?'); params.push(filter.clientId); }
-    if (filter.start) { where.push('created_at >= ?'); params.push(filter.start); }
-    if (filter.end) { where.push('created_at < ?'); params.push(filter.end); }
+    if (filter.clientId !== undefined) {
+      where.push('client_id = ?');
+      params.push(filter.clientId);
+    }
+    if (filter.start) {
+      where.push('created_at >= ?');
+      params.push(filter.start);
+    }
+    if (filter.end) {
+      where.push('created_at < ?');
+      params.push(filter.end);
+    }
     const bucket = this.dialect === 'sqlite' ? '(created_at / 900000)' : 'floor(extract(epoch from created_at) / 900)';
     const rows = await this.guard(() =>
-      this.read<{ client_id: unknown; b: unknown; n: unknown }>(`SELECT client_id, ${bucket} AS b, COUNT(*) AS n FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY client_id, ${bucket}`,
+      this.read<{ client_id: unknown; b: unknown; n: unknown }>(
+        `SELECT client_id, ${bucket} AS b, COUNT(*) AS n FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY client_id, ${bucket}`,
         params,
       ),
     );
@@ -952,14 +1218,25 @@ export class Store {
    * How long the assistant took to answer: seconds from a user's message to the assistant message
    * that follows it in the same conversation, as a histogram (one row per client and second).
    */
-  async responseTimeHistogram(filter: { clientId?: number; since?: Date }): Promise<{ clientId: number; seconds: number; n: number }[]> {
+  async responseTimeHistogram(filter: {
+    clientId?: number;
+    since?: Date;
+  }): Promise<{ clientId: number; seconds: number; n: number }[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (filter.clientId !== undefined) { where.push('client_id = ?'); params.push(filter.clientId); }
-    if (filter.since) { where.push('created_at >= ?'); params.push(filter.since); }
-    const delta = this.dialect === 'sqlite' ? '(created_at - prev_at) / 1000' : 'floor(extract(epoch from (created_at - prev_at)))';
+    if (filter.clientId !== undefined) {
+      where.push('client_id = ?');
+      params.push(filter.clientId);
+    }
+    if (filter.since) {
+      where.push('created_at >= ?');
+      params.push(filter.since);
+    }
+    const delta =
+      this.dialect === 'sqlite' ? '(created_at - prev_at) / 1000' : 'floor(extract(epoch from (created_at - prev_at)))';
     const rows = await this.guard(() =>
-      this.read<{ client_id: unknown; d: unknown; n: unknown }>(`SELECT client_id, ${delta} AS d, COUNT(*) AS n FROM (
+      this.read<{ client_id: unknown; d: unknown; n: unknown }>(
+        `SELECT client_id, ${delta} AS d, COUNT(*) AS n FROM (
            SELECT client_id, role, created_at,
                   LAG(role) OVER w AS prev_role, LAG(created_at) OVER w AS prev_at
            FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -974,20 +1251,37 @@ export class Store {
   /** Per-client counts: the seed's "messages per client", activity, failures and delivery rates. */
   async stats(options: { clientId?: number; since?: Date; now?: Date } = {}): Promise<ClientStats[]> {
     const now = options.now ?? new Date();
-    const clients = options.clientId !== undefined ? [await this.getClient(options.clientId)] : await this.listClients({ includeInactive: true });
+    const clients =
+      options.clientId !== undefined
+        ? [await this.getClient(options.clientId)]
+        : await this.listClients({ includeInactive: true });
     const msgWhere: string[] = [];
     const msgParams: unknown[] = [];
-    if (options.clientId !== undefined) { msgWhere.push('client_id = ?'); msgParams.push(options.clientId); }
-    if (options.since) { msgWhere.push('created_at >= ?'); msgParams.push(options.since); }
+    if (options.clientId !== undefined) {
+      msgWhere.push('client_id = ?');
+      msgParams.push(options.clientId);
+    }
+    if (options.since) {
+      msgWhere.push('created_at >= ?');
+      msgParams.push(options.since);
+    }
     const thrWhere: string[] = [];
     const thrParams: unknown[] = [new Date(now.getTime() - 24 * 3600_000)];
-    if (options.clientId !== undefined) { thrWhere.push('client_id = ?'); thrParams.push(options.clientId); }
-    if (options.since) { thrWhere.push('last_message_at >= ?'); thrParams.push(options.since); }
+    if (options.clientId !== undefined) {
+      thrWhere.push('client_id = ?');
+      thrParams.push(options.clientId);
+    }
+    if (options.since) {
+      thrWhere.push('last_message_at >= ?');
+      thrParams.push(options.since);
+    }
     return this.guard(async () => {
-      const messageRows = await this.read<{ client_id: unknown; role: string; status: string | null; n: unknown }>(`SELECT client_id, role, status, COUNT(*) AS n FROM messages ${msgWhere.length ? `WHERE ${msgWhere.join(' AND ')}` : ''} GROUP BY client_id, role, status`,
+      const messageRows = await this.read<{ client_id: unknown; role: string; status: string | null; n: unknown }>(
+        `SELECT client_id, role, status, COUNT(*) AS n FROM messages ${msgWhere.length ? `WHERE ${msgWhere.join(' AND ')}` : ''} GROUP BY client_id, role, status`,
         msgParams,
       );
-      const threadRows = await this.read<{ client_id: unknown; n: unknown; active: unknown }>(`SELECT client_id, COUNT(*) AS n, SUM(CASE WHEN last_message_at > ? THEN 1 ELSE 0 END) AS active FROM threads
+      const threadRows = await this.read<{ client_id: unknown; n: unknown; active: unknown }>(
+        `SELECT client_id, COUNT(*) AS n, SUM(CASE WHEN last_message_at > ? THEN 1 ELSE 0 END) AS active FROM threads
          ${thrWhere.length ? `WHERE ${thrWhere.join(' AND ')}` : ''} GROUP BY client_id`,
         thrParams,
       );
@@ -1002,8 +1296,13 @@ export class Store {
           if (r.role !== 'user') outbound[r.status ?? 'none'] = (outbound[r.status ?? 'none'] ?? 0) + n;
         }
         const t = threadRows.find((r) => Number(r.client_id) === c.id);
-        const withStatus = Object.entries(outbound).filter(([s]) => s !== 'none').reduce((a, [, n]) => a + n, 0);
-        const atLeast = (rank: number) => Object.entries(outbound).filter(([s]) => statusRank(s) >= rank).reduce((a, [, n]) => a + n, 0);
+        const withStatus = Object.entries(outbound)
+          .filter(([s]) => s !== 'none')
+          .reduce((a, [, n]) => a + n, 0);
+        const atLeast = (rank: number) =>
+          Object.entries(outbound)
+            .filter(([s]) => statusRank(s) >= rank)
+            .reduce((a, [, n]) => a + n, 0);
         return {
           clientId: c.id,
           clientName: c.name,
@@ -1033,14 +1332,17 @@ export class Store {
   }
 
   async getThread(threadId: number): Promise<ThreadRecord | null> {
-    const rows = await this.guard(() => this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE id = ?`, [threadId]));
+    const rows = await this.guard(() =>
+      this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE id = ?`, [threadId]),
+    );
     return rows[0] ? toThreadRecord(rows[0]) : null;
   }
 
   /** Inbound messages of a thread not covered by any answer yet (oldest first), received since `since`. */
   async pendingInbound(threadId: number, since: Date): Promise<StoredMessage[]> {
     const rows = await this.guard(() =>
-      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages m
+      this.read<Record<string, unknown>>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m
          WHERE m.thread_id = ? AND m.role = 'user' AND m.created_at >= ?
            AND m.type IN (${ANSWERABLE_TYPES.map(() => '?').join(', ')})
            AND (m.error_message IS NULL OR m.error_message NOT LIKE '${NOT_ANSWERED_PREFIX}%')
@@ -1059,7 +1361,8 @@ export class Store {
    */
   async contextMessages(threadId: number, limit: number): Promise<StoredMessage[]> {
     const rows = await this.guard(() =>
-      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages
+      this.read<Record<string, unknown>>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages
          WHERE thread_id = ?
            -- WhatsApp timestamps have whole seconds: a message written right after a clear may carry
            -- an earlier time, so what arrived after the clear counts too.
@@ -1077,7 +1380,10 @@ export class Store {
   /** The last `limit` messages of a conversation, oldest first (the seed's conversation history). */
   async recentMessages(threadId: number, limit: number): Promise<StoredMessage[]> {
     const rows = await this.guard(() =>
-      this.read<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, [threadId, limit]),
+      this.read<Record<string, unknown>>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+        [threadId, limit],
+      ),
     );
     return rows.map((r) => this.message(r)).reverse();
   }
@@ -1086,14 +1392,24 @@ export class Store {
   async threadsOfContact(waId: string, clientId?: number): Promise<ThreadRecord[]> {
     const rows = await this.guard(() =>
       clientId === undefined
-        ? this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE wa_id = ? ORDER BY id`, [waId])
-        : this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE wa_id = ? AND client_id = ? ORDER BY id`, [waId, clientId]),
+        ? this.read<Record<string, unknown>>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE wa_id = ? ORDER BY id`, [
+            waId,
+          ])
+        : this.read<Record<string, unknown>>(
+            `SELECT ${THREAD_COLUMNS} FROM threads WHERE wa_id = ? AND client_id = ? ORDER BY id`,
+            [waId, clientId],
+          ),
     );
     return rows.map(toThreadRecord);
   }
 
   /** Records an answer about to be sent ('sending'), before the Graph API is called. */
-  async beginReply(reply: { threadId: number; content: string; replyToWamid: string; createdAt?: Date }): Promise<number> {
+  async beginReply(reply: {
+    threadId: number;
+    content: string;
+    replyToWamid: string;
+    createdAt?: Date;
+  }): Promise<number> {
     return this.guard(async () => {
       const t = await this.getThread(reply.threadId);
       if (!t) throw new NotFoundError(`No conversation with id ${reply.threadId}.`);
@@ -1108,9 +1424,23 @@ export class Store {
           tx,
           `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, reply_to_wamid, inserted_at)
            VALUES (?, ?, 'assistant', 'text', ?, NULL, ?, ?, ?, 'sending', ?, ?, ?) RETURNING id`,
-          [t.id, t.clientId, this.keys.seal(reply.content), t.waId, client.phoneNumberId, at, at, reply.replyToWamid, at],
+          [
+            t.id,
+            t.clientId,
+            this.keys.seal(reply.content),
+            t.waId,
+            client.phoneNumberId,
+            at,
+            at,
+            reply.replyToWamid,
+            at,
+          ],
         );
-        await this.execute(tx, `UPDATE threads SET last_message_at = ${this.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(last_message_at, ?) WHERE id = ?`, [at, t.id]);
+        await this.execute(
+          tx,
+          `UPDATE threads SET last_message_at = ${this.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(last_message_at, ?) WHERE id = ?`,
+          [at, t.id],
+        );
         return Number(rows[0]?.id);
       });
       this.afterNoteEncryption();
@@ -1118,18 +1448,29 @@ export class Store {
     });
   }
 
-
   /** The Graph API accepted the answer: store its wamid, then apply statuses that raced ahead of it. */
   async completeReply(id: number, result: { wamid: string; sentAt?: Date }): Promise<void> {
     await this.guard(async () =>
       (await this.orm()).$transaction(async (tx) => {
         const at = result.sentAt ?? new Date();
-        await this.execute(tx, `UPDATE messages SET wamid = ?, status = 'sent', status_at = ? WHERE id = ? AND status = 'sending'`, [result.wamid, at, id]);
-        const events = await this.query<Record<string, unknown>>(tx, `SELECT wamid, status, occurred_at, error_code, error_title, error_details FROM message_status_events WHERE wamid = ?`, [result.wamid]);
+        await this.execute(
+          tx,
+          `UPDATE messages SET wamid = ?, status = 'sent', status_at = ? WHERE id = ? AND status = 'sending'`,
+          [result.wamid, at, id],
+        );
+        const events = await this.query<Record<string, unknown>>(
+          tx,
+          `SELECT wamid, status, occurred_at, error_code, error_title, error_details FROM message_status_events WHERE wamid = ?`,
+          [result.wamid],
+        );
         for (const e of events) {
           await this.applyStatusToMessage(tx, {
-            wamid: String(e.wamid), status: String(e.status), occurredAt: toDate(e.occurred_at),
-            errorCode: e.error_code === null ? null : Number(e.error_code), errorTitle: e.error_title as string | null, errorDetails: e.error_details as string | null,
+            wamid: String(e.wamid),
+            status: String(e.status),
+            occurredAt: toDate(e.occurred_at),
+            errorCode: e.error_code === null ? null : Number(e.error_code),
+            errorTitle: e.error_title as string | null,
+            errorDetails: e.error_details as string | null,
           });
         }
       }),
@@ -1139,9 +1480,10 @@ export class Store {
   /** The answer could not be sent (or not even produced): keep it, failed, with the reason. */
   async failReply(id: number, failure: { errorCode?: number | null; errorMessage: string }): Promise<void> {
     await this.guard(() =>
-      this.write(`UPDATE messages SET status = 'failed', status_at = ?, error_code = ?, error_message = ? WHERE id = ?`, [
-        new Date(), failure.errorCode ?? null, failure.errorMessage, id,
-      ]),
+      this.write(
+        `UPDATE messages SET status = 'failed', status_at = ?, error_code = ?, error_message = ? WHERE id = ?`,
+        [new Date(), failure.errorCode ?? null, failure.errorMessage, id],
+      ),
     );
   }
 
@@ -1149,9 +1491,10 @@ export class Store {
   async markNotAnswered(ids: number[], reason: string): Promise<void> {
     if (ids.length === 0) return;
     await this.guard(() =>
-      this.write(`UPDATE messages SET error_message = ? WHERE id IN (${ids.map(() => '?').join(', ')}) AND role = 'user'`, [
-        `${NOT_ANSWERED_PREFIX}${reason}`, ...ids,
-      ]),
+      this.write(
+        `UPDATE messages SET error_message = ? WHERE id IN (${ids.map(() => '?').join(', ')}) AND role = 'user'`,
+        [`${NOT_ANSWERED_PREFIX}${reason}`, ...ids],
+      ),
     );
   }
 
@@ -1161,14 +1504,18 @@ export class Store {
    */
   async abandonInFlightReplies(reason: string): Promise<number> {
     return this.guard(() =>
-      this.write(`UPDATE messages SET status = 'failed', status_at = ?, error_message = ? WHERE role = 'assistant' AND status = 'sending'`, [new Date(), reason]),
+      this.write(
+        `UPDATE messages SET status = 'failed', status_at = ?, error_message = ? WHERE role = 'assistant' AND status = 'sending'`,
+        [new Date(), reason],
+      ),
     );
   }
 
   /** Threads of assistant-enabled clients with inbound messages since `since` (candidates for answers). */
   async threadsWithRecentInbound(since: Date): Promise<{ threadId: number; clientId: number }[]> {
     const rows = await this.guard(() =>
-      this.read<Record<string, unknown>>(`SELECT t.id, t.client_id FROM threads t JOIN clients c ON c.id = t.client_id
+      this.read<Record<string, unknown>>(
+        `SELECT t.id, t.client_id FROM threads t JOIN clients c ON c.id = t.client_id
          WHERE c.active = ? AND c.assistant_enabled = ? AND t.last_message_at >= ? ORDER BY t.last_message_at`,
         [true, true, since],
       ),
@@ -1196,7 +1543,12 @@ export class Store {
 
   /** One statement outside a transaction (autocommit). */
   async run(sql: string, params: unknown[] = []): Promise<number> {
-    return this.guard(() => this.reader.run(this.placeholders(sql), params.map((p) => this.bind(p))));
+    return this.guard(() =>
+      this.reader.run(
+        this.placeholders(sql),
+        params.map((p) => this.bind(p)),
+      ),
+    );
   }
 
   /** A read through the driver, with the store's error descriptions. */
@@ -1227,7 +1579,10 @@ export class Store {
   }
 
   private read<T>(sql: string, params: unknown[]): Promise<T[]> {
-    return this.reader.all<T>(this.placeholders(sql), params.map((p) => this.bind(p)));
+    return this.reader.all<T>(
+      this.placeholders(sql),
+      params.map((p) => this.bind(p)),
+    );
   }
 
   private async write(sql: string, params: unknown[]): Promise<number> {
@@ -1235,12 +1590,20 @@ export class Store {
   }
 
   private query<T>(db: Db | Querier, sql: string, params: unknown[]): Promise<T[]> {
-    if (isQuerier(db)) return db.all<T>(this.placeholders(sql), params.map((p) => this.bind(p)));
+    if (isQuerier(db))
+      return db.all<T>(
+        this.placeholders(sql),
+        params.map((p) => this.bind(p)),
+      );
     return db.$queryRawUnsafe<T[]>(this.placeholders(sql), ...params.map((p) => this.bind(p)));
   }
 
   private execute(db: Db | Querier, sql: string, params: unknown[]): Promise<number> {
-    if (isQuerier(db)) return db.run(this.placeholders(sql), params.map((p) => this.bind(p)));
+    if (isQuerier(db))
+      return db.run(
+        this.placeholders(sql),
+        params.map((p) => this.bind(p)),
+      );
     return db.$executeRawUnsafe(this.placeholders(sql), ...params.map((p) => this.bind(p)));
   }
 
@@ -1262,7 +1625,8 @@ export class Store {
     if (value instanceof Date) return this.dialect === 'sqlite' ? value.getTime() : value;
     if (typeof value === 'boolean' && this.dialect === 'sqlite') return value ? 1 : 0;
     // PostgreSQL text cannot hold NUL: one such character would fail a whole group commit.
-    if (typeof value === 'string' && this.dialect === 'postgres' && value.includes('\u0000')) return value.replace(/\u0000/g, '\uFFFD');
+    if (typeof value === 'string' && this.dialect === 'postgres' && value.includes('\u0000'))
+      return value.replace(/\u0000/g, '\uFFFD');
     return value;
   }
 
@@ -1274,7 +1638,9 @@ export class Store {
       if (error instanceof UsageError || error instanceof NotFoundError || error instanceof DatabaseError) throw error;
       const cause = (error as { cause?: unknown }).cause ?? error;
       const described =
-        this.target.kind === 'sqlite' ? describeSqliteError(this.target, findSqliteCode(error) ?? cause) : describePostgresError(this.target, findPgCause(error));
+        this.target.kind === 'sqlite'
+          ? describeSqliteError(this.target, findSqliteCode(error) ?? cause)
+          : describePostgresError(this.target, findPgCause(error));
       if (described) throw described;
       throw error;
     }
@@ -1291,10 +1657,16 @@ function findSqliteCode(error: unknown): { code: string } | null {
 }
 
 function findPgCause(error: unknown): unknown {
-  const e = error as { cause?: unknown; code?: string; message?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } };
+  const e = error as {
+    cause?: unknown;
+    code?: string;
+    message?: string;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } };
+  };
   const code = (e.cause as { code?: string } | undefined)?.code ?? e.meta?.driverAdapterError?.cause?.originalCode;
   if (code) return { code, message: e.message };
-  if (/ECONNREFUSED|timeout|terminated|DatabaseNotReachable/i.test(e.message ?? '')) return { code: 'ECONNREFUSED', message: e.message };
+  if (/ECONNREFUSED|timeout|terminated|DatabaseNotReachable/i.test(e.message ?? ''))
+    return { code: 'ECONNREFUSED', message: e.message };
   return error;
 }
 
@@ -1303,12 +1675,25 @@ function conversationQuery(filter: ConversationFilter): { from: string; where: s
   const ranged = filter.start !== undefined || filter.end !== undefined;
   const join: string[] = [];
   const params: unknown[] = [];
-  if (filter.start) { join.push('m.created_at >= ?'); params.push(filter.start); }
-  if (filter.end) { join.push('m.created_at < ?'); params.push(filter.end); }
+  if (filter.start) {
+    join.push('m.created_at >= ?');
+    params.push(filter.start);
+  }
+  if (filter.end) {
+    join.push('m.created_at < ?');
+    params.push(filter.end);
+  }
   const where = ['t.client_id = ?'];
   params.push(filter.clientId);
-  if (filter.waId) { where.push('t.wa_id = ?'); params.push(filter.waId); }
-  return { from: `FROM threads t ${ranged ? 'JOIN' : 'LEFT JOIN'} messages m ON m.thread_id = t.id${join.map((j) => ` AND ${j}`).join('')}`, where, params };
+  if (filter.waId) {
+    where.push('t.wa_id = ?');
+    params.push(filter.waId);
+  }
+  return {
+    from: `FROM threads t ${ranged ? 'JOIN' : 'LEFT JOIN'} messages m ON m.thread_id = t.id${join.map((j) => ` AND ${j}`).join('')}`,
+    where,
+    params,
+  };
 }
 
 function checkRoles(messages: NewMessage[]): void {

@@ -15,7 +15,8 @@ export const ACCEPTED_DATABASE_FORMS = [
 
 /** `${XDG_DATA_HOME:-~/.local/share}/wa-report/wa-report.db` */
 export function defaultSqlitePath(env: NodeJS.ProcessEnv = process.env): string {
-  const dataHome = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
+  const dataHome =
+    env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
   return join(dataHome, 'wa-report', 'wa-report.db');
 }
 
@@ -23,7 +24,11 @@ export function defaultSqlitePath(env: NodeJS.ProcessEnv = process.env): string 
  * Chooses the database from `--db` / `DATABASE_URL`: nothing → the embedded SQLite file;
  * `file:` or a path → SQLite; `postgres://` / `postgresql://` → PostgreSQL. Anything else is a usage error.
  */
-export function resolveDbTarget(input: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): DbTarget {
+export function resolveDbTarget(
+  input: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): DbTarget {
   const value = input?.trim();
   if (!value) {
     const path = defaultSqlitePath(env);
@@ -34,7 +39,9 @@ export function resolveDbTarget(input: string | undefined, env: NodeJS.ProcessEn
     try {
       url = new URL(value);
     } catch {
-      throw new UsageError(`The database URL ${redactUrl(value)} is not a valid URL.\nAccepted forms:\n  ${ACCEPTED_DATABASE_FORMS}`);
+      throw new UsageError(
+        `The database URL ${redactUrl(value)} is not a valid URL.\nAccepted forms:\n  ${ACCEPTED_DATABASE_FORMS}`,
+      );
     }
     const host = url.hostname || 'localhost';
     const port = url.port ? Number(url.port) : 5432;
@@ -42,13 +49,18 @@ export function resolveDbTarget(input: string | undefined, env: NodeJS.ProcessEn
     return { kind: 'postgres', url: value, host, port, database, display: redactUrl(value) };
   }
   if (/^file:/i.test(value)) {
-    const path = value.startsWith('file://') ? fileURLToPath(value) : resolve(cwd, value.slice('file:'.length).replace(/\?.*$/, ''));
-    if (!value.slice('file:'.length)) throw new UsageError(`The database URL "file:" names no file.\nAccepted forms:\n  ${ACCEPTED_DATABASE_FORMS}`);
+    const path = value.startsWith('file://')
+      ? fileURLToPath(value)
+      : resolve(cwd, value.slice('file:'.length).replace(/\?.*$/, ''));
+    if (!value.slice('file:'.length))
+      throw new UsageError(`The database URL "file:" names no file.\nAccepted forms:\n  ${ACCEPTED_DATABASE_FORMS}`);
     return { kind: 'sqlite', path, isDefault: false, display: path };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /^[a-z][a-z0-9+.-]+:(?![\\/])/i.test(value)) {
     const scheme = value.slice(0, value.indexOf(':'));
-    throw new UsageError(`Unsupported database "${scheme}:" in ${redactUrl(value)}.\nAccepted forms:\n  ${ACCEPTED_DATABASE_FORMS}`);
+    throw new UsageError(
+      `Unsupported database "${scheme}:" in ${redactUrl(value)}.\nAccepted forms:\n  ${ACCEPTED_DATABASE_FORMS}`,
+    );
   }
   const path = resolve(cwd, value);
   return { kind: 'sqlite', path, isDefault: false, display: path };

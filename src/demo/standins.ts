@@ -50,18 +50,34 @@ export async function startDemoGraph(options: { windowClosed: (to: string) => bo
     if (options.windowClosed(body.to)) {
       send(res, 400, {
         error: {
-          message: 'Re-engagement message', type: 'OAuthException', code: 131047,
-          error_data: { messaging_product: 'whatsapp', details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' },
+          message: 'Re-engagement message',
+          type: 'OAuthException',
+          code: 131047,
+          error_data: {
+            messaging_product: 'whatsapp',
+            details:
+              'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+          },
         },
       });
       return;
     }
     state.sends++;
     n++;
-    send(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id: `wamid.demo.${Date.now().toString(36)}.${n}` }] });
+    send(res, 200, {
+      messaging_product: 'whatsapp',
+      contacts: [{ input: body.to, wa_id: body.to }],
+      messages: [{ id: `wamid.demo.${Date.now().toString(36)}.${n}` }],
+    });
   });
   const url = `${await listen(server)}/v24.0`;
-  return { url, get sends() { return state.sends; }, close: closer(server) };
+  return {
+    url,
+    get sends() {
+      return state.sends;
+    },
+    close: closer(server),
+  };
 }
 
 export interface DemoModel {
@@ -75,7 +91,13 @@ export async function startDemoModel(answer: (system: string, last: string) => s
   const server = createServer(async (req, res) => {
     const body = (await readJson(req)) as { model?: string; messages?: { role: string; content: string }[] } | null;
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions') || !Array.isArray(body?.messages)) {
-      send(res, 404, { error: { message: 'Only POST /v1/chat/completions is served by the demo model.', type: 'invalid_request_error', code: null } });
+      send(res, 404, {
+        error: {
+          message: 'Only POST /v1/chat/completions is served by the demo model.',
+          type: 'invalid_request_error',
+          code: null,
+        },
+      });
       return;
     }
     const system = body.messages.find((m) => m.role === 'system')?.content ?? '';
@@ -83,7 +105,10 @@ export async function startDemoModel(answer: (system: string, last: string) => s
     const content = answer(system, last);
     n++;
     send(res, 200, {
-      id: `chatcmpl-demo-${n}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model ?? 'demo',
+      id: `chatcmpl-demo-${n}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: body.model ?? 'demo',
       choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
       usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
     });

@@ -10,14 +10,23 @@ export function assertTimeZone(tz: string): string {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return tz;
   } catch {
-    throw new UsageError(`tz: "${tz}" is not a time zone; use an IANA name such as Europe/Madrid, America/Mexico_City or UTC.`);
+    throw new UsageError(
+      `tz: "${tz}" is not a time zone; use an IANA name such as Europe/Madrid, America/Mexico_City or UTC.`,
+    );
   }
 }
 
 /** Offset of `tz` from UTC, in minutes, at the instant `at`. */
 export function zoneOffsetMinutes(tz: string, at: Date): number {
   const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
   }).formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
@@ -41,12 +50,21 @@ const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\
  * `--end-date 2024-01-15` includes all of the 15th. Returns the exclusive/inclusive instant to use
  * as `[start, end)`.
  */
-export function parseDateBound(text: string, tz: string, bound: 'start' | 'end', field = bound === 'start' ? 'start_date' : 'end_date'): Date {
+export function parseDateBound(
+  text: string,
+  tz: string,
+  bound: 'start' | 'end',
+  field = bound === 'start' ? 'start_date' : 'end_date',
+): Date {
   const m = DATE_RE.exec(text.trim());
   if (!m) throw new UsageError(`${field}: "${text}" is not an ISO 8601 date; use 2024-01-15 or 2024-01-15T10:30.`);
   const [, ys, mos, ds, hs, mis, ss, offset] = m;
-  const y = Number(ys), mo = Number(mos), d = Number(ds);
-  const h = hs === undefined ? 0 : Number(hs), mi = mis === undefined ? 0 : Number(mis), s = ss === undefined ? 0 : Number(ss);
+  const y = Number(ys),
+    mo = Number(mos),
+    d = Number(ds);
+  const h = hs === undefined ? 0 : Number(hs),
+    mi = mis === undefined ? 0 : Number(mis),
+    s = ss === undefined ? 0 : Number(ss);
   const check = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
   if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
     throw new UsageError(`${field}: "${text}" is not a real date or time.`);

@@ -7,11 +7,15 @@ import { UsageError } from '../errors.js';
 export function normalizeWaId(input: string, field = 'wa_id'): string {
   const trimmed = input.trim();
   if (!/^\+?[\d\s\-.()]+$/.test(trimmed)) {
-    throw new UsageError(`${field}: "${input}" is not a phone number; use digits with an optional leading '+', e.g. +34612345678.`);
+    throw new UsageError(
+      `${field}: "${input}" is not a phone number; use digits with an optional leading '+', e.g. +34612345678.`,
+    );
   }
   const digits = trimmed.replace(/\D/g, '');
   if (digits.length < 6 || digits.length > 15) {
-    throw new UsageError(`${field}: "${input}" has ${digits.length} digits; an international number has 6 to 15 (country code included), e.g. +34612345678.`);
+    throw new UsageError(
+      `${field}: "${input}" has ${digits.length} digits; an international number has 6 to 15 (country code included), e.g. +34612345678.`,
+    );
   }
   return digits;
 }

@@ -136,4 +136,17 @@ export interface ClientStats {
 }
 
 /** What a report reads of a message: everything but the identifiers its conversation already gives, and the raw object. */
-export type ReportMessage = Pick<StoredMessage, 'id' | 'role' | 'type' | 'content' | 'wamid' | 'createdAt' | 'status' | 'statusAt' | 'errorCode' | 'errorMessage' | 'replyToWamid'>;
+export type ReportMessage = Pick<
+  StoredMessage,
+  | 'id'
+  | 'role'
+  | 'type'
+  | 'content'
+  | 'wamid'
+  | 'createdAt'
+  | 'status'
+  | 'statusAt'
+  | 'errorCode'
+  | 'errorMessage'
+  | 'replyToWamid'
+>;

@@ -16,7 +16,10 @@ export class QueueFullError extends Error {
 }
 
 export class StoreUnavailableError extends Error {
-  constructor(readonly retryAfterSeconds: number, cause?: unknown) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    cause?: unknown,
+  ) {
     super('The database is unavailable; retry later.', { cause });
   }
 }
@@ -86,12 +89,19 @@ export class WriteQueue {
 
   /** Resolves once the events are committed; rejects with QueueFullError or StoreUnavailableError. */
   submit(parsed: ParsedWebhook, extraRaw: RawEventInput[] = [], body?: string): Promise<CommittedWrite> {
-    const rows = parsed.messages.length + parsed.statuses.length + parsed.unknown.length + parsed.contacts.length + extraRaw.length;
+    const rows =
+      parsed.messages.length +
+      parsed.statuses.length +
+      parsed.unknown.length +
+      parsed.contacts.length +
+      extraRaw.length;
     if (rows === 0) return Promise.resolve({ inserted: [], duplicates: 0, statuses: 0 });
     if (this.closed) return Promise.reject(new StoreUnavailableError(5));
     const now = Date.now();
     if (now < this.unavailableUntil) {
-      return Promise.reject(new StoreUnavailableError(Math.max(1, Math.ceil((this.unavailableUntil - now) / 1000)), this.lastError));
+      return Promise.reject(
+        new StoreUnavailableError(Math.max(1, Math.ceil((this.unavailableUntil - now) / 1000)), this.lastError),
+      );
     }
     if (this.pendingRows + rows > this.maxPendingRows && this.pendingRows > 0) {
       return Promise.reject(new QueueFullError(1));
@@ -183,13 +193,19 @@ export class WriteQueue {
       // Names that came without a message (with statuses, say) still rename known conversations.
       for (const c of job.parsed.contacts) {
         if (withMessage.has(`${c.phoneNumberId}\u0000${c.waId}`)) continue;
-        const client = this.clients.get(c.phoneNumberId) ?? (await this.options.store.findClientByPhoneNumberId(c.phoneNumberId));
+        const client =
+          this.clients.get(c.phoneNumberId) ?? (await this.options.store.findClientByPhoneNumberId(c.phoneNumberId));
         if (client) contactNames.push({ clientId: client.id, waId: c.waId, name: c.name });
       }
       statuses.push(...job.parsed.statuses);
       rawEvents.push(...job.parsed.unknown, ...job.extraRaw);
     }
-    const result: RecordResult & { statusesApplied: number } = await this.options.store.writeBatch({ messages, statuses, rawEvents, contactNames });
+    const result: RecordResult & { statusesApplied: number } = await this.options.store.writeBatch({
+      messages,
+      statuses,
+      rawEvents,
+      contactNames,
+    });
     const byWamid = new Map(messages.map((m) => [m.wamid, m]));
     const inserted = result.inserted.map((r) => {
       const m = r.wamid ? byWamid.get(r.wamid) : undefined;
@@ -227,18 +243,41 @@ export class WriteQueue {
         // Only content the database refuses is kept raw; a transient failure (a dead connection, a
         // lock held too long) gets 503 so Meta redelivers it and it is stored as messages later.
         if (!isDataError(error)) {
-          this.failed(batch.slice(i), error, batch.slice(i).reduce((n, j) => n + j.rows, 0));
+          this.failed(
+            batch.slice(i),
+            error,
+            batch.slice(i).reduce((n, j) => n + j.rows, 0),
+          );
           return true;
         }
-        const kept: ParsedWebhook = { object: null, isWhatsApp: false, messages: [], statuses: [], contacts: [], businessNumbers: [], unknown: [] };
-        const payload = JSON.stringify({ error: summarizeError(error), body: job.body ?? null, parsed: { messages: job.parsed.messages.length, statuses: job.parsed.statuses.length } });
+        const kept: ParsedWebhook = {
+          object: null,
+          isWhatsApp: false,
+          messages: [],
+          statuses: [],
+          contacts: [],
+          businessNumbers: [],
+          unknown: [],
+        };
+        const payload = JSON.stringify({
+          error: summarizeError(error),
+          body: job.body ?? null,
+          parsed: { messages: job.parsed.messages.length, statuses: job.parsed.statuses.length },
+        });
         try {
           const committed = await this.commit([{ ...job, parsed: kept, extraRaw: [{ kind: 'unstorable', payload }] }]);
-          this.options.logger.error({ err: summarizeError(error) }, 'a webhook could not be stored as messages; kept raw (kind unstorable)');
+          this.options.logger.error(
+            { err: summarizeError(error) },
+            'a webhook could not be stored as messages; kept raw (kind unstorable)',
+          );
           this.succeeded([job], committed, job.rows);
         } catch {
           // The database itself is failing: this job and the rest get 503 (Meta retries).
-          this.failed(batch.slice(i), firstError, batch.slice(i).reduce((n, j) => n + j.rows, 0));
+          this.failed(
+            batch.slice(i),
+            firstError,
+            batch.slice(i).reduce((n, j) => n + j.rows, 0),
+          );
           return true;
         }
       }
@@ -249,7 +288,11 @@ export class WriteQueue {
   private failed(batch: Job[], error: unknown, rows: number): void {
     this.pendingRows -= rows;
     this.options.metrics?.queueDepth.set(this.pendingRows);
-    if (!this.lastError) this.options.logger.error({ err: summarizeError(error), rows }, 'database write failed; answering 503 until it recovers');
+    if (!this.lastError)
+      this.options.logger.error(
+        { err: summarizeError(error), rows },
+        'database write failed; answering 503 until it recovers',
+      );
     this.lastError = error;
     this.unavailableUntil = Date.now() + this.failureBackoffMs;
     this.options.metrics?.commitFailures.inc();
@@ -279,8 +322,16 @@ export class WriteQueue {
         /* keep what Meta sent: it is only shown */
       }
       try {
-        client = await store.createClient({ name: `WhatsApp ${phone}`, phoneNumber: phone, phoneNumberId, wabaId: number?.wabaId ?? null });
-        this.options.logger.info({ clientId: client.id, phoneNumberId, displayPhoneNumber: phone }, 'created a client for an unknown phone_number_id');
+        client = await store.createClient({
+          name: `WhatsApp ${phone}`,
+          phoneNumber: phone,
+          phoneNumberId,
+          wabaId: number?.wabaId ?? null,
+        });
+        this.options.logger.info(
+          { clientId: client.id, phoneNumberId, displayPhoneNumber: phone },
+          'created a client for an unknown phone_number_id',
+        );
       } catch (error) {
         // Another instance created it at the same moment.
         client = await store.findClientByPhoneNumberId(phoneNumberId);
@@ -306,5 +357,11 @@ export function isDataError(error: unknown): boolean {
 /** An error for logs: its class, code and first line, never values it may carry (message bodies). */
 export function summarizeError(error: unknown): { type: string; code?: string; message: string } {
   const e = error as { name?: string; code?: unknown; message?: string };
-  return { type: e?.name ?? typeof error, code: e?.code === undefined ? undefined : String(e.code), message: String(e?.message ?? error).split('\n')[0]!.slice(0, 300) };
+  return {
+    type: e?.name ?? typeof error,
+    code: e?.code === undefined ? undefined : String(e.code),
+    message: String(e?.message ?? error)
+      .split('\n')[0]!
+      .slice(0, 300),
+  };
 }

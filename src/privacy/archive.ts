@@ -8,7 +8,17 @@
 // Values are copied as stored: content encrypted at rest stays encrypted in the archive (restoring
 // it needs the key it names), and the archive is written with mode 0600.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  fsyncSync,
+  openSync,
+  closeSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -22,11 +32,56 @@ export const ARCHIVE_VERSION = 1;
 
 export class ArchiveError extends WaReportError {}
 
-const THREAD_COLUMNS = ['id', 'client_id', 'wa_id', 'contact_name', 'created_at', 'last_message_at', 'context_reset_at'] as const;
-const MESSAGE_COLUMNS = ['id', 'thread_id', 'client_id', 'role', 'type', 'content', 'wamid', 'wa_id', 'phone_number_id', 'created_at', 'status', 'status_at', 'error_code', 'error_message', 'reply_to_wamid', 'raw', 'inserted_at'] as const;
-const STATUS_COLUMNS = ['id', 'wamid', 'status', 'occurred_at', 'recipient_id', 'error_code', 'error_title', 'error_details', 'raw', 'received_at'] as const;
+const THREAD_COLUMNS = [
+  'id',
+  'client_id',
+  'wa_id',
+  'contact_name',
+  'created_at',
+  'last_message_at',
+  'context_reset_at',
+] as const;
+const MESSAGE_COLUMNS = [
+  'id',
+  'thread_id',
+  'client_id',
+  'role',
+  'type',
+  'content',
+  'wamid',
+  'wa_id',
+  'phone_number_id',
+  'created_at',
+  'status',
+  'status_at',
+  'error_code',
+  'error_message',
+  'reply_to_wamid',
+  'raw',
+  'inserted_at',
+] as const;
+const STATUS_COLUMNS = [
+  'id',
+  'wamid',
+  'status',
+  'occurred_at',
+  'recipient_id',
+  'error_code',
+  'error_title',
+  'error_details',
+  'raw',
+  'received_at',
+] as const;
 const RAW_COLUMNS = ['id', 'kind', 'content_hash', 'phone_number_id', 'wa_id', 'payload', 'received_at'] as const;
-const TIME_COLUMNS = new Set(['created_at', 'last_message_at', 'context_reset_at', 'status_at', 'inserted_at', 'occurred_at', 'received_at']);
+const TIME_COLUMNS = new Set([
+  'created_at',
+  'last_message_at',
+  'context_reset_at',
+  'status_at',
+  'inserted_at',
+  'occurred_at',
+  'received_at',
+]);
 
 type Row = Record<string, unknown>;
 
@@ -61,7 +116,11 @@ export interface ThreadFingerprint {
 }
 
 function messageFingerprint(r: Row): string {
-  return [r.id, r.wamid ?? '', r.status ?? '', toIso(r.status_at) ?? '', r.error_code ?? '', r.error_message ?? ''].join('\u0001') + '\n';
+  return (
+    [r.id, r.wamid ?? '', r.status ?? '', toIso(r.status_at) ?? '', r.error_code ?? '', r.error_message ?? ''].join(
+      '\u0001',
+    ) + '\n'
+  );
 }
 
 /** What a verified archive holds, per conversation, to check the database against before deleting. */
@@ -109,7 +168,7 @@ function encodeRow(record: string, columns: readonly string[], r: Row): Row {
   const out: Row = { record };
   for (const c of columns) {
     const v = r[c];
-    out[c] = TIME_COLUMNS.has(c) ? toIso(v) : typeof v === 'bigint' ? Number(v) : v ?? null;
+    out[c] = TIME_COLUMNS.has(c) ? toIso(v) : typeof v === 'bigint' ? Number(v) : (v ?? null);
   }
   return out;
 }
@@ -119,7 +178,12 @@ export async function databaseId(store: Store): Promise<string> {
   const [row] = await store.select<{ value: string }>(`SELECT value FROM settings WHERE key = 'database_id'`);
   if (row) return row.value;
   const id = randomUUID();
-  await store.transaction((tx) => tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('database_id', ?, ?) ON CONFLICT (key) DO NOTHING`, [id, new Date()]));
+  await store.transaction((tx) =>
+    tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('database_id', ?, ?) ON CONFLICT (key) DO NOTHING`, [
+      id,
+      new Date(),
+    ]),
+  );
   const [again] = await store.select<{ value: string }>(`SELECT value FROM settings WHERE key = 'database_id'`);
   return again?.value ?? id;
 }
@@ -150,8 +214,13 @@ async function writeArchive(store: Store, options: ArchiveOptions, threadIds: nu
   });
   const work = (async () => {
     const header: ArchiveHeader = {
-      record: 'header', format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, created_at: (options.now ?? new Date()).toISOString(),
-      before: options.before.toISOString(), client_id: options.clientId ?? null, database_id: dbId,
+      record: 'header',
+      format: ARCHIVE_FORMAT,
+      version: ARCHIVE_VERSION,
+      created_at: (options.now ?? new Date()).toISOString(),
+      before: options.before.toISOString(),
+      client_id: options.clientId ?? null,
+      database_id: dbId,
     };
     await line(header as unknown as Row);
     for (const threadId of threadIds) {
@@ -162,17 +231,26 @@ async function writeArchive(store: Store, options: ArchiveOptions, threadIds: nu
         [threadId],
       );
       if (!t) continue; // deleted meanwhile (an erase)
-      await line({ ...encodeRow('thread', THREAD_COLUMNS, t), client: { phone_number_id: t.client_phone_number_id, name: t.client_name, phone_number: t.client_phone_number } });
+      await line({
+        ...encodeRow('thread', THREAD_COLUMNS, t),
+        client: { phone_number_id: t.client_phone_number_id, name: t.client_name, phone_number: t.client_phone_number },
+      });
       counts.threads += 1;
       let afterId = 0;
       for (;;) {
-        const messages = await store.select<Row>(`SELECT ${MESSAGE_COLUMNS.join(', ')} FROM messages WHERE thread_id = ? AND id > ? ORDER BY id LIMIT 1000`, [threadId, afterId]);
+        const messages = await store.select<Row>(
+          `SELECT ${MESSAGE_COLUMNS.join(', ')} FROM messages WHERE thread_id = ? AND id > ? ORDER BY id LIMIT 1000`,
+          [threadId, afterId],
+        );
         if (messages.length === 0) break;
         for (const m of messages) await line(encodeRow('message', MESSAGE_COLUMNS, m));
         counts.messages += messages.length;
         const wamids = messages.flatMap((m) => (m.wamid ? [String(m.wamid)] : []));
         if (wamids.length) {
-          const events = await store.select<Row>(`SELECT ${STATUS_COLUMNS.join(', ')} FROM message_status_events WHERE wamid IN (${wamids.map(() => '?').join(', ')}) ORDER BY id`, wamids);
+          const events = await store.select<Row>(
+            `SELECT ${STATUS_COLUMNS.join(', ')} FROM message_status_events WHERE wamid IN (${wamids.map(() => '?').join(', ')}) ORDER BY id`,
+            wamids,
+          );
           for (const e of events) await line({ ...encodeRow('status_event', STATUS_COLUMNS, e), thread_id: threadId });
           counts.statusEvents += events.length;
         }
@@ -181,17 +259,30 @@ async function writeArchive(store: Store, options: ArchiveOptions, threadIds: nu
       }
     }
     // Raw events (webhook content the parser did not understand) from before the date.
-    const rawWhere = options.clientId === undefined ? 'received_at < ?' : 'received_at < ? AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)';
+    const rawWhere =
+      options.clientId === undefined
+        ? 'received_at < ?'
+        : 'received_at < ? AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)';
     const rawParams = options.clientId === undefined ? [options.before] : [options.before, options.clientId];
     let afterRaw = 0;
     for (;;) {
-      const raws = await store.select<Row>(`SELECT ${RAW_COLUMNS.join(', ')} FROM raw_events WHERE ${rawWhere} AND id > ? ORDER BY id LIMIT 1000`, [...rawParams, afterRaw]);
+      const raws = await store.select<Row>(
+        `SELECT ${RAW_COLUMNS.join(', ')} FROM raw_events WHERE ${rawWhere} AND id > ? ORDER BY id LIMIT 1000`,
+        [...rawParams, afterRaw],
+      );
       if (raws.length === 0) break;
       for (const r of raws) await line(encodeRow('raw_event', RAW_COLUMNS, r));
       counts.rawEvents += raws.length;
       afterRaw = Number(raws[raws.length - 1]?.id);
     }
-    const trailer = { record: 'end', threads: counts.threads, messages: counts.messages, status_events: counts.statusEvents, raw_events: counts.rawEvents, sha256: hash.digest('hex') };
+    const trailer = {
+      record: 'end',
+      threads: counts.threads,
+      messages: counts.messages,
+      status_events: counts.statusEvents,
+      raw_events: counts.rawEvents,
+      sha256: hash.digest('hex'),
+    };
     gzip.end(`${JSON.stringify(trailer)}\n`);
     await new Promise<void>((resolve) => file.once('finish', resolve));
   })();
@@ -201,7 +292,10 @@ async function writeArchive(store: Store, options: ArchiveOptions, threadIds: nu
     gzip.destroy();
     file.destroy();
     rmSync(part, { force: true });
-    throw new ArchiveError(`Could not write the archive ${options.out}: ${(error as Error).message}. Nothing was deleted.`, { cause: error });
+    throw new ArchiveError(
+      `Could not write the archive ${options.out}: ${(error as Error).message}. Nothing was deleted.`,
+      { cause: error },
+    );
   }
   // Durable before anything is deleted: the file's data, then its name in the directory.
   const fd = openSync(part, 'r+');
@@ -235,7 +329,8 @@ export async function verifyArchive(path: string, onRow?: (row: Row) => Promise<
   const digests = new Map<number, Hash>();
   const rawEventHashes: string[] = [];
   let n = 0;
-  const bad = (why: string) => new ArchiveError(`${path} is not a complete wa-report archive (line ${n}: ${why}). Nothing was changed.`);
+  const bad = (why: string) =>
+    new ArchiveError(`${path} is not a complete wa-report archive (line ${n}: ${why}). Nothing was changed.`);
   try {
     for await (const text of lines) {
       n += 1;
@@ -248,7 +343,8 @@ export async function verifyArchive(path: string, onRow?: (row: Row) => Promise<
       }
       if (n === 1) {
         if (row.record !== 'header' || row.format !== ARCHIVE_FORMAT) throw bad('no archive header');
-        if (row.version !== ARCHIVE_VERSION) throw bad(`version ${String(row.version)}, this wa-report reads version ${ARCHIVE_VERSION}`);
+        if (row.version !== ARCHIVE_VERSION)
+          throw bad(`version ${String(row.version)}, this wa-report reads version ${ARCHIVE_VERSION}`);
         header = row as unknown as ArchiveHeader;
         hash.update(`${text}\n`);
         continue;
@@ -292,13 +388,21 @@ export async function verifyArchive(path: string, onRow?: (row: Row) => Promise<
     }
   } catch (error) {
     if (error instanceof ArchiveError) throw error;
-    throw new ArchiveError(`${path} cannot be read as a gzipped archive (${(error as Error).message}); it is truncated or damaged. Nothing was changed.`, { cause: error });
+    throw new ArchiveError(
+      `${path} cannot be read as a gzipped archive (${(error as Error).message}); it is truncated or damaged. Nothing was changed.`,
+      { cause: error },
+    );
   }
   if (!header) throw bad('empty file');
   if (!trailer) throw bad('no end line: the file is truncated');
   const sha256 = hash.digest('hex');
   if (trailer.sha256 !== sha256) throw bad('the checksum does not match the content');
-  if (trailer.threads !== counts.threads || trailer.messages !== counts.messages || trailer.status_events !== counts.statusEvents || trailer.raw_events !== counts.rawEvents) {
+  if (
+    trailer.threads !== counts.threads ||
+    trailer.messages !== counts.messages ||
+    trailer.status_events !== counts.statusEvents ||
+    trailer.raw_events !== counts.rawEvents
+  ) {
     throw bad('the counts in the end line do not match the content');
   }
   for (const [id, h] of digests) (perThread.get(id) as ThreadFingerprint).digest = h.digest('hex');
@@ -314,17 +418,27 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
   let resumed = false;
   if (existsSync(options.out)) {
     verified = await verifyArchive(options.out);
-    const same = verified.header.before === options.before.toISOString() && verified.header.client_id === (options.clientId ?? null);
+    const same =
+      verified.header.before === options.before.toISOString() &&
+      verified.header.client_id === (options.clientId ?? null);
     if (verified.header.database_id !== dbId) {
-      throw new UsageError(`${options.out} was taken from another database (${verified.header.database_id}, this one is ${dbId}); nothing was deleted. Choose another --out.`);
+      throw new UsageError(
+        `${options.out} was taken from another database (${verified.header.database_id}, this one is ${dbId}); nothing was deleted. Choose another --out.`,
+      );
     }
     if (!same) {
-      throw new UsageError(`${options.out} already exists and holds another archive (before ${verified.header.before}${verified.header.client_id === null ? '' : `, client ${verified.header.client_id}`}). Choose another --out, or rerun with the same --before and --client-id to finish that one.`);
+      throw new UsageError(
+        `${options.out} already exists and holds another archive (before ${verified.header.before}${verified.header.client_id === null ? '' : `, client ${verified.header.client_id}`}). Choose another --out, or rerun with the same --before and --client-id to finish that one.`,
+      );
     }
     resumed = true;
-    progress(`${options.out} exists and verifies (${verified.threads} conversations, ${verified.messages} messages): finishing its deletions.`);
+    progress(
+      `${options.out} exists and verifies (${verified.threads} conversations, ${verified.messages} messages): finishing its deletions.`,
+    );
   } else {
-    const threadIds = (await store.select<{ id: unknown }>(`SELECT t.id FROM threads t WHERE ${where.sql} ORDER BY t.id`, where.params)).map((r) => Number(r.id));
+    const threadIds = (
+      await store.select<{ id: unknown }>(`SELECT t.id FROM threads t WHERE ${where.sql} ORDER BY t.id`, where.params)
+    ).map((r) => Number(r.id));
     const [raws] = await store.select<{ n: unknown }>(
       options.clientId === undefined
         ? 'SELECT COUNT(*) AS n FROM raw_events WHERE received_at < ?'
@@ -332,12 +446,24 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
       where.params,
     );
     if (threadIds.length === 0 && Number(raws?.n ?? 0) === 0) {
-      return { file: null, resumed: false, threads: 0, messages: 0, statusEvents: 0, rawEvents: 0, deletedThreads: 0, keptChanged: 0, remaining: 0 };
+      return {
+        file: null,
+        resumed: false,
+        threads: 0,
+        messages: 0,
+        statusEvents: 0,
+        rawEvents: 0,
+        deletedThreads: 0,
+        keptChanged: 0,
+        remaining: 0,
+      };
     }
     progress(`Writing ${threadIds.length} conversations to ${options.out} …`);
     await writeArchive(store, options, threadIds, dbId);
     verified = await verifyArchive(options.out);
-    progress(`Verified ${options.out}: ${verified.threads} conversations, ${verified.messages} messages, ${verified.statusEvents} status events, ${verified.rawEvents} raw events (sha256 ${verified.sha256.slice(0, 16)}…).`);
+    progress(
+      `Verified ${options.out}: ${verified.threads} conversations, ${verified.messages} messages, ${verified.statusEvents} status events, ${verified.rawEvents} raw events (sha256 ${verified.sha256.slice(0, 16)}…).`,
+    );
   }
 
   // Delete, a batch of conversations per transaction; each one only if it is still exactly what
@@ -348,7 +474,10 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
   let keptChanged = 0;
   let batches = 0;
   for (let i = 0; i < ids.length; i += batchSize) {
-    if (options.signal?.aborted) throw new ArchiveError(`Stopped before finishing; ${options.out} is complete and verified. Rerun the same command to finish the deletions.`);
+    if (options.signal?.aborted)
+      throw new ArchiveError(
+        `Stopped before finishing; ${options.out} is complete and verified. Rerun the same command to finish the deletions.`,
+      );
     const chunk = ids.slice(i, i + batchSize);
     const outcome = await store.transaction(async (tx) => {
       // PostgreSQL: no ingest batch runs meanwhile (they share this lock), and the conversations are
@@ -371,39 +500,68 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
     batches += 1;
     progress(`Deleted ${deletedThreads} of ${ids.length} conversations …`);
     if (options.failAfterBatches !== undefined && batches >= options.failAfterBatches) {
-      throw new ArchiveError(`Simulated failure after ${batches} delete batches (WA_REPORT_ARCHIVE_FAIL_AFTER_BATCHES). Rerun the same command to finish.`);
+      throw new ArchiveError(
+        `Simulated failure after ${batches} delete batches (WA_REPORT_ARCHIVE_FAIL_AFTER_BATCHES). Rerun the same command to finish.`,
+      );
     }
   }
   for (let i = 0; i < verified.rawEventHashes.length; i += 500) {
     const chunk = verified.rawEventHashes.slice(i, i + 500);
-    await store.transaction((tx) => tx.run(`DELETE FROM raw_events WHERE content_hash IN (${chunk.map(() => '?').join(', ')})`, chunk));
+    await store.transaction((tx) =>
+      tx.run(`DELETE FROM raw_events WHERE content_hash IN (${chunk.map(() => '?').join(', ')})`, chunk),
+    );
   }
   if (deletedThreads > 0) await store.checkpoint().catch(() => {});
   // Conversations that qualify now but are not in this archive (e.g. restored since it was written).
   const left = await store.select<{ id: unknown }>(`SELECT t.id FROM threads t WHERE ${where.sql}`, where.params);
   const remaining = left.filter((r) => !verified.perThread.has(Number(r.id))).length;
   return {
-    file: options.out, resumed, threads: verified.threads, messages: verified.messages, statusEvents: verified.statusEvents, rawEvents: verified.rawEvents,
-    deletedThreads, keptChanged, remaining,
+    file: options.out,
+    resumed,
+    threads: verified.threads,
+    messages: verified.messages,
+    statusEvents: verified.statusEvents,
+    rawEvents: verified.rawEvents,
+    deletedThreads,
+    keptChanged,
+    remaining,
   };
 }
 
-async function deleteIfUnchanged(tx: SqlTx, threadId: number, expected: ThreadFingerprint, before: Date): Promise<'deleted' | 'gone' | 'changed'> {
-  const [t] = await tx.all<{ last_message_at: unknown }>('SELECT last_message_at FROM threads WHERE id = ?', [threadId]);
+async function deleteIfUnchanged(
+  tx: SqlTx,
+  threadId: number,
+  expected: ThreadFingerprint,
+  before: Date,
+): Promise<'deleted' | 'gone' | 'changed'> {
+  const [t] = await tx.all<{ last_message_at: unknown }>('SELECT last_message_at FROM threads WHERE id = ?', [
+    threadId,
+  ]);
   if (!t) return 'gone'; // deleted by an earlier run (or erased)
   const last = t.last_message_at instanceof Date ? t.last_message_at : new Date(Number(t.last_message_at));
   if (last >= before) return 'changed';
-  const messages = await tx.all<Row>('SELECT id, wamid, status, status_at, error_code, error_message FROM messages WHERE thread_id = ? ORDER BY id', [threadId]);
+  const messages = await tx.all<Row>(
+    'SELECT id, wamid, status, status_at, error_code, error_message FROM messages WHERE thread_id = ? ORDER BY id',
+    [threadId],
+  );
   const digest = createHash('sha256');
   for (const m of messages) digest.update(messageFingerprint(m));
   const [e] = await tx.all<{ n: unknown; max_id: unknown }>(
     'SELECT COUNT(*) AS n, MAX(id) AS max_id FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)',
     [threadId],
   );
-  if (messages.length !== expected.messages || digest.digest('hex') !== expected.digest || Number(e?.n ?? 0) !== expected.statusEvents || Number(e?.max_id ?? 0) !== expected.maxStatusEventId) {
+  if (
+    messages.length !== expected.messages ||
+    digest.digest('hex') !== expected.digest ||
+    Number(e?.n ?? 0) !== expected.statusEvents ||
+    Number(e?.max_id ?? 0) !== expected.maxStatusEventId
+  ) {
     return 'changed';
   }
-  await tx.run('DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)', [threadId]);
+  await tx.run(
+    'DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)',
+    [threadId],
+  );
   await tx.run('DELETE FROM messages WHERE thread_id = ?', [threadId]);
   await tx.run('DELETE FROM threads WHERE id = ?', [threadId]);
   return 'deleted';
@@ -425,7 +583,11 @@ export interface RestoreResult {
  * alone, so restoring twice changes nothing. Data erased since the archive was written (tombstones,
  * erasure records) is not brought back.
  */
-export async function restoreArchive(store: Store, path: string, options: { progress?: (message: string) => void } = {}): Promise<RestoreResult> {
+export async function restoreArchive(
+  store: Store,
+  path: string,
+  options: { progress?: (message: string) => void } = {},
+): Promise<RestoreResult> {
   store.assertKeyForWrites();
   // First pass: the whole file verifies, and every key its sealed values name is configured.
   const keyIds = new Set<string>();
@@ -439,22 +601,40 @@ export async function restoreArchive(store: Store, path: string, options: { prog
     }
   });
   if (keyIds.size > 0 && !store.keys.enabled) {
-    throw new EncryptionError(`${path} holds encrypted content (key id ${[...keyIds].join(', ')}); restoring it needs WA_REPORT_ENCRYPTION_KEY set, so this database is marked encrypted and never mixes in plaintext. Nothing was imported.`);
+    throw new EncryptionError(
+      `${path} holds encrypted content (key id ${[...keyIds].join(', ')}); restoring it needs WA_REPORT_ENCRYPTION_KEY set, so this database is marked encrypted and never mixes in plaintext. Nothing was imported.`,
+    );
   }
   const unknown = [...keyIds].filter((id) => !store.keys.knows(id));
   if (unknown.length) {
-    throw new EncryptionError(`${path} holds content encrypted with key id ${unknown.join(', ')}, which is not configured; nothing was imported. Set WA_REPORT_ENCRYPTION_KEY (or WA_REPORT_ENCRYPTION_KEYS_OLD) to include it.`);
+    throw new EncryptionError(
+      `${path} holds content encrypted with key id ${unknown.join(', ')}, which is not configured; nothing was imported. Set WA_REPORT_ENCRYPTION_KEY (or WA_REPORT_ENCRYPTION_KEYS_OLD) to include it.`,
+    );
   }
   await store.markEncrypted();
   options.progress?.(`Verified ${path}: ${verified.threads} conversations, ${verified.messages} messages. Importing …`);
-  const result: RestoreResult = { threads: 0, messagesInserted: 0, messagesPresent: 0, messagesErased: 0, statusEventsInserted: 0, rawEventsInserted: 0, clientsCreated: 0 };
+  const result: RestoreResult = {
+    threads: 0,
+    messagesInserted: 0,
+    messagesPresent: 0,
+    messagesErased: 0,
+    statusEventsInserted: 0,
+    rawEventsInserted: 0,
+    clientsCreated: 0,
+  };
   const clientIds = new Map<string, number>();
   // Per archived thread: where it goes here, and until when its contact's data was erased.
-  const threads = new Map<number, { id: number | null; clientId: number; waId: string; erasedUntil: number; row: Row }>();
+  const threads = new Map<
+    number,
+    { id: number | null; clientId: number; waId: string; erasedUntil: number; row: Row }
+  >();
   const skippedWamids = new Set<string>();
   let pending: Row[] = [];
   // Values sealed with a known key are kept as they are; plaintext is sealed when a key is set.
-  const seal = (v: unknown): unknown => (typeof v === 'string' && store.keys.enabled && !v.startsWith(SEALED_PREFIX) ? store.keys.seal(store.keys.open(v, () => 'an archived value')) : v);
+  const seal = (v: unknown): unknown =>
+    typeof v === 'string' && store.keys.enabled && !v.startsWith(SEALED_PREFIX)
+      ? store.keys.seal(store.keys.open(v, () => 'an archived value'))
+      : v;
   const time = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
 
   const clientFor = async (tx: SqlTx, t: Row): Promise<number> => {
@@ -475,11 +655,19 @@ export async function restoreArchive(store: Store, path: string, options: { prog
   };
 
   const erasedUntil = async (tx: SqlTx, waId: string, clientId: number): Promise<number> => {
-    const [r] = await tx.all<{ at: unknown }>('SELECT MAX(erased_at) AS at FROM erasures WHERE wa_id_hash = ? AND (client_id IS NULL OR client_id = ?)', [waIdHash(waId), clientId]);
-    return r?.at === null || r?.at === undefined ? -Infinity : (r.at instanceof Date ? r.at : new Date(Number(r.at))).getTime();
+    const [r] = await tx.all<{ at: unknown }>(
+      'SELECT MAX(erased_at) AS at FROM erasures WHERE wa_id_hash = ? AND (client_id IS NULL OR client_id = ?)',
+      [waIdHash(waId), clientId],
+    );
+    return r?.at === null || r?.at === undefined
+      ? -Infinity
+      : (r.at instanceof Date ? r.at : new Date(Number(r.at))).getTime();
   };
 
-  const ensureThread = async (tx: SqlTx, t: { id: number | null; clientId: number; waId: string; row: Row }): Promise<number> => {
+  const ensureThread = async (
+    tx: SqlTx,
+    t: { id: number | null; clientId: number; waId: string; row: Row },
+  ): Promise<number> => {
     if (t.id !== null) return t.id;
     const [row] = await tx.all<{ id: unknown }>(
       `INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at, context_reset_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -488,7 +676,14 @@ export async function restoreArchive(store: Store, path: string, options: { prog
          created_at = ${store.dialect === 'sqlite' ? 'MIN' : 'LEAST'}(threads.created_at, excluded.created_at),
          last_message_at = ${store.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(threads.last_message_at, excluded.last_message_at)
        RETURNING id`,
-      [t.clientId, t.waId, t.row.contact_name ?? null, time(t.row.created_at), time(t.row.last_message_at), time(t.row.context_reset_at)],
+      [
+        t.clientId,
+        t.waId,
+        t.row.contact_name ?? null,
+        time(t.row.created_at),
+        time(t.row.last_message_at),
+        time(t.row.context_reset_at),
+      ],
     );
     t.id = Number(row?.id);
     result.threads += 1;
@@ -501,10 +696,20 @@ export async function restoreArchive(store: Store, path: string, options: { prog
     pending = [];
     await store.transaction(async (tx) => {
       const tombstoned = new Set<string>();
-      const hashes = rows.flatMap((r) => ((r.record === 'message' || r.record === 'status_event') && r.wamid ? [wamidTombstone(String(r.wamid))] : r.record === 'raw_event' ? [String(r.content_hash)] : []));
+      const hashes = rows.flatMap((r) =>
+        (r.record === 'message' || r.record === 'status_event') && r.wamid
+          ? [wamidTombstone(String(r.wamid))]
+          : r.record === 'raw_event'
+            ? [String(r.content_hash)]
+            : [],
+      );
       for (let i = 0; i < hashes.length; i += 500) {
         const chunk = hashes.slice(i, i + 500);
-        for (const r of await tx.all<{ hash: string }>(`SELECT hash FROM tombstones WHERE hash IN (${chunk.map(() => '?').join(', ')})`, chunk)) tombstoned.add(r.hash);
+        for (const r of await tx.all<{ hash: string }>(
+          `SELECT hash FROM tombstones WHERE hash IN (${chunk.map(() => '?').join(', ')})`,
+          chunk,
+        ))
+          tombstoned.add(r.hash);
       }
       for (const r of rows) {
         if (r.record === 'message') {
@@ -525,12 +730,24 @@ export async function restoreArchive(store: Store, path: string, options: { prog
           result.statusEventsInserted += await tx.run(
             `INSERT INTO message_status_events (wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, received_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid, status, occurred_at) DO NOTHING`,
-            [r.wamid, r.status, time(r.occurred_at), r.recipient_id ?? null, r.error_code ?? null, r.error_title ?? null, r.error_details ?? null, seal(r.raw ?? null), time(r.received_at)],
+            [
+              r.wamid,
+              r.status,
+              time(r.occurred_at),
+              r.recipient_id ?? null,
+              r.error_code ?? null,
+              r.error_title ?? null,
+              r.error_details ?? null,
+              seal(r.raw ?? null),
+              time(r.received_at),
+            ],
           );
         } else if (r.record === 'raw_event') {
           if (tombstoned.has(String(r.content_hash))) continue;
           if (r.wa_id && r.phone_number_id) {
-            const [c] = await tx.all<{ id: unknown }>('SELECT id FROM clients WHERE phone_number_id = ?', [r.phone_number_id]);
+            const [c] = await tx.all<{ id: unknown }>('SELECT id FROM clients WHERE phone_number_id = ?', [
+              r.phone_number_id,
+            ]);
             const until = await erasedUntil(tx, String(r.wa_id), Number(c?.id ?? 0));
             if ((time(r.received_at) as Date).getTime() <= until) continue;
           } else if (r.wa_id) {
@@ -580,16 +797,39 @@ async function insertMessage(
   seal: (v: unknown) => unknown,
   time: (v: unknown) => Date | null,
 ): Promise<boolean> {
-  const columns = 'thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw, inserted_at';
+  const columns =
+    'thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw, inserted_at';
   const params = [
-    threadId, clientId, r.role, r.type, seal(r.content), r.wamid ?? null, r.wa_id, r.phone_number_id, time(r.created_at), r.status ?? null,
-    time(r.status_at), r.error_code ?? null, r.error_message ?? null, r.reply_to_wamid ?? null, seal(r.raw ?? null), time(r.inserted_at),
+    threadId,
+    clientId,
+    r.role,
+    r.type,
+    seal(r.content),
+    r.wamid ?? null,
+    r.wa_id,
+    r.phone_number_id,
+    time(r.created_at),
+    r.status ?? null,
+    time(r.status_at),
+    r.error_code ?? null,
+    r.error_message ?? null,
+    r.reply_to_wamid ?? null,
+    seal(r.raw ?? null),
+    time(r.inserted_at),
   ];
   if (r.wamid) {
-    return (await tx.run(`INSERT INTO messages (${columns}) VALUES (${params.map(() => '?').join(', ')}) ON CONFLICT (wamid) DO NOTHING`, params)) > 0;
+    return (
+      (await tx.run(
+        `INSERT INTO messages (${columns}) VALUES (${params.map(() => '?').join(', ')}) ON CONFLICT (wamid) DO NOTHING`,
+        params,
+      )) > 0
+    );
   }
   // No wamid (an answer that was never sent): the same conversation, instant and role is the same message.
-  const [exists] = await tx.all('SELECT 1 AS x FROM messages WHERE thread_id = ? AND created_at = ? AND role = ? AND wamid IS NULL', [threadId, time(r.created_at), r.role]);
+  const [exists] = await tx.all(
+    'SELECT 1 AS x FROM messages WHERE thread_id = ? AND created_at = ? AND role = ? AND wamid IS NULL',
+    [threadId, time(r.created_at), r.role],
+  );
   if (exists) return false;
   await tx.run(`INSERT INTO messages (${columns}) VALUES (${params.map(() => '?').join(', ')})`, params);
   return true;
@@ -597,7 +837,11 @@ async function insertMessage(
 
 /** A file name for the daemon's retention runs: wa-report-archive-<now>-before-<date>.jsonl.gz */
 export function retentionFileName(dir: string, now: Date, before: Date): string {
-  const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const stamp = (d: Date) =>
+    d
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}Z$/, 'Z');
   return join(dir, `wa-report-archive-${stamp(now)}-before-${stamp(before)}.jsonl.gz`);
 }
 

@@ -36,7 +36,12 @@ export async function contactSummary(store: Store, waId: string, clientId?: numb
        FROM threads t JOIN clients c ON c.id = t.client_id WHERE t.wa_id = ?${byClient ? ' AND t.client_id = ?' : ''} ORDER BY t.id`,
     byClient ? [waId, clientId] : [waId],
   );
-  const conversations = threads.map((t) => ({ clientId: Number(t.client_id), clientName: t.name, threadId: Number(t.id), messages: Number(t.n) }));
+  const conversations = threads.map((t) => ({
+    clientId: Number(t.client_id),
+    clientName: t.name,
+    threadId: Number(t.id),
+    messages: Number(t.n),
+  }));
   const [events] = await store.select<{ n: unknown }>(
     `SELECT COUNT(*) AS n FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE wa_id = ?${byClient ? ' AND client_id = ?' : ''} AND wamid IS NOT NULL)${byClient ? '' : ' OR recipient_id = ?'}`,
     byClient ? [waId, clientId] : [waId, waId],
@@ -63,7 +68,8 @@ export async function rawEventsOf(
 ): Promise<Record<string, unknown>[]> {
   const found: Record<string, unknown>[] = [];
   const needle = `"${waId}"`;
-  const byClient = clientId !== undefined ? ' AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)' : '';
+  const byClient =
+    clientId !== undefined ? ' AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)' : '';
   let afterId = 0;
   for (;;) {
     const rows = await q.all<Record<string, unknown>>(
@@ -91,7 +97,11 @@ export async function rawEventsOf(
  * Erasing again finds nothing and changes nothing. On PostgreSQL the erase holds the lock ingest
  * batches share, so no batch interleaves with it.
  */
-export async function eraseContact(store: Store, waId: string, options: { clientId?: number; actor: string; now?: Date }): Promise<ContactErasure> {
+export async function eraseContact(
+  store: Store,
+  waId: string,
+  options: { clientId?: number; actor: string; now?: Date },
+): Promise<ContactErasure> {
   const now = options.now ?? new Date();
   const byClient = options.clientId !== undefined;
   const own = byClient ? ' AND client_id = ?' : '';
@@ -103,11 +113,15 @@ export async function eraseContact(store: Store, waId: string, options: { client
     const statusWamids: string[] = [];
     const deletedEvents = await tx.all<{ wamid: string }>(
       `DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE wa_id = ?${own} AND wamid IS NOT NULL)` +
-        (byClient ? '' : ' OR recipient_id = ?') + ' RETURNING wamid',
+        (byClient ? '' : ' OR recipient_id = ?') +
+        ' RETURNING wamid',
       byClient ? params : [waId, waId],
     );
     for (const e of deletedEvents) statusWamids.push(e.wamid);
-    const deletedMessages = await tx.all<{ wamid: string | null }>(`DELETE FROM messages WHERE wa_id = ?${own} RETURNING wamid`, params);
+    const deletedMessages = await tx.all<{ wamid: string | null }>(
+      `DELETE FROM messages WHERE wa_id = ?${own} RETURNING wamid`,
+      params,
+    );
     const threads = await tx.run(`DELETE FROM threads WHERE wa_id = ?${own}`, params);
     const raws = await rawEventsOf(store, tx, waId, options.clientId);
     let rawEvents = 0;
@@ -119,11 +133,15 @@ export async function eraseContact(store: Store, waId: string, options: { client
     const tombstones = [...new Set([...wamids.map(wamidTombstone), ...raws.map((r) => String(r.content_hash))])];
     for (let i = 0; i < tombstones.length; i += 400) {
       const chunk = tombstones.slice(i, i + 400);
-      await tx.run(`INSERT INTO tombstones (hash, erased_at) VALUES ${chunk.map(() => '(?, ?)').join(', ')} ON CONFLICT (hash) DO NOTHING`, chunk.flatMap((h) => [h, now]));
+      await tx.run(
+        `INSERT INTO tombstones (hash, erased_at) VALUES ${chunk.map(() => '(?, ?)').join(', ')} ON CONFLICT (hash) DO NOTHING`,
+        chunk.flatMap((h) => [h, now]),
+      );
     }
     const messages = deletedMessages.length;
     const statusEvents = deletedEvents.length;
-    if (threads + messages + statusEvents + rawEvents === 0) return { threads, messages, statusEvents, rawEvents, auditId: null };
+    if (threads + messages + statusEvents + rawEvents === 0)
+      return { threads, messages, statusEvents, rawEvents, auditId: null };
     const [audit] = await tx.all<{ id: unknown }>(
       `INSERT INTO erasures (wa_id_hash, client_id, threads, messages, status_events, raw_events, actor, erased_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [waIdHash(waId), options.clientId ?? null, threads, messages, statusEvents, rawEvents, options.actor, now],
@@ -152,13 +170,19 @@ export async function erasuresOf(store: Store, waId: string): Promise<ErasureRec
     [waIdHash(waId)],
   );
   return rows.map((r) => ({
-    id: Number(r.id), clientId: r.client_id === null ? null : Number(r.client_id), threads: Number(r.threads), messages: Number(r.messages),
-    statusEvents: Number(r.status_events), rawEvents: Number(r.raw_events), actor: String(r.actor),
+    id: Number(r.id),
+    clientId: r.client_id === null ? null : Number(r.client_id),
+    threads: Number(r.threads),
+    messages: Number(r.messages),
+    statusEvents: Number(r.status_events),
+    rawEvents: Number(r.raw_events),
+    actor: String(r.actor),
     erasedAt: r.erased_at instanceof Date ? r.erased_at : new Date(Number(r.erased_at)),
   }));
 }
 
-const iso = (v: unknown): string | null => (v === null || v === undefined ? null : (v instanceof Date ? v : new Date(Number(v))).toISOString());
+const iso = (v: unknown): string | null =>
+  v === null || v === undefined ? null : (v instanceof Date ? v : new Date(Number(v))).toISOString();
 
 /** JSON text kept as JSON (parsed), anything else as a string. */
 function embedded(text: string | null): unknown {
@@ -174,16 +198,27 @@ function embedded(text: string | null): unknown {
  * Streams everything stored about a user, across all clients, as one JSON document
  * (docs/contact-export.md); times in UTC. Returns the counts written.
  */
-export async function exportContact(store: Store, waId: string, out: NodeJS.WritableStream, now = new Date()): Promise<{ conversations: number; messages: number; statusEvents: number; rawEvents: number }> {
+export async function exportContact(
+  store: Store,
+  waId: string,
+  out: NodeJS.WritableStream,
+  now = new Date(),
+): Promise<{ conversations: number; messages: number; statusEvents: number; rawEvents: number }> {
   const writer = new ChunkWriter(out);
   const counts = { conversations: 0, messages: 0, statusEvents: 0, rawEvents: 0 };
   const statusJson = (e: Record<string, unknown>) => ({
-    status: e.status, occurred_at: iso(e.occurred_at), recipient_id: e.recipient_id === null ? null : formatWaId(String(e.recipient_id)),
-    error_code: e.error_code === null ? null : Number(e.error_code), error_title: e.error_title, error_details: e.error_details,
+    status: e.status,
+    occurred_at: iso(e.occurred_at),
+    recipient_id: e.recipient_id === null ? null : formatWaId(String(e.recipient_id)),
+    error_code: e.error_code === null ? null : Number(e.error_code),
+    error_title: e.error_title,
+    error_details: e.error_details,
     raw: embedded(store.keys.open(e.raw as string | null, () => `The raw object of status event ${e.id}`)),
   });
 
-  await writer.write(`{\n  "format": "wa-report-contact-export",\n  "version": 1,\n  "wa_id": ${JSON.stringify(formatWaId(waId))},\n  "generated_at": ${JSON.stringify(now.toISOString())},\n  "conversations": [`);
+  await writer.write(
+    `{\n  "format": "wa-report-contact-export",\n  "version": 1,\n  "wa_id": ${JSON.stringify(formatWaId(waId))},\n  "generated_at": ${JSON.stringify(now.toISOString())},\n  "conversations": [`,
+  );
   const threads = await store.select<Record<string, unknown>>(
     `SELECT t.id, t.client_id, c.name AS client_name, c.phone_number, t.contact_name, t.created_at, t.last_message_at, t.context_reset_at
        FROM threads t JOIN clients c ON c.id = t.client_id WHERE t.wa_id = ? ORDER BY t.client_id, t.id`,
@@ -193,7 +228,10 @@ export async function exportContact(store: Store, waId: string, out: NodeJS.Writ
   for (const t of threads) {
     const head = {
       client: { id: Number(t.client_id), name: t.client_name, phone_number: t.phone_number },
-      thread_id: Number(t.id), contact_name: t.contact_name ?? null, created_at: iso(t.created_at), last_message_at: iso(t.last_message_at),
+      thread_id: Number(t.id),
+      contact_name: t.contact_name ?? null,
+      created_at: iso(t.created_at),
+      last_message_at: iso(t.last_message_at),
       context_reset_at: iso(t.context_reset_at),
     };
     const opening = nested(head, 2).replace(/\n {4}}$/, ',\n      "messages": [');
@@ -216,9 +254,19 @@ export async function exportContact(store: Store, waId: string, out: NodeJS.Writ
       for (const m of batch) {
         if (m.wamid) seenWamids.add(m.wamid);
         const doc = {
-          id: m.id, wamid: m.wamid, role: m.role, type: m.type, content: m.content, created_at: m.createdAt.toISOString(),
-          status: m.status, status_at: m.statusAt?.toISOString() ?? null, error_code: m.errorCode, error_message: m.errorMessage,
-          reply_to_wamid: m.replyToWamid, raw: embedded(m.raw), status_history: (m.wamid ? history.get(m.wamid) ?? [] : []).map(statusJson),
+          id: m.id,
+          wamid: m.wamid,
+          role: m.role,
+          type: m.type,
+          content: m.content,
+          created_at: m.createdAt.toISOString(),
+          status: m.status,
+          status_at: m.statusAt?.toISOString() ?? null,
+          error_code: m.errorCode,
+          error_message: m.errorMessage,
+          reply_to_wamid: m.replyToWamid,
+          raw: embedded(m.raw),
+          status_history: (m.wamid ? (history.get(m.wamid) ?? []) : []).map(statusJson),
         };
         counts.statusEvents += doc.status_history.length;
         await writer.write(`${inThread ? ',' : ''}\n        ${nested(doc, 4)}`);
@@ -248,13 +296,21 @@ export async function exportContact(store: Store, waId: string, out: NodeJS.Writ
   const raws = await rawEventsOf(store, { all: (sql, p) => store.select(sql, p) }, waId);
   for (const r of raws) {
     const payload = embedded(store.keys.open(r.payload as string, () => `Raw event ${r.id}`));
-    await writer.write(`${counts.rawEvents ? ',' : ''}\n    ${nested({ id: Number(r.id), kind: r.kind, phone_number_id: r.phone_number_id, received_at: iso(r.received_at), payload }, 2)}`);
+    await writer.write(
+      `${counts.rawEvents ? ',' : ''}\n    ${nested({ id: Number(r.id), kind: r.kind, phone_number_id: r.phone_number_id, received_at: iso(r.received_at), payload }, 2)}`,
+    );
     counts.rawEvents += 1;
   }
   const erasures = await erasuresOf(store, waId);
-  const erasureDocs = erasures.map((e) => ({ erased_at: e.erasedAt.toISOString(), client_id: e.clientId, threads: e.threads, messages: e.messages, status_events: e.statusEvents, raw_events: e.rawEvents }));
+  const erasureDocs = erasures.map((e) => ({
+    erased_at: e.erasedAt.toISOString(),
+    client_id: e.clientId,
+    threads: e.threads,
+    messages: e.messages,
+    status_events: e.statusEvents,
+    raw_events: e.rawEvents,
+  }));
   await writer.write(`${counts.rawEvents ? '\n  ' : ''}],\n  "erasures": ${nested(erasureDocs, 1)}\n}\n`);
   await writer.flush();
   return counts;
 }
-

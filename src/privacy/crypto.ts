@@ -37,9 +37,13 @@ export function generateKey(): { key: string; id: string } {
 
 export function parseKey(text: string, variable: string): EncryptionKey {
   const trimmed = text.trim();
-  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed) ? Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64') : Buffer.alloc(0);
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)
+    ? Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+    : Buffer.alloc(0);
   if (key.length !== 32) {
-    throw new EncryptionError(`${variable}: not a key (expected 32 random bytes in base64, 44 characters; got ${key.length ? `${key.length} bytes` : 'something else'}). Run \`wa-report keys generate\` to make one.`);
+    throw new EncryptionError(
+      `${variable}: not a key (expected 32 random bytes in base64, 44 characters; got ${key.length ? `${key.length} bytes` : 'something else'}). Run \`wa-report keys generate\` to make one.`,
+    );
   }
   return { id: keyIdOf(key), key };
 }
@@ -70,7 +74,9 @@ export class KeyRing {
 
   /** From WA_REPORT_ENCRYPTION_KEY and WA_REPORT_ENCRYPTION_KEYS_OLD (comma- or space-separated). */
   static fromEnv(env: NodeJS.ProcessEnv): KeyRing {
-    const current = env.WA_REPORT_ENCRYPTION_KEY?.trim() ? parseKey(env.WA_REPORT_ENCRYPTION_KEY, 'WA_REPORT_ENCRYPTION_KEY') : null;
+    const current = env.WA_REPORT_ENCRYPTION_KEY?.trim()
+      ? parseKey(env.WA_REPORT_ENCRYPTION_KEY, 'WA_REPORT_ENCRYPTION_KEY')
+      : null;
     const older = (env.WA_REPORT_ENCRYPTION_KEYS_OLD ?? '')
       .split(/[\s,]+/)
       .filter(Boolean)
@@ -99,7 +105,8 @@ export class KeyRing {
   seal(text: string | null): string | null;
   seal(text: string | null): string | null {
     if (text === null) return text;
-    if (!this.current) return text.startsWith(SEALED_PREFIX) || text.startsWith(PLAIN_PREFIX) ? PLAIN_PREFIX + text : text;
+    if (!this.current)
+      return text.startsWith(SEALED_PREFIX) || text.startsWith(PLAIN_PREFIX) ? PLAIN_PREFIX + text : text;
     const nonce = randomBytes(12);
     const header = `${SEALED_PREFIX}${this.current.id}:`;
     const cipher = createCipheriv('aes-256-gcm', this.current.key, nonce);
@@ -116,13 +123,16 @@ export class KeyRing {
   open(value: string | null, what: () => string): string | null;
   open(value: string | null, what: () => string): string | null {
     if (value === null) return value;
-    if (!value.startsWith(SEALED_PREFIX)) return value.startsWith(PLAIN_PREFIX) ? value.slice(PLAIN_PREFIX.length) : value;
+    if (!value.startsWith(SEALED_PREFIX))
+      return value.startsWith(PLAIN_PREFIX) ? value.slice(PLAIN_PREFIX.length) : value;
     const id = value.slice(SEALED_PREFIX.length, SEALED_PREFIX.length + KEY_ID_LENGTH);
     const key = this.byId.get(id);
     if (!key) {
       throw new EncryptionError(
         `${what()} is encrypted with key id ${id}, which is not configured` +
-          (this.current ? ` (WA_REPORT_ENCRYPTION_KEY is key id ${this.current.id})` : ' (WA_REPORT_ENCRYPTION_KEY is not set)') +
+          (this.current
+            ? ` (WA_REPORT_ENCRYPTION_KEY is key id ${this.current.id})`
+            : ' (WA_REPORT_ENCRYPTION_KEY is not set)') +
           `. Set WA_REPORT_ENCRYPTION_KEY to that key, or add it to WA_REPORT_ENCRYPTION_KEYS_OLD.`,
       );
     }
@@ -135,7 +145,9 @@ export class KeyRing {
       decipher.setAuthTag(body.subarray(body.length - 16));
       return Buffer.concat([decipher.update(body.subarray(12, body.length - 16)), decipher.final()]).toString('utf8');
     } catch {
-      throw new EncryptionError(`${what()} (key id ${id}) does not decrypt: it was altered or truncated in the database. Restore it from a backup or an archive.`);
+      throw new EncryptionError(
+        `${what()} (key id ${id}) does not decrypt: it was altered or truncated in the database. Restore it from a backup or an archive.`,
+      );
     }
   }
 

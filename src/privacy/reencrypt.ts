@@ -25,7 +25,9 @@ export async function reencrypt(
 ): Promise<ReencryptResult> {
   const keys = store.keys;
   if (!keys.current) {
-    throw new EncryptionError('WA_REPORT_ENCRYPTION_KEY is not set. Run `wa-report keys generate`, keep the key somewhere safe (losing it loses the messages), and set WA_REPORT_ENCRYPTION_KEY.');
+    throw new EncryptionError(
+      'WA_REPORT_ENCRYPTION_KEY is not set. Run `wa-report keys generate`, keep the key somewhere safe (losing it loses the messages), and set WA_REPORT_ENCRYPTION_KEY.',
+    );
   }
   const batchSize = options.batchSize ?? 500;
   const result: ReencryptResult = { changed: {}, examined: 0 };
@@ -34,7 +36,9 @@ export async function reencrypt(
   const census = await encryptionCensus(store);
   const unknown = Object.keys(census.byKey).filter((id) => !keys.knows(id));
   if (unknown.length) {
-    throw new EncryptionError(`Some content is encrypted with key id ${unknown.join(', ')}, which is not configured; nothing was changed. Add that key to WA_REPORT_ENCRYPTION_KEYS_OLD.`);
+    throw new EncryptionError(
+      `Some content is encrypted with key id ${unknown.join(', ')}, which is not configured; nothing was changed. Add that key to WA_REPORT_ENCRYPTION_KEYS_OLD.`,
+    );
   }
   // The database is marked first: from now on a process without the key refuses to write here.
   await store.markEncrypted();
@@ -42,14 +46,19 @@ export async function reencrypt(
     result.changed[target.table] = 0;
     let afterId = 0;
     for (;;) {
-      const rows = await store.select<Record<string, unknown>>(`SELECT id, ${target.columns.join(', ')} FROM ${target.table} WHERE id > ? ORDER BY id LIMIT ?`, [afterId, batchSize]);
+      const rows = await store.select<Record<string, unknown>>(
+        `SELECT id, ${target.columns.join(', ')} FROM ${target.table} WHERE id > ? ORDER BY id LIMIT ?`,
+        [afterId, batchSize],
+      );
       if (rows.length === 0) break;
       result.examined += rows.length;
       const updates: { id: number; before: (string | null)[]; after: (string | null)[] }[] = [];
       for (const r of rows) {
         const before = target.columns.map((c) => (r[c] ?? null) as string | null);
         if (before.every((v) => keys.isCurrent(v))) continue;
-        const after = before.map((v, i) => (keys.isCurrent(v) ? v : keys.seal(keys.open(v, () => `The ${target.columns[i]} of ${target.what} ${r.id}`))));
+        const after = before.map((v, i) =>
+          keys.isCurrent(v) ? v : keys.seal(keys.open(v, () => `The ${target.columns[i]} of ${target.what} ${r.id}`)),
+        );
         updates.push({ id: Number(r.id), before, after });
       }
       if (updates.length) {
@@ -58,7 +67,10 @@ export async function reencrypt(
           for (const u of updates) {
             const set = target.columns.map((c) => `${c} = ?`).join(', ');
             const same = target.columns.map((c) => `${c} IS NOT DISTINCT FROM ?`).join(' AND ');
-            n += await tx.run(`UPDATE ${target.table} SET ${set} WHERE id = ? AND ${store.dialect === 'sqlite' ? same.replaceAll('IS NOT DISTINCT FROM', 'IS') : same}`, [...u.after, u.id, ...u.before]);
+            n += await tx.run(
+              `UPDATE ${target.table} SET ${set} WHERE id = ? AND ${store.dialect === 'sqlite' ? same.replaceAll('IS NOT DISTINCT FROM', 'IS') : same}`,
+              [...u.after, u.id, ...u.before],
+            );
           }
           return n;
         });
@@ -66,7 +78,9 @@ export async function reencrypt(
         batches += 1;
         options.progress?.(`${target.table}: ${result.changed[target.table]} rows encrypted so far …`);
         if (options.failAfterBatches !== undefined && batches >= options.failAfterBatches) {
-          throw new EncryptionError(`Simulated failure after ${batches} batches (WA_REPORT_ENCRYPT_FAIL_AFTER_BATCHES). Rerun the same command to finish.`);
+          throw new EncryptionError(
+            `Simulated failure after ${batches} batches (WA_REPORT_ENCRYPT_FAIL_AFTER_BATCHES). Rerun the same command to finish.`,
+          );
         }
       }
       afterId = Number(rows[rows.length - 1]?.id);

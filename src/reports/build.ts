@@ -3,7 +3,15 @@ import type { Store } from '../db/store.js';
 import type { ClientRecord, ClientStats, Role } from '../domain/types.js';
 import { NotFoundError } from '../errors.js';
 import { formatWaId } from '../domain/phone.js';
-import type { ConversationSource, DetailedReport, Lang, QuotedMessage, ReportContext, SummaryReport, SummaryRow } from './types.js';
+import type {
+  ConversationSource,
+  DetailedReport,
+  Lang,
+  QuotedMessage,
+  ReportContext,
+  SummaryReport,
+  SummaryRow,
+} from './types.js';
 
 export interface ReportQuery {
   clientId: number;
@@ -30,7 +38,8 @@ function context(store: Store, client: ClientRecord, q: ReportQuery): ReportCont
     async lookup(wamid) {
       if (cache.has(wamid)) return cache.get(wamid) ?? null;
       const m = await store.getMessageByWamid(wamid);
-      const quoted = m && m.clientId === client.id ? { wamid, role: m.role, content: m.content, createdAt: m.createdAt } : null;
+      const quoted =
+        m && m.clientId === client.id ? { wamid, role: m.role, content: m.content, createdAt: m.createdAt } : null;
       if (cache.size >= 1000) cache.delete(cache.keys().next().value as string);
       cache.set(wamid, quoted);
       return quoted;
@@ -59,7 +68,14 @@ export async function buildDetailedReport(store: Store, q: ReportQuery): Promise
       for (;;) {
         for (const c of page.conversations) {
           yield {
-            thread: { id: c.threadId, waId: c.waId, contactName: c.contactName, createdAt: c.createdAt, lastMessageAt: c.lastMessageAt, messageCount: c.messageCount },
+            thread: {
+              id: c.threadId,
+              waId: c.waId,
+              contactName: c.contactName,
+              createdAt: c.createdAt,
+              lastMessageAt: c.lastMessageAt,
+              messageCount: c.messageCount,
+            },
             batches: () => store.streamReportMessages(c.threadId, { batchSize: 1000, start: q.start, end: q.end }),
           };
         }
@@ -95,11 +111,23 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
   const now = q.now ?? new Date();
   const filter = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
   const conversations: SummaryRow[] = (await store.allConversations(filter)).map((c) => ({
-    id: c.threadId, waId: c.waId, contactName: c.contactName, createdAt: c.createdAt, lastMessageAt: c.lastMessageAt, messageCount: c.messageCount,
-    byRole: { user: 0, assistant: 0, agent: 0 }, failed: 0,
+    id: c.threadId,
+    waId: c.waId,
+    contactName: c.contactName,
+    createdAt: c.createdAt,
+    lastMessageAt: c.lastMessageAt,
+    messageCount: c.messageCount,
+    byRole: { user: 0, assistant: 0, agent: 0 },
+    failed: 0,
   }));
   const byId = new Map(conversations.map((c) => [c.id, c]));
-  const totals = { conversations: conversations.length, messages: 0, byRole: { user: 0, assistant: 0, agent: 0 }, failed: 0, activeLast24h: 0 };
+  const totals = {
+    conversations: conversations.length,
+    messages: 0,
+    byRole: { user: 0, assistant: 0, agent: 0 },
+    failed: 0,
+    activeLast24h: 0,
+  };
   for (const r of await store.conversationBreakdown({ clientId: q.clientId, start: q.start, end: q.end })) {
     const row = byId.get(r.threadId);
     if (!row) continue;
@@ -149,7 +177,10 @@ export function percentile(histogram: { seconds: number; n: number }[], p: numbe
   return sorted.at(-1)?.seconds ?? null;
 }
 
-export async function buildStatistics(store: Store, q: { clientId?: number; since?: Date; timeZone: string; now?: Date }): Promise<ClientStatistics[]> {
+export async function buildStatistics(
+  store: Store,
+  q: { clientId?: number; since?: Date; timeZone: string; now?: Date },
+): Promise<ClientStatistics[]> {
   const now = q.now ?? new Date();
   const [stats, histogram, buckets] = await Promise.all([
     store.stats({ clientId: q.clientId, since: q.since, now }),
@@ -163,7 +194,11 @@ export async function buildStatistics(store: Store, q: { clientId?: number; sinc
     for (const b of buckets) if (b.clientId === s.clientId) days.set(day(b.at), (days.get(day(b.at)) ?? 0) + b.n);
     return {
       ...s,
-      responseSeconds: { median: percentile(mine, 0.5), p90: percentile(mine, 0.9), answers: mine.reduce((a, h) => a + h.n, 0) },
+      responseSeconds: {
+        median: percentile(mine, 0.5),
+        p90: percentile(mine, 0.9),
+        answers: mine.reduce((a, h) => a + h.n, 0),
+      },
       perDay: fillDays(days),
     };
   });

@@ -16,12 +16,30 @@ import { ChunkWriter, formatIso } from './format.js';
 import type { DetailedReport, RenderResult } from './types.js';
 
 export const CSV_COLUMNS = [
-  'client_id', 'client_name', 'thread_id', 'wa_id', 'contact_name', 'message_id', 'wamid', 'created_at',
-  'role', 'type', 'content', 'status', 'error_code', 'error_message', 'reply_to_wamid',
+  'client_id',
+  'client_name',
+  'thread_id',
+  'wa_id',
+  'contact_name',
+  'message_id',
+  'wamid',
+  'created_at',
+  'role',
+  'type',
+  'content',
+  'status',
+  'error_code',
+  'error_message',
+  'reply_to_wamid',
 ] as const;
 
 /** Columns whose text comes from people, guarded against formula injection. */
-export const CSV_GUARDED_COLUMNS: readonly (typeof CSV_COLUMNS)[number][] = ['client_name', 'contact_name', 'content', 'error_message'];
+export const CSV_GUARDED_COLUMNS: readonly (typeof CSV_COLUMNS)[number][] = [
+  'client_name',
+  'contact_name',
+  'content',
+  'error_message',
+];
 
 export interface CsvOptions {
   /** Start with the UTF-8 byte order mark (Excel on Windows needs it to read UTF-8). */
@@ -42,7 +60,11 @@ export function unguardFormula(value: string): string {
 }
 
 /** Streams the CSV to `out`; does not end it. */
-export async function renderCsv(report: DetailedReport, out: NodeJS.WritableStream, options: CsvOptions = {}): Promise<RenderResult> {
+export async function renderCsv(
+  report: DetailedReport,
+  out: NodeJS.WritableStream,
+  options: CsvOptions = {},
+): Promise<RenderResult> {
   const tz = report.timeZone;
   const guard = options.escapeFormulas === false ? (v: string) => v : guardFormula;
   const clientName = guard(report.client.name);
@@ -64,8 +86,20 @@ export async function renderCsv(report: DetailedReport, out: NodeJS.WritableStre
       for (let i = 0; i < batch.length; i++) {
         const m = batch[i] as (typeof batch)[number];
         rows[i] = [
-          report.client.id, clientName, t.id, waId, contact, m.id, m.wamid ?? '', formatIso(m.createdAt, tz),
-          m.role, m.type, guard(m.content), m.status ?? '', m.errorCode ?? '', m.errorMessage === null ? '' : guard(m.errorMessage),
+          report.client.id,
+          clientName,
+          t.id,
+          waId,
+          contact,
+          m.id,
+          m.wamid ?? '',
+          formatIso(m.createdAt, tz),
+          m.role,
+          m.type,
+          guard(m.content),
+          m.status ?? '',
+          m.errorCode ?? '',
+          m.errorMessage === null ? '' : guard(m.errorMessage),
           m.replyToWamid ?? '',
         ];
       }

@@ -22,7 +22,14 @@ function clockFormat(timeZone: string): Intl.DateTimeFormat {
   let f = clockFormats.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     });
     clockFormats.set(timeZone, f);
   }
@@ -33,8 +40,22 @@ function intlWallClock(at: Date, timeZone: string): WallClock {
   const parts = clockFormat(timeZone).formatToParts(at);
   const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '00';
   const year = get('year').padStart(4, '0');
-  const clock = { year, month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
-  const asUtc = Date.UTC(Number(year), Number(clock.month) - 1, Number(clock.day), Number(clock.hour), Number(clock.minute), Number(clock.second));
+  const clock = {
+    year,
+    month: get('month'),
+    day: get('day'),
+    hour: get('hour'),
+    minute: get('minute'),
+    second: get('second'),
+  };
+  const asUtc = Date.UTC(
+    Number(year),
+    Number(clock.month) - 1,
+    Number(clock.day),
+    Number(clock.hour),
+    Number(clock.minute),
+    Number(clock.second),
+  );
   const offset = Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
   return { ...clock, offset };
 }
@@ -64,8 +85,13 @@ function wallClock(at: Date, timeZone: string): WallClock {
   const y = local.getUTCFullYear();
   if (y < 1000 || y > 9999) return intlWallClock(at, timeZone);
   return {
-    year: String(y), month: two(local.getUTCMonth() + 1), day: two(local.getUTCDate()),
-    hour: two(local.getUTCHours()), minute: two(local.getUTCMinutes()), second: two(local.getUTCSeconds()), offset,
+    year: String(y),
+    month: two(local.getUTCMonth() + 1),
+    day: two(local.getUTCDate()),
+    hour: two(local.getUTCHours()),
+    minute: two(local.getUTCMinutes()),
+    second: two(local.getUTCSeconds()),
+    offset,
   };
 }
 
@@ -91,7 +117,12 @@ export function zonedStamp(at: Date, timeZone: string): ZonedStamp {
   const day = `${c.year}-${c.month}-${c.day}`;
   const time = `${c.hour}:${c.minute}:${c.second}`;
   const ms = String(at.getTime() - Math.floor(at.getTime() / 1000) * 1000).padStart(3, '0');
-  return { day, clock: `${c.hour}:${c.minute}`, dateTime: `${day} ${time}`, iso: `${day}T${time}.${ms}${isoOffset(c.offset)}` };
+  return {
+    day,
+    clock: `${c.hour}:${c.minute}`,
+    dateTime: `${day} ${time}`,
+    iso: `${day}T${time}.${ms}${isoOffset(c.offset)}`,
+  };
 }
 
 /** `2024-01-15 10:30:00` in `timeZone` (the seed's layout). */
@@ -156,7 +187,9 @@ export function hasFailure(m: Pick<StoredMessage, 'status' | 'errorCode' | 'erro
 
 /** "131047 Re-engagement message: …", or the language's "no details". */
 export function failureDetails(m: Pick<StoredMessage, 'errorCode' | 'errorMessage'>, labels: Labels): string {
-  const parts = [m.errorCode === null ? null : String(m.errorCode), m.errorMessage].filter((p): p is string => p !== null && p !== '');
+  const parts = [m.errorCode === null ? null : String(m.errorCode), m.errorMessage].filter(
+    (p): p is string => p !== null && p !== '',
+  );
   return parts.length ? parts.join(' ') : labels.noDetails;
 }
 
@@ -233,6 +266,7 @@ export class ChunkWriter {
 /** One write that waits for 'drain' when the stream's buffer is full. */
 export async function writeChunk(out: NodeJS.WritableStream, chunk: string | Uint8Array): Promise<void> {
   const state = out as NodeJS.WritableStream & { destroyed?: boolean; writableEnded?: boolean };
-  if (state.destroyed || state.writableEnded) throw new OutputClosedError('The output closed before the report was complete.');
+  if (state.destroyed || state.writableEnded)
+    throw new OutputClosedError('The output closed before the report was complete.');
   if (!out.write(chunk)) await drained(out);
 }

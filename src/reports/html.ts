@@ -8,7 +8,16 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { formatWaId } from '../domain/phone.js';
 import {
-  ChunkWriter, failureLine, formatDateTime, formatIso, formatLongDay, hasFailure, statusMark, truncate, zonedStamp, type ZonedStamp,
+  ChunkWriter,
+  failureLine,
+  formatDateTime,
+  formatIso,
+  formatLongDay,
+  hasFailure,
+  statusMark,
+  truncate,
+  zonedStamp,
+  type ZonedStamp,
 } from './format.js';
 import { bare, labelsFor, type Labels, type MediaKind } from './i18n.js';
 import type { DetailedReport, QuotedMessage, RenderResult, ReportContext, ReportMessage } from './types.js';
@@ -17,7 +26,16 @@ import type { DetailedReport, QuotedMessage, RenderResult, ReportContext, Report
 export const TEMPLATE_DIR = new URL('../../templates/report/', import.meta.url);
 
 const TEMPLATE_NAMES = [
-  'layout-start', 'toc-start', 'toc-entry', 'toc-end', 'conversation-start', 'day', 'message', 'conversation-end', 'layout-end', 'summary',
+  'layout-start',
+  'toc-start',
+  'toc-entry',
+  'toc-end',
+  'conversation-start',
+  'day',
+  'message',
+  'conversation-end',
+  'layout-end',
+  'summary',
 ] as const;
 type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
@@ -50,11 +68,19 @@ export function reportTemplates(): Promise<ReportTemplates> {
       TEMPLATE_NAMES.map(async (name) => {
         const file = new URL(`${name}.ejs`, TEMPLATE_DIR);
         // strict: no `with`; data is reached as `it.…`, which also keeps templates honest about their inputs.
-        const fn = ejs.compile(await read(`${name}.ejs`), { filename: fileURLToPath(file), strict: true, localsName: 'it', escape: escapeHtml });
+        const fn = ejs.compile(await read(`${name}.ejs`), {
+          filename: fileURLToPath(file),
+          strict: true,
+          localsName: 'it',
+          escape: escapeHtml,
+        });
         return [name, fn] as const;
       }),
     );
-    return { render: Object.fromEntries(entries) as Record<TemplateName, ejs.TemplateFunction>, css: await read('style.css') };
+    return {
+      render: Object.fromEntries(entries) as Record<TemplateName, ejs.TemplateFunction>,
+      css: await read('style.css'),
+    };
   })().catch((error: unknown) => {
     loading = null; // let a later call try again (a missing file may be put back)
     throw error;
@@ -86,7 +112,14 @@ export function describeRange(ctx: ReportContext, labels: Labels): string {
 }
 
 const MEDIA_ICONS: Record<MediaKind, string> = {
-  image: '🖼️', video: '🎬', audio: '🎵', voice: '🎤', document: '📄', sticker: '🏷️', location: '📍', contacts: '👤',
+  image: '🖼️',
+  video: '🎬',
+  audio: '🎵',
+  voice: '🎤',
+  document: '📄',
+  sticker: '🏷️',
+  location: '📍',
+  contacts: '👤',
 };
 const MEDIA_RE = /^\[(image|video|audio|voice|document|sticker|location|contacts)\](?: ([\s\S]*))?$/;
 const REACTION_RE = /^\[reaction (.+?) to \S+\]$/su;
@@ -152,13 +185,23 @@ async function quoted(wamid: string, cache: QuoteCache, ctx: ReportContext): Pro
 }
 
 /** The template's view of a message; a promise only for a reply (the quoted message may need a lookup). */
-function messageView(m: ReportMessage, stamp: ZonedStamp, ctx: ReportContext, labels: Labels, cache: QuoteCache): MessageView | Promise<MessageView> {
+function messageView(
+  m: ReportMessage,
+  stamp: ZonedStamp,
+  ctx: ReportContext,
+  labels: Labels,
+  cache: QuoteCache,
+): MessageView | Promise<MessageView> {
   const reaction = REACTION_RE.exec(m.content)?.[1] ?? null;
   if (!m.replyToWamid) return view(m, stamp, ctx, labels, reaction, null);
   return quoted(m.replyToWamid, cache, ctx).then((target) => {
     const kind = reaction !== null ? labels.reactionTo : labels.replyTo;
     const quote = target
-      ? { head: `${kind} ${labels.roles[target.role] ?? target.role} · ${formatDateTime(target.createdAt, ctx.timeZone)}`, text: truncate(target.content, QUOTE_LENGTH), missing: false }
+      ? {
+          head: `${kind} ${labels.roles[target.role] ?? target.role} · ${formatDateTime(target.createdAt, ctx.timeZone)}`,
+          text: truncate(target.content, QUOTE_LENGTH),
+          missing: false,
+        }
       : { head: kind, text: labels.quotedMissing, missing: true };
     return view(m, stamp, ctx, labels, reaction, quote);
   });
@@ -166,7 +209,14 @@ function messageView(m: ReportMessage, stamp: ZonedStamp, ctx: ReportContext, la
 
 type MessageView = ReturnType<typeof view>;
 
-function view(m: ReportMessage, stamp: ZonedStamp, ctx: ReportContext, labels: Labels, reaction: string | null, quote: { head: string; text: string; missing: boolean } | null) {
+function view(
+  m: ReportMessage,
+  stamp: ZonedStamp,
+  ctx: ReportContext,
+  labels: Labels,
+  reaction: string | null,
+  quote: { head: string; text: string; missing: boolean } | null,
+) {
   const tz = ctx.timeZone;
   const outbound = m.role !== 'user';
   const mark = statusMark(m.status);
@@ -182,9 +232,10 @@ function view(m: ReportMessage, stamp: ZonedStamp, ctx: ReportContext, labels: L
     quote,
     failure: hasFailure(m) ? failureLine(m, labels) : null,
     // Ticks are about what the business sent; a failure shows its mark whoever sent the message.
-    status: mark && (outbound || m.status === 'failed') && m.status
-      ? { name: m.status, mark, title: labels.statuses[m.status as keyof Labels['statuses']] ?? m.status }
-      : null,
+    status:
+      mark && (outbound || m.status === 'failed') && m.status
+        ? { name: m.status, mark, title: labels.statuses[m.status as keyof Labels['statuses']] ?? m.status }
+        : null,
     time: stamp.clock,
     fullTime: `${stamp.dateTime} (${tz})`,
     iso: stamp.iso,
@@ -204,35 +255,39 @@ export async function renderHtml(report: DetailedReport, out: NodeJS.WritableStr
   const writer = new ChunkWriter(out);
   const multi = report.conversationCount > 1;
 
-  await writer.write(render['layout-start']({
-    lang: labels.locale,
-    css,
-    labels: tl,
-    title: `${labels.title} · ${report.client.name}`,
-    heading: multi ? `${report.client.name} · ${labels.conversations}` : labels.title,
-    clientName: report.client.name,
-    clientPhone: report.client.phoneNumber,
-    showCount: report.conversationCount !== 1,
-    conversationCount: report.conversationCount,
-    range: describeRange(report, labels),
-    timeZone: tz,
-    generated: formatDateTime(report.generatedAt, tz),
-    generatedIso: formatIso(report.generatedAt, tz),
-  }));
+  await writer.write(
+    render['layout-start']({
+      lang: labels.locale,
+      css,
+      labels: tl,
+      title: `${labels.title} · ${report.client.name}`,
+      heading: multi ? `${report.client.name} · ${labels.conversations}` : labels.title,
+      clientName: report.client.name,
+      clientPhone: report.client.phoneNumber,
+      showCount: report.conversationCount !== 1,
+      conversationCount: report.conversationCount,
+      range: describeRange(report, labels),
+      timeZone: tz,
+      generated: formatDateTime(report.generatedAt, tz),
+      generatedIso: formatIso(report.generatedAt, tz),
+    }),
+  );
 
   if (multi) {
     await writer.write(render['toc-start']({ labels: tl }));
     let total = 0;
     for await (const { thread } of report.conversations()) {
       total += thread.messageCount;
-      await writer.write(render['toc-entry']({
-        threadId: thread.id,
-        waId: formatWaId(thread.waId),
-        contactName: thread.contactName,
-        lastActivity: formatDateTime(thread.lastMessageAt, tz),
-        messageCount: thread.messageCount,
-        messagesWord: labels.messages.toLowerCase(),
-      }));
+      await writer.write(
+        render['toc-entry']({
+          threadId: thread.id,
+          waId: formatWaId(thread.waId),
+          contactName: thread.contactName,
+          lastActivity: formatDateTime(thread.lastMessageAt, tz),
+          messageCount: thread.messageCount,
+          messagesWord: labels.messages.toLowerCase(),
+        }),
+      );
     }
     await writer.write(render['toc-end']({ labels: tl, totalMessages: total }));
   }
@@ -243,19 +298,21 @@ export async function renderHtml(report: DetailedReport, out: NodeJS.WritableStr
   for await (const source of report.conversations()) {
     const t = source.thread;
     conversations += 1;
-    await writer.write(render['conversation-start']({
-      labels: tl,
-      threadId: t.id,
-      clientName: report.client.name,
-      waId: formatWaId(t.waId),
-      contactName: t.contactName,
-      created: formatDateTime(t.createdAt, tz),
-      createdIso: formatIso(t.createdAt, tz),
-      last: formatDateTime(t.lastMessageAt, tz),
-      lastIso: formatIso(t.lastMessageAt, tz),
-      messageCount: t.messageCount,
-      timeZone: tz,
-    }));
+    await writer.write(
+      render['conversation-start']({
+        labels: tl,
+        threadId: t.id,
+        clientName: report.client.name,
+        waId: formatWaId(t.waId),
+        contactName: t.contactName,
+        created: formatDateTime(t.createdAt, tz),
+        createdIso: formatIso(t.createdAt, tz),
+        last: formatDateTime(t.lastMessageAt, tz),
+        lastIso: formatIso(t.lastMessageAt, tz),
+        messageCount: t.messageCount,
+        timeZone: tz,
+      }),
+    );
     let day = '';
     let count = 0;
     for await (const batch of source.batches()) {

@@ -72,10 +72,23 @@ const es: Labels = {
   replyTo: 'En respuesta a',
   reactionTo: 'Reacción a',
   quotedMissing: 'mensaje no disponible',
-  statuses: { sending: 'enviando', sent: 'enviado', delivered: 'entregado', read: 'leído', played: 'reproducido', failed: 'fallido' },
+  statuses: {
+    sending: 'enviando',
+    sent: 'enviado',
+    delivered: 'entregado',
+    read: 'leído',
+    played: 'reproducido',
+    failed: 'fallido',
+  },
   media: {
-    image: 'Imagen', video: 'Vídeo', audio: 'Audio', voice: 'Nota de voz', document: 'Documento',
-    sticker: 'Sticker', location: 'Ubicación', contacts: 'Contactos',
+    image: 'Imagen',
+    video: 'Vídeo',
+    audio: 'Audio',
+    voice: 'Nota de voz',
+    document: 'Documento',
+    sticker: 'Sticker',
+    location: 'Ubicación',
+    contacts: 'Contactos',
   },
 };
 
@@ -108,10 +121,23 @@ const en: Labels = {
   replyTo: 'Replying to',
   reactionTo: 'Reaction to',
   quotedMissing: 'message not available',
-  statuses: { sending: 'sending', sent: 'sent', delivered: 'delivered', read: 'read', played: 'played', failed: 'failed' },
+  statuses: {
+    sending: 'sending',
+    sent: 'sent',
+    delivered: 'delivered',
+    read: 'read',
+    played: 'played',
+    failed: 'failed',
+  },
   media: {
-    image: 'Image', video: 'Video', audio: 'Audio', voice: 'Voice note', document: 'Document',
-    sticker: 'Sticker', location: 'Location', contacts: 'Contacts',
+    image: 'Image',
+    video: 'Video',
+    audio: 'Audio',
+    voice: 'Voice note',
+    document: 'Document',
+    sticker: 'Sticker',
+    location: 'Location',
+    contacts: 'Contacts',
   },
 };
 

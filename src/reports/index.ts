@@ -18,10 +18,20 @@ export const MEDIA_TYPES: Readonly<Record<DetailedFormat, string>> = {
   csv: 'text/csv; charset=utf-8; header=present',
 };
 
-export const FILE_EXTENSIONS: Readonly<Record<DetailedFormat, string>> = { json: 'json', text: 'txt', html: 'html', csv: 'csv' };
+export const FILE_EXTENSIONS: Readonly<Record<DetailedFormat, string>> = {
+  json: 'json',
+  text: 'txt',
+  html: 'html',
+  csv: 'csv',
+};
 
 /** Streams `report` to `out` in `format`; never ends `out`. */
-export function renderDetailed(format: DetailedFormat, report: DetailedReport, out: NodeJS.WritableStream, options: DetailedRenderOptions = {}): Promise<RenderResult> {
+export function renderDetailed(
+  format: DetailedFormat,
+  report: DetailedReport,
+  out: NodeJS.WritableStream,
+  options: DetailedRenderOptions = {},
+): Promise<RenderResult> {
   switch (format) {
     case 'json':
       return renderJson(report, out);

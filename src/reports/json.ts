@@ -49,9 +49,11 @@ const P5 = `,\n${pad(5)}`;
  * building an object and re-indenting it 100,000 times.
  */
 function messageJson(m: ReportMessage, timeZone: string): string {
-  return `{\n${pad(5)}"id": ${m.id}${P5}"wamid": ${q(m.wamid)}${P5}"role": ${q(m.role)}${P5}"type": ${q(m.type)}${P5}"content": ${q(m.content)}` +
+  return (
+    `{\n${pad(5)}"id": ${m.id}${P5}"wamid": ${q(m.wamid)}${P5}"role": ${q(m.role)}${P5}"type": ${q(m.type)}${P5}"content": ${q(m.content)}` +
     `${P5}"created_at": ${q(formatIso(m.createdAt, timeZone))}${P5}"status": ${q(m.status)}${P5}"error_code": ${q(m.errorCode)}` +
-    `${P5}"error_message": ${q(m.errorMessage)}${P5}"reply_to_wamid": ${q(m.replyToWamid)}\n${pad(4)}}`;
+    `${P5}"error_message": ${q(m.errorMessage)}${P5}"reply_to_wamid": ${q(m.replyToWamid)}\n${pad(4)}}`
+  );
 }
 
 /** A conversation's fields before `messages`, in document order. */
@@ -95,7 +97,8 @@ export async function renderJson(report: DetailedReport, out: NodeJS.WritableStr
   try {
     for await (const source of report.conversations()) {
       let opening = `${conversations ? ',' : ''}\n${pad(2)}{\n`;
-      for (const [key, value] of conversationFields(source.thread, tz)) opening += `${pad(3)}${JSON.stringify(key)}: ${JSON.stringify(value)},\n`;
+      for (const [key, value] of conversationFields(source.thread, tz))
+        opening += `${pad(3)}${JSON.stringify(key)}: ${JSON.stringify(value)},\n`;
       await writer.write(`${opening}${pad(3)}"messages": [`);
       conversations += 1;
       inConversation = true;
@@ -113,7 +116,9 @@ export async function renderJson(report: DetailedReport, out: NodeJS.WritableStr
     // Close what is open so the output still parses, and say it is incomplete.
     try {
       if (inConversation) await closeConversation();
-      await writer.write(`${conversations ? `\n${pad(1)}]` : ']'},\n${pad(1)}"error": ${nested({ message: 'The report was cut short by an error; it is incomplete.' }, 1)}\n}\n`);
+      await writer.write(
+        `${conversations ? `\n${pad(1)}]` : ']'},\n${pad(1)}"error": ${nested({ message: 'The report was cut short by an error; it is incomplete.' }, 1)}\n}\n`,
+      );
       await writer.flush();
     } catch {
       /* the output itself failed: nothing more can be said there */

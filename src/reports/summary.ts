@@ -30,13 +30,24 @@ function oneLine(text: string): string {
 
 function tableHead(labels: Labels): string[] {
   return [
-    bare(labels.waUser), bare(labels.contact), bare(labels.started), bare(labels.lastActivity),
-    labels.messages, labels.roles.user, labels.roles.assistant, labels.roles.agent, labels.failed,
+    bare(labels.waUser),
+    bare(labels.contact),
+    bare(labels.started),
+    bare(labels.lastActivity),
+    labels.messages,
+    labels.roles.user,
+    labels.roles.assistant,
+    labels.roles.agent,
+    labels.failed,
   ];
 }
 
 /** Writes the terminal summary; does not end `out`. */
-export async function renderSummaryText(report: SummaryReport, out: NodeJS.WritableStream, options: SummaryTextOptions = {}): Promise<void> {
+export async function renderSummaryText(
+  report: SummaryReport,
+  out: NodeJS.WritableStream,
+  options: SummaryTextOptions = {},
+): Promise<void> {
   const labels = labelsFor(report.lang);
   const tz = report.timeZone;
   const color = options.color ?? false;
@@ -63,13 +74,28 @@ export async function renderSummaryText(report: SummaryReport, out: NodeJS.Writa
     const table = new Table({
       head: tableHead(labels).map((h) => c.bold(h)),
       colAligns: ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'],
-      style: bordered ? { head: [], border: [], compact: true } : { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 2 },
+      style: bordered
+        ? { head: [], border: [], compact: true }
+        : { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 2 },
       ...(bordered
         ? {}
         : {
             chars: {
-              top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-              left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
+              top: '',
+              'top-mid': '',
+              'top-left': '',
+              'top-right': '',
+              bottom: '',
+              'bottom-mid': '',
+              'bottom-left': '',
+              'bottom-right': '',
+              left: '',
+              'left-mid': '',
+              mid: '',
+              'mid-mid': '',
+              right: '',
+              'right-mid': '',
+              middle: '',
             },
           }),
     });
@@ -78,12 +104,22 @@ export async function renderSummaryText(report: SummaryReport, out: NodeJS.Writa
       const when = (d: Date) => (bordered ? formatDateTime(d, tz).slice(0, 16) : formatDateTime(d, tz));
       const contact = oneLine(row.contactName ?? '');
       table.push([
-        formatWaId(row.waId), bordered && contact.length > 22 ? `${[...contact].slice(0, 21).join('')}…` : contact, when(row.createdAt), when(row.lastMessageAt),
-        row.messageCount, row.byRole.user, row.byRole.assistant, row.byRole.agent, row.failed === 0 ? 0 : c.red(String(row.failed)),
+        formatWaId(row.waId),
+        bordered && contact.length > 22 ? `${[...contact].slice(0, 21).join('')}…` : contact,
+        when(row.createdAt),
+        when(row.lastMessageAt),
+        row.messageCount,
+        row.byRole.user,
+        row.byRole.assistant,
+        row.byRole.agent,
+        row.failed === 0 ? 0 : c.red(String(row.failed)),
       ]);
     }
     // Borderless, cli-table3 still emits the (empty) top and bottom rules and pads the last column.
-    const lines = table.toString().split('\n').map((l) => (bordered ? l : l.trimEnd()));
+    const lines = table
+      .toString()
+      .split('\n')
+      .map((l) => (bordered ? l : l.trimEnd()));
     await writer.write(`${lines.filter((l) => bordered || l !== '').join('\n')}\n`);
   } else {
     await writer.write(`${labels.noConversations}\n`);
@@ -154,29 +190,31 @@ export async function renderSummaryHtml(report: SummaryReport, out: NodeJS.Writa
   const labels = labelsFor(report.lang);
   const tz = report.timeZone;
   const writer = new ChunkWriter(out);
-  await writer.write(render.summary({
-    lang: labels.locale,
-    css,
-    labels: htmlLabels(labels),
-    head: tableHead(labels),
-    clientName: report.client.name,
-    clientPhone: report.client.phoneNumber,
-    range: describeRange(report, labels),
-    timeZone: tz,
-    generated: formatDateTime(report.generatedAt, tz),
-    generatedIso: formatIso(report.generatedAt, tz),
-    totals: report.totals,
-    rows: report.conversations.map((row) => ({
-      waId: formatWaId(row.waId),
-      contactName: row.contactName ?? '',
-      created: formatDateTime(row.createdAt, tz),
-      last: formatDateTime(row.lastMessageAt, tz),
-      messageCount: row.messageCount,
-      byRole: row.byRole,
-      failed: row.failed,
-    })),
-    chart: report.perDay.length ? perDayChart(report.perDay) : null,
-  }));
+  await writer.write(
+    render.summary({
+      lang: labels.locale,
+      css,
+      labels: htmlLabels(labels),
+      head: tableHead(labels),
+      clientName: report.client.name,
+      clientPhone: report.client.phoneNumber,
+      range: describeRange(report, labels),
+      timeZone: tz,
+      generated: formatDateTime(report.generatedAt, tz),
+      generatedIso: formatIso(report.generatedAt, tz),
+      totals: report.totals,
+      rows: report.conversations.map((row) => ({
+        waId: formatWaId(row.waId),
+        contactName: row.contactName ?? '',
+        created: formatDateTime(row.createdAt, tz),
+        last: formatDateTime(row.lastMessageAt, tz),
+        messageCount: row.messageCount,
+        byRole: row.byRole,
+        failed: row.failed,
+      })),
+      chart: report.perDay.length ? perDayChart(report.perDay) : null,
+    }),
+  );
   await writer.flush();
 }
 

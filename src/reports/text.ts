@@ -63,7 +63,15 @@ export async function renderText(report: DetailedReport, out: NodeJS.WritableStr
 
   if (conversations === 0) {
     await writer.write(
-      [labels.title, `${labels.client} ${report.client.name}`, `${labels.timeZone} ${tz}`, TEXT_RULE, '', labels.noConversations, ''].join('\n'),
+      [
+        labels.title,
+        `${labels.client} ${report.client.name}`,
+        `${labels.timeZone} ${tz}`,
+        TEXT_RULE,
+        '',
+        labels.noConversations,
+        '',
+      ].join('\n'),
     );
   }
   await writer.flush();

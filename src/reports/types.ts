@@ -24,7 +24,6 @@ export interface ReportThread {
   messageCount: number;
 }
 
-
 export interface QuotedMessage {
   wamid: string;
   role: StoredMessage['role'];
@@ -69,7 +68,13 @@ export interface SummaryRow extends ReportThread {
 
 /** The seed's summary report of a client: a per-conversation table and messages per day. */
 export interface SummaryReport extends ReportContext {
-  totals: { conversations: number; messages: number; byRole: { user: number; assistant: number; agent: number }; failed: number; activeLast24h: number };
+  totals: {
+    conversations: number;
+    messages: number;
+    byRole: { user: number; assistant: number; agent: number };
+    failed: number;
+    activeLast24h: number;
+  };
   conversations: SummaryRow[];
   /** Messages per day in the report's zone, oldest first, days without messages included (0). */
   perDay: { day: string; messages: number }[];

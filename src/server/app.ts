@@ -27,7 +27,12 @@ export interface AppDeps {
 }
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -42,13 +47,22 @@ export function createApp(deps: AppDeps): express.Express {
     const mode = req.query['hub.mode'];
     const token = req.query['hub.verify_token'];
     const challenge = req.query['hub.challenge'];
-    if (mode === 'subscribe' && typeof token === 'string' && deps.verifyToken && safeEqual(token, deps.verifyToken) && typeof challenge === 'string') {
+    if (
+      mode === 'subscribe' &&
+      typeof token === 'string' &&
+      deps.verifyToken &&
+      safeEqual(token, deps.verifyToken) &&
+      typeof challenge === 'string'
+    ) {
       deps.logger.info('webhook verification handshake accepted');
       res.status(200).type('text/plain').send(challenge);
       return;
     }
     deps.logger.warn({ mode: typeof mode === 'string' ? mode : null }, 'webhook verification handshake refused');
-    res.status(403).type('text/plain').send('Forbidden: hub.mode must be "subscribe" and hub.verify_token must equal WHATSAPP_VERIFY_TOKEN.');
+    res
+      .status(403)
+      .type('text/plain')
+      .send('Forbidden: hub.mode must be "subscribe" and hub.verify_token must equal WHATSAPP_VERIFY_TOKEN.');
   });
 
   app.post(
@@ -56,13 +70,23 @@ export function createApp(deps: AppDeps): express.Express {
     (req, _res, next) => {
       const type = req.headers['content-type'] ?? '';
       if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
-        refuseUnread(req, () => next(new HttpError(415, 'unsupported_media_type', 'Webhooks must be sent as application/json.')));
+        refuseUnread(req, () =>
+          next(new HttpError(415, 'unsupported_media_type', 'Webhooks must be sent as application/json.')),
+        );
         return;
       }
       // Without a signature there is nothing to verify: refuse without buffering the body.
       if (deps.appSecret !== null && !req.headers['x-hub-signature-256']) {
         deps.metrics.webhooks.inc({ outcome: 'bad_signature' });
-        refuseUnread(req, () => next(new HttpError(401, 'invalid_signature', 'Missing X-Hub-Signature-256 header (sha256=<hex HMAC of the body with the app secret>).')));
+        refuseUnread(req, () =>
+          next(
+            new HttpError(
+              401,
+              'invalid_signature',
+              'Missing X-Hub-Signature-256 header (sha256=<hex HMAC of the body with the app secret>).',
+            ),
+          ),
+        );
         return;
       }
       next();
@@ -76,9 +100,13 @@ export function createApp(deps: AppDeps): express.Express {
         const verdict = verifySignature(body, req.headers['x-hub-signature-256'], deps.appSecret);
         if (verdict !== 'ok') {
           deps.metrics.webhooks.inc({ outcome: 'bad_signature' });
-          throw new HttpError(401, 'invalid_signature', verdict === 'missing'
-            ? 'Missing X-Hub-Signature-256 header (sha256=<hex HMAC of the body with the app secret>).'
-            : 'X-Hub-Signature-256 does not match the body: check WHATSAPP_APP_SECRET.');
+          throw new HttpError(
+            401,
+            'invalid_signature',
+            verdict === 'missing'
+              ? 'Missing X-Hub-Signature-256 header (sha256=<hex HMAC of the body with the app secret>).'
+              : 'X-Hub-Signature-256 does not match the body: check WHATSAPP_APP_SECRET.',
+          );
         }
       }
       let payload: unknown;
@@ -93,7 +121,10 @@ export function createApp(deps: AppDeps): express.Express {
       try {
         if (!parsed.isWhatsApp) {
           // Not a WhatsApp notification: keep it (Meta would otherwise retry it for days) and say so.
-          deps.logger.warn({ object: typeof parsed.object === 'string' ? parsed.object.slice(0, 64) : null }, 'kept a webhook that is not a whatsapp_business_account notification');
+          deps.logger.warn(
+            { object: typeof parsed.object === 'string' ? parsed.object.slice(0, 64) : null },
+            'kept a webhook that is not a whatsapp_business_account notification',
+          );
           await deps.queue.submit(parsed, [{ kind: 'not-whatsapp', payload: text }], text);
           deps.metrics.webhooks.inc({ outcome: 'not_whatsapp' });
           res.status(200).type('text/plain').send('EVENT_RECEIVED');
@@ -105,14 +136,27 @@ export function createApp(deps: AppDeps): express.Express {
             ? await deps.queue.submit({ ...parsed, unknown: [] }, [{ kind: 'bulk-unknown', payload: text }], text)
             : await deps.queue.submit(parsed, [], text);
         deps.metrics.webhooks.inc({ outcome: 'stored' });
-        deps.logger.debug({ messages: parsed.messages.length, statuses: parsed.statuses.length, unknown: parsed.unknown.length, duplicates: result.duplicates }, 'webhook stored');
+        deps.logger.debug(
+          {
+            messages: parsed.messages.length,
+            statuses: parsed.statuses.length,
+            unknown: parsed.unknown.length,
+            duplicates: result.duplicates,
+          },
+          'webhook stored',
+        );
         res.status(200).type('text/plain').send('EVENT_RECEIVED');
       } catch (error) {
         if (error instanceof QueueFullError || error instanceof StoreUnavailableError) {
           deps.metrics.webhooks.inc({ outcome: error instanceof QueueFullError ? 'queue_full' : 'store_unavailable' });
-          throw new HttpError(503, error instanceof QueueFullError ? 'busy' : 'store_unavailable', `${error.message} Nothing of this request was stored.`, {
-            'Retry-After': String(error.retryAfterSeconds),
-          });
+          throw new HttpError(
+            503,
+            error instanceof QueueFullError ? 'busy' : 'store_unavailable',
+            `${error.message} Nothing of this request was stored.`,
+            {
+              'Retry-After': String(error.retryAfterSeconds),
+            },
+          );
         }
         throw error;
       }
@@ -128,7 +172,14 @@ export function createApp(deps: AppDeps): express.Express {
       database = `unreachable: ${summarizeError(error).message}`;
     }
     const healthy = database === 'ok' && deps.queue.healthy();
-    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'unhealthy', database, writes: deps.queue.healthy() ? 'ok' : 'failing', ...facts });
+    res
+      .status(healthy ? 200 : 503)
+      .json({
+        status: healthy ? 'ok' : 'unhealthy',
+        database,
+        writes: deps.queue.healthy() ? 'ok' : 'failing',
+        ...facts,
+      });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -137,7 +188,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   deps.extend?.(app);
 
-  app.use((_req: Request, _res: Response, next: NextFunction) => next(new HttpError(404, 'not_found', 'No such endpoint.')));
+  app.use((_req: Request, _res: Response, next: NextFunction) =>
+    next(new HttpError(404, 'not_found', 'No such endpoint.')),
+  );
 
   // One error handler: a JSON body { error: { code, message } }; 5xx never leak internals.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -150,15 +203,22 @@ export function createApp(deps: AppDeps): express.Express {
     } else {
       const e = error as { status?: number; type?: string; expose?: boolean; message?: string };
       if (e?.type === 'entity.too.large') {
-        status = 413; code = 'payload_too_large'; message = `The body is larger than ${WEBHOOK_BODY_LIMIT / 1024 / 1024} MB.`;
+        status = 413;
+        code = 'payload_too_large';
+        message = `The body is larger than ${WEBHOOK_BODY_LIMIT / 1024 / 1024} MB.`;
         deps.metrics.webhooks.inc({ outcome: 'too_large' });
       } else if (e?.type === 'request.aborted' || e?.type === 'stream.not.readable') {
-        status = 400; code = 'aborted'; message = 'The request body was not received completely.';
+        status = 400;
+        code = 'aborted';
+        message = 'The request body was not received completely.';
       } else if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-        status = e.status; code = e.type?.replace(/\W+/g, '_') ?? 'bad_request'; message = e.expose && e.message ? e.message : 'Bad request.';
+        status = e.status;
+        code = e.type?.replace(/\W+/g, '_') ?? 'bad_request';
+        message = e.expose && e.message ? e.message : 'Bad request.';
       }
     }
-    if (status >= 500) deps.logger.error({ err: summarizeError(error), method: req.method, path: req.path, status }, 'request failed');
+    if (status >= 500)
+      deps.logger.error({ err: summarizeError(error), method: req.method, path: req.path, status }, 'request failed');
     else deps.logger.debug({ method: req.method, path: req.path, status, code }, 'request refused');
     // A report that failed half-way through streaming: cut the connection so the client sees an
     // incomplete transfer instead of a truncated file that looks whole.

@@ -15,7 +15,14 @@ export interface IngestConfig {
   insecureSkipSignature: boolean;
   accessToken: string | null;
   graphUrl: string;
-  openai: { apiKey: string | null; baseURL: string | undefined; model: string; api: 'chat' | 'responses'; timeoutMs: number; maxRetries: number };
+  openai: {
+    apiKey: string | null;
+    baseURL: string | undefined;
+    model: string;
+    api: 'chat' | 'responses';
+    timeoutMs: number;
+    maxRetries: number;
+  };
   contextMessages: number;
   apiToken: string | null;
   /** Scope of WA_REPORT_API_TOKEN: read (default) or admin (contact export and erase). */
@@ -43,10 +50,17 @@ export interface IngestFlags {
 export function parseDuration(text: string): number | null {
   const m = /^(\d+)\s*(h|d|w)$/i.exec(text.trim());
   if (!m || Number(m[1]) > 100_000) return null; // ~270 years at most: a date must come out
-  return Number(m[1]) * { h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(m[2] as string).toLowerCase() as 'h' | 'd' | 'w'];
+  return (
+    Number(m[1]) * { h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(m[2] as string).toLowerCase() as 'h' | 'd' | 'w']
+  );
 }
 
-const optionalText = z.string().trim().transform((s) => (s === '' ? null : s)).nullable().default(null);
+const optionalText = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? null : s))
+  .nullable()
+  .default(null);
 const intIn = (name: string, min: number, max: number, dflt: number) =>
   z
     .string()
@@ -64,7 +78,11 @@ const intIn = (name: string, min: number, max: number, dflt: number) =>
 
 const schema = z.object({
   port: intIn('PORT (--port)', 0, 65535, 8082),
-  host: z.string().trim().optional().transform((s) => (s ? s : undefined)),
+  host: z
+    .string()
+    .trim()
+    .optional()
+    .transform((s) => (s ? s : undefined)),
   verifyToken: optionalText,
   appSecret: optionalText,
   accessToken: optionalText,
@@ -75,14 +93,25 @@ const schema = z.object({
     .transform((s, ctx) => {
       const url = s || DEFAULT_GRAPH_URL;
       if (!/^https?:\/\//.test(url)) {
-        ctx.addIssue({ code: 'custom', message: `WHATSAPP_GRAPH_URL: "${url}" is not an http(s) URL, e.g. ${DEFAULT_GRAPH_URL}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `WHATSAPP_GRAPH_URL: "${url}" is not an http(s) URL, e.g. ${DEFAULT_GRAPH_URL}`,
+        });
         return z.NEVER;
       }
       return url.replace(/\/+$/, '');
     }),
   openaiApiKey: optionalText,
-  openaiBaseUrl: z.string().trim().optional().transform((s) => (s ? s : undefined)),
-  openaiModel: z.string().trim().optional().transform((s) => s || 'gpt-4o-mini'),
+  openaiBaseUrl: z
+    .string()
+    .trim()
+    .optional()
+    .transform((s) => (s ? s : undefined)),
+  openaiModel: z
+    .string()
+    .trim()
+    .optional()
+    .transform((s) => s || 'gpt-4o-mini'),
   modelApi: z
     .string()
     .trim()
@@ -90,7 +119,10 @@ const schema = z.object({
     .transform((s, ctx) => {
       const v = s || 'chat';
       if (v !== 'chat' && v !== 'responses') {
-        ctx.addIssue({ code: 'custom', message: `WA_REPORT_MODEL_API: "${v}" must be "chat" (Chat Completions) or "responses" (Responses API)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `WA_REPORT_MODEL_API: "${v}" must be "chat" (Chat Completions) or "responses" (Responses API)`,
+        });
         return z.NEVER;
       }
       return v;
@@ -105,7 +137,10 @@ const schema = z.object({
     .transform((s, ctx) => {
       const v = (s || 'info').toLowerCase();
       if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) {
-        ctx.addIssue({ code: 'custom', message: `LOG_LEVEL: "${s}" must be one of fatal, error, warn, info, debug, trace, silent` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `LOG_LEVEL: "${s}" must be one of fatal, error, warn, info, debug, trace, silent`,
+        });
         return z.NEVER;
       }
       return v;
@@ -138,28 +173,40 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
   const problems: string[] = result.success ? [] : result.error.issues.map((i) => i.message);
   const insecure = Boolean(flags.insecureSkipSignature);
   if (!env.WHATSAPP_APP_SECRET?.trim() && !insecure) {
-    problems.push('WHATSAPP_APP_SECRET: required to verify webhook signatures (Meta app dashboard → App settings → Basic → App secret). For local experiments only: --insecure-skip-signature.');
+    problems.push(
+      'WHATSAPP_APP_SECRET: required to verify webhook signatures (Meta app dashboard → App settings → Basic → App secret). For local experiments only: --insecure-skip-signature.',
+    );
   }
   const after = flags.archiveAfter ?? env.WA_REPORT_ARCHIVE_AFTER;
   const dir = flags.archiveDir ?? env.WA_REPORT_ARCHIVE_DIR;
   let archive: IngestConfig['archive'] = null;
   if (after?.trim() || dir?.trim()) {
     const afterMs = after?.trim() ? parseDuration(after) : null;
-    if (!after?.trim()) problems.push('--archive-after (WA_REPORT_ARCHIVE_AFTER): required with --archive-dir, e.g. 365d');
-    else if (afterMs === null || afterMs < 86_400_000) problems.push(`--archive-after (WA_REPORT_ARCHIVE_AFTER): "${after}" is not a period of at least a day, e.g. 365d, 52w or 720h`);
-    if (!dir?.trim()) problems.push('--archive-dir (WA_REPORT_ARCHIVE_DIR): required with --archive-after: the directory archives are written to');
+    if (!after?.trim())
+      problems.push('--archive-after (WA_REPORT_ARCHIVE_AFTER): required with --archive-dir, e.g. 365d');
+    else if (afterMs === null || afterMs < 86_400_000)
+      problems.push(
+        `--archive-after (WA_REPORT_ARCHIVE_AFTER): "${after}" is not a period of at least a day, e.g. 365d, 52w or 720h`,
+      );
+    if (!dir?.trim())
+      problems.push(
+        '--archive-dir (WA_REPORT_ARCHIVE_DIR): required with --archive-after: the directory archives are written to',
+      );
     else {
       try {
         if (!statSync(dir).isDirectory()) throw new Error('not a directory');
         accessSync(dir, constants.W_OK);
       } catch {
-        problems.push(`--archive-dir (WA_REPORT_ARCHIVE_DIR): ${dir} is not a writable directory; create it (mode 0700, owned by the service user)`);
+        problems.push(
+          `--archive-dir (WA_REPORT_ARCHIVE_DIR): ${dir} is not a writable directory; create it (mode 0700, owned by the service user)`,
+        );
       }
     }
     if (afterMs !== null && dir?.trim()) archive = { afterMs, after: (after as string).trim(), dir: resolve(dir) };
   }
   const scopeText = (env.WA_REPORT_API_TOKEN_SCOPE ?? '').trim().toLowerCase() || 'read';
-  if (scopeText !== 'read' && scopeText !== 'admin') problems.push(`WA_REPORT_API_TOKEN_SCOPE: "${env.WA_REPORT_API_TOKEN_SCOPE}" must be read or admin`);
+  if (scopeText !== 'read' && scopeText !== 'admin')
+    problems.push(`WA_REPORT_API_TOKEN_SCOPE: "${env.WA_REPORT_API_TOKEN_SCOPE}" must be read or admin`);
   const proxyText = (env.WA_REPORT_TRUST_PROXY ?? '').trim();
   const trustProxy = proxyText === '' ? null : /^\d+$/.test(proxyText) ? Number(proxyText) : proxyText;
   if (problems.length || !result.success) {
@@ -174,7 +221,14 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
     insecureSkipSignature: insecure,
     accessToken: d.accessToken,
     graphUrl: d.graphUrl,
-    openai: { apiKey: d.openaiApiKey, baseURL: d.openaiBaseUrl, model: d.openaiModel, api: d.modelApi as 'chat' | 'responses', timeoutMs: d.openaiTimeout, maxRetries: 3 },
+    openai: {
+      apiKey: d.openaiApiKey,
+      baseURL: d.openaiBaseUrl,
+      model: d.openaiModel,
+      api: d.modelApi as 'chat' | 'responses',
+      timeoutMs: d.openaiTimeout,
+      maxRetries: 3,
+    },
     contextMessages: d.contextMessages,
     apiToken: d.apiToken,
     apiTokenScope: scopeText as 'read' | 'admin',

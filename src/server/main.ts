@@ -53,17 +53,35 @@ export function createLogger(level: string, stream?: NodeJS.WritableStream): Log
     level,
     base: { service: 'wa-report' },
     // Credentials never reach the log, whatever a caller passes in.
-    redact: { paths: ['*.authorization', '*.Authorization', '*.apiKey', '*.accessToken', '*.appSecret', 'headers.authorization'], censor: '[redacted]' },
+    redact: {
+      paths: [
+        '*.authorization',
+        '*.Authorization',
+        '*.apiKey',
+        '*.accessToken',
+        '*.appSecret',
+        'headers.authorization',
+      ],
+      censor: '[redacted]',
+    },
   };
   if (!stream && process.stdout.isTTY) {
-    return pino(options, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } }));
+    return pino(
+      options,
+      pino.transport({
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' },
+      }),
+    );
   }
   return pino(options, stream ?? pino.destination({ dest: 1, sync: false }));
 }
 
 export class PortInUseError extends WaReportError {
   constructor(host: string, port: number) {
-    super(`Port ${port} on ${host} is already in use. Stop the other process or choose another port with --port / PORT.`);
+    super(
+      `Port ${port} on ${host} is already in use. Stop the other process or choose another port with --port / PORT.`,
+    );
   }
 }
 
@@ -92,9 +110,17 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
       timeoutMs: config.openai.timeoutMs,
       maxRetries: config.openai.maxRetries,
     });
-    const graph = new GraphClient({ baseUrl: config.graphUrl, accessToken: config.accessToken as string, ...options.graph });
+    const graph = new GraphClient({
+      baseUrl: config.graphUrl,
+      accessToken: config.accessToken as string,
+      ...options.graph,
+    });
     replier = new Replier({
-      store, logger, metrics, model, graph,
+      store,
+      logger,
+      metrics,
+      model,
+      graph,
       defaultModel: config.openai.model,
       contextMessages: config.contextMessages,
       concurrency: config.replyConcurrency,
@@ -108,9 +134,19 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     const threads = new Set(result.inserted.filter((m) => m.role === 'user').map((m) => m.threadId));
     for (const t of threads) replier.notify(t);
   };
-  const queue = new WriteQueue({ store, logger, metrics, maxPendingRows: config.maxPendingRows, ...options.queue, onCommitted: notifyReplier });
+  const queue = new WriteQueue({
+    store,
+    logger,
+    metrics,
+    maxPendingRows: config.maxPendingRows,
+    ...options.queue,
+    onCommitted: notifyReplier,
+  });
   const app = createApp({
-    store, queue, logger, metrics,
+    store,
+    queue,
+    logger,
+    metrics,
     verifyToken: config.verifyToken,
     appSecret: config.appSecret,
     health: () => ({ assistant: replier ? 'on' : 'off', reply_backlog: replier?.backlog() ?? 0 }),
@@ -122,7 +158,10 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
 
   // Slow or stalled clients cannot hold connections forever; the timeouts are checked every
   // second (Node's default is every 30 s, which lets a 10 s limit run to 40 s).
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, app);
+  const server = createServer(
+    { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+    app,
+  );
   server.listen({ port: config.port, host: config.host });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -131,7 +170,8 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     });
   } catch (error) {
     await store.close().catch(() => {});
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(config.host ?? '0.0.0.0', config.port);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new PortInUseError(config.host ?? '0.0.0.0', config.port);
     throw error;
   }
   const address = server.address() as AddressInfo;
@@ -139,16 +179,33 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
   const url = `http://${shownHost === '[::]' || shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`;
 
   if (config.insecureSkipSignature) {
-    logger.warn('INSECURE: webhook signatures are NOT verified (--insecure-skip-signature). Anyone who can reach this port can write messages. Never run like this in production.');
+    logger.warn(
+      'INSECURE: webhook signatures are NOT verified (--insecure-skip-signature). Anyone who can reach this port can write messages. Never run like this in production.',
+    );
   }
-  if (!config.apiToken) logger.info('WA_REPORT_API_TOKEN is not set: the report API accepts only tokens made with `wa-report tokens create` (503 while there are none)');
-  if (!config.verifyToken) logger.warn('WHATSAPP_VERIFY_TOKEN is not set: Meta\'s verification handshake will be refused');
-  if (replier) logger.info({ model: config.openai.model, api: config.openai.api, contextMessages: config.contextMessages }, 'assistant on: answering users of clients with the assistant enabled');
+  if (!config.apiToken)
+    logger.info(
+      'WA_REPORT_API_TOKEN is not set: the report API accepts only tokens made with `wa-report tokens create` (503 while there are none)',
+    );
+  if (!config.verifyToken)
+    logger.warn("WHATSAPP_VERIFY_TOKEN is not set: Meta's verification handshake will be refused");
+  if (replier)
+    logger.info(
+      { model: config.openai.model, api: config.openai.api, contextMessages: config.contextMessages },
+      'assistant on: answering users of clients with the assistant enabled',
+    );
   else logger.info({ reasons: archiveOnly }, `assistant off: archiving only (${archiveOnly.join(', ')})`);
-  logger.info({ port: address.port, host: address.address, database: options.target.display }, 'wa-report ingest listening');
+  logger.info(
+    { port: address.port, host: address.address, database: options.target.display },
+    'wa-report ingest listening',
+  );
 
   if (replier) {
-    replier.recover().catch((error) => logger.error({ err: { message: (error as Error).message } }, 'could not recover unanswered messages at start'));
+    replier
+      .recover()
+      .catch((error) =>
+        logger.error({ err: { message: (error as Error).message } }, 'could not recover unanswered messages at start'),
+      );
   }
 
   // Retention: once a day, conversations idle longer than the period go to a verified archive.
@@ -165,12 +222,27 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
         out = retentionFileName(policy.dir, now, before);
         const r = await archive(store, { before, out, signal: retention.signal, now });
         if (r.file) {
-          logger.info({ file: r.file, before: before.toISOString(), conversations: r.threads, messages: r.messages, statusEvents: r.statusEvents, rawEvents: r.rawEvents, deleted: r.deletedThreads, keptChanged: r.keptChanged }, 'retention: archived and deleted conversations');
+          logger.info(
+            {
+              file: r.file,
+              before: before.toISOString(),
+              conversations: r.threads,
+              messages: r.messages,
+              statusEvents: r.statusEvents,
+              rawEvents: r.rawEvents,
+              deleted: r.deletedThreads,
+              keptChanged: r.keptChanged,
+            },
+            'retention: archived and deleted conversations',
+          );
         } else {
           logger.info({ before: before.toISOString() }, 'retention: nothing to archive');
         }
       } catch (error) {
-        logger.error({ err: { message: (error as Error).message }, file: out }, 'retention: archiving failed; the next run tries again (nothing is deleted before its archive is verified)');
+        logger.error(
+          { err: { message: (error as Error).message }, file: out },
+          'retention: archiving failed; the next run tries again (nothing is deleted before its archive is verified)',
+        );
       }
     };
     const schedule = (delay: number) => {
@@ -183,7 +255,10 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
       retentionTimer.unref();
     };
     schedule(options.archiveFirstDelayMs ?? 60_000);
-    logger.info({ after: policy.after, dir: policy.dir }, 'retention on: conversations idle longer than the period are archived once a day');
+    logger.info(
+      { after: policy.after, dir: policy.dir },
+      'retention on: conversations idle longer than the period are archived once a day',
+    );
   }
 
   let closing: Promise<void> | null = null;
@@ -200,7 +275,11 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
       await retentionRun;
       if (replier) {
         const finished = await replier.close(config.shutdownTimeoutMs);
-        if (!finished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'answers still in progress at the time limit; the next start marks unsent ones');
+        if (!finished)
+          logger.warn(
+            { timeoutMs: config.shutdownTimeoutMs },
+            'answers still in progress at the time limit; the next start marks unsent ones',
+          );
       }
       // Requests still open after the queue closed can only be refused: let them end, then go.
       const forced = setTimeout(() => server.closeAllConnections(), 2_000);

@@ -105,7 +105,11 @@ export class GraphError extends WaReportError {
 
   constructor(fields: GraphErrorFields, options?: { cause?: unknown }) {
     const full = {
-      subcode: null, details: null, fbtraceId: null, sentWamids: [], part: null,
+      subcode: null,
+      details: null,
+      fbtraceId: null,
+      sentWamids: [],
+      part: null,
       ...fields,
     } satisfies Required<GraphErrorFields>;
     super(compose(full), options);
@@ -172,10 +176,26 @@ const TRANSIENT_CODES = new Set([1, 2, 131000, 131016, 133004]);
 const RETRY_ONCE_CODES = new Set([1]);
 // Failures where the request never reached Graph: safe to retry.
 // (Not ETIMEDOUT: the OS also reports it for an established connection that went silent.)
-const NOT_SENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 interface GraphBody {
-  error?: { message?: unknown; type?: unknown; code?: unknown; error_subcode?: unknown; error_user_title?: unknown; error_user_msg?: unknown; error_data?: { details?: unknown } | unknown; fbtrace_id?: unknown };
+  error?: {
+    message?: unknown;
+    type?: unknown;
+    code?: unknown;
+    error_subcode?: unknown;
+    error_user_title?: unknown;
+    error_user_msg?: unknown;
+    error_data?: { details?: unknown } | unknown;
+    fbtrace_id?: unknown;
+  };
   messages?: Array<{ id?: unknown }>;
   success?: unknown;
 }
@@ -183,7 +203,13 @@ interface GraphBody {
 /** What one HTTP attempt produced, classified. */
 type Attempt =
   | { ok: true; json: GraphBody }
-  | { ok: false; fields: Omit<GraphErrorFields, 'attempts' | 'retryable' | 'ambiguous'>; retry: 'no' | 'yes' | 'once' | 'rate-limit' | 'if-idempotent'; retryAfterMs: number | null; cause?: unknown };
+  | {
+      ok: false;
+      fields: Omit<GraphErrorFields, 'attempts' | 'retryable' | 'ambiguous'>;
+      retry: 'no' | 'yes' | 'once' | 'rate-limit' | 'if-idempotent';
+      retryAfterMs: number | null;
+      cause?: unknown;
+    };
 
 export class GraphClient {
   private readonly baseUrl: string;
@@ -217,7 +243,15 @@ export class GraphClient {
     const started = performance.now();
     const parts = splitMessageText(input.body, { maxParts: this.maxParts });
     if (parts.length === 0) {
-      throw new GraphError({ status: null, code: null, title: 'Empty message', details: 'refusing to send an empty text body', retryable: false, ambiguous: false, attempts: 0 });
+      throw new GraphError({
+        status: null,
+        code: null,
+        title: 'Empty message',
+        details: 'refusing to send an empty text body',
+        retryable: false,
+        ambiguous: false,
+        attempts: 0,
+      });
     }
     const wamids: string[] = [];
     let attempts = 0;
@@ -232,7 +266,12 @@ export class GraphClient {
       if (i === 0 && input.replyToWamid) payload.context = { message_id: input.replyToWamid };
       const part = parts.length > 1 ? { index: i + 1, total: parts.length } : null;
       // A GraphError thrown here counts the attempts of the failing part and lists the parts already sent.
-      const { json, attempts: used } = await this.post(input.phoneNumberId, payload, { signal: input.signal, idempotent: false, sentWamids: wamids, part });
+      const { json, attempts: used } = await this.post(input.phoneNumberId, payload, {
+        signal: input.signal,
+        idempotent: false,
+        sentWamids: wamids,
+        part,
+      });
       attempts += used;
       wamids.push(json.messages?.[0]?.id as string); // checked by isSendAccepted
     }
@@ -241,30 +280,58 @@ export class GraphClient {
 
   /** Marks an inbound message as read (blue ticks). Best effort: callers should catch and log. */
   async markRead(input: { phoneNumberId: string; wamid: string; signal?: AbortSignal }): Promise<void> {
-    await this.post(input.phoneNumberId, { messaging_product: 'whatsapp', status: 'read', message_id: input.wamid }, { signal: input.signal, idempotent: true, sentWamids: [], part: null });
+    await this.post(
+      input.phoneNumberId,
+      { messaging_product: 'whatsapp', status: 'read', message_id: input.wamid },
+      { signal: input.signal, idempotent: true, sentWamids: [], part: null },
+    );
   }
 
   private async post(
     phoneNumberId: string,
     payload: Record<string, unknown>,
-    ctx: { signal: AbortSignal | undefined; idempotent: boolean; sentWamids: string[]; part: { index: number; total: number } | null },
+    ctx: {
+      signal: AbortSignal | undefined;
+      idempotent: boolean;
+      sentWamids: string[];
+      part: { index: number; total: number } | null;
+    },
   ): Promise<{ json: GraphBody; attempts: number }> {
     const url = `${this.baseUrl}/${encodeURIComponent(phoneNumberId)}/messages`;
     const isSend = payload.type !== undefined;
     for (let attempt = 1; ; attempt++) {
       if (ctx.signal?.aborted) {
         // Nothing is in flight: the previous attempt (if any) failed definitively.
-        throw new GraphError({ status: null, code: null, title: 'Cancelled', details: 'the send was cancelled before it started', retryable: true, ambiguous: false, attempts: attempt - 1, sentWamids: [...ctx.sentWamids], part: ctx.part });
+        throw new GraphError({
+          status: null,
+          code: null,
+          title: 'Cancelled',
+          details: 'the send was cancelled before it started',
+          retryable: true,
+          ambiguous: false,
+          attempts: attempt - 1,
+          sentWamids: [...ctx.sentWamids],
+          part: ctx.part,
+        });
       }
       const result = await this.attempt(url, payload, isSend, ctx.signal);
       if (result.ok) return { json: result.json, attempts: attempt };
 
       const retry = result.retry === 'if-idempotent' ? (ctx.idempotent ? 'yes' : 'no') : result.retry;
       const ambiguous = result.retry === 'if-idempotent' && !ctx.idempotent;
-      const willRetry = attempt < this.maxAttempts && (retry === 'yes' || retry === 'rate-limit' || (retry === 'once' && attempt === 1));
+      const willRetry =
+        attempt < this.maxAttempts &&
+        (retry === 'yes' || retry === 'rate-limit' || (retry === 'once' && attempt === 1));
       if (!willRetry) {
         throw new GraphError(
-          { ...result.fields, retryable: retry !== 'no' && !ambiguous, ambiguous, attempts: attempt, sentWamids: [...ctx.sentWamids], part: ctx.part },
+          {
+            ...result.fields,
+            retryable: retry !== 'no' && !ambiguous,
+            ambiguous,
+            attempts: attempt,
+            sentWamids: [...ctx.sentWamids],
+            part: ctx.part,
+          },
           { cause: result.cause },
         );
       }
@@ -281,14 +348,23 @@ export class GraphClient {
     return Math.round(Math.min(wait, Math.max(max, this.maxRetryAfterMs)));
   }
 
-  private async attempt(url: string, payload: Record<string, unknown>, isSend: boolean, callerSignal: AbortSignal | undefined): Promise<Attempt> {
+  private async attempt(
+    url: string,
+    payload: Record<string, unknown>,
+    isSend: boolean,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<Attempt> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
     let response: Response;
     try {
       response = await this.fetchImpl(url, {
         method: 'POST',
-        headers: { authorization: `Bearer ${this.options.accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
+        headers: {
+          authorization: `Bearer ${this.options.accessToken}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
         body: JSON.stringify(payload),
         signal,
       });
@@ -303,7 +379,16 @@ export class GraphClient {
       // The status line arrived but the body did not: for a 2xx the message was probably accepted.
       if (!response.ok) return this.fromResponse(response, '', isSend);
       const lost = this.networkFailure(error, timeout, callerSignal);
-      return { ...lost, retry: 'if-idempotent', fields: { ...lost.fields, status: response.status, title: 'Answer lost', details: `HTTP ${response.status} arrived but its body did not (${lost.fields.details ?? 'connection lost'})` } };
+      return {
+        ...lost,
+        retry: 'if-idempotent',
+        fields: {
+          ...lost.fields,
+          status: response.status,
+          title: 'Answer lost',
+          details: `HTTP ${response.status} arrived but its body did not (${lost.fields.details ?? 'connection lost'})`,
+        },
+      };
     }
     return this.fromResponse(response, text, isSend);
   }
@@ -315,8 +400,15 @@ export class GraphClient {
       if (json && (isSend ? isSendAccepted(json) : true)) return { ok: true, json };
       // 2xx but no message id: Graph may well have accepted the message.
       return {
-        ok: false, retry: 'if-idempotent', retryAfterMs: null,
-        fields: { status, code: null, title: 'No message id', details: `HTTP ${status} without messages[0].id (${describeBody(text, response, this.redact)})` },
+        ok: false,
+        retry: 'if-idempotent',
+        retryAfterMs: null,
+        fields: {
+          status,
+          code: null,
+          title: 'No message id',
+          details: `HTTP ${status} without messages[0].id (${describeBody(text, response, this.redact)})`,
+        },
       };
     }
 
@@ -324,13 +416,20 @@ export class GraphClient {
     const err = json?.error;
     if (err && typeof err === 'object') {
       const code = toInt(err.code);
-      const data = err.error_data && typeof err.error_data === 'object' ? (err.error_data as { details?: unknown }) : null;
+      const data =
+        err.error_data && typeof err.error_data === 'object' ? (err.error_data as { details?: unknown }) : null;
       const fields = {
         status,
         code,
         subcode: toInt(err.error_subcode),
         title: this.redact(graphTitle(err.error_user_title, err.message, code)),
-        details: this.redact(typeof data?.details === 'string' ? data.details : typeof err.error_user_msg === 'string' ? err.error_user_msg : null),
+        details: this.redact(
+          typeof data?.details === 'string'
+            ? data.details
+            : typeof err.error_user_msg === 'string'
+              ? err.error_user_msg
+              : null,
+        ),
         fbtraceId: typeof err.fbtrace_id === 'string' ? err.fbtrace_id : null,
       };
       let retry: 'no' | 'yes' | 'once' | 'rate-limit' = 'no';
@@ -341,35 +440,96 @@ export class GraphClient {
     }
 
     // Not a Graph error body (HTML from a proxy, empty, truncated).
-    const fields = { status, code: null, title: response.statusText || null, details: describeBody(text, response, this.redact) };
+    const fields = {
+      status,
+      code: null,
+      title: response.statusText || null,
+      details: describeBody(text, response, this.redact),
+    };
     if (status === 429) return { ok: false, retry: 'rate-limit', retryAfterMs, fields };
     // A gateway that timed out or lost Graph's answer cannot say whether Graph processed the message.
     if (status === 502 || status === 504) {
-      return { ok: false, retry: 'if-idempotent', retryAfterMs, fields: { ...fields, title: `HTTP ${status} from a proxy`, details: `no Graph answer behind it (${fields.details})` } };
+      return {
+        ok: false,
+        retry: 'if-idempotent',
+        retryAfterMs,
+        fields: {
+          ...fields,
+          title: `HTTP ${status} from a proxy`,
+          details: `no Graph answer behind it (${fields.details})`,
+        },
+      };
     }
     if (status >= 500) return { ok: false, retry: 'yes', retryAfterMs, fields };
     return { ok: false, retry: 'no', retryAfterMs, fields };
   }
 
-  private networkFailure(error: unknown, timeout: AbortSignal, callerSignal: AbortSignal | undefined): Extract<Attempt, { ok: false }> {
+  private networkFailure(
+    error: unknown,
+    timeout: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+  ): Extract<Attempt, { ok: false }> {
     if (callerSignal?.aborted) {
-      return { ok: false, retry: 'if-idempotent', retryAfterMs: null, cause: error, fields: { status: null, code: null, title: 'Cancelled', details: 'cancelled while the request was in flight' } };
+      return {
+        ok: false,
+        retry: 'if-idempotent',
+        retryAfterMs: null,
+        cause: error,
+        fields: { status: null, code: null, title: 'Cancelled', details: 'cancelled while the request was in flight' },
+      };
     }
     if (timeout.aborted) {
-      return { ok: false, retry: 'if-idempotent', retryAfterMs: null, cause: error, fields: { status: null, code: null, title: 'Timeout', details: `no answer from Graph within ${this.timeoutMs} ms` } };
+      return {
+        ok: false,
+        retry: 'if-idempotent',
+        retryAfterMs: null,
+        cause: error,
+        fields: {
+          status: null,
+          code: null,
+          title: 'Timeout',
+          details: `no answer from Graph within ${this.timeoutMs} ms`,
+        },
+      };
     }
     const { code, message } = rootCause(error);
     const detail = this.redact(code && !message.includes(code) ? `${code} ${message}` : message);
     if (code && NOT_SENT_NETWORK_CODES.has(code)) {
-      const title = code === 'ECONNREFUSED' ? 'Connection refused' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'DNS lookup failed' : 'Connection failed';
-      return { ok: false, retry: 'yes', retryAfterMs: null, cause: error, fields: { status: null, code: null, title, details: detail } };
+      const title =
+        code === 'ECONNREFUSED'
+          ? 'Connection refused'
+          : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+            ? 'DNS lookup failed'
+            : 'Connection failed';
+      return {
+        ok: false,
+        retry: 'yes',
+        retryAfterMs: null,
+        cause: error,
+        fields: { status: null, code: null, title, details: detail },
+      };
     }
-    if ((code && /^(CERT_|ERR_TLS_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(code)) || /bad port|invalid url/i.test(message)) {
+    if (
+      (code && /^(CERT_|ERR_TLS_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(code)) ||
+      /bad port|invalid url/i.test(message)
+    ) {
       // Nothing was sent and trying again will not help: configuration.
-      return { ok: false, retry: 'no', retryAfterMs: null, cause: error, fields: { status: null, code: null, title: 'Cannot connect', details: detail } };
+      return {
+        ok: false,
+        retry: 'no',
+        retryAfterMs: null,
+        cause: error,
+        fields: { status: null, code: null, title: 'Cannot connect', details: detail },
+      };
     }
     // Reset/closed after the request may have been written (UND_ERR_SOCKET, ECONNRESET, EPIPE, …).
-    return { ok: false, retry: 'if-idempotent', retryAfterMs: null, cause: error, fields: { status: null, code: null, title: 'Connection lost', details: `${detail} after the request was sent` } };
+    return {
+      ok: false,
+      retry: 'if-idempotent',
+      retryAfterMs: null,
+      cause: error,
+      fields: { status: null, code: null, title: 'Connection lost', details: `${detail} after the request was sent` },
+    };
   }
 
   private readonly redact = (text: string | null): string | null => {
@@ -459,7 +619,11 @@ function graphTitle(userTitle: unknown, message: unknown, code: number | null): 
 function describeBody(text: string, response: Response, redact: (s: string | null) => string | null): string {
   if (!text.trim()) return 'empty body';
   const type = response.headers.get('content-type')?.split(';')[0] ?? 'unknown type';
-  const snippet = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 120);
+  const snippet = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 120);
   return `unexpected ${type} body${snippet ? `: ${redact(snippet)}` : ''}`;
 }
 

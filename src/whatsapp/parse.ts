@@ -54,7 +54,15 @@ export interface MessageDescription {
 const CONVERSATION_FIELDS = new Set(['messages', 'smb_message_echoes']);
 
 // Keys of a conversation `value` this parser consumes; any other key is kept raw (`value-extra:<field>`).
-const CONSUMED_VALUE_KEYS = new Set(['messaging_product', 'metadata', 'contacts', 'messages', 'message_echoes', 'statuses', 'errors']);
+const CONSUMED_VALUE_KEYS = new Set([
+  'messaging_product',
+  'metadata',
+  'contacts',
+  'messages',
+  'message_echoes',
+  'statuses',
+  'errors',
+]);
 
 const MAX_EDIT_DEPTH = 3;
 
@@ -170,7 +178,10 @@ function firstError(errors: unknown): ErrorParts | null {
   if (!first) return null;
   const title = text(first.title) ?? text(first.message);
   const message = text(first.message);
-  const details = text(isRecord(first.error_data) ? first.error_data.details : null) ?? text(first.details) ?? (message !== title ? message : null);
+  const details =
+    text(isRecord(first.error_data) ? first.error_data.details : null) ??
+    text(first.details) ??
+    (message !== title ? message : null);
   return { code: errorCode(first.code), title, details };
 }
 
@@ -199,9 +210,10 @@ function describeLocation(loc: unknown): string {
 function describeSharedContact(contact: unknown): string | null {
   if (!isRecord(contact)) return null;
   const name = isRecord(contact.name) ? contact.name : {};
-  const fullName = text(name.formatted_name)
-    ?? ([text(name.first_name), text(name.last_name)].filter(Boolean).join(' ') || null)
-    ?? text(isRecord(contact.org) ? contact.org.company : null);
+  const fullName =
+    text(name.formatted_name) ??
+    ([text(name.first_name), text(name.last_name)].filter(Boolean).join(' ') || null) ??
+    text(isRecord(contact.org) ? contact.org.company : null);
   // A shared contact's `phones[].wa_id` is set only when the number is on WhatsApp; prefer it because
   // `phone` is free text typed by whoever saved the contact ("+1 (415) 555-0829").
   const phones = (asArray(contact.phones) ?? [])
@@ -246,11 +258,11 @@ function describeInteractive(interactive: unknown): string {
   const reply = subtype !== null && isRecord(interactive[subtype]) ? (interactive[subtype] as Rec) : null;
   switch (subtype) {
     case 'button_reply': {
-      const title = reply ? text(reply.title) ?? text(reply.id) : null;
+      const title = reply ? (text(reply.title) ?? text(reply.id)) : null;
       return title ? `[button] ${title}` : '[button]';
     }
     case 'list_reply': {
-      const title = reply ? text(reply.title) ?? text(reply.id) : null;
+      const title = reply ? (text(reply.title) ?? text(reply.id)) : null;
       const description = reply ? text(reply.description) : null;
       if (!title) return '[list]';
       return description ? `[list] ${title} — ${description}` : `[list] ${title}`;
@@ -264,7 +276,7 @@ function describeInteractive(interactive: unknown): string {
     case null:
       return '[interactive]';
     default: {
-      const title = reply ? text(reply.title) ?? text(reply.body) : null;
+      const title = reply ? (text(reply.title) ?? text(reply.body)) : null;
       return title ? `[interactive ${subtype}] ${title}` : `[interactive ${subtype}]`;
     }
   }
@@ -345,7 +357,7 @@ function describeAt(message: unknown, depth: number): MessageDescription {
       break;
     case 'button': {
       // A quick-reply button of a template: `text` is what the user saw, `payload` what the business set.
-      const label = isRecord(body) ? text(body.text) ?? text(body.payload) : null;
+      const label = isRecord(body) ? (text(body.text) ?? text(body.payload)) : null;
       content = label ? `[button] ${label}` : '[button]';
       break;
     }
@@ -357,14 +369,17 @@ function describeAt(message: unknown, depth: number): MessageDescription {
       content = describeOrder(body);
       break;
     case 'system': {
-      const said = isRecord(body) ? text(body.body) ?? text(body.type) : null;
+      const said = isRecord(body) ? (text(body.body) ?? text(body.type)) : null;
       content = said ? `[system] ${said}` : '[system]';
       break;
     }
     case 'edit': {
       // An edit is a new message (new wamid) that points at the original and carries the new content.
       const original = isRecord(body) ? id(body.original_message_id) : null;
-      const inner = isRecord(body) && isRecord(body.message) && depth < MAX_EDIT_DEPTH ? describeAt(body.message, depth + 1).content : null;
+      const inner =
+        isRecord(body) && isRecord(body.message) && depth < MAX_EDIT_DEPTH
+          ? describeAt(body.message, depth + 1).content
+          : null;
       content = `[edit${original ? ` of ${original}` : ''}]${inner ? ` ${inner}` : ''}`;
       replyToWamid = original ?? replyToWamid;
       break;
@@ -392,7 +407,10 @@ function describeAt(message: unknown, depth: number): MessageDescription {
   const group = id(m.group_id);
   if (group) content = `[group ${group}] ${content}`;
 
-  const errorMessage = error ? [error.title, error.details].filter((p, i, all): p is string => p !== null && all.indexOf(p) === i).join(': ') || null : null;
+  const errorMessage = error
+    ? [error.title, error.details].filter((p, i, all): p is string => p !== null && all.indexOf(p) === i).join(': ') ||
+      null
+    : null;
   return { type, content, replyToWamid, errorCode: error?.code ?? null, errorMessage };
 }
 
@@ -444,7 +462,8 @@ const ENTRY_KEYS = new Set(['id', 'time', 'changes']);
 
 function phoneNumberIdOf(metadata: unknown): string | null {
   if (!isRecord(metadata)) return null;
-  const raw = typeof metadata.phone_number_id === 'number' ? String(metadata.phone_number_id) : metadata.phone_number_id;
+  const raw =
+    typeof metadata.phone_number_id === 'number' ? String(metadata.phone_number_id) : metadata.phone_number_id;
   return typeof raw === 'string' && /^\S{1,64}$/.test(raw.trim()) ? raw.trim() : null;
 }
 
@@ -488,7 +507,10 @@ function parseMessage(out: Collector, item: unknown, role: Role, ctx: ChangeCont
     return;
   }
   // Echoes are written by the business: the user is the recipient (`to`), not the sender.
-  const waId = role === 'user' ? resolveUser(item.from, item.from_user_id, ctx.contacts) : resolveUser(item.to, item.to_user_id, ctx.contacts);
+  const waId =
+    role === 'user'
+      ? resolveUser(item.from, item.from_user_id, ctx.contacts)
+      : resolveUser(item.to, item.to_user_id, ctx.contacts);
   if (waId === null) {
     out.raw('message-without-wa-id', item, ctx.phoneNumberId, null);
     return;
@@ -574,7 +596,14 @@ function firstContactWaId(value: unknown): string | null {
   return null;
 }
 
-function parseChange(out: Collector, object: unknown, entry: Rec, change: unknown, entryTime: Date | null, clock: () => Date): void {
+function parseChange(
+  out: Collector,
+  object: unknown,
+  entry: Rec,
+  change: unknown,
+  entryTime: Date | null,
+  clock: () => Date,
+): void {
   if (!isRecord(change)) {
     out.raw('malformed-change', narrowBody(object, entry, change));
     return;
@@ -630,7 +659,10 @@ function parseChange(out: Collector, object: unknown, entry: Rec, change: unknow
   if (contactItems) parseContacts(out, contactItems, phoneNumberId);
   else if (value.contacts !== undefined) keep('contacts');
 
-  for (const [key, role] of [['messages', 'user'], ['message_echoes', 'agent']] as const) {
+  for (const [key, role] of [
+    ['messages', 'user'],
+    ['message_echoes', 'agent'],
+  ] as const) {
     const items = asArray(value[key]);
     if (items) for (const item of items) parseMessage(out, item, role, ctx);
     else if (value[key] !== undefined) keep(key);
@@ -642,11 +674,17 @@ function parseChange(out: Collector, object: unknown, entry: Rec, change: unknow
 
   // `value.errors`: problems not tied to one message (e.g. 130429 throughput). Stored raw with context.
   if (value.errors !== undefined && !(Array.isArray(value.errors) && value.errors.length === 0)) {
-    const narrowed = { ...change, value: { messaging_product: value.messaging_product, metadata: value.metadata, errors: value.errors } };
+    const narrowed = {
+      ...change,
+      value: { messaging_product: value.messaging_product, metadata: value.metadata, errors: value.errors },
+    };
     out.raw('errors', narrowBody(object, entry, narrowed), phoneNumberId, null);
   }
   if (Object.keys(extra).length > 0) {
-    const narrowed = { ...change, value: { messaging_product: value.messaging_product, metadata: value.metadata, ...extra } };
+    const narrowed = {
+      ...change,
+      value: { messaging_product: value.messaging_product, metadata: value.metadata, ...extra },
+    };
     out.raw(`value-extra:${field}`, narrowBody(object, entry, narrowed), phoneNumberId, firstContactWaId(value));
   }
 }
@@ -663,7 +701,15 @@ export function parseWebhook(body: unknown, options: ParseOptions = {}): ParsedW
   } catch {
     // Unreachable for anything JSON.parse produces (every part is guarded below); a hostile object
     // (throwing getters, proxies) is reported as "not understood", so the caller keeps the body raw.
-    return { object: null, isWhatsApp: false, messages: [], statuses: [], contacts: [], businessNumbers: [], unknown: [] };
+    return {
+      object: null,
+      isWhatsApp: false,
+      messages: [],
+      statuses: [],
+      contacts: [],
+      businessNumbers: [],
+      unknown: [],
+    };
   }
 }
 
@@ -675,9 +721,11 @@ function parseOrThrow(body: unknown, options: ParseOptions): ParsedWebhook {
   }
   const out = new Collector();
   const envelopeExtra = Object.keys(body as Rec).filter((k) => !ENVELOPE_KEYS.has(k));
-  if (envelopeExtra.length) out.raw('envelope-extra', Object.fromEntries(['object', ...envelopeExtra].map((k) => [k, (body as Rec)[k]])));
+  if (envelopeExtra.length)
+    out.raw('envelope-extra', Object.fromEntries(['object', ...envelopeExtra].map((k) => [k, (body as Rec)[k]])));
   let now: Date | null = null;
-  const receivedAt = options.receivedAt instanceof Date && !Number.isNaN(options.receivedAt.getTime()) ? options.receivedAt : null;
+  const receivedAt =
+    options.receivedAt instanceof Date && !Number.isNaN(options.receivedAt.getTime()) ? options.receivedAt : null;
   const clock = () => (now ??= receivedAt ?? new Date());
 
   for (const entry of entries) {
@@ -688,7 +736,11 @@ function parseOrThrow(body: unknown, options: ParseOptions): ParsedWebhook {
       }
       const entryTime = parseTimestamp(entry.time);
       const extra = Object.keys(entry).filter((k) => !ENTRY_KEYS.has(k) || (k !== 'changes' && !isScalar(entry[k])));
-      if (extra.length) out.raw('entry-extra', { object, entry: [Object.fromEntries(['id', ...extra].filter((k) => k in entry).map((k) => [k, entry[k]]))] });
+      if (extra.length)
+        out.raw('entry-extra', {
+          object,
+          entry: [Object.fromEntries(['id', ...extra].filter((k) => k in entry).map((k) => [k, entry[k]]))],
+        });
       for (const change of entry.changes) {
         // One broken change must not cost the others; parseChange only throws on inputs JSON cannot
         // produce (getters, proxies), but the ingester must never fail on a payload.
@@ -699,11 +751,17 @@ function parseOrThrow(body: unknown, options: ParseOptions): ParsedWebhook {
           out.messages.length = before.m;
           out.statuses.length = before.s;
           out.unknown.length = before.u;
-          out.raw('parse-error', { error: String((error as Error)?.message ?? error).slice(0, 200), body: narrowBody(object, entry, change) });
+          out.raw('parse-error', {
+            error: String((error as Error)?.message ?? error).slice(0, 200),
+            body: narrowBody(object, entry, change),
+          });
         }
       }
     } catch (error) {
-      out.raw('parse-error', { error: String((error as Error)?.message ?? error).slice(0, 200), body: { object, entry: [entry] } });
+      out.raw('parse-error', {
+        error: String((error as Error)?.message ?? error).slice(0, 200),
+        body: { object, entry: [entry] },
+      });
     }
   }
 

@@ -1,6 +1,12 @@
 // The model client through the real openai SDK, over HTTP, against the OpenAI stand-in.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { describeModelError, ModelClient, ModelError, type ChatTurn, type ModelClientOptions } from '../../src/assistant/model.js';
+import {
+  describeModelError,
+  ModelClient,
+  ModelError,
+  type ChatTurn,
+  type ModelClientOptions,
+} from '../../src/assistant/model.js';
 import { startModelStandIn, type ModelStandIn } from '../helpers/standins.js';
 
 const API_KEY = 'sk-test-right-key-0123456789';
@@ -8,7 +14,14 @@ const API_KEY = 'sk-test-right-key-0123456789';
 let openai: ModelStandIn;
 
 function client(overrides: Partial<ModelClientOptions> = {}): ModelClient {
-  return new ModelClient({ apiKey: API_KEY, baseURL: openai.url, model: 'test-model', timeoutMs: 2_000, maxRetries: 2, ...overrides });
+  return new ModelClient({
+    apiKey: API_KEY,
+    baseURL: openai.url,
+    model: 'test-model',
+    timeoutMs: 2_000,
+    maxRetries: 2,
+    ...overrides,
+  });
 }
 
 async function failure(promise: Promise<unknown>): Promise<ModelError> {
@@ -63,7 +76,16 @@ describe('ModelClient (chat completions)', () => {
   });
 
   it('retries a 429 through the SDK, then answers', async () => {
-    openai.behave([{ kind: 'error', status: 429, type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for test-model', retryAfterMs: 20 }]);
+    openai.behave([
+      {
+        kind: 'error',
+        status: 429,
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        message: 'Rate limit reached for test-model',
+        retryAfterMs: 20,
+      },
+    ]);
     const result = await client().complete(turns);
     expect(result.text).toBe('Echo: ¿Cómo me llamo?');
     expect(openai.requests).toHaveLength(2);
@@ -71,7 +93,14 @@ describe('ModelClient (chat completions)', () => {
   });
 
   it('gives up on a persistent 500 after maxRetries with a retryable ModelError', async () => {
-    openai.behave({ kind: 'error', status: 500, type: 'server_error', code: 'internal', message: 'boom', retryAfterMs: 10 });
+    openai.behave({
+      kind: 'error',
+      status: 500,
+      type: 'server_error',
+      code: 'internal',
+      message: 'boom',
+      retryAfterMs: 10,
+    });
     const e = await failure(client({ maxRetries: 2 }).complete(turns));
     expect(openai.requests).toHaveLength(3);
     expect(e).toMatchObject({ service: 'openai', status: 500, code: 'internal', retryable: true });
@@ -79,21 +108,41 @@ describe('ModelClient (chat completions)', () => {
   });
 
   it('reports a rate limit in the form "OpenAI 429 rate_limit_exceeded: …"', async () => {
-    openai.behave({ kind: 'error', status: 429, type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for test-model', retryAfterMs: 5 });
+    openai.behave({
+      kind: 'error',
+      status: 429,
+      type: 'requests',
+      code: 'rate_limit_exceeded',
+      message: 'Rate limit reached for test-model',
+      retryAfterMs: 5,
+    });
     const e = await failure(client({ maxRetries: 1 }).complete(turns));
     expect(describeModelError(e)).toMatch(/^OpenAI 429 rate_limit_exceeded: Rate limit reached for test-model/);
     expect(e.retryable).toBe(true);
   });
 
   it('does not retry insufficient_quota, nor sleep on a Retry-After of an hour', async () => {
-    openai.behave({ kind: 'error', status: 429, type: 'insufficient_quota', code: 'insufficient_quota', message: 'You exceeded your current quota.' });
+    openai.behave({
+      kind: 'error',
+      status: 429,
+      type: 'insufficient_quota',
+      code: 'insufficient_quota',
+      message: 'You exceeded your current quota.',
+    });
     let e = await failure(client().complete(turns));
     expect(e).toMatchObject({ status: 429, code: 'insufficient_quota', retryable: false });
     expect(openai.requests).toHaveLength(1);
     expect(describeModelError(e)).toMatch(/billing/);
 
     openai.requests.length = 0;
-    openai.behave({ kind: 'error', status: 503, type: 'server_error', code: null, message: 'Overloaded', retryAfterMs: 3_600_000 });
+    openai.behave({
+      kind: 'error',
+      status: 503,
+      type: 'server_error',
+      code: null,
+      message: 'Overloaded',
+      retryAfterMs: 3_600_000,
+    });
     const started = Date.now();
     e = await failure(client().complete(turns));
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -183,8 +232,11 @@ describe('ModelClient (chat completions)', () => {
   });
 
   it('describes errors built elsewhere too', () => {
-    expect(describeModelError(new ModelError('the model returned an empty answer', { status: null, code: 'empty_answer', retryable: false })))
-      .toBe('OpenAI empty_answer: the model returned an empty answer');
+    expect(
+      describeModelError(
+        new ModelError('the model returned an empty answer', { status: null, code: 'empty_answer', retryable: false }),
+      ),
+    ).toBe('OpenAI empty_answer: the model returned an empty answer');
   });
 });
 
@@ -196,7 +248,12 @@ describe('ModelClient (responses API)', () => {
     expect(result.usage).toEqual({ input: expect.any(Number), output: expect.any(Number) });
     const req = openai.requests[0]!;
     expect(req.path).toBe('/v1/responses');
-    expect(req.body).toMatchObject({ model: 'test-model', instructions: 'You are the Released assistant.', store: false, max_output_tokens: 200 });
+    expect(req.body).toMatchObject({
+      model: 'test-model',
+      instructions: 'You are the Released assistant.',
+      store: false,
+      max_output_tokens: 200,
+    });
     expect(req.body.input).toEqual(turns.slice(1));
   });
 
@@ -207,7 +264,13 @@ describe('ModelClient (responses API)', () => {
     expect((await failure(client({ api: 'responses' }).complete(turns))).code).toBe('max_output_tokens');
     openai.behave({ kind: 'garbage' });
     expect((await failure(client({ api: 'responses' }).complete(turns))).code).toBe('invalid_response');
-    openai.behave({ kind: 'error', status: 400, type: 'invalid_request_error', code: 'model_not_found', message: 'The model `nope` does not exist' });
+    openai.behave({
+      kind: 'error',
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+      message: 'The model `nope` does not exist',
+    });
     const e = await failure(client({ api: 'responses' }).complete(turns));
     expect(e).toMatchObject({ status: 400, code: 'model_not_found', retryable: false });
     expect(describeModelError(e)).toMatch(/check OPENAI_MODEL/);

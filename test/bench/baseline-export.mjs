@@ -6,7 +6,8 @@ import { createWriteStream } from 'node:fs';
 
 const [db, file] = process.argv.slice(2);
 const pgDialect = db.startsWith('postgres');
-const columns = 'id, role, type, content, wamid, created_at, status, status_at, error_code, error_message, reply_to_wamid';
+const columns =
+  'id, role, type, content, wamid, created_at, status, status_at, error_code, error_message, reply_to_wamid';
 const out = createWriteStream(file, { highWaterMark: 256 * 1024 });
 const write = (s) => (out.write(s) ? undefined : new Promise((r) => out.once('drain', r)));
 let after = null;
@@ -17,22 +18,31 @@ if (pgDialect) {
   const c = new pg.Client({ connectionString: db });
   await c.connect();
   const [{ id: thread }] = (await c.query('SELECT min(id) AS id FROM threads')).rows;
-  query = async () => (await c.query(after
-    ? `SELECT ${columns} FROM messages WHERE thread_id = $1 AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT 1000`
-    : `SELECT ${columns} FROM messages WHERE thread_id = $1 ORDER BY created_at, id LIMIT 1000`, after ? [thread, after[0], after[1]] : [thread])).rows;
+  query = async () =>
+    (
+      await c.query(
+        after
+          ? `SELECT ${columns} FROM messages WHERE thread_id = $1 AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT 1000`
+          : `SELECT ${columns} FROM messages WHERE thread_id = $1 ORDER BY created_at, id LIMIT 1000`,
+        after ? [thread, after[0], after[1]] : [thread],
+      )
+    ).rows;
   close = () => c.end();
 } else {
   const Database = (await import('better-sqlite3')).default;
   const d = new Database(db, { readonly: true });
   const first = d.prepare(`SELECT ${columns} FROM messages WHERE thread_id = 1 ORDER BY created_at, id LIMIT 1000`);
-  const next = d.prepare(`SELECT ${columns} FROM messages WHERE thread_id = 1 AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT 1000`);
+  const next = d.prepare(
+    `SELECT ${columns} FROM messages WHERE thread_id = 1 AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT 1000`,
+  );
   query = async () => (after ? next.all(after[0], after[1]) : first.all());
   close = async () => d.close();
 }
 for (;;) {
   const rows = await query();
   let text = '';
-  for (const r of rows) text += `${r.id}\t${r.role}\t${r.type}\t${r.content}\t${r.wamid}\t${r.created_at}\t${r.status}\t${r.error_message}\n`;
+  for (const r of rows)
+    text += `${r.id}\t${r.role}\t${r.type}\t${r.content}\t${r.wamid}\t${r.created_at}\t${r.status}\t${r.error_message}\n`;
   await write(text);
   if (rows.length < 1000) break;
   const last = rows[rows.length - 1];

@@ -26,7 +26,9 @@ const { values: args } = parseArgs({
 const only = args.only ? new Set(args.only.split(',')) : null;
 const runs = Number(args.runs);
 const quick = args.quick;
-const dataDir = args['data-dir'] ?? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? tmpdir(), '.cache'), 'wa-report-bench');
+const dataDir =
+  args['data-dir'] ??
+  join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? tmpdir(), '.cache'), 'wa-report-bench');
 const pgUrl = args.postgres ?? process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? null;
 mkdirSync(dataDir, { recursive: true });
 
@@ -36,13 +38,19 @@ const fmt = (x, d = 2) => (x === null || x === undefined ? '–' : typeof x === 
 function record(row) {
   results.push(row);
   const pass = row.pass === undefined ? '' : row.pass ? 'ok' : 'MISSED';
-  process.stderr.write(`  ${row.name}: ${fmt(row.value)} ${row.unit} vs ${fmt(row.baseline)} (ratio ${fmt(row.ratio)}) ${row.target ?? ''} ${pass}\n`);
+  process.stderr.write(
+    `  ${row.name}: ${fmt(row.value)} ${row.unit} vs ${fmt(row.baseline)} (ratio ${fmt(row.ratio)}) ${row.target ?? ''} ${pass}\n`,
+  );
 }
 const wanted = (name) => !only || only.has(name);
 
 function runCli(argv, env = {}) {
   const started = performance.now();
-  const r = spawnSync(process.execPath, ['--import', RSS, BIN, ...argv], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(process.execPath, ['--import', RSS, BIN, ...argv], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   const ms = performance.now() - started;
   if (r.status !== 0) throw new Error(`wa-report ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
   const rss = Number(/BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024;
@@ -50,7 +58,12 @@ function runCli(argv, env = {}) {
 }
 function timeCommand(cmd, argv, env = {}) {
   const started = performance.now();
-  const r = spawnSync(cmd, argv, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 30, shell: false });
+  const r = spawnSync(cmd, argv, {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    shell: false,
+  });
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
   return performance.now() - started;
 }
@@ -75,14 +88,28 @@ async function sqliteWith(name, generate) {
   return file;
 }
 
-const LOREM = ['Hola, ¿abrís el domingo?', 'Sí, de 9 a 15 h. ¡Te esperamos!', 'Quería reservar una mesa para cuatro', 'Claro, ¿a qué hora?', 'Perfecto, gracias 😊', 'Can I book a cleaning next week?', 'We have Tuesday at 10:00 or Thursday at 16:30.'];
+const LOREM = [
+  'Hola, ¿abrís el domingo?',
+  'Sí, de 9 a 15 h. ¡Te esperamos!',
+  'Quería reservar una mesa para cuatro',
+  'Claro, ¿a qué hora?',
+  'Perfecto, gracias 😊',
+  'Can I book a cleaning next week?',
+  'We have Tuesday at 10:00 or Thursday at 16:30.',
+];
 
 /** clients × threads × messages, 30 s apart, alternating user / assistant with statuses. */
 function fill(db, { clients, threadsPerClient, messagesPerThread, start = Date.UTC(2024, 0, 1) }) {
   const now = Date.now();
-  const insClient = db.prepare(`INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at) VALUES (?, ?, ?, 1, 1, ?, ?)`);
-  const insThread = db.prepare(`INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at) VALUES (?, ?, ?, ?, ?)`);
-  const insMessage = db.prepare(`INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, inserted_at) VALUES (?, ?, ?, 'text', ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insClient = db.prepare(
+    `INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at) VALUES (?, ?, ?, 1, 1, ?, ?)`,
+  );
+  const insThread = db.prepare(
+    `INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at) VALUES (?, ?, ?, ?, ?)`,
+  );
+  const insMessage = db.prepare(
+    `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, inserted_at) VALUES (?, ?, ?, 'text', ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   const statuses = ['read', 'read', 'read', 'delivered', 'sent', 'failed'];
   db.transaction(() => {
     let wamid = 0;
@@ -98,7 +125,19 @@ function fill(db, { clients, threadsPerClient, messagesPerThread, start = Date.U
           const role = m % 2 ? 'assistant' : 'user';
           const at = t0 + m * 30_000;
           const status = role === 'assistant' ? statuses[m % statuses.length] : null;
-          insMessage.run(threadId, clientId, role, LOREM[m % LOREM.length], `wamid.bench.${++wamid}`, wa, pnid, at, status, status ? at : null, now);
+          insMessage.run(
+            threadId,
+            clientId,
+            role,
+            LOREM[m % LOREM.length],
+            `wamid.bench.${++wamid}`,
+            wa,
+            pnid,
+            at,
+            status,
+            status ? at : null,
+            now,
+          );
         }
       }
     }
@@ -119,7 +158,10 @@ async function pgWith(name, spec) {
     await c.connect();
     const done = (await c.query(`SELECT to_regclass('bench_done') AS t`)).rows[0].t;
     await c.end();
-    if (done) { await admin.end(); return url; }
+    if (done) {
+      await admin.end();
+      return url;
+    }
     await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
   }
   await admin.query(`CREATE DATABASE ${dbName}`);
@@ -153,7 +195,10 @@ async function pgWith(name, spec) {
 // ---------------------------------------------------------------------------------------------
 // 1. Ingest throughput against bare Express.
 function startChild(argv, env) {
-  const child = spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, argv, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d) => {
@@ -168,41 +213,100 @@ function startChild(argv, env) {
 async function load(url, seconds, secret) {
   const autocannon = (await import('autocannon')).default;
   let n = 0;
-  const body = (id) => JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: {
-      messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
-      contacts: [{ profile: { name: 'Bench' }, wa_id: String(34600000000 + (id % 5000)) }],
-      messages: [{ from: String(34600000000 + (id % 5000)), id: `wamid.load.${process.pid}.${Date.now()}.${id}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: `mensaje ${id}` } }],
-    } }] }],
-  });
+  const body = (id) =>
+    JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '102290129340398',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+                contacts: [{ profile: { name: 'Bench' }, wa_id: String(34600000000 + (id % 5000)) }],
+                messages: [
+                  {
+                    from: String(34600000000 + (id % 5000)),
+                    id: `wamid.load.${process.pid}.${Date.now()}.${id}`,
+                    timestamp: String(Math.floor(Date.now() / 1000)),
+                    type: 'text',
+                    text: { body: `mensaje ${id}` },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
   const result = await autocannon({
-    url: `${url}/webhook`, method: 'POST', connections: 50, duration: seconds,
-    requests: [{ setupRequest: (req) => {
-      const b = body(++n);
-      return { ...req, body: b, headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(b).digest('hex')}` } };
-    } }],
+    url: `${url}/webhook`,
+    method: 'POST',
+    connections: 50,
+    duration: seconds,
+    requests: [
+      {
+        setupRequest: (req) => {
+          const b = body(++n);
+          return {
+            ...req,
+            body: b,
+            headers: {
+              'content-type': 'application/json',
+              'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(b).digest('hex')}`,
+            },
+          };
+        },
+      },
+    ],
   });
-  return { ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, rps: result['2xx'] / seconds, p50: result.latency.p50, p99: result.latency.p99 };
+  return {
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    rps: result['2xx'] / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
 }
 
 async function countMessages(dbUrl) {
-  const r = spawnSync(process.execPath, [BIN, '--db', dbUrl, 'stats', '--json'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [BIN, '--db', dbUrl, 'stats', '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return JSON.parse(r.stdout).clients.reduce((a, c) => a + c.messages, 0);
 }
 
 /** [name, () => a new empty database] for SQLite, and for PostgreSQL when it is configured. */
 function emptyDatabases(name) {
-  const targets = [['sqlite', () => { const f = join(tmpdir(), `wa-bench-${name}-${process.pid}.db`); rmSync(f, { force: true }); return f; }]];
-  if (pgUrl) targets.push(['postgres', async () => {
-    const pg = (await import('pg')).default;
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS wa_report_bench_${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE wa_report_bench_${name}`);
-    await admin.end();
-    const u = new URL(pgUrl); u.pathname = `/wa_report_bench_${name}`; return u.toString();
-  }]);
+  const targets = [
+    [
+      'sqlite',
+      () => {
+        const f = join(tmpdir(), `wa-bench-${name}-${process.pid}.db`);
+        rmSync(f, { force: true });
+        return f;
+      },
+    ],
+  ];
+  if (pgUrl)
+    targets.push([
+      'postgres',
+      async () => {
+        const pg = (await import('pg')).default;
+        const admin = new pg.Client({ connectionString: pgUrl });
+        await admin.connect();
+        await admin.query(`DROP DATABASE IF EXISTS wa_report_bench_${name} WITH (FORCE)`);
+        await admin.query(`CREATE DATABASE wa_report_bench_${name}`);
+        await admin.end();
+        const u = new URL(pgUrl);
+        u.pathname = `/wa_report_bench_${name}`;
+        return u.toString();
+      },
+    ]);
   return targets;
 }
 
@@ -211,13 +315,18 @@ async function benchIngest() {
   const secret = 'bench-secret';
   const targets = emptyDatabases('ingest');
   for (const [name, makeDb] of targets) {
-    const ratios = []; const figures = [];
+    const ratios = [];
+    const figures = [];
     for (let r = 0; r < runs; r++) {
       const bare = await startChild([join(root, 'test/bench/bare-server.mjs')], {});
       const baseline = await load(bare.url, seconds, secret);
       bare.child.kill('SIGTERM');
       const dbUrl = await makeDb();
-      const ingest = await startChild([BIN, '--db', dbUrl, 'ingest', '--port', '0', '--host', '127.0.0.1'], { WHATSAPP_APP_SECRET: secret, LOG_LEVEL: 'info', OPENAI_API_KEY: '' });
+      const ingest = await startChild([BIN, '--db', dbUrl, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
+        WHATSAPP_APP_SECRET: secret,
+        LOG_LEVEL: 'info',
+        OPENAI_API_KEY: '',
+      });
       const measured = await load(ingest.url, seconds, secret);
       ingest.child.kill('SIGTERM');
       await new Promise((res) => ingest.child.on('exit', res));
@@ -227,7 +336,20 @@ async function benchIngest() {
       if (stored < measured.ok) throw new Error(`${name}: ${measured.ok} acknowledged but only ${stored} stored`);
     }
     const m = figures[ratios.indexOf(median(ratios))];
-    record({ name: `ingest ${name}: stored msg/s ÷ bare Express req/s`, value: m.rps, baseline: m.baselineRps, unit: 'msg/s', ratio: median(ratios), target: '≥ 0.8', pass: median(ratios) >= 0.8, p50_ms: m.p50, p99_ms: m.p99, acknowledged: m.ok, stored: m.stored, non2xx: m.non2xx });
+    record({
+      name: `ingest ${name}: stored msg/s ÷ bare Express req/s`,
+      value: m.rps,
+      baseline: m.baselineRps,
+      unit: 'msg/s',
+      ratio: median(ratios),
+      target: '≥ 0.8',
+      pass: median(ratios) >= 0.8,
+      p50_ms: m.p50,
+      p99_ms: m.p99,
+      acknowledged: m.ok,
+      stored: m.stored,
+      non2xx: m.non2xx,
+    });
   }
 }
 
@@ -237,29 +359,101 @@ async function benchReply() {
   const received = new Map();
   let sends = 0;
   const graph = createServer((req, res) => {
-    let b = ''; req.on('data', (d) => (b += d)); req.on('end', () => {
-      const to = JSON.parse(b).to; received.set(to, performance.now()); sends++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: `wamid.bench.reply.${sends}` }] }));
+    let b = '';
+    req.on('data', (d) => (b += d));
+    req.on('end', () => {
+      const to = JSON.parse(b).to;
+      received.set(to, performance.now());
+      sends++;
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({
+            messaging_product: 'whatsapp',
+            contacts: [{ input: to, wa_id: to }],
+            messages: [{ id: `wamid.bench.reply.${sends}` }],
+          }),
+        );
     });
   });
   const model = createServer((req, res) => {
-    let b = ''; req.on('data', (d) => (b += d)); req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] }));
+    let b = '';
+    req.on('data', (d) => (b += d));
+    req.on('end', () => {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({
+            id: 'x',
+            object: 'chat.completion',
+            created: 0,
+            model: 'm',
+            choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+          }),
+        );
     });
   });
   await new Promise((r) => graph.listen(0, '127.0.0.1', r));
   await new Promise((r) => model.listen(0, '127.0.0.1', r));
   const file = join(tmpdir(), `wa-bench-reply-${process.pid}.db`);
   rmSync(file, { force: true });
-  runCli(['--db', file, 'clients', 'add', '--name', 'Bench', '--phone-number', '+15550783881', '--phone-number-id', '106540352242922', '--assistant']);
+  runCli([
+    '--db',
+    file,
+    'clients',
+    'add',
+    '--name',
+    'Bench',
+    '--phone-number',
+    '+15550783881',
+    '--phone-number-id',
+    '106540352242922',
+    '--assistant',
+  ]);
   const secret = 'bench-secret';
   const ingest = await startChild([BIN, '--db', file, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
-    WHATSAPP_APP_SECRET: secret, LOG_LEVEL: 'info', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${model.address().port}/v1`,
-    WHATSAPP_ACCESS_TOKEN: 'bench', WHATSAPP_GRAPH_URL: `http://127.0.0.1:${graph.address().port}/v24.0`, 
+    WHATSAPP_APP_SECRET: secret,
+    LOG_LEVEL: 'info',
+    OPENAI_API_KEY: 'sk-bench',
+    OPENAI_BASE_URL: `http://127.0.0.1:${model.address().port}/v1`,
+    WHATSAPP_ACCESS_TOKEN: 'bench',
+    WHATSAPP_GRAPH_URL: `http://127.0.0.1:${graph.address().port}/v24.0`,
   });
   const post = async (to, id) => {
-    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' }, messages: [{ from: to, id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'hola' } }] } }] }] });
-    await fetch(`${ingest.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` }, body });
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '1',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+                messages: [
+                  {
+                    from: to,
+                    id,
+                    timestamp: String(Math.floor(Date.now() / 1000)),
+                    type: 'text',
+                    text: { body: 'hola' },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    await fetch(`${ingest.url}/webhook`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+      },
+      body,
+    });
   };
   // Latency: one conversation, one message at a time.
   const single = [];
@@ -273,52 +467,150 @@ async function benchReply() {
   }
   sends = 0;
   // Throughput: 100 conversations at once.
-  const conversations = 100; const perConversation = quick ? 3 : 10;
+  const conversations = 100;
+  const perConversation = quick ? 3 : 10;
   const overheads = [];
   const started = performance.now();
-  await Promise.all(Array.from({ length: conversations }, async (_, c) => {
-    const to = String(34611000000 + c);
-    for (let i = 0; i < perConversation; i++) {
-      received.delete(`+${to}`);
-      const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' }, messages: [{ from: to, id: `wamid.reply.${c}.${i}.${Date.now()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'hola' } }] } }] }] });
-      await fetch(`${ingest.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` }, body });
-      const acked = performance.now();
-      while (!received.has(`+${to}`)) await new Promise((r) => setTimeout(r, 1));
-      overheads.push(received.get(`+${to}`) - acked);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: conversations }, async (_, c) => {
+      const to = String(34611000000 + c);
+      for (let i = 0; i < perConversation; i++) {
+        received.delete(`+${to}`);
+        const body = JSON.stringify({
+          object: 'whatsapp_business_account',
+          entry: [
+            {
+              id: '1',
+              changes: [
+                {
+                  field: 'messages',
+                  value: {
+                    messaging_product: 'whatsapp',
+                    metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+                    messages: [
+                      {
+                        from: to,
+                        id: `wamid.reply.${c}.${i}.${Date.now()}`,
+                        timestamp: String(Math.floor(Date.now() / 1000)),
+                        type: 'text',
+                        text: { body: 'hola' },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        });
+        await fetch(`${ingest.url}/webhook`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+          },
+          body,
+        });
+        const acked = performance.now();
+        while (!received.has(`+${to}`)) await new Promise((r) => setTimeout(r, 1));
+        overheads.push(received.get(`+${to}`) - acked);
+      }
+    }),
+  );
   const elapsed = (performance.now() - started) / 1000;
   ingest.child.kill('SIGTERM');
-  graph.close(); model.close();
+  graph.close();
+  model.close();
   const p50 = median(single);
-  record({ name: 'reply path: ack → Graph send, p50 (one conversation)', value: p50, baseline: null, unit: 'ms', ratio: null, target: '≤ 20 ms', pass: p50 <= 20 });
-  record({ name: 'reply path: 100 concurrent conversations', value: sends / elapsed, baseline: null, unit: 'replies/s', ratio: null, target: '', p50_under_load_ms: median(overheads), replies: sends });
+  record({
+    name: 'reply path: ack → Graph send, p50 (one conversation)',
+    value: p50,
+    baseline: null,
+    unit: 'ms',
+    ratio: null,
+    target: '≤ 20 ms',
+    pass: p50 <= 20,
+  });
+  record({
+    name: 'reply path: 100 concurrent conversations',
+    value: sends / elapsed,
+    baseline: null,
+    unit: 'replies/s',
+    ratio: null,
+    target: '',
+    p50_under_load_ms: median(overheads),
+    replies: sends,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // 3. Detailed export of a 100,000-message conversation, against sqlite3 / psql dumping the rows.
 async function benchExport() {
   const size = quick ? 20_000 : 100_000;
-  const file = await sqliteWith(`export-${size}`, (db) => fill(db, { clients: 1, threadsPerClient: 1, messagesPerThread: size }));
+  const file = await sqliteWith(`export-${size}`, (db) =>
+    fill(db, { clients: 1, threadsPerClient: 1, messagesPerThread: size }),
+  );
   const sql = `SELECT id, role, type, content, wamid, created_at, status, error_message FROM messages WHERE thread_id = 1 ORDER BY created_at, id`;
   const out = join(tmpdir(), `wa-bench-export-${process.pid}`);
-  const targets = [['sqlite', file, () => timeCommand('sh', ['-c', `sqlite3 -csv '${file}' "${sql}" > '${out}.baseline'`])]];
+  const targets = [
+    ['sqlite', file, () => timeCommand('sh', ['-c', `sqlite3 -csv '${file}' "${sql}" > '${out}.baseline'`])],
+  ];
   if (pgUrl) {
     const url = await pgWith(`export_${size}`, { clients: 1, threadsPerClient: 1, messagesPerThread: size });
-    targets.push(['postgres', url, () => timeCommand('sh', ['-c', `psql '${url}' -Atc "COPY (${sql.replace('thread_id = 1', '(SELECT min(id) FROM threads) = thread_id')}) TO STDOUT WITH CSV" > '${out}.baseline'`])]);
+    targets.push([
+      'postgres',
+      url,
+      () =>
+        timeCommand('sh', [
+          '-c',
+          `psql '${url}' -Atc "COPY (${sql.replace('thread_id = 1', '(SELECT min(id) FROM threads) = thread_id')}) TO STDOUT WITH CSV" > '${out}.baseline'`,
+        ]),
+    ]);
   }
   for (const [name, db, baseline] of targets) {
     for (const format of ['text', 'html', 'json', 'csv']) {
-      const base = []; const mine = []; const rss = []; const floor = [];
+      const base = [];
+      const mine = [];
+      const rss = [];
+      const floor = [];
       for (let r = 0; r < runs; r++) {
         base.push(baseline());
         floor.push(timeCommand(process.execPath, [join(root, 'test/bench/baseline-export.mjs'), db, `${out}.floor`]));
-        const x = runCli(['--db', db, 'export', '--client-id', '1', '--wa-id', '34600100000', '--format', format, '-o', `${out}.${format}`], { TZ: 'UTC' });
-        mine.push(x.ms); rss.push(x.rssMb);
+        const x = runCli(
+          [
+            '--db',
+            db,
+            'export',
+            '--client-id',
+            '1',
+            '--wa-id',
+            '34600100000',
+            '--format',
+            format,
+            '-o',
+            `${out}.${format}`,
+          ],
+          { TZ: 'UTC' },
+        );
+        mine.push(x.ms);
+        rss.push(x.rssMb);
       }
       const ratio = median(mine) / median(base);
-      record({ name: `export ${size.toLocaleString('en-US')} msgs ${format} (${name}) ÷ ${name === 'sqlite' ? 'sqlite3' : 'psql'} dump`, value: median(mine), baseline: median(base), unit: 'ms', ratio, target: '≤ 2×, ≤ 150 MB', pass: ratio <= 2 && Math.max(...rss) <= 150, peak_rss_mb: Math.max(...rss), bytes: statSync(`${out}.${format}`).size, node_driver_floor_ms: median(floor), ratio_to_floor: median(mine) / median(floor) });
-      console.log(`    Node + driver reading the same rows and writing them raw: ${median(floor).toFixed(0)} ms (export ÷ that: ${(median(mine) / median(floor)).toFixed(2)})`);
+      record({
+        name: `export ${size.toLocaleString('en-US')} msgs ${format} (${name}) ÷ ${name === 'sqlite' ? 'sqlite3' : 'psql'} dump`,
+        value: median(mine),
+        baseline: median(base),
+        unit: 'ms',
+        ratio,
+        target: '≤ 2×, ≤ 150 MB',
+        pass: ratio <= 2 && Math.max(...rss) <= 150,
+        peak_rss_mb: Math.max(...rss),
+        bytes: statSync(`${out}.${format}`).size,
+        node_driver_floor_ms: median(floor),
+        ratio_to_floor: median(mine) / median(floor),
+      });
+      console.log(
+        `    Node + driver reading the same rows and writing them raw: ${median(floor).toFixed(0)} ms (export ÷ that: ${(median(mine) / median(floor)).toFixed(2)})`,
+      );
       rmSync(`${out}.${format}`, { force: true });
     }
   }
@@ -329,20 +621,34 @@ async function benchExport() {
 // ---------------------------------------------------------------------------------------------
 // 4. Summary and stats at 1,000,000 messages in 10,000 conversations across 5 clients.
 async function benchSummary() {
-  const spec = quick ? { clients: 5, threadsPerClient: 200, messagesPerThread: 100 } : { clients: 5, threadsPerClient: 2_000, messagesPerThread: 100 };
+  const spec = quick
+    ? { clients: 5, threadsPerClient: 200, messagesPerThread: 100 }
+    : { clients: 5, threadsPerClient: 2_000, messagesPerThread: 100 };
   const total = spec.clients * spec.threadsPerClient * spec.messagesPerThread;
   const file = await sqliteWith(`summary-${total}`, (db) => fill(db, spec));
   const targets = [['sqlite', file]];
   if (pgUrl) targets.push(['postgres', await pgWith(`summary_${total}`, spec)]);
   for (const [name, db] of targets) {
-    for (const [label, argv, kind] of [['summary --client-id 1', ['--client-id', '1', '--format', 'summary', '--json'], 'summary'], ['stats', ['stats', '--json'], 'stats']]) {
-      const base = []; const mine = [];
+    for (const [label, argv, kind] of [
+      ['summary --client-id 1', ['--client-id', '1', '--format', 'summary', '--json'], 'summary'],
+      ['stats', ['stats', '--json'], 'stats'],
+    ]) {
+      const base = [];
+      const mine = [];
       for (let r = 0; r < runs; r++) {
         base.push(timeCommand(process.execPath, [join(root, 'test/bench/baseline-sql.mjs'), kind, db]));
         mine.push(runCli(['--db', db, ...argv], { TZ: 'UTC' }).ms);
       }
       const ratio = median(mine) / median(base);
-      record({ name: `${label} at ${total.toLocaleString('en-US')} msgs (${name}) ÷ hand-written SQL`, value: median(mine), baseline: median(base), unit: 'ms', ratio, target: '≤ 3×', pass: ratio <= 3 });
+      record({
+        name: `${label} at ${total.toLocaleString('en-US')} msgs (${name}) ÷ hand-written SQL`,
+        value: median(mine),
+        baseline: median(base),
+        unit: 'ms',
+        ratio,
+        target: '≤ 3×',
+        pass: ratio <= 3,
+      });
     }
   }
 }
@@ -352,14 +658,34 @@ async function benchSummary() {
 async function benchStart() {
   const file = join(tmpdir(), `wa-bench-start-${process.pid}.db`);
   rmSync(file, { force: true });
-  runCli(['--db', file, 'clients', 'add', '--name', 'A', '--phone-number', '+15550000001', '--phone-number-id', '1001']);
+  runCli([
+    '--db',
+    file,
+    'clients',
+    'add',
+    '--name',
+    'A',
+    '--phone-number',
+    '+15550000001',
+    '--phone-number-id',
+    '1001',
+  ]);
   const n = quick ? 5 : 15;
-  const node = []; const list = [];
+  const node = [];
+  const list = [];
   for (let i = 0; i < n; i++) {
     node.push(timeCommand(process.execPath, ['-e', '0']));
     list.push(timeCommand(process.execPath, [BIN, '--db', file, '--list']));
   }
-  record({ name: 'wa-report --list ÷ node -e 0', value: median(list), baseline: median(node), unit: 'ms', ratio: median(list) / median(node), target: '≤ 300 ms', pass: median(list) <= 300 });
+  record({
+    name: 'wa-report --list ÷ node -e 0',
+    value: median(list),
+    baseline: median(node),
+    unit: 'ms',
+    ratio: median(list) / median(node),
+    target: '≤ 300 ms',
+    pass: median(list) <= 300,
+  });
   rmSync(file, { force: true });
 }
 
@@ -373,28 +699,98 @@ async function benchBatches() {
   const batches = quick ? 50 : 200;
   for (const [name, makeDb] of targets) {
     const store = await openStore(resolveDbTarget(await makeDb()));
-    const { id: clientId } = await store.createClient({ name: 'Bench', phoneNumber: '+15550000001', phoneNumberId: '1001' });
+    const { id: clientId } = await store.createClient({
+      name: 'Bench',
+      phoneNumber: '+15550000001',
+      phoneNumberId: '1001',
+    });
     let n = 0;
-    const timeEach = async (fn) => { const started = performance.now(); for (let i = 0; i < batches; i++) await fn(i); return (performance.now() - started) / batches; };
-    const one = []; const msgs = []; const stats = [];
+    const timeEach = async (fn) => {
+      const started = performance.now();
+      for (let i = 0; i < batches; i++) await fn(i);
+      return (performance.now() - started) / batches;
+    };
+    const one = [];
+    const msgs = [];
+    const stats = [];
     for (let r = 0; r < runs; r++) {
-      one.push(await timeEach((i) => store.transaction((tx) => tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('bench', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(i), new Date()]))));
+      one.push(
+        await timeEach((i) =>
+          store.transaction((tx) =>
+            tx.run(
+              `INSERT INTO settings (key, value, updated_at) VALUES ('bench', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+              [String(i), new Date()],
+            ),
+          ),
+        ),
+      );
       const wamids = [];
-      msgs.push(await timeEach(() => store.writeBatch({ messages: Array.from({ length: 25 }, () => {
-        const i = ++n; wamids.push(`wamid.batch.${i}`);
-        return { clientId, waId: String(34600000000 + (i % 5000)), contactName: 'Bench', role: 'assistant', type: 'text', content: `respuesta ${i}`, wamid: `wamid.batch.${i}`, phoneNumberId: '1001', createdAt: new Date(), status: 'sending', raw: '{"type":"text"}' };
-      }) })));
-      stats.push(await timeEach((i) => store.writeBatch({ statuses: wamids.slice(i * 25, i * 25 + 25).map((wamid) => ({ wamid, status: 'delivered', occurredAt: new Date(), recipientId: '34600000000', raw: '{"status":"delivered"}' })) })));
+      msgs.push(
+        await timeEach(() =>
+          store.writeBatch({
+            messages: Array.from({ length: 25 }, () => {
+              const i = ++n;
+              wamids.push(`wamid.batch.${i}`);
+              return {
+                clientId,
+                waId: String(34600000000 + (i % 5000)),
+                contactName: 'Bench',
+                role: 'assistant',
+                type: 'text',
+                content: `respuesta ${i}`,
+                wamid: `wamid.batch.${i}`,
+                phoneNumberId: '1001',
+                createdAt: new Date(),
+                status: 'sending',
+                raw: '{"type":"text"}',
+              };
+            }),
+          }),
+        ),
+      );
+      stats.push(
+        await timeEach((i) =>
+          store.writeBatch({
+            statuses: wamids
+              .slice(i * 25, i * 25 + 25)
+              .map((wamid) => ({
+                wamid,
+                status: 'delivered',
+                occurredAt: new Date(),
+                recipientId: '34600000000',
+                raw: '{"status":"delivered"}',
+              })),
+          }),
+        ),
+      );
     }
     await store.close();
-    for (const [what, xs] of [['25 new messages', msgs], ['25 statuses', stats]]) {
-      record({ name: `store: one transaction of ${what} (${name}) ÷ a one-row commit`, value: median(xs), baseline: median(one), unit: 'ms', ratio: median(xs) / median(one) });
+    for (const [what, xs] of [
+      ['25 new messages', msgs],
+      ['25 statuses', stats],
+    ]) {
+      record({
+        name: `store: one transaction of ${what} (${name}) ÷ a one-row commit`,
+        value: median(xs),
+        baseline: median(one),
+        unit: 'ms',
+        ratio: median(xs) / median(one),
+      });
     }
   }
 }
 
-const benches = { start: benchStart, ingest: benchIngest, reply: benchReply, export: benchExport, summary: benchSummary, batches: benchBatches };
-process.stderr.write(`wa-report benchmarks: ${runs} runs each (median), data in ${dataDir}${pgUrl ? `, PostgreSQL ${new URL(pgUrl).host}` : ', SQLite only (set BENCH_DATABASE_URL for PostgreSQL)'}\n`);
+const benches = {
+  start: benchStart,
+  ingest: benchIngest,
+  reply: benchReply,
+  export: benchExport,
+  summary: benchSummary,
+  batches: benchBatches,
+};
+process.stderr.write(
+  `wa-report benchmarks: ${runs} runs each (median), data in ${dataDir}${pgUrl ? `, PostgreSQL ${new URL(pgUrl).host}` : ', SQLite only (set BENCH_DATABASE_URL for PostgreSQL)'}\n`,
+);
 for (const [name, fn] of Object.entries(benches)) {
   if (!wanted(name)) continue;
   process.stderr.write(`\n${name}\n`);
@@ -404,8 +800,14 @@ const msDigits = (ms) => (ms !== null && ms < 10 ? 2 : 0);
 const table = [
   '| Benchmark | wa-report | Baseline | Ratio | Target | Result |',
   '|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.name} | ${fmt(r.value, r.unit === 'ms' ? msDigits(r.value) : 1)} ${r.unit}${r.peak_rss_mb ? `, ${fmt(r.peak_rss_mb, 0)} MB RSS` : ''}${r.p99_ms !== undefined ? `, p50 ${r.p50_ms} ms / p99 ${r.p99_ms} ms` : ''}${r.replies_per_s ? `, ${fmt(r.replies_per_s, 0)} replies/s` : ''} | ${fmt(r.baseline, r.unit === 'ms' ? msDigits(r.baseline) : 1)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'met' : 'missed'} |`),
+  ...results.map(
+    (r) =>
+      `| ${r.name} | ${fmt(r.value, r.unit === 'ms' ? msDigits(r.value) : 1)} ${r.unit}${r.peak_rss_mb ? `, ${fmt(r.peak_rss_mb, 0)} MB RSS` : ''}${r.p99_ms !== undefined ? `, p50 ${r.p50_ms} ms / p99 ${r.p99_ms} ms` : ''}${r.replies_per_s ? `, ${fmt(r.replies_per_s, 0)} replies/s` : ''} | ${fmt(r.baseline, r.unit === 'ms' ? msDigits(r.baseline) : 1)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'met' : 'missed'} |`,
+  ),
 ];
 process.stdout.write(`\n${table.join('\n')}\n`);
-writeFileSync(join(root, 'bench-results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, quick, results }, null, 2));
+writeFileSync(
+  join(root, 'bench-results.json'),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, quick, results }, null, 2),
+);
 process.stderr.write(`\nWrote bench-results.json\n`);

@@ -31,7 +31,19 @@ describe('help and version', () => {
   it('documents commands, flags, environment variables, exit codes and examples', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const word of ['clients', 'db', '--db', '--list', '--json', 'DATABASE_URL', 'XDG_DATA_HOME', 'WHATSAPP_APP_SECRET', 'Exit codes', '130 cancelled', 'Examples']) {
+    for (const word of [
+      'clients',
+      'db',
+      '--db',
+      '--list',
+      '--json',
+      'DATABASE_URL',
+      'XDG_DATA_HOME',
+      'WHATSAPP_APP_SECRET',
+      'Exit codes',
+      '130 cancelled',
+      'Examples',
+    ]) {
       expect(r.stdout).toContain(word);
     }
     const sub = await runCli(['clients', 'add', '--help']);
@@ -62,7 +74,9 @@ describe('the embedded database on first use', () => {
     const dir = join(home, 'wa-report');
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const db = new Database(join(dir, 'wa-report.db'), { readonly: true });
-    const applied = db.prepare('SELECT migration_name, finished_at FROM _prisma_migrations').all() as { finished_at: number | null }[];
+    const applied = db.prepare('SELECT migration_name, finished_at FROM _prisma_migrations').all() as {
+      finished_at: number | null;
+    }[];
     expect(applied.length).toBeGreaterThan(0);
     expect(applied.every((m) => m.finished_at !== null)).toBe(true);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -89,14 +103,44 @@ describe.each(databaseKinds)('clients on $name', (kind) => {
   const cli = (...args: string[]) => runCli(['--db', url, ...args]);
 
   it('adds, lists (TSV when piped, JSON), updates, disables and enables clients', async () => {
-    const add = await cli('clients', 'add', '--name', 'Released', '--phone-number', '+1 555-638-3785', '--phone-number-id', '106540352242922', '--waba-id', '102290129340398');
+    const add = await cli(
+      'clients',
+      'add',
+      '--name',
+      'Released',
+      '--phone-number',
+      '+1 555-638-3785',
+      '--phone-number-id',
+      '106540352242922',
+      '--waba-id',
+      '102290129340398',
+    );
     expect(add.code).toBe(0);
     // The confirmation is for the person, on stderr; stdout stays clean for pipes.
     expect(add.stderr).toMatch(/Added client 1 \(Released, \+15556383785\)/);
     expect(add.stdout).toBe('');
-    const second = await runCli(['clients', 'add', '--name', 'Tienda Ñandú', '--phone-number', '+34600111222', '--phone-number-id', '200000000000001', '--assistant', '--json'], { env: { DATABASE_URL: url } });
+    const second = await runCli(
+      [
+        'clients',
+        'add',
+        '--name',
+        'Tienda Ñandú',
+        '--phone-number',
+        '+34600111222',
+        '--phone-number-id',
+        '200000000000001',
+        '--assistant',
+        '--json',
+      ],
+      { env: { DATABASE_URL: url } },
+    );
     expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout)).toMatchObject({ id: 2, name: 'Tienda Ñandú', assistant_enabled: true, active: true });
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      id: 2,
+      name: 'Tienda Ñandú',
+      assistant_enabled: true,
+      active: true,
+    });
 
     const tsv = await cli('--list');
     expect(tsv.code).toBe(0);
@@ -111,8 +155,13 @@ describe.each(databaseKinds)('clients on $name', (kind) => {
     expect((await cli('clients', 'disable', '2')).code).toBe(0);
     const active = JSON.parse((await cli('--list', '--json')).stdout) as { clients: { id: number }[] };
     expect(active.clients.map((c) => c.id)).toEqual([1]);
-    const all = JSON.parse((await cli('clients', 'list', '--all', '--json')).stdout) as { clients: { id: number; active: boolean }[] };
-    expect(all.clients.map((c) => [c.id, c.active])).toEqual([[1, true], [2, false]]);
+    const all = JSON.parse((await cli('clients', 'list', '--all', '--json')).stdout) as {
+      clients: { id: number; active: boolean }[];
+    };
+    expect(all.clients.map((c) => [c.id, c.active])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
     expect((await cli('clients', 'enable', '2')).code).toBe(0);
     expect(JSON.parse((await cli('--list', '--json')).stdout).clients).toHaveLength(2);
   });
@@ -126,7 +175,16 @@ describe.each(databaseKinds)('clients on $name', (kind) => {
   });
 
   it('refuses a duplicate phone_number_id with exit 2 naming the field, and stores nothing', async () => {
-    const r = await cli('clients', 'add', '--name', 'Copy', '--phone-number', '+15550000000', '--phone-number-id', '106540352242922');
+    const r = await cli(
+      'clients',
+      'add',
+      '--name',
+      'Copy',
+      '--phone-number',
+      '+15550000000',
+      '--phone-number-id',
+      '106540352242922',
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/phone.number.id/);
     expect(r.stderr).toContain('106540352242922');
@@ -140,14 +198,32 @@ describe.each(databaseKinds)('clients on $name', (kind) => {
     ['call me', '--phone-number'],
     ['+1234567890123456789', '--phone-number'],
   ])('refuses the malformed phone number %j with exit 2 naming %s', async (phone, flag) => {
-    const r = await cli('clients', 'add', '--name', 'Bad', '--phone-number', phone, '--phone-number-id', '300000000000001');
+    const r = await cli(
+      'clients',
+      'add',
+      '--name',
+      'Bad',
+      '--phone-number',
+      phone,
+      '--phone-number-id',
+      '300000000000001',
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(flag);
     expect(r.stderr).toContain('international form');
   });
 
   it('refuses a non-numeric phone number id and missing required flags with exit 2', async () => {
-    const bad = await cli('clients', 'add', '--name', 'Bad', '--phone-number', '+15550000001', '--phone-number-id', 'abc');
+    const bad = await cli(
+      'clients',
+      'add',
+      '--name',
+      'Bad',
+      '--phone-number',
+      '+15550000001',
+      '--phone-number-id',
+      'abc',
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--phone-number-id');
     const missing = await cli('clients', 'add', '--name', 'Bad');
@@ -203,10 +279,19 @@ describe('bad database configuration', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       port = (server.address() as { port: number }).port;
     });
-    afterAll(() => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }));
+    afterAll(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    );
 
     it('gives up within 10 s with exit 1 naming host and port', async () => {
-      const r = await runCli(['--list'], { env: { DATABASE_URL: `postgresql://root@127.0.0.1:${port}/test` }, timeoutMs: 15_000 });
+      const r = await runCli(['--list'], {
+        env: { DATABASE_URL: `postgresql://root@127.0.0.1:${port}/test` },
+        timeoutMs: 15_000,
+      });
       expect(r.signal).toBeNull();
       expect(r.code).toBe(1);
       expect(r.ms).toBeLessThan(10_000);
@@ -230,8 +315,13 @@ describe('two processes migrating the same new database at once', () => {
   it.each(databaseKinds)('on $name: both succeed, each migration is applied once', async (kind) => {
     const db = await kind.create();
     try {
-      const results = await Promise.all([runCli(['--db', db.url, 'db', 'migrate']), runCli(['--db', db.url, 'db', 'migrate']), runCli(['--db', db.url, '--list'])]);
-      for (const r of results) expect({ code: r.code, stderr: r.stderr.includes('rror') ? r.stderr : '' }).toEqual({ code: 0, stderr: '' });
+      const results = await Promise.all([
+        runCli(['--db', db.url, 'db', 'migrate']),
+        runCli(['--db', db.url, 'db', 'migrate']),
+        runCli(['--db', db.url, '--list']),
+      ]);
+      for (const r of results)
+        expect({ code: r.code, stderr: r.stderr.includes('rror') ? r.stderr : '' }).toEqual({ code: 0, stderr: '' });
       const status = JSON.parse((await runCli(['--db', db.url, 'db', 'status', '--json'])).stdout);
       expect(status.pending).toEqual([]);
       expect(status.applied.length).toBe(new Set(status.applied.map((m: { name: string }) => m.name)).size);
@@ -260,12 +350,14 @@ function umount(dir: string) {
     /* already gone */
   }
 }
-const canMount = isRoot && (() => {
-  const probe = tempDir();
-  const ok = mountTmpfs(probe, '1m');
-  if (ok) umount(probe);
-  return ok;
-})();
+const canMount =
+  isRoot &&
+  (() => {
+    const probe = tempDir();
+    const ok = mountTmpfs(probe, '1m');
+    if (ok) umount(probe);
+    return ok;
+  })();
 
 function integrityOk(file: string): string {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -282,11 +374,33 @@ describe('the SQLite file on a read-only or full disk', () => {
     const mounted = canMount && mountTmpfs(dir, '16m');
     try {
       const file = join(dir, 'wa.db');
-      const ok = await runCli(['--db', file, 'clients', 'add', '--name', 'A', '--phone-number', '+15550000001', '--phone-number-id', '1001']);
+      const ok = await runCli([
+        '--db',
+        file,
+        'clients',
+        'add',
+        '--name',
+        'A',
+        '--phone-number',
+        '+15550000001',
+        '--phone-number-id',
+        '1001',
+      ]);
       expect(ok.code).toBe(0);
       if (mounted) execFileSync('mount', ['-o', 'remount,ro', dir]);
       else execFileSync('chmod', ['a-w', dir, file]);
-      const r = await runCli(['--db', file, 'clients', 'add', '--name', 'B', '--phone-number', '+15550000002', '--phone-number-id', '1002']);
+      const r = await runCli([
+        '--db',
+        file,
+        'clients',
+        'add',
+        '--name',
+        'B',
+        '--phone-number',
+        '+15550000002',
+        '--phone-number-id',
+        '1002',
+      ]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/read-only|not writable|permission/i);
       expect(r.stderr).toContain(file);
@@ -307,7 +421,18 @@ describe('the SQLite file on a read-only or full disk', () => {
     expect(mountTmpfs(dir, '1m')).toBe(true);
     try {
       const file = join(dir, 'wa.db');
-      const ok = await runCli(['--db', file, 'clients', 'add', '--name', 'A', '--phone-number', '+15550000001', '--phone-number-id', '1001']);
+      const ok = await runCli([
+        '--db',
+        file,
+        'clients',
+        'add',
+        '--name',
+        'A',
+        '--phone-number',
+        '+15550000001',
+        '--phone-number-id',
+        '1001',
+      ]);
       expect(ok.code).toBe(0);
       // Fill the rest of the filesystem.
       try {

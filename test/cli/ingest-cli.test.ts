@@ -56,7 +56,9 @@ describe('wa-report ingest', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const r = await runCli(['--db', tempDb(), 'ingest', '--host', '127.0.0.1', '--port', String(port)], { env: { WHATSAPP_APP_SECRET: APP_SECRET, LOG_LEVEL: 'silent' } });
+      const r = await runCli(['--db', tempDb(), 'ingest', '--host', '127.0.0.1', '--port', String(port)], {
+        env: { WHATSAPP_APP_SECRET: APP_SECRET, LOG_LEVEL: 'silent' },
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`Port ${port}`);
       expect(r.stderr).toContain('already in use');
@@ -67,16 +69,35 @@ describe('wa-report ingest', () => {
 
   it('stores webhooks, logs JSON lines without message bodies or secrets, and exits 0 on SIGTERM', async () => {
     const db = tempDb();
-    const d = startDaemon(db, ['--port', '0'], { OPENAI_API_KEY: 'sk-secret-key-123', WHATSAPP_ACCESS_TOKEN: 'EAAG-secret-token' });
+    const d = startDaemon(db, ['--port', '0'], {
+      OPENAI_API_KEY: 'sk-secret-key-123',
+      WHATSAPP_ACCESS_TOKEN: 'EAAG-secret-token',
+    });
     const url = await d.listening;
     expect(url, d.output().stderr).not.toBeNull();
-    const posts = await Promise.all(Array.from({ length: 30 }, (_, i) => postWebhook(url!, textMessage({ from: '34612345678', text: `mi DNI es 12345678Z secreto ${i}`, id: `wamid.cli.${i}` }))));
+    const posts = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        postWebhook(
+          url!,
+          textMessage({ from: '34612345678', text: `mi DNI es 12345678Z secreto ${i}`, id: `wamid.cli.${i}` }),
+        ),
+      ),
+    );
     expect(posts.every((p) => p.status === 200)).toBe(true);
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
     const { stdout } = d.output();
     const lines = stdout.trim().split('\n');
-    expect(lines.every((l) => { try { JSON.parse(l); return true; } catch { return false; } })).toBe(true);
+    expect(
+      lines.every((l) => {
+        try {
+          JSON.parse(l);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    ).toBe(true);
     expect(stdout).toContain('shutting down');
     expect(stdout).not.toContain('12345678Z');
     expect(stdout).not.toContain('sk-secret-key-123');
@@ -96,7 +117,14 @@ describe('wa-report ingest', () => {
     const url = await d.listening;
     expect(url, d.output().stderr).not.toBeNull();
     try {
-      const posts = await Promise.all(Array.from({ length: 300 }, (_, i) => postWebhook(url!, textMessage({ from: `3466${String(i).padStart(7, '0')}`, text: 'hola', id: `wamid.burst.${i}` }))));
+      const posts = await Promise.all(
+        Array.from({ length: 300 }, (_, i) =>
+          postWebhook(
+            url!,
+            textMessage({ from: `3466${String(i).padStart(7, '0')}`, text: 'hola', id: `wamid.burst.${i}` }),
+          ),
+        ),
+      );
       expect(posts.every((p) => p.status === 200)).toBe(true);
       const metrics = await (await fetch(`${url}/metrics`)).text();
       const commits = Number(/wa_report_commits_total (\d+)/.exec(metrics)?.[1]);
@@ -115,7 +143,9 @@ describe('wa-report ingest', () => {
     const d = startDaemon(db, ['--port', '0', '--insecure-skip-signature'], { WHATSAPP_APP_SECRET: '' });
     const url = await d.listening;
     expect(url).not.toBeNull();
-    expect((await postWebhook(url!, textMessage({ from: '34612345678', text: 'hola' }), { secret: null })).status).toBe(200);
+    expect((await postWebhook(url!, textMessage({ from: '34612345678', text: 'hola' }), { secret: null })).status).toBe(
+      200,
+    );
     d.child.kill('SIGINT');
     expect(await d.exited).toBe(0);
     expect(d.output().stdout).toMatch(/"level":40[^\n]*INSECURE/);
@@ -124,10 +154,20 @@ describe('wa-report ingest', () => {
   it('prints a hardened systemd unit', async () => {
     const r = await runCli(['ingest', '--print-systemd-unit', '--user', 'wabot']);
     expect(r.code).toBe(0);
-    for (const line of ['User=wabot', 'EnvironmentFile=/etc/wa-report/wa-report.env', 'Restart=on-failure', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'StateDirectory=wa-report', 'WantedBy=multi-user.target']) {
+    for (const line of [
+      'User=wabot',
+      'EnvironmentFile=/etc/wa-report/wa-report.env',
+      'Restart=on-failure',
+      'ProtectSystem=strict',
+      'NoNewPrivileges=yes',
+      'StateDirectory=wa-report',
+      'WantedBy=multi-user.target',
+    ]) {
       expect(r.stdout).toContain(line);
     }
-    expect(r.stdout).toMatch(new RegExp(`ExecStart=${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\S+bin/wa-report\\.js ingest`));
+    expect(r.stdout).toMatch(
+      new RegExp(`ExecStart=${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\S+bin/wa-report\\.js ingest`),
+    );
     let analyzer = true;
     try {
       execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
@@ -142,21 +182,42 @@ describe('wa-report ingest', () => {
       // Unknown directives or syntax errors make verify complain about this file.
       let out = '';
       try {
-        out = execFileSync('systemd-analyze', ['verify', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        out = execFileSync('systemd-analyze', ['verify', file], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
       } catch (error) {
         out = String((error as { stderr?: string }).stderr ?? '');
       }
       expect(out).not.toMatch(/Unknown (key|section)|Invalid|Failed to parse/i);
     }
     // With retention, the archive directory is writable despite ProtectSystem=strict.
-    const kept = await runCli(['ingest', '--print-systemd-unit', '--archive-after', '400d', '--archive-dir', '/var/lib/wa-report/archives']);
-    expect(kept.stdout).toMatch(/^ExecStart=.* ingest --archive-after 400d --archive-dir \/var\/lib\/wa-report\/archives$/m);
+    const kept = await runCli([
+      'ingest',
+      '--print-systemd-unit',
+      '--archive-after',
+      '400d',
+      '--archive-dir',
+      '/var/lib/wa-report/archives',
+    ]);
+    expect(kept.stdout).toMatch(
+      /^ExecStart=.* ingest --archive-after 400d --archive-dir \/var\/lib\/wa-report\/archives$/m,
+    );
     expect(kept.stdout).toContain('ReadWritePaths=/var/lib/wa-report /var/lib/wa-report/archives');
     expect(r.stdout).toContain('ReadWritePaths=/var/lib/wa-report\n');
-    const spaced = await runCli(['ingest', '--print-systemd-unit', '--archive-after', '365d', '--archive-dir', '/srv/my archives']);
+    const spaced = await runCli([
+      'ingest',
+      '--print-systemd-unit',
+      '--archive-after',
+      '365d',
+      '--archive-dir',
+      '/srv/my archives',
+    ]);
     expect(spaced.code).toBe(2);
     expect(spaced.stderr).toContain('--archive-dir: "/srv/my archives" has spaces');
-    expect((await runCli(['ingest', '--print-systemd-unit', '--archive-after', 'forever', '--archive-dir', '/srv/a'])).code).toBe(2);
+    expect(
+      (await runCli(['ingest', '--print-systemd-unit', '--archive-after', 'forever', '--archive-dir', '/srv/a'])).code,
+    ).toBe(2);
   });
 });
 
@@ -170,18 +231,36 @@ describe('context clear, history and demo through the CLI', () => {
     const store = await openStore(resolveDbTarget(db));
     let waId: string;
     try {
-      const counts = await store.rawQuery<{ role: string; status: string | null; n: unknown }>(`SELECT role, status, COUNT(*) AS n FROM messages GROUP BY role, status`);
-      const n = (role: string, status?: string | null) => counts.filter((c) => c.role === role && (status === undefined || c.status === status)).reduce((a, c) => a + Number(c.n), 0);
+      const counts = await store.rawQuery<{ role: string; status: string | null; n: unknown }>(
+        `SELECT role, status, COUNT(*) AS n FROM messages GROUP BY role, status`,
+      );
+      const n = (role: string, status?: string | null) =>
+        counts
+          .filter((c) => c.role === role && (status === undefined || c.status === status))
+          .reduce((a, c) => a + Number(c.n), 0);
       expect(n('user')).toBeGreaterThan(20);
       expect(n('assistant')).toBeGreaterThan(10);
       expect(n('agent')).toBeGreaterThan(0);
       expect(n('assistant', 'read') + n('assistant', 'delivered')).toBeGreaterThan(0);
       expect(await store.listClients()).toHaveLength(3);
-      waId = (await store.rawQuery<{ wa_id: string }>(`SELECT wa_id FROM threads WHERE client_id = 1 ORDER BY id LIMIT 1`))[0]!.wa_id;
+      waId = (
+        await store.rawQuery<{ wa_id: string }>(`SELECT wa_id FROM threads WHERE client_id = 1 ORDER BY id LIMIT 1`)
+      )[0]!.wa_id;
     } finally {
       await store.close();
     }
-    const history = await runCli(['--db', db, 'history', '--wa-id', `+${waId}`, '--client-id', '1', '--limit', '5', '--json']);
+    const history = await runCli([
+      '--db',
+      db,
+      'history',
+      '--wa-id',
+      `+${waId}`,
+      '--client-id',
+      '1',
+      '--limit',
+      '5',
+      '--json',
+    ]);
     expect(history.code).toBe(0);
     const doc = JSON.parse(history.stdout);
     expect(doc.conversations[0].messages).toHaveLength(5);

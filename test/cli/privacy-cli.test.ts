@@ -13,7 +13,8 @@ import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 describe.each(databaseKinds)('privacy commands on $name', (kind) => {
   let db: TestDatabase;
   let dir: string;
-  const cli = (args: string[], env: Record<string, string | undefined> = {}) => runCli(['--db', db.url, ...args], { env, timeoutMs: 60_000 });
+  const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
+    runCli(['--db', db.url, ...args], { env, timeoutMs: 60_000 });
 
   beforeAll(async () => {
     db = await kind.create();
@@ -24,10 +25,28 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
     // 120 conversations from 2023, 5 messages each; one recent conversation.
     for (let t = 0; t < 120; t++) {
       for (let m = 0; m < 5; m++) {
-        messages.push({ clientId: a.id, phoneNumberId: 'PNID1', waId: `346000${String(t).padStart(5, '0')}`, role: m % 2 ? 'assistant' : 'user', type: 'text', content: `Mensaje ${t}.${m} con ñ y 😊`, wamid: `wamid.cli.${t}.${m}`, createdAt: new Date(Date.UTC(2023, 2, 1, 0, t, m)) });
+        messages.push({
+          clientId: a.id,
+          phoneNumberId: 'PNID1',
+          waId: `346000${String(t).padStart(5, '0')}`,
+          role: m % 2 ? 'assistant' : 'user',
+          type: 'text',
+          content: `Mensaje ${t}.${m} con ñ y 😊`,
+          wamid: `wamid.cli.${t}.${m}`,
+          createdAt: new Date(Date.UTC(2023, 2, 1, 0, t, m)),
+        });
       }
     }
-    messages.push({ clientId: a.id, phoneNumberId: 'PNID1', waId: '34699999999', role: 'user', type: 'text', content: 'Reciente', wamid: 'wamid.cli.recent', createdAt: new Date() });
+    messages.push({
+      clientId: a.id,
+      phoneNumberId: 'PNID1',
+      waId: '34699999999',
+      role: 'user',
+      type: 'text',
+      content: 'Reciente',
+      wamid: 'wamid.cli.recent',
+      createdAt: new Date(),
+    });
     await store.recordMessages(messages);
     await store.close();
   });
@@ -48,7 +67,19 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
   it('archive: killed with SIGKILL mid-way, rerun finishes; restore twice changes nothing the second time', async () => {
     const original = await count();
     const out = join(dir, 'archive-2023.jsonl.gz');
-    const args = ['--db', db.url, 'archive', '--before', '2024-01-01', '--out', out, '--batch-size', '1', '--tz', 'UTC'];
+    const args = [
+      '--db',
+      db.url,
+      'archive',
+      '--before',
+      '2024-01-01',
+      '--out',
+      out,
+      '--batch-size',
+      '1',
+      '--tz',
+      'UTC',
+    ];
     // Killed while deleting (after the archive is verified), at the 7th batch.
     const child = spawn(process.execPath, [BIN, ...args], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -67,7 +98,13 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
 
     const rerun = await cli(['archive', '--before', '2024-01-01', '--out', out, '--tz', 'UTC', '--json']);
     expect(rerun.code).toBe(0);
-    expect(JSON.parse(rerun.stdout)).toMatchObject({ resumed: true, threads: 120, messages: 600, kept_changed: 0, remaining: 0 });
+    expect(JSON.parse(rerun.stdout)).toMatchObject({
+      resumed: true,
+      threads: 120,
+      messages: 600,
+      kept_changed: 0,
+      remaining: 0,
+    });
     expect(await count()).toEqual(['wamid.cli.recent']);
 
     const restore = await cli(['archive', 'restore', out, '--json']);
@@ -82,7 +119,9 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
 
   it('archive: simulated failure after N batches exits 1 saying how to finish; bad flags exit 2', async () => {
     const out = join(dir, 'fail.jsonl.gz');
-    const failed = await cli(['archive', '--before', '2024-01-01', '--out', out, '--batch-size', '10'], { WA_REPORT_ARCHIVE_FAIL_AFTER_BATCHES: '2' });
+    const failed = await cli(['archive', '--before', '2024-01-01', '--out', out, '--batch-size', '10'], {
+      WA_REPORT_ARCHIVE_FAIL_AFTER_BATCHES: '2',
+    });
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('Rerun the same command to finish');
     expect((await count()).length).toBe(601 - 100);
@@ -149,7 +188,10 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toContain('WA_REPORT_ENCRYPTION_KEY: not a key');
 
-    const interrupted = await cli(['db', 'encrypt', '--batch-size', '50'], { WA_REPORT_ENCRYPTION_KEY: keyA, WA_REPORT_ENCRYPT_FAIL_AFTER_BATCHES: '3' });
+    const interrupted = await cli(['db', 'encrypt', '--batch-size', '50'], {
+      WA_REPORT_ENCRYPTION_KEY: keyA,
+      WA_REPORT_ENCRYPT_FAIL_AFTER_BATCHES: '3',
+    });
     expect(interrupted.code).toBe(2);
     expect(interrupted.stderr).toContain('Rerun the same command to finish');
     const encrypted = await cli(['db', 'encrypt'], { WA_REPORT_ENCRYPTION_KEY: keyA });
@@ -161,20 +203,29 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
     const report = await cli(['export', '--client-id', '1', '--wa-id', '+34600000005', '--format', 'text']);
     expect(report.code).toBe(2);
     expect(report.stderr).toContain(`encrypted with key id ${idA}`);
-    const withKey = await cli(['export', '--client-id', '1', '--wa-id', '+34600000005', '--format', 'text'], { WA_REPORT_ENCRYPTION_KEY: keyA });
+    const withKey = await cli(['export', '--client-id', '1', '--wa-id', '+34600000005', '--format', 'text'], {
+      WA_REPORT_ENCRYPTION_KEY: keyA,
+    });
     expect(withKey.code).toBe(0);
     expect(withKey.stdout).toContain('Mensaje 5.0 con ñ y 😊');
 
     const rotateWithout = await cli(['keys', 'rotate'], { WA_REPORT_ENCRYPTION_KEY: keyB });
     expect(rotateWithout.code).toBe(2);
-    const rotated = await cli(['keys', 'rotate'], { WA_REPORT_ENCRYPTION_KEY: keyB, WA_REPORT_ENCRYPTION_KEYS_OLD: keyA });
+    const rotated = await cli(['keys', 'rotate'], {
+      WA_REPORT_ENCRYPTION_KEY: keyB,
+      WA_REPORT_ENCRYPTION_KEYS_OLD: keyA,
+    });
     expect(rotated.code).toBe(0);
     expect(rotated.stderr).toContain('Re-encrypted with key');
     const after = JSON.parse((await cli(['keys', 'status', '--json'], { WA_REPORT_ENCRYPTION_KEY: keyB })).stdout);
     expect(after.plaintext_values).toBe(0);
     expect(Object.keys(after.encrypted_values)).toEqual([after.current_key_id]);
-    expect((await cli(['export', '--client-id', '1', '--wa-id', '+34600000005'], { WA_REPORT_ENCRYPTION_KEY: keyB })).code).toBe(0);
-    expect((await cli(['export', '--client-id', '1', '--wa-id', '+34600000005'], { WA_REPORT_ENCRYPTION_KEY: keyA })).stderr).toContain(`key id ${after.current_key_id}`);
+    expect(
+      (await cli(['export', '--client-id', '1', '--wa-id', '+34600000005'], { WA_REPORT_ENCRYPTION_KEY: keyB })).code,
+    ).toBe(0);
+    expect(
+      (await cli(['export', '--client-id', '1', '--wa-id', '+34600000005'], { WA_REPORT_ENCRYPTION_KEY: keyA })).stderr,
+    ).toContain(`key id ${after.current_key_id}`);
   }, 120_000);
 
   it('tokens: create prints the token once, list shows it without the secret, revoke', async () => {
@@ -184,7 +235,9 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
     expect(token).toMatch(/^war_/);
     expect(created.stderr).toContain('shown only now');
     const list = await cli(['tokens', 'list', '--json']);
-    expect(JSON.parse(list.stdout).tokens).toMatchObject([{ name: 'grafana', scope: 'read', last_used_at: null, revoked_at: null }]);
+    expect(JSON.parse(list.stdout).tokens).toMatchObject([
+      { name: 'grafana', scope: 'read', last_used_at: null, revoked_at: null },
+    ]);
     expect(list.stdout).not.toContain(token);
     expect((await cli(['tokens', 'list'])).stdout).toMatch(/^\d+\tgrafana\tread\twar_\S{6}…\t/m);
     expect((await cli(['tokens', 'create', '--name', 'x', '--scope', 'root'])).code).toBe(2);

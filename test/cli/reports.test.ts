@@ -14,7 +14,8 @@ describe.each(databaseKinds)('report commands on $name', (kind) => {
   let db: TestDatabase;
   let dir: string;
   let clientId: number;
-  const cli = (...args: string[]) => runCli(['--db', db.url, ...args], { env: { TZ: 'Europe/Madrid', LANG: 'es_ES.UTF-8' } });
+  const cli = (...args: string[]) =>
+    runCli(['--db', db.url, ...args], { env: { TZ: 'Europe/Madrid', LANG: 'es_ES.UTF-8' } });
 
   beforeAll(async () => {
     db = await kind.create();
@@ -33,7 +34,13 @@ describe.each(databaseKinds)('report commands on $name', (kind) => {
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines.slice(0, 5)).toEqual(['REPORTE DE CONVERSACIÓN', 'Cliente: Released', 'Usuario WhatsApp: +34123456789', 'Fecha inicio: 2024-01-15 10:30:00', 'Última actividad: 2024-01-16 00:01:00']);
+    expect(lines.slice(0, 5)).toEqual([
+      'REPORTE DE CONVERSACIÓN',
+      'Cliente: Released',
+      'Usuario WhatsApp: +34123456789',
+      'Fecha inicio: 2024-01-15 10:30:00',
+      'Última actividad: 2024-01-16 00:01:00',
+    ]);
     expect(r.stdout).toContain('Total mensajes: 4');
     expect(r.stdout).toContain('='.repeat(50));
     expect(r.stdout).toContain('[2024-01-15 10:30:00] Usuario:\nHola, quisiera información sobre el alquiler');
@@ -54,13 +61,44 @@ describe.each(databaseKinds)('report commands on $name', (kind) => {
   it('lists conversations as TSV and JSON, with date filters at Madrid day boundaries', async () => {
     const tsv = await cli('conversations', '--client-id', String(clientId));
     expect(tsv.code).toBe(0);
-    const rows = tsv.stdout.trim().split('\n').map((l) => l.split('\t'));
+    const rows = tsv.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     expect(rows[0]).toEqual(['thread', 'wa_id', 'contact', 'created', 'last_message', 'messages']);
     expect(rows.slice(1).map((r) => r[1])).toEqual(['+5215512345678', '+447700900123', '+34123456789']);
-    const j = JSON.parse((await cli('conversations', '--client-id', String(clientId), '--start-date', '2024-01-15', '--end-date', '2024-01-15', '--json')).stdout);
+    const j = JSON.parse(
+      (
+        await cli(
+          'conversations',
+          '--client-id',
+          String(clientId),
+          '--start-date',
+          '2024-01-15',
+          '--end-date',
+          '2024-01-15',
+          '--json',
+        )
+      ).stdout,
+    );
     expect(j.total_conversations).toBe(1);
     expect(j.conversations[0]).toMatchObject({ wa_id: '+34123456789', message_count: 3 });
-    const utc = JSON.parse((await cli('conversations', '--client-id', String(clientId), '--start-date', '2024-01-15', '--end-date', '2024-01-15', '--tz', 'UTC', '--json')).stdout);
+    const utc = JSON.parse(
+      (
+        await cli(
+          'conversations',
+          '--client-id',
+          String(clientId),
+          '--start-date',
+          '2024-01-15',
+          '--end-date',
+          '2024-01-15',
+          '--tz',
+          'UTC',
+          '--json',
+        )
+      ).stdout,
+    );
     expect(utc.conversations[0]).toMatchObject({ message_count: 4 });
   });
 
@@ -78,7 +116,9 @@ describe.each(databaseKinds)('report commands on $name', (kind) => {
     expect(doc.conversations).toHaveLength(3);
     const csv = parse(readFileSync(join(dir, 'all.csv')), { columns: true }) as Record<string, string>[];
     expect(csv).toHaveLength(7);
-    expect(csv.find((r) => r.wamid === 'wamid.b1')!.content).toContain('<script>window.__pwned=1</script> & "quotes", commas\nnew line');
+    expect(csv.find((r) => r.wamid === 'wamid.b1')!.content).toContain(
+      '<script>window.__pwned=1</script> & "quotes", commas\nnew line',
+    );
     const html = readFileSync(join(dir, 'all.html'), 'utf8');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).not.toContain('<script>window.__pwned');
@@ -96,7 +136,12 @@ describe.each(databaseKinds)('report commands on $name', (kind) => {
 
   it('computes statistics and lists failed messages', async () => {
     const s = JSON.parse((await cli('stats', '--client-id', String(clientId), '--json')).stdout);
-    expect(s.clients[0]).toMatchObject({ conversations: 3, messages: 7, failed: 1, messages_by_role: { user: 4, assistant: 2, agent: 1 } });
+    expect(s.clients[0]).toMatchObject({
+      conversations: 3,
+      messages: 7,
+      failed: 1,
+      messages_by_role: { user: 4, assistant: 2, agent: 1 },
+    });
     expect(s.clients[0].response_time_seconds).toMatchObject({ median: 5, p90: 120, answers: 2 });
     expect(s.clients[0].messages_per_day.length).toBeGreaterThan(10);
     const text = await cli('stats');
@@ -111,7 +156,11 @@ describe.each(databaseKinds)('report commands on $name', (kind) => {
     const cases: [string[], number, RegExp][] = [
       [['export', '--client-id', String(clientId), '--format', 'pdf'], 2, /--format/],
       [['export', '--client-id', String(clientId), '--start-date', '2024-02-30'], 2, /--start-date/],
-      [['export', '--client-id', String(clientId), '--start-date', '2024-02-01', '--end-date', '2024-01-01'], 2, /--end-date/],
+      [
+        ['export', '--client-id', String(clientId), '--start-date', '2024-02-01', '--end-date', '2024-01-01'],
+        2,
+        /--end-date/,
+      ],
       [['export', '--client-id', String(clientId), '--tz', 'Moon/Base'], 2, /--tz/],
       [['export', '--client-id', String(clientId), '--lang', 'fr'], 2, /--lang/],
       [['export', '--client-id', 'x'], 2, /--client-id/],
@@ -137,17 +186,51 @@ describe('exports stream', () => {
     const db = await kind.create();
     try {
       const store = await openStore(db.target);
-      const client = await store.createClient({ name: 'Big', phoneNumber: '+15550000009', phoneNumberId: '900000000000009' });
+      const client = await store.createClient({
+        name: 'Big',
+        phoneNumber: '+15550000009',
+        phoneNumberId: '900000000000009',
+      });
       const start = Date.UTC(2024, 0, 1);
       for (let b = 0; b < 20; b++) {
-        await store.recordMessages(Array.from({ length: 1000 }, (_, i) => {
-          const n = b * 1000 + i;
-          return { clientId: client.id, phoneNumberId: '900000000000009', waId: '34600111222', role: n % 2 ? 'assistant' as const : 'user' as const, type: 'text', content: `Mensaje número ${n} — ${'texto '.repeat(20)}`, wamid: `wamid.big.${n}`, createdAt: new Date(start + n * 30_000), status: n % 2 ? 'read' : null };
-        }));
+        await store.recordMessages(
+          Array.from({ length: 1000 }, (_, i) => {
+            const n = b * 1000 + i;
+            return {
+              clientId: client.id,
+              phoneNumberId: '900000000000009',
+              waId: '34600111222',
+              role: n % 2 ? ('assistant' as const) : ('user' as const),
+              type: 'text',
+              content: `Mensaje número ${n} — ${'texto '.repeat(20)}`,
+              wamid: `wamid.big.${n}`,
+              createdAt: new Date(start + n * 30_000),
+              status: n % 2 ? 'read' : null,
+            };
+          }),
+        );
       }
       await store.close();
       for (const format of ['text', 'html', 'json', 'csv']) {
-        const r = spawnSync(process.execPath, ['--max-old-space-size=48', BIN, '--db', db.url, 'export', '--client-id', String(client.id), '--wa-id', '34600111222', '--format', format, '-o', join(tmpdir(), `big-${process.pid}.${format}`)], { env: baseEnv(), encoding: 'utf8', timeout: 120_000 });
+        const r = spawnSync(
+          process.execPath,
+          [
+            '--max-old-space-size=48',
+            BIN,
+            '--db',
+            db.url,
+            'export',
+            '--client-id',
+            String(client.id),
+            '--wa-id',
+            '34600111222',
+            '--format',
+            format,
+            '-o',
+            join(tmpdir(), `big-${process.pid}.${format}`),
+          ],
+          { env: baseEnv(), encoding: 'utf8', timeout: 120_000 },
+        );
         expect({ format, code: r.status, stderr: r.status ? r.stderr : '' }).toEqual({ format, code: 0, stderr: '' });
         expect(r.stderr).toContain('20,000 messages');
         rmSync(join(tmpdir(), `big-${process.pid}.${format}`), { force: true });
@@ -162,13 +245,29 @@ describe('exports stream', () => {
     const db = await kind.create();
     try {
       const store = await openStore(db.target);
-      const client = await store.createClient({ name: 'Pipe', phoneNumber: '+15550000008', phoneNumberId: '900000000000008' });
-      await store.recordMessages(Array.from({ length: 3000 }, (_, n) => ({
-        clientId: client.id, phoneNumberId: '900000000000008', waId: '34600111333', role: 'user' as const, type: 'text',
-        content: `línea ${n} ${'x'.repeat(100)}`, wamid: `wamid.pipe.${n}`, createdAt: new Date(Date.UTC(2024, 0, 1) + n * 1000),
-      })));
+      const client = await store.createClient({
+        name: 'Pipe',
+        phoneNumber: '+15550000008',
+        phoneNumberId: '900000000000008',
+      });
+      await store.recordMessages(
+        Array.from({ length: 3000 }, (_, n) => ({
+          clientId: client.id,
+          phoneNumberId: '900000000000008',
+          waId: '34600111333',
+          role: 'user' as const,
+          type: 'text',
+          content: `línea ${n} ${'x'.repeat(100)}`,
+          wamid: `wamid.pipe.${n}`,
+          createdAt: new Date(Date.UTC(2024, 0, 1) + n * 1000),
+        })),
+      );
       await store.close();
-      const child = spawn(process.execPath, [BIN, '--db', db.url, 'export', '--client-id', String(client.id), '--format', 'text'], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [BIN, '--db', db.url, 'export', '--client-id', String(client.id), '--format', 'text'],
+        { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       child.stdout.once('data', () => child.stdout.destroy());

@@ -37,7 +37,18 @@ async function sql(db: TestDatabase, text: string, params: unknown[] = []): Prom
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {
-    return (await client.query(text.replace(/\?/g, (() => { let n = 0; return () => `$${++n}`; })()), params)).rows;
+    return (
+      await client.query(
+        text.replace(
+          /\?/g,
+          (() => {
+            let n = 0;
+            return () => `$${++n}`;
+          })(),
+        ),
+        params,
+      )
+    ).rows;
   } finally {
     await client.end();
   }
@@ -75,7 +86,10 @@ describe.each(databaseKinds)('migrator on $name', (kind) => {
     expect(shipped.length).toBeGreaterThan(0);
 
     if (kind.name === 'sqlite') {
-      const cols = await sql(db, `SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info('_prisma_migrations') ORDER BY cid`);
+      const cols = await sql(
+        db,
+        `SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info('_prisma_migrations') ORDER BY cid`,
+      );
       expect(cols).toEqual([
         { name: 'id', type: 'TEXT', notnull: 1, dflt_value: null, pk: 1 },
         { name: 'checksum', type: 'TEXT', notnull: 1, dflt_value: null, pk: 0 },
@@ -87,15 +101,42 @@ describe.each(databaseKinds)('migrator on $name', (kind) => {
         { name: 'applied_steps_count', type: 'INTEGER UNSIGNED', notnull: 1, dflt_value: '0', pk: 0 },
       ]);
     } else {
-      const cols = await sql(db, `SELECT column_name, data_type, character_maximum_length AS len, is_nullable, column_default FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`);
+      const cols = await sql(
+        db,
+        `SELECT column_name, data_type, character_maximum_length AS len, is_nullable, column_default FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
+      );
       expect(cols).toEqual([
         { column_name: 'id', data_type: 'character varying', len: 36, is_nullable: 'NO', column_default: null },
         { column_name: 'checksum', data_type: 'character varying', len: 64, is_nullable: 'NO', column_default: null },
-        { column_name: 'finished_at', data_type: 'timestamp with time zone', len: null, is_nullable: 'YES', column_default: null },
-        { column_name: 'migration_name', data_type: 'character varying', len: 255, is_nullable: 'NO', column_default: null },
+        {
+          column_name: 'finished_at',
+          data_type: 'timestamp with time zone',
+          len: null,
+          is_nullable: 'YES',
+          column_default: null,
+        },
+        {
+          column_name: 'migration_name',
+          data_type: 'character varying',
+          len: 255,
+          is_nullable: 'NO',
+          column_default: null,
+        },
         { column_name: 'logs', data_type: 'text', len: null, is_nullable: 'YES', column_default: null },
-        { column_name: 'rolled_back_at', data_type: 'timestamp with time zone', len: null, is_nullable: 'YES', column_default: null },
-        { column_name: 'started_at', data_type: 'timestamp with time zone', len: null, is_nullable: 'NO', column_default: 'now()' },
+        {
+          column_name: 'rolled_back_at',
+          data_type: 'timestamp with time zone',
+          len: null,
+          is_nullable: 'YES',
+          column_default: null,
+        },
+        {
+          column_name: 'started_at',
+          data_type: 'timestamp with time zone',
+          len: null,
+          is_nullable: 'NO',
+          column_default: 'now()',
+        },
         { column_name: 'applied_steps_count', data_type: 'integer', len: null, is_nullable: 'NO', column_default: '0' },
       ]);
     }
@@ -119,7 +160,9 @@ describe.each(databaseKinds)('migrator on $name', (kind) => {
       }
     }
     // The migration lock files name the provider, as Prisma writes them.
-    expect(readFileSync(join(migrationsDir(kind.name), 'migration_lock.toml'), 'utf8')).toContain(`provider = "${kind.name === 'sqlite' ? 'sqlite' : 'postgresql'}"`);
+    expect(readFileSync(join(migrationsDir(kind.name), 'migration_lock.toml'), 'utf8')).toContain(
+      `provider = "${kind.name === 'sqlite' ? 'sqlite' : 'postgresql'}"`,
+    );
     // Opening again applies nothing.
     expect((await prepareDatabase(db.target)).applied).toEqual([]);
   });
@@ -132,13 +175,18 @@ describe.each(databaseKinds)('migrator on $name', (kind) => {
     const before = await sql(db, `SELECT id, migration_name FROM "_prisma_migrations" ORDER BY migration_name`);
     // This build also ships a migration the database lacks: it must still not apply it.
     const pendingHere = extra('20990101000000_pending_here', 'CREATE TABLE should_not_exist (id INTEGER);');
-    await expect(migrateWith(db, [...readShippedMigrations(kind.name), pendingHere])).rejects.toThrow(/newer wa-report.*29990101000000_from_the_future/s);
+    await expect(migrateWith(db, [...readShippedMigrations(kind.name), pendingHere])).rejects.toThrow(
+      /newer wa-report.*29990101000000_from_the_future/s,
+    );
     await expect(openStore(db.target)).rejects.toThrow(DatabaseError);
     await expect(openStore(db.target)).rejects.toThrow(/Upgrade wa-report/);
-    expect(await sql(db, `SELECT id, migration_name FROM "_prisma_migrations" ORDER BY migration_name`)).toEqual(before);
-    const tables = kind.name === 'sqlite'
-      ? await sql(db, `SELECT name FROM sqlite_master WHERE name = 'should_not_exist'`)
-      : await sql(db, `SELECT to_regclass('should_not_exist') AS name`).then((r) => r.filter((x) => x.name !== null));
+    expect(await sql(db, `SELECT id, migration_name FROM "_prisma_migrations" ORDER BY migration_name`)).toEqual(
+      before,
+    );
+    const tables =
+      kind.name === 'sqlite'
+        ? await sql(db, `SELECT name FROM sqlite_master WHERE name = 'should_not_exist'`)
+        : await sql(db, `SELECT to_regclass('should_not_exist') AS name`).then((r) => r.filter((x) => x.name !== null));
     expect(tables).toEqual([]);
     const status = await readMigrationStatus(db.target);
     expect(status.unknown).toEqual(['29990101000000_from_the_future']);
@@ -149,14 +197,27 @@ describe.each(databaseKinds)('migrator on $name', (kind) => {
     await prepareDatabase(db.target);
     const next = extra('20990101000000_next', 'CREATE TABLE next_table (id INTEGER);');
     // A process killed in the middle of a migration leaves a started, unfinished row.
-    await sql(db, `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count, logs) VALUES (?, ?, ?, ?, 0, ?)`, [
-      '00000000-0000-4000-8000-000000000001', next.checksum, next.name, kind.name === 'sqlite' ? Date.now() : new Date(), 'killed',
-    ]);
+    await sql(
+      db,
+      `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count, logs) VALUES (?, ?, ?, ?, 0, ?)`,
+      [
+        '00000000-0000-4000-8000-000000000001',
+        next.checksum,
+        next.name,
+        kind.name === 'sqlite' ? Date.now() : new Date(),
+        'killed',
+      ],
+    );
     const attempt = migrateWith(db, [...readShippedMigrations(kind.name), next]);
     await expect(attempt).rejects.toThrow(/20990101000000_next failed earlier/);
-    await expect(migrateWith(db, [...readShippedMigrations(kind.name), next])).rejects.toThrow(/migrate resolve --rolled-back 20990101000000_next/);
+    await expect(migrateWith(db, [...readShippedMigrations(kind.name), next])).rejects.toThrow(
+      /migrate resolve --rolled-back 20990101000000_next/,
+    );
     // Following the advice works.
-    await sql(db, `UPDATE "_prisma_migrations" SET rolled_back_at = CURRENT_TIMESTAMP WHERE migration_name = '20990101000000_next' AND finished_at IS NULL`);
+    await sql(
+      db,
+      `UPDATE "_prisma_migrations" SET rolled_back_at = CURRENT_TIMESTAMP WHERE migration_name = '20990101000000_next' AND finished_at IS NULL`,
+    );
     const { applied } = await migrateWith(db, [...readShippedMigrations(kind.name), next]);
     expect(applied).toEqual(['20990101000000_next']);
   });
@@ -165,30 +226,44 @@ describe.each(databaseKinds)('migrator on $name', (kind) => {
     db = await kind.create();
     await prepareDatabase(db.target);
     const bad = extra('20990101000000_bad', 'CREATE TABLE half_done (id INTEGER);\nCREATE TABLE clients (id INTEGER);');
-    await expect(migrateWith(db, [...readShippedMigrations(kind.name), bad])).rejects.toThrow(/Migration 20990101000000_bad failed/);
-    const rows = await sql(db, `SELECT logs, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE migration_name = '20990101000000_bad'`);
+    await expect(migrateWith(db, [...readShippedMigrations(kind.name), bad])).rejects.toThrow(
+      /Migration 20990101000000_bad failed/,
+    );
+    const rows = await sql(
+      db,
+      `SELECT logs, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE migration_name = '20990101000000_bad'`,
+    );
     expect(rows).toHaveLength(1);
     expect(String(rows[0]!.logs)).toMatch(/clients/);
     expect(rows[0]!.finished_at).toBeNull();
     expect(rows[0]!.rolled_back_at).not.toBeNull();
-    const leftovers = kind.name === 'sqlite'
-      ? await sql(db, `SELECT name FROM sqlite_master WHERE name = 'half_done'`)
-      : await sql(db, `SELECT to_regclass('half_done') AS name`).then((r) => r.filter((x) => x.name !== null));
+    const leftovers =
+      kind.name === 'sqlite'
+        ? await sql(db, `SELECT name FROM sqlite_master WHERE name = 'half_done'`)
+        : await sql(db, `SELECT to_regclass('half_done') AS name`).then((r) => r.filter((x) => x.name !== null));
     expect(leftovers).toEqual([]);
     const fixed = extra('20990101000000_bad', 'CREATE TABLE half_done (id INTEGER);');
-    expect((await migrateWith(db, [...readShippedMigrations(kind.name), fixed])).applied).toEqual(['20990101000000_bad']);
+    expect((await migrateWith(db, [...readShippedMigrations(kind.name), fixed])).applied).toEqual([
+      '20990101000000_bad',
+    ]);
   });
 
   it('lets concurrent migrators exclude each other: each migration applied once, nothing corrupted', async () => {
     db = await kind.create();
-    const slow = extra('20990101000000_slow', kind.name === 'sqlite'
-      ? 'CREATE TABLE slow_table (id INTEGER);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) INSERT INTO slow_table SELECT x FROM c;'
-      : 'CREATE TABLE slow_table (id INTEGER);\nSELECT pg_sleep(0.3);\nINSERT INTO slow_table SELECT generate_series(1, 1000);');
+    const slow = extra(
+      '20990101000000_slow',
+      kind.name === 'sqlite'
+        ? 'CREATE TABLE slow_table (id INTEGER);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) INSERT INTO slow_table SELECT x FROM c;'
+        : 'CREATE TABLE slow_table (id INTEGER);\nSELECT pg_sleep(0.3);\nINSERT INTO slow_table SELECT generate_series(1, 1000);',
+    );
     const shipped = [...readShippedMigrations(kind.name), slow];
     const results = await Promise.all([migrateWith(db, shipped), migrateWith(db, shipped), migrateWith(db, shipped)]);
     const appliedCounts = results.map((r) => r.applied.length).sort();
     expect(appliedCounts).toEqual([0, 0, shipped.length]);
-    const rows = await sql(db, `SELECT migration_name, COUNT(*) AS n FROM "_prisma_migrations" GROUP BY migration_name`);
+    const rows = await sql(
+      db,
+      `SELECT migration_name, COUNT(*) AS n FROM "_prisma_migrations" GROUP BY migration_name`,
+    );
     expect(rows.map((r) => Number(r.n))).toEqual(shipped.map(() => 1));
     const count = await sql(db, 'SELECT COUNT(*) AS n FROM slow_table');
     expect(Number(count[0]!.n)).toBe(kind.name === 'sqlite' ? 300000 : 1000);
@@ -202,16 +277,30 @@ describe('migrator on sqlite: table rewrites', () => {
     try {
       const store = await openStore(db.target);
       const c = await store.createClient({ name: 'A', phoneNumber: '+34600000001', phoneNumberId: '1' });
-      await store.recordMessages([{ clientId: c.id, waId: '3411', role: 'user', type: 'text', content: 'x', wamid: 'w1', phoneNumberId: '1', createdAt: new Date() }]);
+      await store.recordMessages([
+        {
+          clientId: c.id,
+          waId: '3411',
+          role: 'user',
+          type: 'text',
+          content: 'x',
+          wamid: 'w1',
+          phoneNumberId: '1',
+          createdAt: new Date(),
+        },
+      ]);
       await store.close();
       // Prisma's way of changing a parent table on SQLite: copy, drop, rename, with foreign keys off.
-      const rewrite = extra('20990101000000_rewrite_clients', `PRAGMA defer_foreign_keys=ON;
+      const rewrite = extra(
+        '20990101000000_rewrite_clients',
+        `PRAGMA defer_foreign_keys=ON;
 PRAGMA foreign_keys=OFF;
 CREATE TABLE "new_clients" AS SELECT * FROM "clients";
 DROP TABLE "clients";
 ALTER TABLE "new_clients" RENAME TO "clients";
 PRAGMA foreign_keys=ON;
-PRAGMA defer_foreign_keys=OFF;`);
+PRAGMA defer_foreign_keys=OFF;`,
+      );
       const target = db.target;
       if (target.kind !== 'sqlite') throw new Error('SQLite only');
       const conn = openSqliteFile(target, true);

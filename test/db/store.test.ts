@@ -10,8 +10,14 @@ const T0 = Date.parse('2024-01-15T10:30:00Z');
 
 function msg(over: Partial<NewMessage> & { clientId: number }): NewMessage {
   return {
-    waId: '34123456789', role: 'user', type: 'text', content: 'Hola', wamid: null, phoneNumberId: 'PNID1',
-    createdAt: new Date(T0), ...over,
+    waId: '34123456789',
+    role: 'user',
+    type: 'text',
+    content: 'Hola',
+    wamid: null,
+    phoneNumberId: 'PNID1',
+    createdAt: new Date(T0),
+    ...over,
   };
 }
 
@@ -32,29 +38,54 @@ describe.each(databaseKinds)('store on $name', (kind) => {
 
   it('creates, updates, disables and lists clients', async () => {
     const other = await store.createClient({ name: 'Other', phoneNumber: '+34600000001', phoneNumberId: 'PNID2' });
-    await expect(store.createClient({ name: 'Dup', phoneNumber: '+34600000002', phoneNumberId: 'PNID2' })).rejects.toThrow(UsageError);
-    await expect(store.createClient({ name: 'Dup', phoneNumber: '+34600000002', phoneNumberId: 'PNID2' })).rejects.toThrow(/phone_number_id/);
-    const updated = await store.updateClient(other.id, { name: 'Other Co', assistantEnabled: true, systemPrompt: 'Be brief.' });
-    expect(updated).toMatchObject({ name: 'Other Co', assistantEnabled: true, systemPrompt: 'Be brief.', phoneNumberId: 'PNID2' });
+    await expect(
+      store.createClient({ name: 'Dup', phoneNumber: '+34600000002', phoneNumberId: 'PNID2' }),
+    ).rejects.toThrow(UsageError);
+    await expect(
+      store.createClient({ name: 'Dup', phoneNumber: '+34600000002', phoneNumberId: 'PNID2' }),
+    ).rejects.toThrow(/phone_number_id/);
+    const updated = await store.updateClient(other.id, {
+      name: 'Other Co',
+      assistantEnabled: true,
+      systemPrompt: 'Be brief.',
+    });
+    expect(updated).toMatchObject({
+      name: 'Other Co',
+      assistantEnabled: true,
+      systemPrompt: 'Be brief.',
+      phoneNumberId: 'PNID2',
+    });
     await store.updateClient(other.id, { active: false });
     expect((await store.listClients()).map((c) => c.id)).toEqual([clientId]);
     expect((await store.listClients({ includeInactive: true })).map((c) => c.id)).toEqual([clientId, other.id]);
     await expect(store.updateClient(9999, { name: 'x' })).rejects.toThrow(NotFoundError);
-    await expect(store.updateClient(clientId, { phoneNumberId: 'PNID2' })).rejects.toThrow(/phone_number_id: PNID2 already belongs to client/);
+    await expect(store.updateClient(clientId, { phoneNumberId: 'PNID2' })).rejects.toThrow(
+      /phone_number_id: PNID2 already belongs to client/,
+    );
     expect((await store.findClientByPhoneNumberId('PNID2'))?.id).toBe(other.id);
   });
 
   it('stores a message once per wamid, however often it is delivered', async () => {
     const batch = [
       msg({ clientId, waId: '34111', wamid: 'wamid.A1', createdAt: new Date(T0), contactName: 'Ana' }),
-      msg({ clientId, waId: '34111', wamid: 'wamid.A2', createdAt: new Date(T0 + 5000), role: 'assistant', content: '¡Hola! 👋' }),
+      msg({
+        clientId,
+        waId: '34111',
+        wamid: 'wamid.A2',
+        createdAt: new Date(T0 + 5000),
+        role: 'assistant',
+        content: '¡Hola! 👋',
+      }),
       msg({ clientId, waId: '34111', wamid: 'wamid.A3', createdAt: new Date(T0 + 9000) }),
     ];
     const first = await store.recordMessages(batch);
     expect(first.inserted.map((r) => r.wamid).sort()).toEqual(['wamid.A1', 'wamid.A2', 'wamid.A3']);
     expect(first.duplicates).toBe(0);
     // Meta redelivers, alone and mixed with a new message.
-    const again = await store.recordMessages([...batch, msg({ clientId, waId: '34111', wamid: 'wamid.A4', createdAt: new Date(T0 + 1000) })]);
+    const again = await store.recordMessages([
+      ...batch,
+      msg({ clientId, waId: '34111', wamid: 'wamid.A4', createdAt: new Date(T0 + 1000) }),
+    ]);
     expect(again.inserted.map((r) => r.wamid)).toEqual(['wamid.A4']);
     expect(again.duplicates).toBe(3);
     const thread = await store.findThread(clientId, '34111');
@@ -67,7 +98,9 @@ describe.each(databaseKinds)('store on $name', (kind) => {
   });
 
   it('moves statuses forward only and keeps every event', async () => {
-    await store.recordMessages([msg({ clientId, waId: '34222', wamid: 'wamid.S1', role: 'assistant', status: 'sent' })]);
+    await store.recordMessages([
+      msg({ clientId, waId: '34222', wamid: 'wamid.S1', role: 'assistant', status: 'sent' }),
+    ]);
     const at = (s: number) => new Date(T0 + s * 1000);
     await store.applyStatuses([{ wamid: 'wamid.S1', status: 'read', occurredAt: at(30) }]);
     await store.applyStatuses([{ wamid: 'wamid.S1', status: 'delivered', occurredAt: at(20) }]); // late, lower
@@ -78,21 +111,46 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect(m?.statusAt?.getTime()).toBe(at(30).getTime());
     expect((await store.statusHistory('wamid.S1')).map((e) => e.status)).toEqual(['sent', 'delivered', 'read']);
 
-    await store.recordMessages([msg({ clientId, waId: '34222', wamid: 'wamid.S2', role: 'assistant', status: 'sent' })]);
-    await store.applyStatuses([{ wamid: 'wamid.S2', status: 'failed', occurredAt: at(5), errorCode: 131047, errorTitle: 'Re-engagement message', errorDetails: 'More than 24 hours have passed' }]);
+    await store.recordMessages([
+      msg({ clientId, waId: '34222', wamid: 'wamid.S2', role: 'assistant', status: 'sent' }),
+    ]);
+    await store.applyStatuses([
+      {
+        wamid: 'wamid.S2',
+        status: 'failed',
+        occurredAt: at(5),
+        errorCode: 131047,
+        errorTitle: 'Re-engagement message',
+        errorDetails: 'More than 24 hours have passed',
+      },
+    ]);
     m = await store.getMessageByWamid('wamid.S2');
-    expect(m).toMatchObject({ status: 'failed', errorCode: 131047, errorMessage: '131047 Re-engagement message: More than 24 hours have passed' });
+    expect(m).toMatchObject({
+      status: 'failed',
+      errorCode: 131047,
+      errorMessage: '131047 Re-engagement message: More than 24 hours have passed',
+    });
     await store.applyStatuses([{ wamid: 'wamid.S2', status: 'sent', occurredAt: at(1) }]);
     expect((await store.getMessageByWamid('wamid.S2'))?.status).toBe('failed');
     // Evidence of delivery wins over a failure; the error is then history only.
     await store.applyStatuses([{ wamid: 'wamid.S2', status: 'delivered', occurredAt: at(8) }]);
-    expect(await store.getMessageByWamid('wamid.S2')).toMatchObject({ status: 'delivered', errorCode: null, errorMessage: null });
+    expect(await store.getMessageByWamid('wamid.S2')).toMatchObject({
+      status: 'delivered',
+      errorCode: null,
+      errorMessage: null,
+    });
     await store.applyStatuses([{ wamid: 'wamid.S2', status: 'failed', occurredAt: at(9), errorCode: 131026 }]);
     expect((await store.getMessageByWamid('wamid.S2'))?.status).toBe('delivered');
     // Unknown statuses are kept as events, never applied.
     await store.applyStatuses([{ wamid: 'wamid.S2', status: 'deleted', occurredAt: at(11) }]);
     expect((await store.getMessageByWamid('wamid.S2'))?.status).toBe('delivered');
-    expect((await store.statusHistory('wamid.S2')).map((e) => e.status)).toEqual(['sent', 'failed', 'delivered', 'failed', 'deleted']);
+    expect((await store.statusHistory('wamid.S2')).map((e) => e.status)).toEqual([
+      'sent',
+      'failed',
+      'delivered',
+      'failed',
+      'deleted',
+    ]);
   });
 
   it('applies a status that arrived before its message when the message arrives', async () => {
@@ -101,15 +159,23 @@ describe.each(databaseKinds)('store on $name', (kind) => {
       { wamid: 'wamid.EARLY', status: 'sent', occurredAt: new Date(T0 + 1000) },
     ]);
     expect(applied).toBe(0);
-    await store.recordMessages([msg({ clientId, waId: '34333', wamid: 'wamid.EARLY', role: 'assistant', createdAt: new Date(T0) })]);
+    await store.recordMessages([
+      msg({ clientId, waId: '34333', wamid: 'wamid.EARLY', role: 'assistant', createdAt: new Date(T0) }),
+    ]);
     const m = await store.getMessageByWamid('wamid.EARLY');
     expect(m?.status).toBe('delivered');
     expect(m?.statusAt?.getTime()).toBe(T0 + 2000);
- 
+
     // Two failures before the message: the one that arrived first is the one it shows.
-    await store.applyStatuses([{ wamid: 'wamid.EARLY2', status: 'failed', occurredAt: new Date(T0 + 2000), errorCode: 131047 }]);
-    await store.applyStatuses([{ wamid: 'wamid.EARLY2', status: 'failed', occurredAt: new Date(T0 + 1000), errorCode: 130429 }]);
-    await store.recordMessages([msg({ clientId, waId: '34333', wamid: 'wamid.EARLY2', role: 'assistant', createdAt: new Date(T0) })]);
+    await store.applyStatuses([
+      { wamid: 'wamid.EARLY2', status: 'failed', occurredAt: new Date(T0 + 2000), errorCode: 131047 },
+    ]);
+    await store.applyStatuses([
+      { wamid: 'wamid.EARLY2', status: 'failed', occurredAt: new Date(T0 + 1000), errorCode: 130429 },
+    ]);
+    await store.recordMessages([
+      msg({ clientId, waId: '34333', wamid: 'wamid.EARLY2', role: 'assistant', createdAt: new Date(T0) }),
+    ]);
     expect(await store.getMessageByWamid('wamid.EARLY2')).toMatchObject({ status: 'failed', errorCode: 131047 });
   });
 
@@ -117,7 +183,10 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     const r = await store.writeBatch({
       messages: [msg({ clientId, waId: '34444', wamid: 'wamid.B1' })],
       statuses: [{ wamid: 'wamid.B1', status: 'read', occurredAt: new Date(T0 + 1) }],
-      rawEvents: [{ kind: 'unknown_field', payload: '{"field":"calls"}', phoneNumberId: 'PNID1' }, { kind: 'unknown_field', payload: '{"field":"calls"}' }],
+      rawEvents: [
+        { kind: 'unknown_field', payload: '{"field":"calls"}', phoneNumberId: 'PNID1' },
+        { kind: 'unknown_field', payload: '{"field":"calls"}' },
+      ],
     });
     expect(r.inserted).toHaveLength(1);
     expect(r.statusesApplied).toBe(1);
@@ -125,9 +194,14 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     const raws = await store.rawQuery<{ n: unknown }>(`SELECT COUNT(*) AS n FROM raw_events`);
     expect(Number(raws[0]?.n)).toBe(1);
     // A failing batch leaves nothing behind.
-    await expect(store.writeBatch({
-      messages: [msg({ clientId, waId: '34444', wamid: 'wamid.B2' }), msg({ clientId: 424242, waId: '34444', wamid: 'wamid.B3' })],
-    })).rejects.toThrow();
+    await expect(
+      store.writeBatch({
+        messages: [
+          msg({ clientId, waId: '34444', wamid: 'wamid.B2' }),
+          msg({ clientId: 424242, waId: '34444', wamid: 'wamid.B3' }),
+        ],
+      }),
+    ).rejects.toThrow();
     expect(await store.getMessageByWamid('wamid.B2')).toBeNull();
   });
 
@@ -139,7 +213,14 @@ describe.each(databaseKinds)('store on $name', (kind) => {
       msg({ clientId, waId: '34555', wamid: 'wamid.GONE', contactName: 'Gone' }), // redelivered after the erase
       msg({ clientId, waId: '34777', wamid: 'wamid.M2', content: 'a\u0000b' }),
       msg({ clientId, waId: '34666', wamid: 'wamid.M1', contactName: 'Old name', createdAt: new Date(T0 + 3000) }), // the same message twice in one batch
-      msg({ clientId, waId: '34666', wamid: null, role: 'assistant', content: 'sin wamid', createdAt: new Date(T0 + 1000) }),
+      msg({
+        clientId,
+        waId: '34666',
+        wamid: null,
+        role: 'assistant',
+        content: 'sin wamid',
+        createdAt: new Date(T0 + 1000),
+      }),
       msg({ clientId, waId: '34666', wamid: 'wamid.M3', contactName: 'New name', createdAt: new Date(T0 + 2000) }),
       msg({ clientId, waId: '34666', wamid: 'wamid.M4', contactName: null, createdAt: new Date(T0 + 4000) }),
     ]);
@@ -153,30 +234,52 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect(thread?.createdAt.getTime()).toBe(T0 + 1000);
     expect(thread?.lastMessageAt.getTime()).toBe(T0 + 4000);
     expect(r.inserted.filter((m) => m.threadId === thread?.id)).toHaveLength(4);
-    expect((await store.readMessages(thread!.id)).map((m) => m.wamid)).toEqual([null, 'wamid.M3', 'wamid.M1', 'wamid.M4']);
-    expect((await store.getMessageByWamid('wamid.M2'))?.content).toBe(store.dialect === 'postgres' ? 'a\uFFFDb' : 'a\u0000b');
+    expect((await store.readMessages(thread!.id)).map((m) => m.wamid)).toEqual([
+      null,
+      'wamid.M3',
+      'wamid.M1',
+      'wamid.M4',
+    ]);
+    expect((await store.getMessageByWamid('wamid.M2'))?.content).toBe(
+      store.dialect === 'postgres' ? 'a\uFFFDb' : 'a\u0000b',
+    );
   });
 
   it('leaves a message as one-by-one updates would when a batch brings many statuses for it', async () => {
     // Seeded: the same 40 random histories every run.
     let seed = 12345;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-    const pick = <T,>(xs: T[]) => xs[Math.floor(random() * xs.length)] as T;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)] as T;
     const names = ['sent', 'delivered', 'read', 'failed', 'played', 'deleted', 'sent'];
     for (let k = 0; k < 40; k++) {
       const start = pick(['sending', 'sent', null]);
-      await store.recordMessages(['BATCH', 'ONE'].map((w) => msg({ clientId, waId: '34888', wamid: `wamid.${w}.${k}`, role: 'assistant', status: start })));
+      await store.recordMessages(
+        ['BATCH', 'ONE'].map((w) =>
+          msg({ clientId, waId: '34888', wamid: `wamid.${w}.${k}`, role: 'assistant', status: start }),
+        ),
+      );
       const history = Array.from({ length: 1 + Math.floor(random() * 6) }, () => ({
-        status: pick(names), occurredAt: new Date(T0 + Math.floor(random() * 4) * 1000),
-        errorCode: random() < 0.5 ? pick([131047, 130429, 131026]) : null, errorTitle: random() < 0.5 ? 'Error' : null,
+        status: pick(names),
+        occurredAt: new Date(T0 + Math.floor(random() * 4) * 1000),
+        errorCode: random() < 0.5 ? pick([131047, 130429, 131026]) : null,
+        errorTitle: random() < 0.5 ? 'Error' : null,
       }));
       await store.applyStatuses(history.map((s) => ({ ...s, wamid: `wamid.BATCH.${k}` })));
       for (const s of history) await store.applyStatuses([{ ...s, wamid: `wamid.ONE.${k}` }]);
-      const [batched, oneByOne] = await Promise.all([store.getMessageByWamid(`wamid.BATCH.${k}`), store.getMessageByWamid(`wamid.ONE.${k}`)]);
-      const state = (m: typeof batched) => ({ status: m?.status, at: m?.statusAt?.getTime() ?? null, code: m?.errorCode, error: m?.errorMessage });
+      const [batched, oneByOne] = await Promise.all([
+        store.getMessageByWamid(`wamid.BATCH.${k}`),
+        store.getMessageByWamid(`wamid.ONE.${k}`),
+      ]);
+      const state = (m: typeof batched) => ({
+        status: m?.status,
+        at: m?.statusAt?.getTime() ?? null,
+        code: m?.errorCode,
+        error: m?.errorMessage,
+      });
       expect(state(batched), JSON.stringify({ start, history })).toEqual(state(oneByOne));
-      expect((await store.statusHistory(`wamid.BATCH.${k}`)).map((e) => [e.status, e.occurredAt.getTime()]))
-        .toEqual((await store.statusHistory(`wamid.ONE.${k}`)).map((e) => [e.status, e.occurredAt.getTime()]));
+      expect((await store.statusHistory(`wamid.BATCH.${k}`)).map((e) => [e.status, e.occurredAt.getTime()])).toEqual(
+        (await store.statusHistory(`wamid.ONE.${k}`)).map((e) => [e.status, e.occurredAt.getTime()]),
+      );
     }
   });
 
@@ -190,15 +293,27 @@ describe.each(databaseKinds)('store on $name', (kind) => {
       msg({ clientId: c.id, waId: '3403', wamid: 'd4', createdAt: new Date('2024-01-14T22:59:59Z') }), // 14th 23:59:59 Madrid
     ]);
     const tz = 'Europe/Madrid';
-    const day15 = await store.listConversations({ clientId: c.id, start: parseDateBound('2024-01-15', tz, 'start'), end: parseDateBound('2024-01-15', tz, 'end') });
+    const day15 = await store.listConversations({
+      clientId: c.id,
+      start: parseDateBound('2024-01-15', tz, 'start'),
+      end: parseDateBound('2024-01-15', tz, 'end'),
+    });
     expect(day15.conversations.map((x) => x.waId).sort()).toEqual(['3401', '3402']);
     expect(day15.total).toBe(2);
     const from16 = await store.listConversations({ clientId: c.id, start: parseDateBound('2024-01-16', tz, 'start') });
     expect(from16.conversations).toMatchObject([{ waId: '3403', messageCount: 1 }]);
-    const utcDay15 = await store.listConversations({ clientId: c.id, start: parseDateBound('2024-01-15', 'UTC', 'start'), end: parseDateBound('2024-01-15', 'UTC', 'end') });
+    const utcDay15 = await store.listConversations({
+      clientId: c.id,
+      start: parseDateBound('2024-01-15', 'UTC', 'start'),
+      end: parseDateBound('2024-01-15', 'UTC', 'end'),
+    });
     expect(utcDay15.conversations.map((x) => x.waId).sort()).toEqual(['3402', '3403']);
     const all = await store.listConversations({ clientId: c.id });
-    expect(all.conversations.map((x) => [x.waId, x.messageCount])).toEqual([['3403', 2], ['3402', 1], ['3401', 1]]);
+    expect(all.conversations.map((x) => [x.waId, x.messageCount])).toEqual([
+      ['3403', 2],
+      ['3402', 1],
+      ['3401', 1],
+    ]);
     const one = await store.listConversations({ clientId: c.id, waId: '3403' });
     expect(one.total).toBe(1);
   });
@@ -206,7 +321,12 @@ describe.each(databaseKinds)('store on $name', (kind) => {
   it('pages conversations with an opaque cursor, newest activity first', async () => {
     const c = await store.createClient({ name: 'Pages', phoneNumber: '+34600000004', phoneNumberId: 'PNID-PAGES' });
     const batch = Array.from({ length: 25 }, (_, i) =>
-      msg({ clientId: c.id, waId: `3450${String(i).padStart(3, '0')}`, wamid: `p${i}`, createdAt: new Date(T0 + (i % 5) * 1000) }),
+      msg({
+        clientId: c.id,
+        waId: `3450${String(i).padStart(3, '0')}`,
+        wamid: `p${i}`,
+        createdAt: new Date(T0 + (i % 5) * 1000),
+      }),
     );
     await store.recordMessages(batch);
     const seen: string[] = [];
@@ -223,7 +343,9 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect(new Set(seen).size).toBe(25);
     const expected = [...batch].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || 0).map((m) => m.waId);
     // Same activity time → newer thread (higher id) first; ids follow insertion order.
-    expect(seen.map((w) => batch.find((m) => m.waId === w)!.createdAt.getTime())).toEqual(expected.map((w) => batch.find((m) => m.waId === w)!.createdAt.getTime()));
+    expect(seen.map((w) => batch.find((m) => m.waId === w)!.createdAt.getTime())).toEqual(
+      expected.map((w) => batch.find((m) => m.waId === w)!.createdAt.getTime()),
+    );
     await expect(store.listConversations({ clientId: c.id }, { cursor: 'garbage' })).rejects.toThrow(/cursor/);
   });
 
@@ -232,10 +354,19 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     const total = 10_000;
     for (let i = 0; i < total; i += 2000) {
       // Many messages share a second, as in a busy chat: the id breaks ties.
-      await store.recordMessages(Array.from({ length: 2000 }, (_, j) => {
-        const n = i + j;
-        return msg({ clientId: c.id, waId: '3499', wamid: `big${n}`, createdAt: new Date(T0 + Math.floor(n / 7) * 1000), content: `m${n}`, role: n % 2 ? 'assistant' : 'user' });
-      }));
+      await store.recordMessages(
+        Array.from({ length: 2000 }, (_, j) => {
+          const n = i + j;
+          return msg({
+            clientId: c.id,
+            waId: '3499',
+            wamid: `big${n}`,
+            createdAt: new Date(T0 + Math.floor(n / 7) * 1000),
+            content: `m${n}`,
+            role: n % 2 ? 'assistant' : 'user',
+          });
+        }),
+      );
     }
     const thread = await store.findThread(c.id, '3499');
     const contents: string[] = [];
@@ -253,7 +384,11 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect(batches).toBe(10);
     expect(contents).toHaveLength(total);
     expect(contents).toEqual(Array.from({ length: total }, (_, n) => `m${n}`));
-    const ranged = await store.readMessages(thread!.id, { start: new Date(T0 + 1000 * 1000), end: new Date(T0 + 1001 * 1000), limit: 50 });
+    const ranged = await store.readMessages(thread!.id, {
+      start: new Date(T0 + 1000 * 1000),
+      end: new Date(T0 + 1001 * 1000),
+      limit: 50,
+    });
     expect(ranged.map((m) => m.content)).toEqual(Array.from({ length: 7 }, (_, k) => `m${7000 + k}`));
   });
 
@@ -262,18 +397,51 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     const now = new Date('2024-02-01T12:00:00Z');
     await store.recordMessages([
       msg({ clientId: c.id, waId: '3461', wamid: 's1', createdAt: new Date('2024-02-01T10:00:00Z') }),
-      msg({ clientId: c.id, waId: '3461', wamid: 's2', role: 'assistant', status: 'sent', createdAt: new Date('2024-02-01T10:00:05Z') }),
-      msg({ clientId: c.id, waId: '3462', wamid: 's3', role: 'assistant', status: 'sent', createdAt: new Date('2024-01-20T10:00:00Z') }),
-      msg({ clientId: c.id, waId: '3462', wamid: 's4', role: 'agent', status: 'sent', createdAt: new Date('2024-01-20T10:01:00Z') }),
+      msg({
+        clientId: c.id,
+        waId: '3461',
+        wamid: 's2',
+        role: 'assistant',
+        status: 'sent',
+        createdAt: new Date('2024-02-01T10:00:05Z'),
+      }),
+      msg({
+        clientId: c.id,
+        waId: '3462',
+        wamid: 's3',
+        role: 'assistant',
+        status: 'sent',
+        createdAt: new Date('2024-01-20T10:00:00Z'),
+      }),
+      msg({
+        clientId: c.id,
+        waId: '3462',
+        wamid: 's4',
+        role: 'agent',
+        status: 'sent',
+        createdAt: new Date('2024-01-20T10:01:00Z'),
+      }),
     ]);
     await store.applyStatuses([
       { wamid: 's2', status: 'read', occurredAt: new Date('2024-02-01T10:00:09Z') },
-      { wamid: 's3', status: 'failed', occurredAt: new Date('2024-01-20T10:00:01Z'), errorCode: 131026, errorTitle: 'Message undeliverable' },
+      {
+        wamid: 's3',
+        status: 'failed',
+        occurredAt: new Date('2024-01-20T10:00:01Z'),
+        errorCode: 131026,
+        errorTitle: 'Message undeliverable',
+      },
     ]);
     const [s] = await store.stats({ clientId: c.id, now });
     expect(s).toMatchObject({
-      clientId: c.id, clientName: 'Stats', conversations: 2, activeLast24h: 1, messages: 4,
-      messagesByRole: { user: 1, assistant: 2, agent: 1 }, failed: 1, outboundByStatus: { read: 1, failed: 1, sent: 1 },
+      clientId: c.id,
+      clientName: 'Stats',
+      conversations: 2,
+      activeLast24h: 1,
+      messages: 4,
+      messagesByRole: { user: 1, assistant: 2, agent: 1 },
+      failed: 1,
+      outboundByStatus: { read: 1, failed: 1, sent: 1 },
     });
     expect(s?.deliveryRate).toBeCloseTo(1 / 3);
     expect(s?.readRate).toBeCloseTo(1 / 3);
@@ -299,10 +467,14 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     const since = new Date(Date.now() - 24 * 3600_000);
     const questions = [
       ['SELECT client_id, COUNT(*) AS n FROM messages GROUP BY client_id', []],
-      ['SELECT t.wa_id, t.last_message_at FROM threads t WHERE t.last_message_at > ? ORDER BY t.last_message_at DESC', [since]],
+      [
+        'SELECT t.wa_id, t.last_message_at FROM threads t WHERE t.last_message_at > ? ORDER BY t.last_message_at DESC',
+        [since],
+      ],
       [`SELECT id FROM messages WHERE status = 'failed' ORDER BY created_at DESC`, []],
     ] as const;
-    if (kind.name === 'postgres') await store.rawQuery('SELECT set_config($1, $2, false)'.replace(/\$\d/g, '?'), ['enable_seqscan', 'off']);
+    if (kind.name === 'postgres')
+      await store.rawQuery('SELECT set_config($1, $2, false)'.replace(/\$\d/g, '?'), ['enable_seqscan', 'off']);
     for (const [sql, params] of questions) plans.push(await explain(sql, [...params]));
     for (const plan of plans) {
       if (kind.name === 'sqlite') {
@@ -332,16 +504,28 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect(await store.getMessageByWamid('e1')).toBeNull();
     expect(await store.statusHistory('e2')).toEqual([]);
     expect(await store.getMessageByWamid('e3')).not.toBeNull();
-    expect(await eraseContact(store, '3471', { actor: 'test' })).toEqual({ threads: 0, messages: 0, statusEvents: 0, rawEvents: 0, auditId: null });
+    expect(await eraseContact(store, '3471', { actor: 'test' })).toEqual({
+      threads: 0,
+      messages: 0,
+      statusEvents: 0,
+      rawEvents: 0,
+      auditId: null,
+    });
   });
 
   it('keeps statuses named like object properties as events only', async () => {
-    await store.recordMessages([msg({ clientId, waId: '34999', wamid: 'wamid.PROTO', role: 'assistant', status: 'sent' })]);
+    await store.recordMessages([
+      msg({ clientId, waId: '34999', wamid: 'wamid.PROTO', role: 'assistant', status: 'sent' }),
+    ]);
     for (const status of ['constructor', '__proto__', 'toString']) {
       await store.applyStatuses([{ wamid: 'wamid.PROTO', status, occurredAt: new Date(T0 + 1000) }]);
     }
     expect((await store.getMessageByWamid('wamid.PROTO'))?.status).toBe('sent');
-    expect((await store.statusHistory('wamid.PROTO')).map((e) => e.status)).toEqual(['constructor', '__proto__', 'toString']);
+    expect((await store.statusHistory('wamid.PROTO')).map((e) => e.status)).toEqual([
+      'constructor',
+      '__proto__',
+      'toString',
+    ]);
   });
 
   // Last: it changes the schema under the open store.

@@ -144,7 +144,13 @@ const signHeader = (body: Buffer | string) => sign(body, APP_SECRET);
 const json = (headers: Record<string, string | string[]> = {}) => ({ 'content-type': 'application/json', ...headers });
 const signedPost = (body: Buffer | string, extra: Record<string, string | string[]> = {}): HttpReq => {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  return { kind: 'http', method: 'POST', path: '/webhook', headers: json({ 'x-hub-signature-256': signHeader(buf), ...extra }), body: buf };
+  return {
+    kind: 'http',
+    method: 'POST',
+    path: '/webhook',
+    headers: json({ 'x-hub-signature-256': signHeader(buf), ...extra }),
+    body: buf,
+  };
 };
 
 /** A WhatsApp notification with one message and one status, all ids and texts marked with `tag`. */
@@ -162,8 +168,18 @@ function notification(tag: string): Record<string, unknown> {
               messaging_product: 'whatsapp',
               metadata: { display_phone_number: DISPLAY_PHONE, phone_number_id: PHONE_NUMBER_ID },
               contacts: [{ profile: { name: 'Hostile Tester' }, wa_id: '34699000001' }],
-              messages: [{ from: '34699000001', id: `wamid.${tag}m`, timestamp: '1760000000', type: 'text', text: { body: `${tag}b says hi` } }],
-              statuses: [{ id: `wamid.${tag}s`, status: 'delivered', timestamp: '1760000000', recipient_id: '34699000001' }],
+              messages: [
+                {
+                  from: '34699000001',
+                  id: `wamid.${tag}m`,
+                  timestamp: '1760000000',
+                  type: 'text',
+                  text: { body: `${tag}b says hi` },
+                },
+              ],
+              statuses: [
+                { id: `wamid.${tag}s`, status: 'delivered', timestamp: '1760000000', recipient_id: '34699000001' },
+              ],
             },
           },
         ],
@@ -194,39 +210,97 @@ function withFragment(root: unknown, fragment: string): string {
 // Positions a wrong-typed value is put in. `envelope`: the parser consumes the value (ids,
 // metadata, contacts) instead of storing it, so garbage there may legitimately be dropped.
 const POSITIONS: { path: readonly (string | number)[]; envelope?: boolean }[] = [
-  { path: ['object'] }, { path: ['entry'] }, { path: ['entry', 0] }, { path: ['entry', 0, 'id'], envelope: true },
-  { path: ['entry', 0, 'time'], envelope: true }, { path: ['entry', 0, 'changes'] }, { path: ['entry', 0, 'changes', 0] },
-  { path: ['entry', 0, 'changes', 0, 'field'] }, { path: V }, { path: [...V, 'messaging_product'], envelope: true },
-  { path: [...V, 'metadata'] }, { path: [...V, 'metadata', 'phone_number_id'] }, { path: [...V, 'metadata', 'display_phone_number'], envelope: true },
-  { path: [...V, 'contacts'], envelope: true }, { path: [...V, 'contacts', 0], envelope: true }, { path: [...V, 'contacts', 0, 'wa_id'], envelope: true },
-  { path: [...V, 'contacts', 0, 'profile'], envelope: true }, { path: [...V, 'contacts', 0, 'profile', 'name'], envelope: true },
-  { path: [...V, 'messages'] }, { path: M }, { path: [...M, 'id'] }, { path: [...M, 'from'] }, { path: [...M, 'timestamp'] },
-  { path: [...M, 'type'] }, { path: [...M, 'text'] }, { path: [...M, 'text', 'body'] }, { path: [...M, 'context'] },
-  { path: [...M, 'errors'] }, { path: [...M, 'errors', 0, 'code'] }, { path: [...V, 'statuses'] }, { path: S }, { path: [...S, 'id'] },
-  { path: [...S, 'status'] }, { path: [...S, 'timestamp'] }, { path: [...S, 'recipient_id'] }, { path: [...S, 'errors'] },
-  { path: [...S, 'errors', 0, 'code'] }, { path: [...V, 'errors'] },
+  { path: ['object'] },
+  { path: ['entry'] },
+  { path: ['entry', 0] },
+  { path: ['entry', 0, 'id'], envelope: true },
+  { path: ['entry', 0, 'time'], envelope: true },
+  { path: ['entry', 0, 'changes'] },
+  { path: ['entry', 0, 'changes', 0] },
+  { path: ['entry', 0, 'changes', 0, 'field'] },
+  { path: V },
+  { path: [...V, 'messaging_product'], envelope: true },
+  { path: [...V, 'metadata'] },
+  { path: [...V, 'metadata', 'phone_number_id'] },
+  { path: [...V, 'metadata', 'display_phone_number'], envelope: true },
+  { path: [...V, 'contacts'], envelope: true },
+  { path: [...V, 'contacts', 0], envelope: true },
+  { path: [...V, 'contacts', 0, 'wa_id'], envelope: true },
+  { path: [...V, 'contacts', 0, 'profile'], envelope: true },
+  { path: [...V, 'contacts', 0, 'profile', 'name'], envelope: true },
+  { path: [...V, 'messages'] },
+  { path: M },
+  { path: [...M, 'id'] },
+  { path: [...M, 'from'] },
+  { path: [...M, 'timestamp'] },
+  { path: [...M, 'type'] },
+  { path: [...M, 'text'] },
+  { path: [...M, 'text', 'body'] },
+  { path: [...M, 'context'] },
+  { path: [...M, 'errors'] },
+  { path: [...M, 'errors', 0, 'code'] },
+  { path: [...V, 'statuses'] },
+  { path: S },
+  { path: [...S, 'id'] },
+  { path: [...S, 'status'] },
+  { path: [...S, 'timestamp'] },
+  { path: [...S, 'recipient_id'] },
+  { path: [...S, 'errors'] },
+  { path: [...S, 'errors', 0, 'code'] },
+  { path: [...V, 'errors'] },
 ];
 
 /** Wrong-typed JSON fragments; `w` is the marker to embed where the type allows it. */
 const WRONG_VALUES: ((w: string) => string)[] = [
-  () => '42', () => '-1', () => '0', () => '-0', () => '1e308', () => '-1e400', () => '123456789012345678901234567890',
-  () => '3.14159', () => 'true', () => 'false', () => 'null', () => '""', () => '"   "', (w) => `"${w}"`, () => '[]', (w) => `["${w}"]`,
-  () => '{}', (w) => `{"${w}":1}`, (w) => `[[[["${w}"]]]]`, (w) => `{"__proto__":{"polluted":"${w}"}}`,
-  (w) => `{"constructor":{"prototype":{"polluted":"${w}"}}}`, (w) => `"${'A'.repeat(70_000)}${w}"`, (w) => `"\\u0000${w}"`,
-  (w) => `"${w}\\ud800"`, (w) => `{"toString":"${w}","valueOf":1,"length":-1}`, () => '"999999999999999"', () => '"-99999999999"',
-  () => '"1e3"', () => '"2026-01-01T00:00:00Z"', (w) => `[{"id":"${w}"},{"id":null},7]`, (w) => `{"id":{"id":"${w}"}}`,
+  () => '42',
+  () => '-1',
+  () => '0',
+  () => '-0',
+  () => '1e308',
+  () => '-1e400',
+  () => '123456789012345678901234567890',
+  () => '3.14159',
+  () => 'true',
+  () => 'false',
+  () => 'null',
+  () => '""',
+  () => '"   "',
+  (w) => `"${w}"`,
+  () => '[]',
+  (w) => `["${w}"]`,
+  () => '{}',
+  (w) => `{"${w}":1}`,
+  (w) => `[[[["${w}"]]]]`,
+  (w) => `{"__proto__":{"polluted":"${w}"}}`,
+  (w) => `{"constructor":{"prototype":{"polluted":"${w}"}}}`,
+  (w) => `"${'A'.repeat(70_000)}${w}"`,
+  (w) => `"\\u0000${w}"`,
+  (w) => `"${w}\\ud800"`,
+  (w) => `{"toString":"${w}","valueOf":1,"length":-1}`,
+  () => '"999999999999999"',
+  () => '"-99999999999"',
+  () => '"1e3"',
+  () => '"2026-01-01T00:00:00Z"',
+  (w) => `[{"id":"${w}"},{"id":null},7]`,
+  (w) => `{"id":{"id":"${w}"}}`,
 ];
 
 function wrongTypes(n: number, rng: Rng): Spec {
   const position = pick(rng, POSITIONS);
   const valueIndex = Math.floor(rng() * WRONG_VALUES.length);
   return {
-    n, category: 'wrong-types', variant: `${position.path.join('.')}=#${valueIndex}`, expect: [200],
+    n,
+    category: 'wrong-types',
+    variant: `${position.path.join('.')}=#${valueIndex}`,
+    expect: [200],
     build: () => {
       const tag = accepted(n);
       const root = notification(tag);
       setAt(root, position.path, PLACEHOLDER);
-      const text = withFragment(root, (WRONG_VALUES[valueIndex] as (w: string) => string)(`${tag}${position.envelope ? 'e' : 'w'}`));
+      const text = withFragment(
+        root,
+        (WRONG_VALUES[valueIndex] as (w: string) => string)(`${tag}${position.envelope ? 'e' : 'w'}`),
+      );
       return { req: signedPost(text), keep: keepFor(text) };
     },
   };
@@ -240,8 +314,12 @@ function keepFor(text: string): Keep {
   } catch {
     throw new Error(`generator bug: expected valid JSON for an accepted request: ${text.slice(0, 200)}`);
   }
-  const isWhatsApp = typeof body === 'object' && body !== null && !Array.isArray(body)
-    && (body as Record<string, unknown>).object === 'whatsapp_business_account' && Array.isArray((body as Record<string, unknown>).entry);
+  const isWhatsApp =
+    typeof body === 'object' &&
+    body !== null &&
+    !Array.isArray(body) &&
+    (body as Record<string, unknown>).object === 'whatsapp_business_account' &&
+    Array.isArray((body as Record<string, unknown>).entry);
   return isWhatsApp ? { kind: 'markers', text } : { kind: 'verbatim', text };
 }
 
@@ -264,7 +342,10 @@ function malformedJson(n: number, rng: Rng): Spec {
   ];
   const [variant, mangle] = pick(rng, variants);
   return {
-    n, category: 'malformed-json', variant, expect: [400],
+    n,
+    category: 'malformed-json',
+    variant,
+    expect: [400],
     build: () => {
       const text = mangle(JSON.stringify(notification(refused(n))));
       try {
@@ -280,11 +361,25 @@ function malformedJson(n: number, rng: Rng): Spec {
 
 function notWhatsApp(n: number, rng: Rng): Spec {
   const variants: [string, (tag: string) => string][] = [
-    ['null', () => 'null'], ['number', () => String(int(rng, -1e6, 1e6))], ['true', () => 'true'], ['string', (t) => `"${t}k"`],
-    ['array', (t) => `[1,"${t}k",{"object":"whatsapp_business_account"}]`], ['empty-object', () => '{}'],
-    ['page-object', (t) => JSON.stringify({ ...notification(t), object: 'page' }).replace(/hxa(\d{4})[mbs]/g, 'hxa$1k')],
+    ['null', () => 'null'],
+    ['number', () => String(int(rng, -1e6, 1e6))],
+    ['true', () => 'true'],
+    ['string', (t) => `"${t}k"`],
+    ['array', (t) => `[1,"${t}k",{"object":"whatsapp_business_account"}]`],
+    ['empty-object', () => '{}'],
+    [
+      'page-object',
+      (t) => JSON.stringify({ ...notification(t), object: 'page' }).replace(/hxa(\d{4})[mbs]/g, 'hxa$1k'),
+    ],
     ['instagram', (t) => JSON.stringify({ object: 'instagram', entry: [{ id: `${t}k`, messaging: [] }] })],
-    ['upper-case-object', (t) => JSON.stringify({ ...notification(t), object: 'WHATSAPP_BUSINESS_ACCOUNT' }).replace(/hxa(\d{4})[mbs]/g, 'hxa$1k')],
+    [
+      'upper-case-object',
+      (t) =>
+        JSON.stringify({ ...notification(t), object: 'WHATSAPP_BUSINESS_ACCOUNT' }).replace(
+          /hxa(\d{4})[mbs]/g,
+          'hxa$1k',
+        ),
+    ],
     ['no-entry', (t) => JSON.stringify({ object: 'whatsapp_business_account', note: `${t}k` })],
     ['entry-object', (t) => JSON.stringify({ object: 'whatsapp_business_account', entry: { id: `${t}k` } })],
     ['object-number', (t) => JSON.stringify({ object: 42, entry: [{ id: `${t}k` }] })],
@@ -292,7 +387,10 @@ function notWhatsApp(n: number, rng: Rng): Spec {
   ];
   const [variant, make] = pick(rng, variants);
   return {
-    n, category: 'not-whatsapp', variant, expect: [200],
+    n,
+    category: 'not-whatsapp',
+    variant,
+    expect: [200],
     build: () => {
       const text = make(accepted(n));
       return { req: signedPost(text), keep: keepFor(text) };
@@ -314,37 +412,132 @@ function sizedNotification(tag: string, size: number): string {
 function huge(n: number, rng: Rng): Spec {
   const over = LIMIT + int(rng, 1, 64 * 1024);
   const variants: [string, number[], () => { req: HttpReq | RawReq; keep: Keep }][] = [
-    ['over-limit-signed', [413], () => ({ req: signedPost(sizedNotification(refused(n), over)), keep: { kind: 'none' } })],
-    ['over-limit-unsigned', [413, 401], () => ({ req: { kind: 'http', method: 'POST', path: '/webhook', headers: json(), body: Buffer.from(sizedNotification(refused(n), over)) }, keep: { kind: 'none' } })],
-    ['over-limit-chunked', [413], () => ({ req: { ...signedPost(sizedNotification(refused(n), over)), chunked: true }, keep: { kind: 'none' } })],
+    [
+      'over-limit-signed',
+      [413],
+      () => ({ req: signedPost(sizedNotification(refused(n), over)), keep: { kind: 'none' } }),
+    ],
+    [
+      'over-limit-unsigned',
+      [413, 401],
+      () => ({
+        req: {
+          kind: 'http',
+          method: 'POST',
+          path: '/webhook',
+          headers: json(),
+          body: Buffer.from(sizedNotification(refused(n), over)),
+        },
+        keep: { kind: 'none' },
+      }),
+    ],
+    [
+      'over-limit-chunked',
+      [413],
+      () => ({ req: { ...signedPost(sizedNotification(refused(n), over)), chunked: true }, keep: { kind: 'none' } }),
+    ],
     // Refused by Content-Type before the body is read. On a keep-alive connection (what Meta uses)
     // Node drains the body and the 415 arrives; with `Connection: close` Node closes the socket with
     // the body still arriving, the kernel answers with a RST, and the client often loses the 415
     // (status 0 here, EPIPE/ECONNRESET): reported, not hidden.
-    ['over-limit-text-plain', [415], () => ({ req: { ...signedPost(sizedNotification(refused(n), over + LIMIT)), headers: { 'content-type': 'text/plain', connection: 'keep-alive' } }, keep: { kind: 'none' } })],
-    ['over-limit-text-plain-close', [415, 0], () => ({ req: { ...signedPost(sizedNotification(refused(n), over + LIMIT)), headers: { 'content-type': 'text/plain' } }, keep: { kind: 'none' } })],
-    ['exactly-limit-signed', [200], () => {
-      const text = sizedNotification(accepted(n), LIMIT);
-      return { req: signedPost(text), keep: keepFor(text) };
-    }],
-    ['near-limit-bad-signature', [401], () => {
-      const body = Buffer.from(sizedNotification(refused(n), LIMIT - int(rng, 1, 1000)));
-      return { req: { kind: 'http', method: 'POST', path: '/webhook', headers: json({ 'x-hub-signature-256': signHeader('something else') }), body }, keep: { kind: 'none' } };
-    }],
-    ['near-limit-not-whatsapp', [200], () => {
-      const text = `"${accepted(n)}k ${'z'.repeat(LIMIT - 2 - `${accepted(n)}k `.length - int(rng, 0, 1000))}"`;
-      return { req: signedPost(text), keep: { kind: 'verbatim', text } };
-    }],
-    ['header-over-16k', [431], () => ({ req: { ...signedPost('{}'), headers: json({ 'x-hub-signature-256': `sha256=${'a'.repeat(20_000)}` }) }, keep: { kind: 'none' } })],
-    ['url-over-16k', [431], () => ({ req: { kind: 'http', method: 'GET', path: `/webhook?hub.mode=subscribe&hub.challenge=${'c'.repeat(20_000)}`, headers: {} }, keep: { kind: 'none' } })],
-    ['gzip-bomb', [413, 415], () => ({ req: signedPost(gzipBomb(), { 'content-encoding': 'gzip' }), keep: { kind: 'none' } })],
+    [
+      'over-limit-text-plain',
+      [415],
+      () => ({
+        req: {
+          ...signedPost(sizedNotification(refused(n), over + LIMIT)),
+          headers: { 'content-type': 'text/plain', connection: 'keep-alive' },
+        },
+        keep: { kind: 'none' },
+      }),
+    ],
+    [
+      'over-limit-text-plain-close',
+      [415, 0],
+      () => ({
+        req: { ...signedPost(sizedNotification(refused(n), over + LIMIT)), headers: { 'content-type': 'text/plain' } },
+        keep: { kind: 'none' },
+      }),
+    ],
+    [
+      'exactly-limit-signed',
+      [200],
+      () => {
+        const text = sizedNotification(accepted(n), LIMIT);
+        return { req: signedPost(text), keep: keepFor(text) };
+      },
+    ],
+    [
+      'near-limit-bad-signature',
+      [401],
+      () => {
+        const body = Buffer.from(sizedNotification(refused(n), LIMIT - int(rng, 1, 1000)));
+        return {
+          req: {
+            kind: 'http',
+            method: 'POST',
+            path: '/webhook',
+            headers: json({ 'x-hub-signature-256': signHeader('something else') }),
+            body,
+          },
+          keep: { kind: 'none' },
+        };
+      },
+    ],
+    [
+      'near-limit-not-whatsapp',
+      [200],
+      () => {
+        const text = `"${accepted(n)}k ${'z'.repeat(LIMIT - 2 - `${accepted(n)}k `.length - int(rng, 0, 1000))}"`;
+        return { req: signedPost(text), keep: { kind: 'verbatim', text } };
+      },
+    ],
+    [
+      'header-over-16k',
+      [431],
+      () => ({
+        req: { ...signedPost('{}'), headers: json({ 'x-hub-signature-256': `sha256=${'a'.repeat(20_000)}` }) },
+        keep: { kind: 'none' },
+      }),
+    ],
+    [
+      'url-over-16k',
+      [431],
+      () => ({
+        req: {
+          kind: 'http',
+          method: 'GET',
+          path: `/webhook?hub.mode=subscribe&hub.challenge=${'c'.repeat(20_000)}`,
+          headers: {},
+        },
+        keep: { kind: 'none' },
+      }),
+    ],
+    [
+      'gzip-bomb',
+      [413, 415],
+      () => ({ req: signedPost(gzipBomb(), { 'content-encoding': 'gzip' }), keep: { kind: 'none' } }),
+    ],
     // Node's client puts Host last; past ~1,000 headers the server drops it (maxHeadersCount 2000
     // counts names and values) and answers 400 "missing Host" before the app sees the request.
-    ['1000-headers', [400], () => {
-      const headers: Record<string, string> = json();
-      for (let i = 0; i < 1000; i++) headers[`x-h${i}`] = String(i);
-      return { req: { kind: 'http', method: 'POST', path: '/webhook', headers, body: Buffer.from(JSON.stringify(notification(refused(n)))) }, keep: { kind: 'none' } };
-    }],
+    [
+      '1000-headers',
+      [400],
+      () => {
+        const headers: Record<string, string> = json();
+        for (let i = 0; i < 1000; i++) headers[`x-h${i}`] = String(i);
+        return {
+          req: {
+            kind: 'http',
+            method: 'POST',
+            path: '/webhook',
+            headers,
+            body: Buffer.from(JSON.stringify(notification(refused(n)))),
+          },
+          keep: { kind: 'none' },
+        };
+      },
+    ],
   ];
   const [variant, expect, build] = variants[n % variants.length] as (typeof variants)[number];
   return { n, category: 'huge', variant, expect, build };
@@ -363,25 +556,45 @@ function deep(n: number, rng: Rng): Spec {
     ['object-top', [200], () => obj(`"${accepted(n)}k"`)],
     ['in-text-body', [200], () => inNotification([...M, 'text', 'body'], arr('1'))],
     ['unknown-value-key', [200], () => inNotification([...V, 'deep'], obj('1'))],
-    ['as-entry', [200], () => {
-      const root = notification(accepted(n));
-      (root.entry as unknown[]).push(PLACEHOLDER);
-      return withFragment(root, arr('0'));
-    }],
-    ['as-message', [200], () => {
-      const root = notification(accepted(n));
-      ((((root.entry as Record<string, unknown>[])[0]!.changes as Record<string, unknown>[])[0]!.value as Record<string, unknown[]>).messages!).push(PLACEHOLDER);
-      return withFragment(root, obj('null'));
-    }],
+    [
+      'as-entry',
+      [200],
+      () => {
+        const root = notification(accepted(n));
+        (root.entry as unknown[]).push(PLACEHOLDER);
+        return withFragment(root, arr('0'));
+      },
+    ],
+    [
+      'as-message',
+      [200],
+      () => {
+        const root = notification(accepted(n));
+        (
+          ((root.entry as Record<string, unknown>[])[0]!.changes as Record<string, unknown>[])[0]!.value as Record<
+            string,
+            unknown[]
+          >
+        ).messages!.push(PLACEHOLDER);
+        return withFragment(root, obj('null'));
+      },
+    ],
     ['unbalanced', [400], () => `${'['.repeat(DEEP)}"${refused(n)}"${']'.repeat(DEEP - int(rng, 1, 10))}`],
     ['unsigned', [401], () => arr(`"${refused(n)}"`), true],
   ];
   const [variant, expect, make, unsigned] = variants[n % variants.length] as (typeof variants)[number];
   return {
-    n, category: 'deep', variant, expect,
+    n,
+    category: 'deep',
+    variant,
+    expect,
     build: () => {
       const text = make();
-      if (unsigned) return { req: { kind: 'http', method: 'POST', path: '/webhook', headers: json(), body: Buffer.from(text) }, keep: { kind: 'none' } };
+      if (unsigned)
+        return {
+          req: { kind: 'http', method: 'POST', path: '/webhook', headers: json(), body: Buffer.from(text) },
+          keep: { kind: 'none' },
+        };
       return { req: signedPost(text), keep: expect[0] === 200 ? keepFor(text) : { kind: 'none' } };
     },
   };
@@ -391,50 +604,157 @@ function badSignature(n: number, rng: Rng): Spec {
   const good = (b: Buffer) => signHeader(b);
   const hex = (b: Buffer) => good(b).slice('sha256='.length);
   const variants: [string, (b: Buffer) => string | string[] | null][] = [
-    ['missing', () => null], ['empty', () => ''], ['prefix-only', () => 'sha256='],
+    ['missing', () => null],
+    ['empty', () => ''],
+    ['prefix-only', () => 'sha256='],
     ['wrong-secret', (b) => `sha256=${createHmac('sha256', 'not-the-secret').update(b).digest('hex')}`],
     ['other-body', () => signHeader('{"object":"whatsapp_business_account","entry":[]}')],
     ['sha1', (b) => `sha1=${createHmac('sha1', APP_SECRET).update(b).digest('hex')}`],
-    ['upper-prefix', (b) => `SHA256=${hex(b)}`], ['short-hex', (b) => good(b).slice(0, -1)], ['long-hex', (b) => `${good(b)}0`],
-    ['non-hex', () => `sha256=${'g'.repeat(64)}`], ['two-in-one', (b) => `${good(b)},${good(b)}`],
-    ['duplicate-headers', (b) => [good(b), good(b)]], ['space-inside', (b) => `sha256= ${hex(b)}`],
+    ['upper-prefix', (b) => `SHA256=${hex(b)}`],
+    ['short-hex', (b) => good(b).slice(0, -1)],
+    ['long-hex', (b) => `${good(b)}0`],
+    ['non-hex', () => `sha256=${'g'.repeat(64)}`],
+    ['two-in-one', (b) => `${good(b)},${good(b)}`],
+    ['duplicate-headers', (b) => [good(b), good(b)]],
+    ['space-inside', (b) => `sha256= ${hex(b)}`],
     ['base64', (b) => `sha256=${createHmac('sha256', APP_SECRET).update(b).digest('base64')}`],
-    ['bit-flip-in-body', (b) => { const copy = Buffer.from(b); copy[int(rng, 0, copy.length - 1)]! ^= 0x01; return good(copy); }],
+    [
+      'bit-flip-in-body',
+      (b) => {
+        const copy = Buffer.from(b);
+        copy[int(rng, 0, copy.length - 1)]! ^= 0x01;
+        return good(copy);
+      },
+    ],
     ['empty-secret', (b) => `sha256=${createHmac('sha256', '').update(b).digest('hex')}`],
   ];
   const [variant, header] = pick(rng, variants);
   return {
-    n, category: 'bad-signature', variant, expect: [401],
+    n,
+    category: 'bad-signature',
+    variant,
+    expect: [401],
     build: () => {
       const body = Buffer.from(JSON.stringify(notification(refused(n))));
       const value = header(body);
-      return { req: { kind: 'http', method: 'POST', path: '/webhook', headers: json(value === null ? {} : { 'x-hub-signature-256': value }), body }, keep: { kind: 'none' } };
+      return {
+        req: {
+          kind: 'http',
+          method: 'POST',
+          path: '/webhook',
+          headers: json(value === null ? {} : { 'x-hub-signature-256': value }),
+          body,
+        },
+        keep: { kind: 'none' },
+      };
     },
   };
 }
 
 function unknownFields(n: number, rng: Rng): Spec {
   type Edit = [string, (root: Record<string, unknown>, t: string) => void];
-  const at = (root: Record<string, unknown>, path: readonly (string | number)[]) => path.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], root) as Record<string, unknown>;
+  const at = (root: Record<string, unknown>, path: readonly (string | number)[]) =>
+    path.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], root) as Record<
+      string,
+      unknown
+    >;
   const edits: Edit[] = [
-    ['top', (r, t) => { r.zz_top = `${t}e`; }],
-    ['entry', (r, t) => { at(r, ['entry', 0]).zz_entry = { note: `${t}e` }; }],
-    ['change', (r, t) => { at(r, ['entry', 0, 'changes', 0]).zz_change = [`${t}e`]; }],
-    ['metadata', (r, t) => { at(r, [...V, 'metadata']).zz_meta = `${t}e`; }],
-    ['contact', (r, t) => { at(r, [...V, 'contacts', 0]).zz_contact = `${t}e`; }],
-    ['value', (r, t) => { at(r, V).zz_value = { nested: [`${t}k`] }; }],
-    ['message', (r, t) => { at(r, M).zz_message = `${t}k`; }],
-    ['status', (r, t) => { at(r, S).zz_status = { pricing: `${t}k` }; }],
-    ['many-value-keys', (r, t) => { const v = at(r, V); for (let i = 0; i < 500; i++) v[`k${i}`] = i === 250 ? `${t}k` : i; }],
-    ['unknown-change-field', (r, t) => { at(r, ['entry', 0, 'changes', 0]).field = `${t}k_field`; }],
-    ['second-unknown-change', (r, t) => { (at(r, ['entry', 0]).changes as unknown[]).push({ field: 'account_update', value: { event: `${t}k` } }); }],
-    ['unknown-message-type', (r, t) => { const m = at(r, M); m.type = 'hologram'; m.hologram = { frames: [`${t}k`] }; delete m.text; }],
-    ['unknown-status', (r, t) => { const s = at(r, S); s.status = `teleported_${t}k`; }],
-    ['unknown-object-in-entry-list', (r, t) => { (r.entry as unknown[]).push({ id: `${t}k`, changes: 'soon' }); }],
+    [
+      'top',
+      (r, t) => {
+        r.zz_top = `${t}e`;
+      },
+    ],
+    [
+      'entry',
+      (r, t) => {
+        at(r, ['entry', 0]).zz_entry = { note: `${t}e` };
+      },
+    ],
+    [
+      'change',
+      (r, t) => {
+        at(r, ['entry', 0, 'changes', 0]).zz_change = [`${t}e`];
+      },
+    ],
+    [
+      'metadata',
+      (r, t) => {
+        at(r, [...V, 'metadata']).zz_meta = `${t}e`;
+      },
+    ],
+    [
+      'contact',
+      (r, t) => {
+        at(r, [...V, 'contacts', 0]).zz_contact = `${t}e`;
+      },
+    ],
+    [
+      'value',
+      (r, t) => {
+        at(r, V).zz_value = { nested: [`${t}k`] };
+      },
+    ],
+    [
+      'message',
+      (r, t) => {
+        at(r, M).zz_message = `${t}k`;
+      },
+    ],
+    [
+      'status',
+      (r, t) => {
+        at(r, S).zz_status = { pricing: `${t}k` };
+      },
+    ],
+    [
+      'many-value-keys',
+      (r, t) => {
+        const v = at(r, V);
+        for (let i = 0; i < 500; i++) v[`k${i}`] = i === 250 ? `${t}k` : i;
+      },
+    ],
+    [
+      'unknown-change-field',
+      (r, t) => {
+        at(r, ['entry', 0, 'changes', 0]).field = `${t}k_field`;
+      },
+    ],
+    [
+      'second-unknown-change',
+      (r, t) => {
+        (at(r, ['entry', 0]).changes as unknown[]).push({ field: 'account_update', value: { event: `${t}k` } });
+      },
+    ],
+    [
+      'unknown-message-type',
+      (r, t) => {
+        const m = at(r, M);
+        m.type = 'hologram';
+        m.hologram = { frames: [`${t}k`] };
+        delete m.text;
+      },
+    ],
+    [
+      'unknown-status',
+      (r, t) => {
+        const s = at(r, S);
+        s.status = `teleported_${t}k`;
+      },
+    ],
+    [
+      'unknown-object-in-entry-list',
+      (r, t) => {
+        (r.entry as unknown[]).push({ id: `${t}k`, changes: 'soon' });
+      },
+    ],
   ];
   const chosen = Array.from({ length: int(rng, 1, 4) }, () => pick(rng, edits));
   return {
-    n, category: 'unknown-fields', variant: [...new Set(chosen.map(([name]) => name))].sort().join('+'), expect: [200],
+    n,
+    category: 'unknown-fields',
+    variant: [...new Set(chosen.map(([name]) => name))].sort().join('+'),
+    expect: [200],
     build: () => {
       const root = notification(accepted(n));
       for (const [, edit] of chosen) edit(root, accepted(n));
@@ -446,17 +766,30 @@ function unknownFields(n: number, rng: Rng): Spec {
 
 function contentType(n: number, rng: Rng): Spec {
   const variants: [string, string | null, (b: string) => string][] = [
-    ['text-plain', 'text/plain', (b) => b], ['text-json', 'text/json', (b) => b],
+    ['text-plain', 'text/plain', (b) => b],
+    ['text-json', 'text/json', (b) => b],
     ['form', 'application/x-www-form-urlencoded', (b) => `payload=${encodeURIComponent(b)}`],
-    ['multipart', 'multipart/form-data; boundary=xyz', (b) => `--xyz\r\nContent-Disposition: form-data; name="p"\r\n\r\n${b}\r\n--xyz--\r\n`],
+    [
+      'multipart',
+      'multipart/form-data; boundary=xyz',
+      (b) => `--xyz\r\nContent-Disposition: form-data; name="p"\r\n\r\n${b}\r\n--xyz--\r\n`,
+    ],
     ['xml', 'application/xml', () => '<?xml version="1.0"?><object>whatsapp_business_account</object>'],
-    ['none', null, (b) => b], ['empty', '', (b) => b], ['jsonx', 'application/jsonx', (b) => b], ['octet-stream', 'application/octet-stream', (b) => b],
-    ['star', '*/*', (b) => b], ['javascript', 'application/javascript', (b) => b], ['space-inside', 'application/ json', (b) => b],
+    ['none', null, (b) => b],
+    ['empty', '', (b) => b],
+    ['jsonx', 'application/jsonx', (b) => b],
+    ['octet-stream', 'application/octet-stream', (b) => b],
+    ['star', '*/*', (b) => b],
+    ['javascript', 'application/javascript', (b) => b],
+    ['space-inside', 'application/ json', (b) => b],
     ['json-as-parameter', 'text/html; type=application/json', (b) => b],
   ];
   const [variant, type, wrap] = pick(rng, variants);
   return {
-    n, category: 'content-type', variant, expect: [415],
+    n,
+    category: 'content-type',
+    variant,
+    expect: [415],
     build: () => {
       const body = Buffer.from(wrap(JSON.stringify(notification(refused(n)))));
       const headers: Record<string, string> = { 'x-hub-signature-256': signHeader(body) };
@@ -472,19 +805,70 @@ function invalidUtf8(n: number, rng: Rng): Spec {
     return Buffer.concat([Buffer.from(text.slice(0, i)), Buffer.from(bytes), Buffer.from(text.slice(i))]);
   };
   const variants: [string, number, (tag: string) => { body: Buffer; keep: boolean }][] = [
-    ['bytes-in-string', 200, (t) => ({ body: split(JSON.stringify(notification(t)), 'says hi', [0xff, 0xfe, 0xc3]), keep: true })],
-    ['overlong-in-string', 200, (t) => ({ body: split(JSON.stringify(notification(t)), 'says hi', [0xc0, 0xaf, 0xe0, 0x80, 0xaf]), keep: true })],
-    ['cesu8-surrogate-in-string', 200, (t) => ({ body: split(JSON.stringify(notification(t)), 'says hi', [0xed, 0xa0, 0x80]), keep: true })],
-    ['lone-surrogate-escape', 200, (t) => ({ body: Buffer.from(JSON.stringify(notification(t)).replace('says hi', 'says \\ud800 hi \\udfff')), keep: true })],
-    ['nul-escape', 200, (t) => ({ body: Buffer.from(JSON.stringify(notification(t)).replace('says hi', 'says \\u0000 hi')), keep: true })],
-    ['bytes-in-not-whatsapp', 200, (t) => ({ body: Buffer.concat([Buffer.from(`["${t}k `), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]), Buffer.from('"]')]), keep: true })],
-    ['bytes-outside-string', 400, () => ({ body: Buffer.concat([Buffer.from('{'), Buffer.from([0xff]), Buffer.from(JSON.stringify(notification(refused(n))).slice(1))]), keep: false })],
-    ['bom', 400, () => ({ body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(notification(refused(n))))]), keep: false })],
+    [
+      'bytes-in-string',
+      200,
+      (t) => ({ body: split(JSON.stringify(notification(t)), 'says hi', [0xff, 0xfe, 0xc3]), keep: true }),
+    ],
+    [
+      'overlong-in-string',
+      200,
+      (t) => ({ body: split(JSON.stringify(notification(t)), 'says hi', [0xc0, 0xaf, 0xe0, 0x80, 0xaf]), keep: true }),
+    ],
+    [
+      'cesu8-surrogate-in-string',
+      200,
+      (t) => ({ body: split(JSON.stringify(notification(t)), 'says hi', [0xed, 0xa0, 0x80]), keep: true }),
+    ],
+    [
+      'lone-surrogate-escape',
+      200,
+      (t) => ({
+        body: Buffer.from(JSON.stringify(notification(t)).replace('says hi', 'says \\ud800 hi \\udfff')),
+        keep: true,
+      }),
+    ],
+    [
+      'nul-escape',
+      200,
+      (t) => ({ body: Buffer.from(JSON.stringify(notification(t)).replace('says hi', 'says \\u0000 hi')), keep: true }),
+    ],
+    [
+      'bytes-in-not-whatsapp',
+      200,
+      (t) => ({
+        body: Buffer.concat([Buffer.from(`["${t}k `), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]), Buffer.from('"]')]),
+        keep: true,
+      }),
+    ],
+    [
+      'bytes-outside-string',
+      400,
+      () => ({
+        body: Buffer.concat([
+          Buffer.from('{'),
+          Buffer.from([0xff]),
+          Buffer.from(JSON.stringify(notification(refused(n))).slice(1)),
+        ]),
+        keep: false,
+      }),
+    ],
+    [
+      'bom',
+      400,
+      () => ({
+        body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(notification(refused(n))))]),
+        keep: false,
+      }),
+    ],
     ['utf16le', 400, () => ({ body: Buffer.from(JSON.stringify(notification(refused(n))), 'utf16le'), keep: false })],
   ];
   const [variant, status, make] = pick(rng, variants);
   return {
-    n, category: 'invalid-utf8', variant, expect: [status],
+    n,
+    category: 'invalid-utf8',
+    variant,
+    expect: [status],
     build: () => {
       const { body, keep } = make(accepted(n));
       return { req: signedPost(body), keep: keep ? keepFor(body.toString('utf8')) : { kind: 'none' } };
@@ -496,9 +880,32 @@ function empty(n: number, rng: Rng): Spec {
   const variants: [string, number, () => HttpReq][] = [
     ['signed-empty', 400, () => signedPost(Buffer.alloc(0))],
     ['signed-blank', 400, () => signedPost(' \r\n\t ')],
-    ['unsigned-empty', 401, () => ({ kind: 'http', method: 'POST', path: '/webhook', headers: json(), body: Buffer.alloc(0) })],
-    ['no-content-type', 415, () => ({ kind: 'http', method: 'POST', path: '/webhook', headers: { 'x-hub-signature-256': signHeader('') }, body: Buffer.alloc(0) })],
-    ['no-body-at-all', 400, () => ({ kind: 'http', method: 'POST', path: '/webhook', headers: json({ 'x-hub-signature-256': signHeader('') }) })],
+    [
+      'unsigned-empty',
+      401,
+      () => ({ kind: 'http', method: 'POST', path: '/webhook', headers: json(), body: Buffer.alloc(0) }),
+    ],
+    [
+      'no-content-type',
+      415,
+      () => ({
+        kind: 'http',
+        method: 'POST',
+        path: '/webhook',
+        headers: { 'x-hub-signature-256': signHeader('') },
+        body: Buffer.alloc(0),
+      }),
+    ],
+    [
+      'no-body-at-all',
+      400,
+      () => ({
+        kind: 'http',
+        method: 'POST',
+        path: '/webhook',
+        headers: json({ 'x-hub-signature-256': signHeader('') }),
+      }),
+    ],
   ];
   const [variant, status, make] = pick(rng, variants);
   return { n, category: 'empty', variant, expect: [status], build: () => ({ req: make(), keep: { kind: 'none' } }) };
@@ -506,20 +913,40 @@ function empty(n: number, rng: Rng): Spec {
 
 function method(n: number, rng: Rng): Spec {
   const variants: [string, string, string, number, boolean][] = [
-    ['PUT', 'PUT', '/webhook', 404, true], ['PATCH', 'PATCH', '/webhook', 404, true], ['DELETE', 'DELETE', '/webhook', 404, false],
-    ['OPTIONS', 'OPTIONS', '/webhook', 404, false], ['TRACE', 'TRACE', '/webhook', 404, false], ['PROPFIND', 'PROPFIND', '/webhook', 404, true],
-    ['PURGE', 'PURGE', '/webhook', 404, false], ['SEARCH', 'SEARCH', '/webhook', 404, true], ['LOCK', 'LOCK', '/webhook', 404, false],
-    ['HEAD', 'HEAD', '/webhook', 403, false], ['GET-no-token', 'GET', '/webhook', 403, false],
+    ['PUT', 'PUT', '/webhook', 404, true],
+    ['PATCH', 'PATCH', '/webhook', 404, true],
+    ['DELETE', 'DELETE', '/webhook', 404, false],
+    ['OPTIONS', 'OPTIONS', '/webhook', 404, false],
+    ['TRACE', 'TRACE', '/webhook', 404, false],
+    ['PROPFIND', 'PROPFIND', '/webhook', 404, true],
+    ['PURGE', 'PURGE', '/webhook', 404, false],
+    ['SEARCH', 'SEARCH', '/webhook', 404, true],
+    ['LOCK', 'LOCK', '/webhook', 404, false],
+    ['HEAD', 'HEAD', '/webhook', 403, false],
+    ['GET-no-token', 'GET', '/webhook', 403, false],
     ['GET-wrong-token', 'GET', '/webhook?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1', 403, false],
-    ['GET-array-params', 'GET', '/webhook?hub.mode=subscribe&hub.mode=x&hub.verify_token=a&hub.verify_token=b&hub.challenge=c', 403, false],
-    ['POST-other-path', 'POST', '/webhooks', 404, true], ['POST-dot-path', 'POST', '/webhook/../admin', 404, true],
+    [
+      'GET-array-params',
+      'GET',
+      '/webhook?hub.mode=subscribe&hub.mode=x&hub.verify_token=a&hub.verify_token=b&hub.challenge=c',
+      403,
+      false,
+    ],
+    ['POST-other-path', 'POST', '/webhooks', 404, true],
+    ['POST-dot-path', 'POST', '/webhook/../admin', 404, true],
   ];
   const [variant, verb, path, status, withBody] = pick(rng, variants);
   return {
-    n, category: 'method', variant, expect: [status],
+    n,
+    category: 'method',
+    variant,
+    expect: [status],
     build: () => {
       if (!withBody) return { req: { kind: 'http', method: verb, path, headers: {} }, keep: { kind: 'none' } };
-      return { req: { ...signedPost(JSON.stringify(notification(refused(n)))), method: verb, path }, keep: { kind: 'none' } };
+      return {
+        req: { ...signedPost(JSON.stringify(notification(refused(n)))), method: verb, path },
+        keep: { kind: 'none' },
+      };
     },
   };
 }
@@ -531,41 +958,122 @@ function protocol(n: number, rng: Rng): Spec {
     ['bad-chunk-size', [400, 401], () => `${post}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n`],
     ['cl-too-small-then-garbage', [400, 401], () => `${post}Content-Length: 2\r\n\r\n{}garbage ${refused(n)}\r\n\r\n`],
     ['ctl-in-header-name', [400], () => `${post}X-B\u0001ad: 1\r\nContent-Length: 0\r\n\r\n`],
-    ['tls-client-hello', [400], () => Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, ...Array.from({ length: 64 }, () => int(rng, 0, 255)), 0x0d, 0x0a, 0x0d, 0x0a])],
+    [
+      'tls-client-hello',
+      [400],
+      () =>
+        Buffer.from([
+          0x16,
+          0x03,
+          0x01,
+          0x02,
+          0x00,
+          0x01,
+          0x00,
+          0x01,
+          0xfc,
+          0x03,
+          0x03,
+          ...Array.from({ length: 64 }, () => int(rng, 0, 255)),
+          0x0d,
+          0x0a,
+          0x0d,
+          0x0a,
+        ]),
+    ],
     ['negative-cl', [400], () => `${post}Content-Length: -1\r\n\r\n`],
     ['unknown-method', [400], () => 'FOO /webhook HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['h2-preface', [400], () => 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'],
     ['header-without-colon', [400], () => `${post}Bogus header\r\n\r\n`],
     ['obs-fold', [400], () => `${post}X-A: a\r\n  continued\r\nContent-Length: 0\r\n\r\n`],
     ['duplicate-cl', [400], () => `${post}Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}`],
-    ['missing-host', [400], () => 'POST /webhook HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'],
+    [
+      'missing-host',
+      [400],
+      () => 'POST /webhook HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+    ],
     ['nul-in-url', [400], () => 'GET /web\u0000hook HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['lf-only', [400], () => 'POST /webhook HTTP/1.1\nHost: x\nContent-Length: 0\n\n'],
     ['cl-20-digits', [400], () => `${post}Content-Length: 99999999999999999999\r\n\r\n{}`],
-    ['chunk-extension-bomb', [400, 401], () => `${post}Transfer-Encoding: chunked\r\n\r\n2;${'a=b;'.repeat(5000)}\r\n{}\r\n0\r\n\r\n`],
-    ['binary-noise', [400], () => Buffer.from([0x01, ...Array.from({ length: int(rng, 16, 4096) }, () => int(rng, 0, 255))])],
+    [
+      'chunk-extension-bomb',
+      [400, 401],
+      () => `${post}Transfer-Encoding: chunked\r\n\r\n2;${'a=b;'.repeat(5000)}\r\n{}\r\n0\r\n\r\n`,
+    ],
+    [
+      'binary-noise',
+      [400],
+      () => Buffer.from([0x01, ...Array.from({ length: int(rng, 16, 4096) }, () => int(rng, 0, 255))]),
+    ],
     ['connect', [0], () => 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n'],
   ];
   const [variant, expect, make] = pick(rng, variants);
   return {
-    n, category: 'protocol', variant, expect,
+    n,
+    category: 'protocol',
+    variant,
+    expect,
     build: () => {
       const data = make();
-      return { req: { kind: 'raw', data: Buffer.isBuffer(data) ? data : Buffer.from(data, 'latin1') }, keep: { kind: 'none' } };
+      return {
+        req: { kind: 'raw', data: Buffer.isBuffer(data) ? data : Buffer.from(data, 'latin1') },
+        keep: { kind: 'none' },
+      };
     },
   };
 }
 
 function aborted(n: number, rng: Rng): Spec {
   const body = () => JSON.stringify(notification(refused(n)));
-  const head = (extra: string) => `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: ${signHeader(body())}\r\n${extra}\r\n`;
+  const head = (extra: string) =>
+    `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: ${signHeader(body())}\r\n${extra}\r\n`;
   const variants: [string, number[], () => RawReq][] = [
-    ['mid-headers', [0], () => ({ kind: 'raw', data: Buffer.from('POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Ty'), abortAfterMs: int(rng, 5, 80) })],
-    ['mid-body', [0], () => ({ kind: 'raw', data: Buffer.from(head(`Content-Length: ${body().length}\r\n`) + body().slice(0, 60)), abortAfterMs: int(rng, 5, 80) })],
-    ['mid-chunked', [0], () => ({ kind: 'raw', data: Buffer.from(head('Transfer-Encoding: chunked\r\n') + `40\r\n${body().slice(0, 64)}\r\n`), abortAfterMs: int(rng, 5, 80) })],
-    ['over-limit-then-gone', [0], () => ({ kind: 'raw', data: Buffer.concat([Buffer.from(head(`Content-Length: ${8 * LIMIT}\r\n`)), Buffer.alloc(LIMIT / 4, 0x20)]), abortAfterMs: int(rng, 5, 80) })],
+    [
+      'mid-headers',
+      [0],
+      () => ({
+        kind: 'raw',
+        data: Buffer.from('POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Ty'),
+        abortAfterMs: int(rng, 5, 80),
+      }),
+    ],
+    [
+      'mid-body',
+      [0],
+      () => ({
+        kind: 'raw',
+        data: Buffer.from(head(`Content-Length: ${body().length}\r\n`) + body().slice(0, 60)),
+        abortAfterMs: int(rng, 5, 80),
+      }),
+    ],
+    [
+      'mid-chunked',
+      [0],
+      () => ({
+        kind: 'raw',
+        data: Buffer.from(head('Transfer-Encoding: chunked\r\n') + `40\r\n${body().slice(0, 64)}\r\n`),
+        abortAfterMs: int(rng, 5, 80),
+      }),
+    ],
+    [
+      'over-limit-then-gone',
+      [0],
+      () => ({
+        kind: 'raw',
+        data: Buffer.concat([Buffer.from(head(`Content-Length: ${8 * LIMIT}\r\n`)), Buffer.alloc(LIMIT / 4, 0x20)]),
+        abortAfterMs: int(rng, 5, 80),
+      }),
+    ],
     // The client half-closes after half a body: the daemon may still answer 400 (request aborted).
-    ['half-close', [0, 400], () => ({ kind: 'raw', data: Buffer.from(head(`Content-Length: ${body().length}\r\n`) + body().slice(0, 60)), halfClose: true })],
+    [
+      'half-close',
+      [0, 400],
+      () => ({
+        kind: 'raw',
+        data: Buffer.from(head(`Content-Length: ${body().length}\r\n`) + body().slice(0, 60)),
+        halfClose: true,
+      }),
+    ],
   ];
   const [variant, expect, make] = pick(rng, variants);
   return { n, category: 'aborted', variant, expect, build: () => ({ req: make(), keep: { kind: 'none' } }) };
@@ -573,16 +1081,36 @@ function aborted(n: number, rng: Rng): Spec {
 
 function wide(n: number): Spec {
   const variants: [string, () => string][] = [
-    ['10k-malformed-entries', () => JSON.stringify({ object: 'whatsapp_business_account', entry: [...Array.from({ length: 10_000 }, (_, i) => n * 100_000 + i), `${accepted(n)}k`] })],
-    ['10k-malformed-messages', () => {
-      const root = notification(accepted(n));
-      setAt(root, [...V, 'messages'], [...Array.from({ length: 10_000 }, (_, i) => ({ id: null, seq: n * 100_000 + i })), { note: `${accepted(n)}k` }]);
-      return JSON.stringify(root);
-    }],
+    [
+      '10k-malformed-entries',
+      () =>
+        JSON.stringify({
+          object: 'whatsapp_business_account',
+          entry: [...Array.from({ length: 10_000 }, (_, i) => n * 100_000 + i), `${accepted(n)}k`],
+        }),
+    ],
+    [
+      '10k-malformed-messages',
+      () => {
+        const root = notification(accepted(n));
+        setAt(
+          root,
+          [...V, 'messages'],
+          [
+            ...Array.from({ length: 10_000 }, (_, i) => ({ id: null, seq: n * 100_000 + i })),
+            { note: `${accepted(n)}k` },
+          ],
+        );
+        return JSON.stringify(root);
+      },
+    ],
   ];
   const [variant, make] = variants[n % variants.length] as (typeof variants)[number];
   return {
-    n, category: 'wide', variant, expect: [200],
+    n,
+    category: 'wide',
+    variant,
+    expect: [200],
     build: () => {
       const text = make();
       return { req: signedPost(text), keep: keepFor(text) };
@@ -591,18 +1119,34 @@ function wide(n: number): Spec {
 }
 
 const BUILDERS: Record<string, (n: number, rng: Rng) => Spec> = {
-  'malformed-json': malformedJson, 'wrong-types': wrongTypes, 'not-whatsapp': notWhatsApp, huge, deep, 'bad-signature': badSignature,
-  'unknown-fields': unknownFields, 'content-type': contentType, 'invalid-utf8': invalidUtf8, empty, method, protocol, aborted, wide,
+  'malformed-json': malformedJson,
+  'wrong-types': wrongTypes,
+  'not-whatsapp': notWhatsApp,
+  huge,
+  deep,
+  'bad-signature': badSignature,
+  'unknown-fields': unknownFields,
+  'content-type': contentType,
+  'invalid-utf8': invalidUtf8,
+  empty,
+  method,
+  protocol,
+  aborted,
+  wide,
 };
 
 function generate(seed: number): Spec[] {
   const rng = mulberry32(seed);
-  const categories = Object.entries(COUNTS).flatMap(([category, count]) => Array.from({ length: count }, () => category));
+  const categories = Object.entries(COUNTS).flatMap(([category, count]) =>
+    Array.from({ length: count }, () => category),
+  );
   for (let i = categories.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [categories[i], categories[j]] = [categories[j] as string, categories[i] as string];
   }
-  return categories.map((category, n) => (BUILDERS[category] as (n: number, rng: Rng) => Spec)(n, mulberry32(seed ^ Math.imul(n + 1, 0x9e3779b1))));
+  return categories.map((category, n) =>
+    (BUILDERS[category] as (n: number, rng: Rng) => Spec)(n, mulberry32(seed ^ Math.imul(n + 1, 0x9e3779b1))),
+  );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -620,13 +1164,16 @@ function sendHttp(port: number, req: HttpReq, timeoutMs = 20_000): Promise<Outco
       resolve({ status, error: status ? undefined : error, ms: performance.now() - started });
     };
     const headers = { ...req.headers, ...(req.chunked ? { 'transfer-encoding': 'chunked' } : {}) };
-    const r = http.request({ host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent: false }, (res) => {
-      status = res.statusCode ?? 0;
-      res.resume();
-      res.on('end', () => finish());
-      res.on('close', () => finish());
-      res.on('error', () => finish());
-    });
+    const r = http.request(
+      { host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent: false },
+      (res) => {
+        status = res.statusCode ?? 0;
+        res.resume();
+        res.on('end', () => finish());
+        res.on('close', () => finish());
+        res.on('error', () => finish());
+      },
+    );
     const timer = setTimeout(() => {
       r.destroy();
       finish('client-timeout');
@@ -635,9 +1182,11 @@ function sendHttp(port: number, req: HttpReq, timeoutMs = 20_000): Promise<Outco
     // client then fails with EPIPE/ECONNRESET before parsing the answer, so also read the status
     // line straight off the socket.
     let head = '';
-    r.on('socket', (socket) => socket.on('data', (chunk: Buffer) => {
-      if (head.length < 64) head += chunk.toString('latin1', 0, 64);
-    }));
+    r.on('socket', (socket) =>
+      socket.on('data', (chunk: Buffer) => {
+        if (head.length < 64) head += chunk.toString('latin1', 0, 64);
+      }),
+    );
     r.on('error', (error: NodeJS.ErrnoException) => {
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
       if (!status && m) status = Number(m[1]);
@@ -719,9 +1268,15 @@ function slowLoris(port: number, variant: string, t0: number): SlowLoris {
   };
   socket.on('connect', () => {
     if (variant === 'header-stall') socket.write(head);
-    if (variant === 'header-trickle') { socket.write(`${head}X-Slow: `); trickle('a'); }
+    if (variant === 'header-trickle') {
+      socket.write(`${head}X-Slow: `);
+      trickle('a');
+    }
     if (variant === 'body-stall') socket.write(`${head}Content-Length: 1000\r\n\r\n{"object":`);
-    if (variant === 'body-trickle') { socket.write(`${head}Content-Length: 100000\r\n\r\n`); trickle(' '); }
+    if (variant === 'body-trickle') {
+      socket.write(`${head}Content-Length: 100000\r\n\r\n`);
+      trickle(' ');
+    }
   });
   return s;
 }
@@ -750,7 +1305,8 @@ async function spawnDaemon(db: string): Promise<Spawned> {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   for (let i = 0; i < 600; i++) {
     const m = /"port":(\d+)[^\n]*"msg":"wa-report ingest listening"/.exec(stdout);
-    if (m) return { child, port: Number(m[1]), t0: performance.now(), exited, stdout: () => stdout, stderr: () => stderr };
+    if (m)
+      return { child, port: Number(m[1]), t0: performance.now(), exited, stdout: () => stdout, stderr: () => stderr };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -809,7 +1365,10 @@ describe('drill: 1,000 hostile requests against the real daemon', () => {
     const validResults: (Outcome & { wamid: string })[] = [];
     let validTimer: NodeJS.Timeout | null = null;
     try {
-      for (let i = 0; i < SLOW_LORIS; i++) loris.push(slowLoris(d.port, ['header-stall', 'header-trickle', 'body-stall', 'body-trickle'][i % 4] as string, d.t0));
+      for (let i = 0; i < SLOW_LORIS; i++)
+        loris.push(
+          slowLoris(d.port, ['header-stall', 'header-trickle', 'body-stall', 'body-trickle'][i % 4] as string, d.t0),
+        );
 
       // Valid traffic: a signed webhook with a unique wamid every few ms, all along.
       let validInFlight = 0;
@@ -822,7 +1381,9 @@ describe('drill: 1,000 hostile requests against the real daemon', () => {
           const k = validSent.length;
           const wamid = `wamid.valid.${SEED}.${k}`;
           validSent.push(wamid);
-          const body = JSON.stringify(textMessage({ from: `3461${String(k % 1000).padStart(7, '0')}`, text: `valid ${k}`, id: wamid }));
+          const body = JSON.stringify(
+            textMessage({ from: `3461${String(k % 1000).padStart(7, '0')}`, text: `valid ${k}`, id: wamid }),
+          );
           validInFlight++;
           const p = sendHttp(d.port, signedPost(body)).then((o) => {
             validInFlight--;
@@ -852,7 +1413,8 @@ describe('drill: 1,000 hostile requests against the real daemon', () => {
       // Slow-loris: wait (valid traffic going on, slower) for Node to cut the stalled headers.
       startValid(20);
       const headerLoris = loris.filter((s) => s.variant.startsWith('header'));
-      while (since() < HEADER_STALL_DEADLINE_MS && headerLoris.some((s) => s.closedAt === null)) await new Promise((r) => setTimeout(r, 100));
+      while (since() < HEADER_STALL_DEADLINE_MS && headerLoris.some((s) => s.closedAt === null))
+        await new Promise((r) => setTimeout(r, 100));
       clearInterval(validTimer!);
       validTimer = null;
       await Promise.all([...validPending]);
@@ -860,18 +1422,23 @@ describe('drill: 1,000 hostile requests against the real daemon', () => {
       const bodyLorisOpen = loris.filter((s) => s.variant.startsWith('body') && s.closedAt === null).length;
       const health = await sendHttp(d.port, { kind: 'http', method: 'GET', path: '/healthz', headers: {} });
       const metrics = await new Promise<string>((resolve) => {
-        http.get({ host: '127.0.0.1', port: d.port, path: '/metrics', agent: false }, (res) => {
-          let text = '';
-          res.on('data', (c) => (text += c));
-          res.on('end', () => resolve(text));
-        }).on('error', () => resolve(''));
+        http
+          .get({ host: '127.0.0.1', port: d.port, path: '/metrics', agent: false }, (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', () => resolve(''));
       });
       const aliveBeforeSigterm = d.child.exitCode === null && d.child.signalCode === null;
 
       // SIGTERM with the body-stalled sockets still open: the daemon must still stop, exit 0.
       const sigtermAt = since();
       d.child.kill('SIGTERM');
-      const exitCode = await Promise.race([d.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
+      const exitCode = await Promise.race([
+        d.exited,
+        new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000)),
+      ]);
       const shutdownMs = since() - sigtermAt;
       clearInterval(rssTimer);
       if (exitCode === 'timeout') d.child.kill('SIGKILL');
@@ -884,15 +1451,25 @@ describe('drill: 1,000 hostile requests against the real daemon', () => {
       const storedValid = new Set<string>();
       let textBytes = 0;
       try {
-        for (const row of db.prepare(`SELECT wamid AS t FROM messages UNION ALL SELECT content FROM messages UNION ALL SELECT raw FROM messages
+        for (const row of db
+          .prepare(
+            `SELECT wamid AS t FROM messages UNION ALL SELECT content FROM messages UNION ALL SELECT raw FROM messages
           UNION ALL SELECT raw FROM message_status_events UNION ALL SELECT wamid FROM message_status_events UNION ALL SELECT payload FROM raw_events
-          UNION ALL SELECT name FROM clients UNION ALL SELECT phone_number_id FROM clients UNION ALL SELECT contact_name FROM threads`).iterate() as Iterable<{ t: string | null }>) {
+          UNION ALL SELECT name FROM clients UNION ALL SELECT phone_number_id FROM clients UNION ALL SELECT contact_name FROM threads`,
+          )
+          .iterate() as Iterable<{ t: string | null }>) {
           if (!row.t) continue;
           textBytes += row.t.length;
           for (const m of row.t.matchAll(MARKER)) found.add(m[0]);
         }
-        for (const row of db.prepare(`SELECT payload FROM raw_events WHERE kind = 'not-whatsapp'`).iterate() as Iterable<{ payload: string }>) verbatim.add(sha(row.payload));
-        for (const row of db.prepare(`SELECT wamid FROM messages WHERE wamid LIKE 'wamid.valid.%'`).all() as { wamid: string }[]) storedValid.add(row.wamid);
+        for (const row of db
+          .prepare(`SELECT payload FROM raw_events WHERE kind = 'not-whatsapp'`)
+          .iterate() as Iterable<{ payload: string }>)
+          verbatim.add(sha(row.payload));
+        for (const row of db.prepare(`SELECT wamid FROM messages WHERE wamid LIKE 'wamid.valid.%'`).all() as {
+          wamid: string;
+        }[])
+          storedValid.add(row.wamid);
       } finally {
         db.close();
       }
@@ -908,8 +1485,19 @@ describe('drill: 1,000 hostile requests against the real daemon', () => {
       // ---- verdicts
       const wrongStatus = outcomes
         .filter((o) => !o.spec.expect.includes(o.status))
-        .map((o) => ({ n: o.spec.n, category: o.spec.category, variant: o.spec.variant, expected: o.spec.expect, got: o.status, error: o.error }));
-      const fiveXx = [...outcomes.map((o) => o.status), ...validResults.map((o) => o.status), ...loris.map((s) => s.status)].filter((s) => s >= 500);
+        .map((o) => ({
+          n: o.spec.n,
+          category: o.spec.category,
+          variant: o.spec.variant,
+          expected: o.spec.expect,
+          got: o.status,
+          error: o.error,
+        }));
+      const fiveXx = [
+        ...outcomes.map((o) => o.status),
+        ...validResults.map((o) => o.status),
+        ...loris.map((s) => s.status),
+      ].filter((s) => s >= 500);
       const lost: { n: number; category: string; variant: string; missing: string[] }[] = [];
       let envelopeSent = 0;
       let envelopeKept = 0;
@@ -917,48 +1505,72 @@ describe('drill: 1,000 hostile requests against the real daemon', () => {
       for (const o of outcomes) {
         if (o.status !== 200) continue;
         if (o.keep.kind === 'verbatim') {
-          if (!verbatim.has(sha(o.keep.text))) lost.push({ n: o.spec.n, category: o.spec.category, variant: o.spec.variant, missing: ['<verbatim body>'] });
+          if (!verbatim.has(sha(o.keep.text)))
+            lost.push({
+              n: o.spec.n,
+              category: o.spec.category,
+              variant: o.spec.variant,
+              missing: ['<verbatim body>'],
+            });
         } else if (o.keep.kind === 'markers') {
-          const markers = [...new Set([...o.keep.text.matchAll(MARKER)].map((m) => m[0]))].filter((m) => m.startsWith('hxa'));
+          const markers = [...new Set([...o.keep.text.matchAll(MARKER)].map((m) => m[0]))].filter((m) =>
+            m.startsWith('hxa'),
+          );
           const missing = markers.filter((m) => !m.endsWith('e') && !found.has(m));
           if (missing.length) lost.push({ n: o.spec.n, category: o.spec.category, variant: o.spec.variant, missing });
           for (const m of markers.filter((x) => x.endsWith('e'))) {
             envelopeSent++;
             if (found.has(m)) envelopeKept++;
-            else envelopeLostBy.set(`${o.spec.category}:${o.spec.variant}`, (envelopeLostBy.get(`${o.spec.category}:${o.spec.variant}`) ?? 0) + 1);
+            else
+              envelopeLostBy.set(
+                `${o.spec.category}:${o.spec.variant}`,
+                (envelopeLostBy.get(`${o.spec.category}:${o.spec.variant}`) ?? 0) + 1,
+              );
           }
         }
       }
       const leaked = [...found].filter((m) => m.startsWith('hxr'));
       const validOk = validResults.filter((o) => o.status === 200);
-      const validNotOk = validResults.filter((o) => o.status !== 200).map((o) => ({ wamid: o.wamid, status: o.status, error: o.error }));
+      const validNotOk = validResults
+        .filter((o) => o.status !== 200)
+        .map((o) => ({ wamid: o.wamid, status: o.status, error: o.error }));
       const validMissing = validSent.filter((w) => !storedValid.has(w));
       const validLatency = validResults.map((o) => o.ms).sort((a, b) => a - b);
-      const q = (p: number) => Math.round(validLatency[Math.min(validLatency.length - 1, Math.floor(p * validLatency.length))] ?? 0);
+      const q = (p: number) =>
+        Math.round(validLatency[Math.min(validLatency.length - 1, Math.floor(p * validLatency.length))] ?? 0);
       const logLines = d.stdout().split('\n').filter(Boolean);
       const errorLines = logLines.filter((l) => /"level":(50|60)/.test(l));
-      const metric = (name: string) => [...metrics.matchAll(new RegExp(`^${name}\\{outcome="(\\w+)"\\} (\\d+)`, 'gm'))].map((m) => `${m[1]}=${m[2]}`).join(' ');
+      const metric = (name: string) =>
+        [...metrics.matchAll(new RegExp(`^${name}\\{outcome="(\\w+)"\\} (\\d+)`, 'gm'))]
+          .map((m) => `${m[1]}=${m[2]}`)
+          .join(' ');
       const byCategory = tally(outcomes.map((o) => o.spec.category));
       byCategory['slow-loris'] = loris.length;
       const statusByCategory: Record<string, Record<string, number>> = {};
-      for (const o of outcomes) (statusByCategory[o.spec.category] ??= {})[String(o.status)] = (statusByCategory[o.spec.category]?.[String(o.status)] ?? 0) + 1;
+      for (const o of outcomes)
+        (statusByCategory[o.spec.category] ??= {})[String(o.status)] =
+          (statusByCategory[o.spec.category]?.[String(o.status)] ?? 0) + 1;
       statusByCategory['slow-loris'] = tally(loris.map((s) => s.status));
-      const lorisReport = loris.map((s) => `${s.variant}:${s.status || '-'}@${s.closedAt === null ? 'open' : `${(s.closedAt / 1000).toFixed(1)}s`}`);
+      const lorisReport = loris.map(
+        (s) => `${s.variant}:${s.status || '-'}@${s.closedAt === null ? 'open' : `${(s.closedAt / 1000).toFixed(1)}s`}`,
+      );
 
-      console.log([
-        `hostile drill seed=${SEED}: ${outcomes.length + loris.length} hostile requests in ${(hostileMs / 1000).toFixed(1)} s (+ slow-loris until ${(since() / 1000).toFixed(1)} s)`,
-        `  per category: ${JSON.stringify(byCategory)}`,
-        `  statuses: ${JSON.stringify(tally([...outcomes.map((o) => o.status), ...loris.map((s) => s.status)]))}`,
-        `  statuses per category: ${JSON.stringify(statusByCategory)}`,
-        `  wrong status: ${wrongStatus.length}; 5xx: ${fiveXx.length}; accepted-but-lost: ${lost.length}; refused-but-stored markers: ${leaked.length}`,
-        ...lost.slice(0, 10).map((l) => `    lost: #${l.n} ${l.category} ${l.variant}: ${l.missing.join(', ')}`),
-        `  valid: sent ${validSent.length}, acknowledged 200 ${validOk.length}, stored ${storedValid.size}, skipped ticks ${validSkipped}; latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms`,
-        `  RSS: baseline ${baselineRss.toFixed(0)} MB, peak ${peakRss.toFixed(0)} MB at ${(peakAt / 1000).toFixed(1)} s (limit ${RSS_LIMIT_MB} MB); per-second max: ${Array.from(rssBySecond, (v) => (v ? v.toFixed(0) : '-')).join(' ')}`,
-        `  slow-loris (headersTimeout 10 s, requestTimeout 30 s, checked every second): ${lorisReport.join(' ')}; body-stalled still open before SIGTERM: ${bodyLorisOpen}`,
-        `  envelope-level garbage/unknown keys kept: ${envelopeKept}/${envelopeSent}${envelopeLostBy.size ? ` (dropped: ${JSON.stringify(Object.fromEntries([...envelopeLostBy].sort((a, b) => b[1] - a[1]).slice(0, 12)))})` : ''}`,
-        `  healthz ${health.status}; alive ${aliveBeforeSigterm}; SIGTERM -> exit ${exitCode} in ${(shutdownMs / 1000).toFixed(1)} s; clients in DB ${clients}; DB text scanned ${(textBytes / 1024 / 1024).toFixed(1)} MB; error log lines ${errorLines.length}`,
-        `  metrics webhooks: ${metric('wa_report_webhooks_total')}`,
-      ].join('\n'));
+      console.log(
+        [
+          `hostile drill seed=${SEED}: ${outcomes.length + loris.length} hostile requests in ${(hostileMs / 1000).toFixed(1)} s (+ slow-loris until ${(since() / 1000).toFixed(1)} s)`,
+          `  per category: ${JSON.stringify(byCategory)}`,
+          `  statuses: ${JSON.stringify(tally([...outcomes.map((o) => o.status), ...loris.map((s) => s.status)]))}`,
+          `  statuses per category: ${JSON.stringify(statusByCategory)}`,
+          `  wrong status: ${wrongStatus.length}; 5xx: ${fiveXx.length}; accepted-but-lost: ${lost.length}; refused-but-stored markers: ${leaked.length}`,
+          ...lost.slice(0, 10).map((l) => `    lost: #${l.n} ${l.category} ${l.variant}: ${l.missing.join(', ')}`),
+          `  valid: sent ${validSent.length}, acknowledged 200 ${validOk.length}, stored ${storedValid.size}, skipped ticks ${validSkipped}; latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms`,
+          `  RSS: baseline ${baselineRss.toFixed(0)} MB, peak ${peakRss.toFixed(0)} MB at ${(peakAt / 1000).toFixed(1)} s (limit ${RSS_LIMIT_MB} MB); per-second max: ${Array.from(rssBySecond, (v) => (v ? v.toFixed(0) : '-')).join(' ')}`,
+          `  slow-loris (headersTimeout 10 s, requestTimeout 30 s, checked every second): ${lorisReport.join(' ')}; body-stalled still open before SIGTERM: ${bodyLorisOpen}`,
+          `  envelope-level garbage/unknown keys kept: ${envelopeKept}/${envelopeSent}${envelopeLostBy.size ? ` (dropped: ${JSON.stringify(Object.fromEntries([...envelopeLostBy].sort((a, b) => b[1] - a[1]).slice(0, 12)))})` : ''}`,
+          `  healthz ${health.status}; alive ${aliveBeforeSigterm}; SIGTERM -> exit ${exitCode} in ${(shutdownMs / 1000).toFixed(1)} s; clients in DB ${clients}; DB text scanned ${(textBytes / 1024 / 1024).toFixed(1)} MB; error log lines ${errorLines.length}`,
+          `  metrics webhooks: ${metric('wa_report_webhooks_total')}`,
+        ].join('\n'),
+      );
 
       expect(wrongStatus, 'hostile requests answered with an unexpected status').toEqual([]);
       expect(fiveXx, '5xx answers').toEqual([]);
@@ -968,11 +1580,17 @@ describe('drill: 1,000 hostile requests against the real daemon', () => {
       expect(lost, 'accepted hostile content missing from the database').toEqual([]);
       expect(leaked, 'refused requests that left a trace in the database').toEqual([]);
       expect(peakRss, `peak RSS ${peakRss.toFixed(0)} MB`).toBeLessThan(RSS_LIMIT_MB);
-      expect(headerLoris.map((s) => s.status), 'stalled headers are cut with 408').toEqual(headerLoris.map(() => 408));
+      expect(
+        headerLoris.map((s) => s.status),
+        'stalled headers are cut with 408',
+      ).toEqual(headerLoris.map(() => 408));
       expect(health.status).toBe(200);
       expect(aliveBeforeSigterm).toBe(true);
       expect(exitCode).toBe(0);
-      expect(loris.every((s) => s.closedAt !== null), 'every slow-loris socket closed by the end').toBe(true);
+      expect(
+        loris.every((s) => s.closedAt !== null),
+        'every slow-loris socket closed by the end',
+      ).toBe(true);
       expect(errorLines, 'error-level log lines').toEqual([]);
     } finally {
       if (validTimer) clearInterval(validTimer);

@@ -40,7 +40,15 @@ export type GraphBehavior =
   /** Accept: {messaging_product, contacts: [{input, wa_id}], messages: [{id: 'wamid.standin.<n>'}]}; `body` replaces the answer (e.g. one without messages). */
   | { kind: 'ok'; body?: unknown }
   /** A Graph error answer {error: {message: "(#code) title", type, code, error_subcode, error_data: {details}, fbtrace_id}}; `retryAfter` in seconds. */
-  | { kind: 'error'; status: number; code: number; subcode?: number; title: string; details?: string; retryAfter?: number }
+  | {
+      kind: 'error';
+      status: number;
+      code: number;
+      subcode?: number;
+      title: string;
+      details?: string;
+      retryAfter?: number;
+    }
   /** Not JSON: by default 200 with an HTML page. */
   | { kind: 'garbage'; status?: number; contentType?: string; body?: string };
 
@@ -89,7 +97,11 @@ interface Base {
 type Responder = (req: RecordedRequest, behavior: any, res: http.ServerResponse) => void;
 
 /** The HTTP plumbing both stand-ins share: recording, plans, hang/close/delay, and a close() that never waits on a hung socket. */
-async function startServer(pathPrefix: string, authorize: (req: RecordedRequest, res: http.ServerResponse) => boolean, respond: Responder): Promise<Base> {
+async function startServer(
+  pathPrefix: string,
+  authorize: (req: RecordedRequest, res: http.ServerResponse) => boolean,
+  respond: Responder,
+): Promise<Base> {
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let plan: BehaviorPlan<any> | null = null;
@@ -138,7 +150,13 @@ async function startServer(pathPrefix: string, authorize: (req: RecordedRequest,
       } catch {
         // keep the raw text
       }
-      const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() };
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body,
+        at: Date.now(),
+      };
       requests.push(recorded);
       if (!authorize(recorded, res)) return;
       act(recorded, next(recorded), res);
@@ -170,7 +188,11 @@ async function startServer(pathPrefix: string, authorize: (req: RecordedRequest,
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -191,7 +213,11 @@ function bearer(req: RecordedRequest): string | null {
 
 const GRAPH_VERSION = 'v24.0';
 
-function graphError(code: number, title: string, extra: { type?: string; subcode?: number; details?: string } = {}): unknown {
+function graphError(
+  code: number,
+  title: string,
+  extra: { type?: string; subcode?: number; details?: string } = {},
+): unknown {
   return {
     error: {
       message: `(#${code}) ${title}`,
@@ -213,20 +239,44 @@ export async function startGraphStandIn(options: { token?: string } = {}): Promi
     `/${GRAPH_VERSION}`,
     (req, res) => {
       if (options.token === undefined || bearer(req) === options.token) return true;
-      sendJson(res, 401, { error: { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190, fbtrace_id: 'AStandInAuth' } });
+      sendJson(res, 401, {
+        error: {
+          message: 'Invalid OAuth access token - Cannot parse access token',
+          type: 'OAuthException',
+          code: 190,
+          fbtrace_id: 'AStandInAuth',
+        },
+      });
       return false;
     },
     (req, behavior: GraphBehavior, res) => {
       if (req.method !== 'POST' || !messagesPath.test(req.path.split('?')[0] ?? '')) {
-        sendJson(res, 400, graphError(100, `Unsupported ${req.method.toLowerCase()} request.`, { type: 'GraphMethodException', subcode: 33 }));
+        sendJson(
+          res,
+          400,
+          graphError(100, `Unsupported ${req.method.toLowerCase()} request.`, {
+            type: 'GraphMethodException',
+            subcode: 33,
+          }),
+        );
         return;
       }
       switch (behavior.kind) {
         case 'error':
-          sendJson(res, behavior.status, graphError(behavior.code, behavior.title, { subcode: behavior.subcode, details: behavior.details }), behavior.retryAfter !== undefined ? { 'retry-after': String(behavior.retryAfter) } : {});
+          sendJson(
+            res,
+            behavior.status,
+            graphError(behavior.code, behavior.title, { subcode: behavior.subcode, details: behavior.details }),
+            behavior.retryAfter !== undefined ? { 'retry-after': String(behavior.retryAfter) } : {},
+          );
           return;
         case 'garbage':
-          sendRaw(res, behavior.status ?? 200, behavior.contentType ?? 'text/html; charset=utf-8', behavior.body ?? '<html><body><h1>Sorry, something went wrong.</h1></body></html>');
+          sendRaw(
+            res,
+            behavior.status ?? 200,
+            behavior.contentType ?? 'text/html; charset=utf-8',
+            behavior.body ?? '<html><body><h1>Sorry, something went wrong.</h1></body></html>',
+          );
           return;
         case 'ok': {
           const body = req.body as { status?: unknown; to?: unknown; type?: unknown } | string;
@@ -235,7 +285,11 @@ export async function startGraphStandIn(options: { token?: string } = {}): Promi
             return;
           }
           if (typeof body !== 'object' || typeof body.to !== 'string' || body.type === undefined) {
-            sendJson(res, 400, graphError(100, 'Invalid parameter', { details: 'Parameter "to" or "type" is missing' }));
+            sendJson(
+              res,
+              400,
+              graphError(100, 'Invalid parameter', { details: 'Parameter "to" or "type" is missing' }),
+            );
             return;
           }
           if (behavior.body !== undefined) {
@@ -244,7 +298,11 @@ export async function startGraphStandIn(options: { token?: string } = {}): Promi
           }
           // Recorded as sent even if the client has gone away meanwhile: like WhatsApp, the message went out.
           req.wamid = `wamid.standin.${++sends}`;
-          sendJson(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to.replace(/\D/g, '') }], messages: [{ id: req.wamid }] });
+          sendJson(res, 200, {
+            messaging_product: 'whatsapp',
+            contacts: [{ input: body.to, wa_id: body.to.replace(/\D/g, '') }],
+            messages: [{ id: req.wamid }],
+          });
           return;
         }
       }
@@ -259,7 +317,8 @@ export async function startGraphStandIn(options: { token?: string } = {}): Promi
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((p: { text?: unknown }) => (typeof p?.text === 'string' ? p.text : '')).join('');
+  if (Array.isArray(content))
+    return content.map((p: { text?: unknown }) => (typeof p?.text === 'string' ? p.text : '')).join('');
   return '';
 }
 
@@ -290,8 +349,12 @@ export async function startModelStandIn(options: { apiKey?: string } = {}): Prom
       const masked = key ? `${key.slice(0, 3)}${'*'.repeat(Math.max(0, key.length - 7))}${key.slice(-4)}` : '';
       sendJson(res, 401, {
         error: {
-          message: key ? `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.` : "You didn't provide an API key.",
-          type: 'invalid_request_error', param: null, code: key ? 'invalid_api_key' : null,
+          message: key
+            ? `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`
+            : "You didn't provide an API key.",
+          type: 'invalid_request_error',
+          param: null,
+          code: key ? 'invalid_api_key' : null,
         },
       });
       return false;
@@ -300,7 +363,14 @@ export async function startModelStandIn(options: { apiKey?: string } = {}): Prom
       const path = req.path.split('?')[0];
       const api = path === '/v1/chat/completions' ? 'chat' : path === '/v1/responses' ? 'responses' : null;
       if (req.method !== 'POST' || api === null) {
-        sendJson(res, 404, { error: { message: `Invalid URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null } });
+        sendJson(res, 404, {
+          error: {
+            message: `Invalid URL (${req.method} ${path})`,
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        });
         return;
       }
       const model = typeof req.body?.model === 'string' ? req.body.model : 'unknown';
@@ -311,38 +381,117 @@ export async function startModelStandIn(options: { apiKey?: string } = {}): Prom
           sendJson(
             res,
             behavior.status,
-            { error: { message: behavior.message ?? 'The server had an error while processing your request.', type: behavior.type ?? 'server_error', param: null, code: behavior.code ?? null } },
-            { ...headers, ...(behavior.retryAfterMs !== undefined ? { 'retry-after-ms': String(behavior.retryAfterMs) } : {}) },
+            {
+              error: {
+                message: behavior.message ?? 'The server had an error while processing your request.',
+                type: behavior.type ?? 'server_error',
+                param: null,
+                code: behavior.code ?? null,
+              },
+            },
+            {
+              ...headers,
+              ...(behavior.retryAfterMs !== undefined ? { 'retry-after-ms': String(behavior.retryAfterMs) } : {}),
+            },
           );
           return;
         case 'garbage':
-          sendRaw(res, 200, behavior.contentType ?? 'application/json', behavior.body ?? '<html><body>upstream error</body></html>');
+          sendRaw(
+            res,
+            200,
+            behavior.contentType ?? 'application/json',
+            behavior.body ?? '<html><body>upstream error</body></html>',
+          );
           return;
         case 'empty':
-          if (api === 'chat') sendJson(res, 200, { id: `chatcmpl-standin-${id}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model, choices: [], usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 } }, headers);
-          else sendJson(res, 200, { id: `resp_standin_${id}`, object: 'response', created_at: Math.floor(Date.now() / 1000), status: 'completed', model, output: [], usage: { input_tokens: 1, output_tokens: 0, total_tokens: 1 } }, headers);
+          if (api === 'chat')
+            sendJson(
+              res,
+              200,
+              {
+                id: `chatcmpl-standin-${id}`,
+                object: 'chat.completion',
+                created: Math.floor(Date.now() / 1000),
+                model,
+                choices: [],
+                usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 },
+              },
+              headers,
+            );
+          else
+            sendJson(
+              res,
+              200,
+              {
+                id: `resp_standin_${id}`,
+                object: 'response',
+                created_at: Math.floor(Date.now() / 1000),
+                status: 'completed',
+                model,
+                output: [],
+                usage: { input_tokens: 1, output_tokens: 0, total_tokens: 1 },
+              },
+              headers,
+            );
           return;
         case 'ok': {
-          const text = behavior.text !== undefined ? behavior.text : writer ? writer(req) : `Echo: ${lastUserText(req.body)}`;
+          const text =
+            behavior.text !== undefined ? behavior.text : writer ? writer(req) : `Echo: ${lastUserText(req.body)}`;
           const input = tokens(JSON.stringify(req.body?.messages ?? req.body?.input ?? ''));
           const output = text ? tokens(text) : 0;
           if (api === 'chat') {
-            sendJson(res, 200, {
-              id: `chatcmpl-standin-${id}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model,
-              choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null, annotations: [] }, logprobs: null, finish_reason: behavior.finishReason ?? 'stop' }],
-              usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
-              service_tier: 'default', system_fingerprint: 'fp_standin',
-            }, headers);
+            sendJson(
+              res,
+              200,
+              {
+                id: `chatcmpl-standin-${id}`,
+                object: 'chat.completion',
+                created: Math.floor(Date.now() / 1000),
+                model,
+                choices: [
+                  {
+                    index: 0,
+                    message: { role: 'assistant', content: text, refusal: null, annotations: [] },
+                    logprobs: null,
+                    finish_reason: behavior.finishReason ?? 'stop',
+                  },
+                ],
+                usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
+                service_tier: 'default',
+                system_fingerprint: 'fp_standin',
+              },
+              headers,
+            );
           } else {
             const status = behavior.finishReason ?? 'completed';
-            sendJson(res, 200, {
-              id: `resp_standin_${id}`, object: 'response', created_at: Math.floor(Date.now() / 1000), status, model,
-              error: null,
-              incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
-              instructions: req.body?.instructions ?? null,
-              output: text === null ? [] : [{ type: 'message', id: `msg_standin_${id}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }],
-              usage: { input_tokens: input, output_tokens: output, total_tokens: input + output },
-            }, headers);
+            sendJson(
+              res,
+              200,
+              {
+                id: `resp_standin_${id}`,
+                object: 'response',
+                created_at: Math.floor(Date.now() / 1000),
+                status,
+                model,
+                error: null,
+                incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
+                instructions: req.body?.instructions ?? null,
+                output:
+                  text === null
+                    ? []
+                    : [
+                        {
+                          type: 'message',
+                          id: `msg_standin_${id}`,
+                          status: 'completed',
+                          role: 'assistant',
+                          content: [{ type: 'output_text', text, annotations: [] }],
+                        },
+                      ],
+                usage: { input_tokens: input, output_tokens: output, total_tokens: input + output },
+              },
+              headers,
+            );
           }
           return;
         }

@@ -32,7 +32,11 @@ function envelope(field: string, value: Record<string, unknown>, phoneNumberId =
         changes: [
           {
             field,
-            value: { messaging_product: 'whatsapp', metadata: { display_phone_number: DISPLAY_PHONE, phone_number_id: phoneNumberId }, ...value },
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: DISPLAY_PHONE, phone_number_id: phoneNumberId },
+              ...value,
+            },
           },
         ],
       },
@@ -42,9 +46,19 @@ function envelope(field: string, value: Record<string, unknown>, phoneNumberId =
 
 export function textMessage(m: InboundText) {
   const id = m.id ?? wamid();
-  const message: Record<string, unknown> = { from: m.from, id, timestamp: String(m.timestamp ?? Math.floor(Date.now() / 1000)), type: 'text', text: { body: m.text } };
+  const message: Record<string, unknown> = {
+    from: m.from,
+    id,
+    timestamp: String(m.timestamp ?? Math.floor(Date.now() / 1000)),
+    type: 'text',
+    text: { body: m.text },
+  };
   if (m.contextId) message.context = { from: DISPLAY_PHONE, id: m.contextId };
-  return envelope('messages', { contacts: [{ profile: { name: m.name ?? 'Test User' }, wa_id: m.from }], messages: [message] }, m.phoneNumberId);
+  return envelope(
+    'messages',
+    { contacts: [{ profile: { name: m.name ?? 'Test User' }, wa_id: m.from }], messages: [message] },
+    m.phoneNumberId,
+  );
 }
 
 /** Several messages (possibly from several users) in one POST, as Meta batches them. */
@@ -65,7 +79,13 @@ export function batch(messages: InboundText[]) {
             messaging_product: 'whatsapp',
             metadata: { display_phone_number: DISPLAY_PHONE, phone_number_id: phoneNumberId },
             contacts: list.map((m) => ({ profile: { name: m.name ?? 'Test User' }, wa_id: m.from })),
-            messages: list.map((m) => ({ from: m.from, id: m.id ?? wamid(), timestamp: String(m.timestamp ?? Math.floor(Date.now() / 1000)), type: 'text', text: { body: m.text } })),
+            messages: list.map((m) => ({
+              from: m.from,
+              id: m.id ?? wamid(),
+              timestamp: String(m.timestamp ?? Math.floor(Date.now() / 1000)),
+              type: 'text',
+              text: { body: m.text },
+            })),
           },
         },
       ],
@@ -88,7 +108,18 @@ export function statusUpdate(statuses: StatusInput[]) {
       status: s.status,
       timestamp: String(s.timestamp),
       recipient_id: s.recipient,
-      ...(s.error ? { errors: [{ code: s.error.code, title: s.error.title, message: s.error.title, error_data: { details: s.error.details ?? s.error.title } }] } : {}),
+      ...(s.error
+        ? {
+            errors: [
+              {
+                code: s.error.code,
+                title: s.error.title,
+                message: s.error.title,
+                error_data: { details: s.error.details ?? s.error.title },
+              },
+            ],
+          }
+        : {}),
     })),
   });
 }
@@ -96,7 +127,16 @@ export function statusUpdate(statuses: StatusInput[]) {
 /** A message the business sent from the WhatsApp Business app (coexistence echo). */
 export function echoMessage(m: { to: string; text: string; id?: string; timestamp?: number }) {
   return envelope('smb_message_echoes', {
-    message_echoes: [{ from: DISPLAY_PHONE, to: m.to, id: m.id ?? wamid('echo'), timestamp: String(m.timestamp ?? Math.floor(Date.now() / 1000)), type: 'text', text: { body: m.text } }],
+    message_echoes: [
+      {
+        from: DISPLAY_PHONE,
+        to: m.to,
+        id: m.id ?? wamid('echo'),
+        timestamp: String(m.timestamp ?? Math.floor(Date.now() / 1000)),
+        type: 'text',
+        text: { body: m.text },
+      },
+    ],
   });
 }
 
@@ -104,7 +144,11 @@ export function sign(body: string | Buffer, secret = APP_SECRET): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-export async function postWebhook(url: string, payload: unknown, options: { secret?: string | null; raw?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; headers: Headers }> {
+export async function postWebhook(
+  url: string,
+  payload: unknown,
+  options: { secret?: string | null; raw?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string; headers: Headers }> {
   const body = options.raw ?? JSON.stringify(payload);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   if (options.secret !== null) headers['x-hub-signature-256'] = sign(body, options.secret ?? APP_SECRET);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EncryptionError, generateKey, KeyRing, parseKey, sealedKeyId, SEALED_PREFIX } from '../../src/privacy/crypto.js';
+import {
+  EncryptionError,
+  generateKey,
+  KeyRing,
+  parseKey,
+  sealedKeyId,
+  SEALED_PREFIX,
+} from '../../src/privacy/crypto.js';
 
 const a = parseKey(generateKey().key, 'A');
 const b = parseKey(generateKey().key, 'B');
@@ -24,7 +31,9 @@ describe('KeyRing', () => {
   it('names the missing key id, and never returns garbage for altered values', () => {
     const sealed = new KeyRing(a).seal('secreto');
     expect(() => new KeyRing(b).open(sealed, () => 'The content of message 7')).toThrow(EncryptionError);
-    expect(() => new KeyRing(b).open(sealed, () => 'The content of message 7')).toThrow(new RegExp(`message 7 is encrypted with key id ${a.id}.*WA_REPORT_ENCRYPTION_KEY is key id ${b.id}`));
+    expect(() => new KeyRing(b).open(sealed, () => 'The content of message 7')).toThrow(
+      new RegExp(`message 7 is encrypted with key id ${a.id}.*WA_REPORT_ENCRYPTION_KEY is key id ${b.id}`),
+    );
     expect(() => KeyRing.none().open(sealed, () => 'm')).toThrow(/WA_REPORT_ENCRYPTION_KEY is not set/);
     // Old keys are accepted for reading.
     expect(new KeyRing(b, [a]).open(sealed, () => 'm')).toBe('secreto');
@@ -52,11 +61,20 @@ describe('KeyRing', () => {
   it('reads keys from the environment and says how to fix a bad one', () => {
     expect(KeyRing.fromEnv({}).enabled).toBe(false);
     const key = generateKey();
-    const ring = KeyRing.fromEnv({ WA_REPORT_ENCRYPTION_KEY: key.key, WA_REPORT_ENCRYPTION_KEYS_OLD: `${generateKey().key}, ${generateKey().key}` });
+    const ring = KeyRing.fromEnv({
+      WA_REPORT_ENCRYPTION_KEY: key.key,
+      WA_REPORT_ENCRYPTION_KEYS_OLD: `${generateKey().key}, ${generateKey().key}`,
+    });
     expect(ring.current?.id).toBe(key.id);
     expect(ring.ids).toHaveLength(3);
-    expect(() => KeyRing.fromEnv({ WA_REPORT_ENCRYPTION_KEY: 'short' })).toThrow(/WA_REPORT_ENCRYPTION_KEY: not a key .*wa-report keys generate/);
-    expect(() => KeyRing.fromEnv({ WA_REPORT_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/got 16 bytes/);
-    expect(() => KeyRing.fromEnv({ WA_REPORT_ENCRYPTION_KEY: key.key, WA_REPORT_ENCRYPTION_KEYS_OLD: 'nope' })).toThrow(/KEYS_OLD \(key 1\)/);
+    expect(() => KeyRing.fromEnv({ WA_REPORT_ENCRYPTION_KEY: 'short' })).toThrow(
+      /WA_REPORT_ENCRYPTION_KEY: not a key .*wa-report keys generate/,
+    );
+    expect(() => KeyRing.fromEnv({ WA_REPORT_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toThrow(
+      /got 16 bytes/,
+    );
+    expect(() => KeyRing.fromEnv({ WA_REPORT_ENCRYPTION_KEY: key.key, WA_REPORT_ENCRYPTION_KEYS_OLD: 'nope' })).toThrow(
+      /KEYS_OLD \(key 1\)/,
+    );
   });
 });

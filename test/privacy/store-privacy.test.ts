@@ -23,19 +23,33 @@ const keyA = parseKey(generateKey().key, 'A');
 const keyB = parseKey(generateKey().key, 'B');
 
 function msg(over: Partial<NewMessage> & { clientId: number; waId: string; wamid: string | null }): NewMessage {
-  return { role: 'user', type: 'text', content: 'Hola', phoneNumberId: 'PNID1', createdAt: new Date('2024-01-15T10:30:00Z'), ...over };
+  return {
+    role: 'user',
+    type: 'text',
+    content: 'Hola',
+    phoneNumberId: 'PNID1',
+    createdAt: new Date('2024-01-15T10:30:00Z'),
+    ...over,
+  };
 }
 
 async function exportDoc(store: Store, waId: string) {
   const out = new StringWritable();
   await exportContact(store, waId, out);
-  return JSON.parse(out.text) as { conversations: { messages: { wamid: string; content: string; raw: unknown; status_history: unknown[] }[] }[]; raw_events: unknown[]; other_status_events: unknown[]; erasures: { messages: number }[] };
+  return JSON.parse(out.text) as {
+    conversations: { messages: { wamid: string; content: string; raw: unknown; status_history: unknown[] }[] }[];
+    raw_events: unknown[];
+    other_status_events: unknown[];
+    erasures: { messages: number }[];
+  };
 }
 
 /** Every byte of the database as stored: the SQLite file (and WAL), or a pg_dump of the database. */
 function storedBytes(db: TestDatabase, kind: DatabaseKind): string {
   if (kind.name === 'sqlite') {
-    return ['', '-wal'].map((s) => (existsSync(db.url + s) ? readFileSync(db.url + s).toString('latin1') : '')).join('');
+    return ['', '-wal']
+      .map((s) => (existsSync(db.url + s) ? readFileSync(db.url + s).toString('latin1') : ''))
+      .join('');
   }
   return execFileSync('pg_dump', ['--no-owner', db.url], { encoding: 'latin1', maxBuffer: 1 << 28 });
 }
@@ -66,22 +80,59 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     const { db, store, a, b } = await open();
     const user = '34600111222';
     const messages = [
-      msg({ clientId: a, waId: user, wamid: 'wamid.e1', content: SECRET, contactName: 'Eva', raw: JSON.stringify({ id: 'wamid.e1', text: { body: SECRET } }) }),
-      msg({ clientId: a, waId: user, wamid: 'wamid.e2', role: 'assistant', content: 'Anotado', createdAt: new Date('2024-01-15T10:31:00Z') }),
+      msg({
+        clientId: a,
+        waId: user,
+        wamid: 'wamid.e1',
+        content: SECRET,
+        contactName: 'Eva',
+        raw: JSON.stringify({ id: 'wamid.e1', text: { body: SECRET } }),
+      }),
+      msg({
+        clientId: a,
+        waId: user,
+        wamid: 'wamid.e2',
+        role: 'assistant',
+        content: 'Anotado',
+        createdAt: new Date('2024-01-15T10:31:00Z'),
+      }),
       msg({ clientId: b, phoneNumberId: 'PNID2', waId: user, wamid: 'wamid.e3', content: 'Otro negocio' }),
       msg({ clientId: a, waId: '34999000111', wamid: 'wamid.keep', content: 'not this one' }),
     ];
     const statuses: StatusUpdate[] = [
-      { wamid: 'wamid.e2', status: 'delivered', occurredAt: new Date('2024-01-15T10:31:05Z'), recipientId: user, raw: '{"status":"delivered"}' },
+      {
+        wamid: 'wamid.e2',
+        status: 'delivered',
+        occurredAt: new Date('2024-01-15T10:31:05Z'),
+        recipientId: user,
+        raw: '{"status":"delivered"}',
+      },
       { wamid: 'wamid.elsewhere', status: 'sent', occurredAt: new Date('2024-01-15T10:32:00Z'), recipientId: user },
     ];
     // A body the parser could not use names the user only inside the payload (no wa_id column).
-    const unstorable = { kind: 'unstorable', payload: JSON.stringify({ entry: [{ changes: [{ value: { messages: [{ from: user, text: { body: SECRET } }] } }] }] }) };
-    await store.writeBatch({ messages, statuses, rawEvents: [{ kind: 'unparsed_message', payload: '{"odd":true}', phoneNumberId: 'PNID1', waId: user }, unstorable, { kind: 'unstorable', payload: '{"from":"34999000111"}' }] });
+    const unstorable = {
+      kind: 'unstorable',
+      payload: JSON.stringify({
+        entry: [{ changes: [{ value: { messages: [{ from: user, text: { body: SECRET } }] } }] }],
+      }),
+    };
+    await store.writeBatch({
+      messages,
+      statuses,
+      rawEvents: [
+        { kind: 'unparsed_message', payload: '{"odd":true}', phoneNumberId: 'PNID1', waId: user },
+        unstorable,
+        { kind: 'unstorable', payload: '{"from":"34999000111"}' },
+      ],
+    });
 
     const before = await exportDoc(store, user);
     expect(before.conversations.map((c) => c.messages.length)).toEqual([2, 1]);
-    expect(before.conversations[0]?.messages[0]).toMatchObject({ wamid: 'wamid.e1', content: SECRET, raw: { id: 'wamid.e1' } });
+    expect(before.conversations[0]?.messages[0]).toMatchObject({
+      wamid: 'wamid.e1',
+      content: SECRET,
+      raw: { id: 'wamid.e1' },
+    });
     expect(before.conversations[0]?.messages[1]?.status_history).toHaveLength(1);
     expect(before.other_status_events).toHaveLength(1);
     expect(before.raw_events).toHaveLength(2);
@@ -89,7 +140,9 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
 
     const erased = await eraseContact(store, user, { actor: 'cli:tester' });
     expect(erased).toMatchObject({ threads: 2, messages: 3, statusEvents: 2, rawEvents: 2 });
-    expect((await store.select<{ payload: string }>('SELECT payload FROM raw_events')).map((r) => r.payload)).toEqual(['{"from":"34999000111"}']);
+    expect((await store.select<{ payload: string }>('SELECT payload FROM raw_events')).map((r) => r.payload)).toEqual([
+      '{"from":"34999000111"}',
+    ]);
     expect(erased.auditId).toBeGreaterThan(0);
     const after = await exportDoc(store, user);
     expect(after.conversations).toEqual([]);
@@ -102,16 +155,38 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect(JSON.stringify(audit)).not.toContain(user);
     expect(JSON.stringify(await store.select('SELECT * FROM tombstones'))).not.toContain('wamid.e1');
     // Erasing again changes nothing and leaves no second record.
-    expect(await eraseContact(store, user, { actor: 'cli:tester' })).toEqual({ threads: 0, messages: 0, statusEvents: 0, rawEvents: 0, auditId: null });
+    expect(await eraseContact(store, user, { actor: 'cli:tester' })).toEqual({
+      threads: 0,
+      messages: 0,
+      statusEvents: 0,
+      rawEvents: 0,
+      auditId: null,
+    });
     expect(await store.select('SELECT id FROM erasures')).toHaveLength(1);
 
     // Meta redelivers the old webhook: nothing of it is stored again, not even an empty conversation.
-    const again = await store.writeBatch({ messages, statuses, rawEvents: [{ kind: 'unparsed_message', payload: '{"odd":true}', phoneNumberId: 'PNID1', waId: user }, unstorable] });
+    const again = await store.writeBatch({
+      messages,
+      statuses,
+      rawEvents: [
+        { kind: 'unparsed_message', payload: '{"odd":true}', phoneNumberId: 'PNID1', waId: user },
+        unstorable,
+      ],
+    });
     expect(again.inserted.map((m) => m.wamid)).toEqual([]);
-    expect(await contactSummary(store, user)).toMatchObject({ conversations: [], messages: 0, statusEvents: 0, rawEvents: 0 });
+    expect(await contactSummary(store, user)).toMatchObject({
+      conversations: [],
+      messages: 0,
+      statusEvents: 0,
+      rawEvents: 0,
+    });
     // A new message from the same person is a new conversation, stored as usual.
-    await store.writeBatch({ messages: [msg({ clientId: a, waId: user, wamid: 'wamid.e9', content: 'Vuelvo a escribir' })] });
-    expect((await exportDoc(store, user)).conversations.map((c) => c.messages.map((m) => m.wamid))).toEqual([['wamid.e9']]);
+    await store.writeBatch({
+      messages: [msg({ clientId: a, waId: user, wamid: 'wamid.e9', content: 'Vuelvo a escribir' })],
+    });
+    expect((await exportDoc(store, user)).conversations.map((c) => c.messages.map((m) => m.wamid))).toEqual([
+      ['wamid.e9'],
+    ]);
     expect((await store.getMessageByWamid('wamid.keep'))?.content).toBe('not this one');
     if (kind.name === 'sqlite') expect(storedBytes(db, kind)).not.toContain(SECRET);
   });
@@ -135,8 +210,14 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
   it('erases one client only with clientId', async () => {
     const { store, a, b } = await open();
     const user = '34600333444';
-    await store.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.c1' }), msg({ clientId: b, phoneNumberId: 'PNID2', waId: user, wamid: 'wamid.c2' })]);
-    expect(await eraseContact(store, user, { clientId: b, actor: 'api:admin' })).toMatchObject({ threads: 1, messages: 1 });
+    await store.recordMessages([
+      msg({ clientId: a, waId: user, wamid: 'wamid.c1' }),
+      msg({ clientId: b, phoneNumberId: 'PNID2', waId: user, wamid: 'wamid.c2' }),
+    ]);
+    expect(await eraseContact(store, user, { clientId: b, actor: 'api:admin' })).toMatchObject({
+      threads: 1,
+      messages: 1,
+    });
     expect((await exportDoc(store, user)).conversations.map((c) => c.messages[0]?.wamid)).toEqual(['wamid.c1']);
     const [audit] = await store.select<{ client_id: unknown }>('SELECT client_id FROM erasures');
     expect(Number(audit?.client_id)).toBe(b);
@@ -152,7 +233,11 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     const ingest = (async () => {
       for (let i = 0; !stop && i < 400; i++) {
         const wamids = [0, 1, 2].map((j) => `wamid.race.${i}.${j}`);
-        await daemon.writeBatch({ messages: wamids.map((w, j) => msg({ clientId: a, waId: user, wamid: w, createdAt: new Date(Date.UTC(2024, 0, 15, 10, 0, i, j)) })) });
+        await daemon.writeBatch({
+          messages: wamids.map((w, j) =>
+            msg({ clientId: a, waId: user, wamid: w, createdAt: new Date(Date.UTC(2024, 0, 15, 10, 0, i, j)) }),
+          ),
+        });
         acked.push(...wamids);
       }
     })();
@@ -163,11 +248,15 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     await ingest;
     await daemon.close();
     expect(first.messages).toBeGreaterThan(0);
-    const stored = new Set((await store.select<{ wamid: string }>('SELECT wamid FROM messages WHERE wa_id = ?', [user])).map((r) => r.wamid));
+    const stored = new Set(
+      (await store.select<{ wamid: string }>('SELECT wamid FROM messages WHERE wa_id = ?', [user])).map((r) => r.wamid),
+    );
     const tombs = new Set((await store.select<{ hash: string }>('SELECT hash FROM tombstones')).map((r) => r.hash));
     const tomb = (w: string) => createHash('sha256').update('wamid:').update(w).digest('hex');
     for (const w of acked) expect(stored.has(w) || tombs.has(tomb(w)), w).toBe(true);
-    const [dangling] = await store.select<{ n: unknown }>('SELECT COUNT(*) AS n FROM messages m LEFT JOIN threads t ON t.id = m.thread_id WHERE t.id IS NULL');
+    const [dangling] = await store.select<{ n: unknown }>(
+      'SELECT COUNT(*) AS n FROM messages m LEFT JOIN threads t ON t.id = m.thread_id WHERE t.id IS NULL',
+    );
     expect(Number(dangling?.n)).toBe(0);
     // What arrived after the erase is erased by a second one; then nothing is left.
     await eraseContact(store, user, { actor: 'cli:race' });
@@ -179,19 +268,51 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     const { db, store, a } = await open(ringA);
     const user = '34600777888';
     await store.writeBatch({
-      messages: [msg({ clientId: a, waId: user, wamid: 'wamid.s1', content: SECRET, raw: JSON.stringify({ text: { body: SECRET } }) })],
-      statuses: [{ wamid: 'wamid.s1', status: 'read', occurredAt: new Date('2024-01-15T10:40:00Z'), raw: JSON.stringify({ note: SECRET }) }],
+      messages: [
+        msg({
+          clientId: a,
+          waId: user,
+          wamid: 'wamid.s1',
+          content: SECRET,
+          raw: JSON.stringify({ text: { body: SECRET } }),
+        }),
+      ],
+      statuses: [
+        {
+          wamid: 'wamid.s1',
+          status: 'read',
+          occurredAt: new Date('2024-01-15T10:40:00Z'),
+          raw: JSON.stringify({ note: SECRET }),
+        },
+      ],
       rawEvents: [{ kind: 'unknown_field', payload: JSON.stringify({ secret: SECRET }), waId: user }],
     });
-    const reply = await store.beginReply({ threadId: (await store.findThread(a, user))!.id, content: `${SECRET} (respuesta)`, replyToWamid: 'wamid.s1' });
-    const [row] = await store.select<{ content: string; raw: string }>('SELECT content, raw FROM messages WHERE wamid = ?', ['wamid.s1']);
+    const reply = await store.beginReply({
+      threadId: (await store.findThread(a, user))!.id,
+      content: `${SECRET} (respuesta)`,
+      replyToWamid: 'wamid.s1',
+    });
+    const [row] = await store.select<{ content: string; raw: string }>(
+      'SELECT content, raw FROM messages WHERE wamid = ?',
+      ['wamid.s1'],
+    );
     expect(row?.content.startsWith(`enc:v1:${keyA.id}:`)).toBe(true);
     expect(row?.raw.startsWith('enc:v1:')).toBe(true);
     // Metadata stays queryable.
-    expect((await store.select('SELECT id FROM messages WHERE wa_id = ? AND created_at >= ?', [user, new Date('2024-01-01')])).length).toBe(2);
+    expect(
+      (
+        await store.select('SELECT id FROM messages WHERE wa_id = ? AND created_at >= ?', [
+          user,
+          new Date('2024-01-01'),
+        ])
+      ).length,
+    ).toBe(2);
     // Transparent for readers.
     expect((await store.getMessageByWamid('wamid.s1'))?.content).toBe(SECRET);
-    expect((await exportDoc(store, user)).conversations[0]?.messages.map((m) => m.content)).toEqual([SECRET, `${SECRET} (respuesta)`]);
+    expect((await exportDoc(store, user)).conversations[0]?.messages.map((m) => m.content)).toEqual([
+      SECRET,
+      `${SECRET} (respuesta)`,
+    ]);
     expect((await store.statusHistory('wamid.s1'))[0]?.raw).toContain(SECRET);
     expect(reply).toBeGreaterThan(0);
     await store.checkpoint();
@@ -203,12 +324,16 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     await expect(wrong.getMessageByWamid('wamid.s1')).rejects.toThrow(EncryptionError);
     await expect(wrong.getMessageByWamid('wamid.s1')).rejects.toThrow(new RegExp(`encrypted with key id ${keyA.id}`));
     // A different key as the current one (a typo in the environment) is refused for writing too.
-    await expect(wrong.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.typo', content: 'x' })])).rejects.toThrow(new RegExp(`last encrypted with key id ${keyA.id}`));
+    await expect(
+      wrong.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.typo', content: 'x' })]),
+    ).rejects.toThrow(new RegExp(`last encrypted with key id ${keyA.id}`));
     // No key: reads fail the same way, and writes are refused rather than stored in plaintext.
     const none = await openStore(db.target);
     await wrong.close();
     await expect(none.getMessageByWamid('wamid.s1')).rejects.toThrow(/WA_REPORT_ENCRYPTION_KEY is not set/);
-    await expect(none.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.plain', content: 'plain' })])).rejects.toThrow(/would be stored in plaintext/);
+    await expect(
+      none.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.plain', content: 'plain' })]),
+    ).rejects.toThrow(/would be stored in plaintext/);
     expect(await store.getMessageByWamid('wamid.plain')).toBeNull();
     await none.close();
   });
@@ -216,9 +341,19 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
   it('encrypts existing rows in resumable batches (db encrypt), then rotates keys', async () => {
     const { db, store, a } = await open();
     const rows = Array.from({ length: 30 }, (_, i) =>
-      msg({ clientId: a, waId: `3460090${String(i % 3).padStart(4, '0')}`, wamid: `wamid.p${i}`, content: `${SECRET} #${i}`, raw: JSON.stringify({ n: i, body: SECRET }), createdAt: new Date(Date.UTC(2024, 0, 15, 10, i)) }),
+      msg({
+        clientId: a,
+        waId: `3460090${String(i % 3).padStart(4, '0')}`,
+        wamid: `wamid.p${i}`,
+        content: `${SECRET} #${i}`,
+        raw: JSON.stringify({ n: i, body: SECRET }),
+        createdAt: new Date(Date.UTC(2024, 0, 15, 10, i)),
+      }),
     );
-    await store.writeBatch({ messages: rows, rawEvents: [{ kind: 'unknown_field', payload: JSON.stringify({ s: SECRET }) }] });
+    await store.writeBatch({
+      messages: rows,
+      rawEvents: [{ kind: 'unknown_field', payload: JSON.stringify({ s: SECRET }) }],
+    });
     await store.close();
     opened.pop();
 
@@ -261,11 +396,13 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     opened.push({ db, store: encrypting });
     await reencrypt(encrypting);
     // A batch of statuses alone (their raw payloads are content too) is refused the same way.
-    await expect(statusesOnly.applyStatuses([{ wamid: 'wamid.before', status: 'read', occurredAt: new Date(), raw: SECRET }])).rejects.toThrow(/would be stored in plaintext/);
+    await expect(
+      statusesOnly.applyStatuses([{ wamid: 'wamid.before', status: 'read', occurredAt: new Date(), raw: SECRET }]),
+    ).rejects.toThrow(/would be stored in plaintext/);
     expect(await encrypting.statusHistory('wamid.before')).toEqual([]);
-    await expect(store.recordMessages([msg({ clientId: a, waId: '34600000042', wamid: 'wamid.after', content: SECRET })])).rejects.toThrow(
-      new RegExp(`encrypted \\(key id ${keyA.id}\\).*would be stored in plaintext`),
-    );
+    await expect(
+      store.recordMessages([msg({ clientId: a, waId: '34600000042', wamid: 'wamid.after', content: SECRET })]),
+    ).rejects.toThrow(new RegExp(`encrypted \\(key id ${keyA.id}\\).*would be stored in plaintext`));
     expect(await encrypting.getMessageByWamid('wamid.after')).toBeNull();
     expect((await encryptionCensus(encrypting)).plaintext).toBe(0);
   });
@@ -278,35 +415,92 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     for (const [i, u] of users.entries()) {
       await store.writeBatch({
         messages: [
-          msg({ clientId: i % 2 ? b : a, phoneNumberId: i % 2 ? 'PNID2' : 'PNID1', waId: u, wamid: `wamid.old.${i}.1`, content: `Antiguo ${i}`, createdAt: old(i), raw: JSON.stringify({ i }) }),
-          msg({ clientId: i % 2 ? b : a, phoneNumberId: i % 2 ? 'PNID2' : 'PNID1', waId: u, wamid: `wamid.old.${i}.2`, role: 'assistant', content: `Respuesta ${i}`, createdAt: new Date(old(i).getTime() + 60_000) }),
+          msg({
+            clientId: i % 2 ? b : a,
+            phoneNumberId: i % 2 ? 'PNID2' : 'PNID1',
+            waId: u,
+            wamid: `wamid.old.${i}.1`,
+            content: `Antiguo ${i}`,
+            createdAt: old(i),
+            raw: JSON.stringify({ i }),
+          }),
+          msg({
+            clientId: i % 2 ? b : a,
+            phoneNumberId: i % 2 ? 'PNID2' : 'PNID1',
+            waId: u,
+            wamid: `wamid.old.${i}.2`,
+            role: 'assistant',
+            content: `Respuesta ${i}`,
+            createdAt: new Date(old(i).getTime() + 60_000),
+          }),
         ],
-        statuses: [{ wamid: `wamid.old.${i}.2`, status: 'read', occurredAt: new Date(old(i).getTime() + 120_000), recipientId: u }],
+        statuses: [
+          {
+            wamid: `wamid.old.${i}.2`,
+            status: 'read',
+            occurredAt: new Date(old(i).getTime() + 120_000),
+            recipientId: u,
+          },
+        ],
       });
     }
     // A failed answer has no wamid; it must survive the round trip too.
-    const failedId = await store.beginReply({ threadId: (await store.findThread(a, users[0] as string))!.id, content: 'Sin enviar', replyToWamid: 'wamid.old.0.1', createdAt: new Date(Date.UTC(2023, 5, 1, 9, 5)) });
+    const failedId = await store.beginReply({
+      threadId: (await store.findThread(a, users[0] as string))!.id,
+      content: 'Sin enviar',
+      replyToWamid: 'wamid.old.0.1',
+      createdAt: new Date(Date.UTC(2023, 5, 1, 9, 5)),
+    });
     await store.failReply(failedId, { errorMessage: 'Graph API unreachable' });
-    await store.recordMessages([msg({ clientId: a, waId: '34622000000', wamid: 'wamid.recent', createdAt: new Date('2024-03-01T10:00:00Z') })]);
+    await store.recordMessages([
+      msg({ clientId: a, waId: '34622000000', wamid: 'wamid.recent', createdAt: new Date('2024-03-01T10:00:00Z') }),
+    ]);
     await store.recordRawEvents([{ kind: 'unknown_field', payload: '{"old":1}' }]);
     await store.run('UPDATE raw_events SET received_at = ?', [new Date('2023-06-01T00:00:00Z')]);
-    const snapshot = async () => (await store.select<{ wamid: string | null; content: string; role: string }>('SELECT wamid, content, role FROM messages ORDER BY created_at, id')).map((r) => `${r.role}:${r.wamid}:${r.content}`);
+    const snapshot = async () =>
+      (
+        await store.select<{ wamid: string | null; content: string; role: string }>(
+          'SELECT wamid, content, role FROM messages ORDER BY created_at, id',
+        )
+      ).map((r) => `${r.role}:${r.wamid}:${r.content}`);
     const original = await snapshot();
     const before = new Date('2024-01-01T00:00:00Z');
     const out = join(dir, 'archive-2023.jsonl.gz');
 
     // Killed after the file is verified and 2 batches of 2 conversations are deleted.
-    await expect(archive(store, { before, out, batchSize: 2, failAfterBatches: 2 })).rejects.toThrow(/Simulated failure/);
+    await expect(archive(store, { before, out, batchSize: 2, failAfterBatches: 2 })).rejects.toThrow(
+      /Simulated failure/,
+    );
     expect((await verifyArchive(out)).threads).toBe(7);
     expect((await store.select('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(3);
     // Meanwhile one archived conversation gets a new status: it must stay in the database.
-    await store.applyStatuses([{ wamid: 'wamid.old.6.2', status: 'read', occurredAt: new Date(old(6).getTime() + 999_000), recipientId: users[6] }]);
+    await store.applyStatuses([
+      {
+        wamid: 'wamid.old.6.2',
+        status: 'read',
+        occurredAt: new Date(old(6).getTime() + 999_000),
+        recipientId: users[6],
+      },
+    ]);
     // And another one is changed in place (as an answer marked failed would be): it stays too.
-    await store.run('UPDATE messages SET error_message = ? WHERE wamid = ?', ['changed after archiving', 'wamid.old.5.2']);
+    await store.run('UPDATE messages SET error_message = ? WHERE wamid = ?', [
+      'changed after archiving',
+      'wamid.old.5.2',
+    ]);
     const rerun = await archive(store, { before, out, batchSize: 2 });
-    expect(rerun).toMatchObject({ resumed: true, threads: 7, messages: 15, statusEvents: 7, rawEvents: 1, keptChanged: 2, remaining: 0 });
+    expect(rerun).toMatchObject({
+      resumed: true,
+      threads: 7,
+      messages: 15,
+      statusEvents: 7,
+      rawEvents: 1,
+      keptChanged: 2,
+      remaining: 0,
+    });
     expect((await store.select('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(2);
-    expect(await snapshot()).toEqual(original.filter((s) => s.includes('wamid.recent') || s.includes('.6.') || s.includes('.5.')));
+    expect(await snapshot()).toEqual(
+      original.filter((s) => s.includes('wamid.recent') || s.includes('.6.') || s.includes('.5.')),
+    );
     expect(await store.select('SELECT id FROM raw_events')).toEqual([]);
     // The same command once more: nothing left to do.
     expect(await archive(store, { before, out, batchSize: 2 })).toMatchObject({ resumed: true, deletedThreads: 0 });
@@ -317,7 +511,12 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect((await store.getMessageByWamid('wamid.old.3.2'))?.status).toBe('read');
     expect((await store.statusHistory('wamid.old.3.2')).map((s) => s.status)).toEqual(['read']);
     const second = await restoreArchive(store, out);
-    expect(second).toMatchObject({ messagesInserted: 0, messagesPresent: 15, statusEventsInserted: 0, rawEventsInserted: 0 });
+    expect(second).toMatchObject({
+      messagesInserted: 0,
+      messagesPresent: 15,
+      statusEventsInserted: 0,
+      rawEventsInserted: 0,
+    });
     expect(await snapshot()).toEqual(original);
 
     // Erased after archiving: restoring does not bring the contact back.
@@ -332,7 +531,15 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
   it('restores an encrypted archive only with its key, keeping values sealed and marking the database', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
     const source = await open(new KeyRing(keyA));
-    await source.store.recordMessages([msg({ clientId: source.a, waId: '34644000000', wamid: 'wamid.k1', content: SECRET, createdAt: new Date('2023-02-01T00:00:00Z') })]);
+    await source.store.recordMessages([
+      msg({
+        clientId: source.a,
+        waId: '34644000000',
+        wamid: 'wamid.k1',
+        content: SECRET,
+        createdAt: new Date('2023-02-01T00:00:00Z'),
+      }),
+    ]);
     const out = join(dir, 'sealed.jsonl.gz');
     await archive(source.store, { before: new Date('2024-01-01T00:00:00Z'), out });
     expect(gunzipSync(readFileSync(out)).toString('utf8')).not.toContain('4711-ZETA');
@@ -340,23 +547,33 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     const plain = await open();
     await expect(restoreArchive(plain.store, out)).rejects.toThrow(/needs WA_REPORT_ENCRYPTION_KEY/);
     const onlyB = await open(new KeyRing(keyB));
-    await expect(restoreArchive(onlyB.store, out)).rejects.toThrow(new RegExp(`key id ${keyA.id}, which is not configured; nothing was imported`));
+    await expect(restoreArchive(onlyB.store, out)).rejects.toThrow(
+      new RegExp(`key id ${keyA.id}, which is not configured; nothing was imported`),
+    );
     expect(await onlyB.store.select('SELECT id FROM messages')).toEqual([]);
     const both = await open(new KeyRing(keyB, [keyA]));
     expect(await restoreArchive(both.store, out)).toMatchObject({ messagesInserted: 1 });
     expect((await both.store.getMessageByWamid('wamid.k1'))?.content).toBe(SECRET);
     expect(await encryptionCensus(both.store)).toMatchObject({ plaintext: 0, byKey: { [keyA.id]: 1 } });
-    expect(await both.store.select(`SELECT value FROM settings WHERE key = 'encryption_key_id'`)).toEqual([{ value: keyB.id }]);
+    expect(await both.store.select(`SELECT value FROM settings WHERE key = 'encryption_key_id'`)).toEqual([
+      { value: keyB.id },
+    ]);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses damaged archives before changing anything, and restarts an interrupted write', async () => {
     const { store, a } = await open();
     const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
-    await store.recordMessages([msg({ clientId: a, waId: '34633000000', wamid: 'wamid.d1', createdAt: new Date('2023-02-01T00:00:00Z') })]);
+    await store.recordMessages([
+      msg({ clientId: a, waId: '34633000000', wamid: 'wamid.d1', createdAt: new Date('2023-02-01T00:00:00Z') }),
+    ]);
     // A conversation without messages (created, then never written to) round-trips as well.
     const empty = await store.ensureThread(a, '34633000001', 'Nadie');
-    await store.run('UPDATE threads SET created_at = ?, last_message_at = ? WHERE id = ?', [new Date('2023-03-01T00:00:00Z'), new Date('2023-03-01T00:00:00Z'), empty.id]);
+    await store.run('UPDATE threads SET created_at = ?, last_message_at = ? WHERE id = ?', [
+      new Date('2023-03-01T00:00:00Z'),
+      new Date('2023-03-01T00:00:00Z'),
+      empty.id,
+    ]);
     const before = new Date('2024-01-01T00:00:00Z');
     // A leftover .part from a run killed while writing is replaced.
     const out = join(dir, 'a.jsonl.gz');
@@ -365,7 +582,9 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect(existsSync(`${out}.part`)).toBe(false);
     // Resuming it against another database deletes nothing there.
     const other = await open();
-    await other.store.recordMessages([msg({ clientId: other.a, waId: '34633000000', wamid: 'wamid.d1', createdAt: new Date('2023-02-01T00:00:00Z') })]);
+    await other.store.recordMessages([
+      msg({ clientId: other.a, waId: '34633000000', wamid: 'wamid.d1', createdAt: new Date('2023-02-01T00:00:00Z') }),
+    ]);
     await expect(archive(other.store, { before, out })).rejects.toThrow(/taken from another database/);
     expect(await other.store.select('SELECT id FROM messages')).toHaveLength(1);
     const text = gunzipSync(readFileSync(out)).toString('utf8');
@@ -382,7 +601,9 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect(await restoreArchive(store, out)).toMatchObject({ threads: 2, messagesInserted: 1 });
     expect((await store.findThread(a, '34633000001'))?.contactName).toBe('Nadie');
     // An existing archive of another selection is never overwritten.
-    await expect(archive(store, { before: new Date('2023-06-01T00:00:00Z'), out })).rejects.toThrow(/holds another archive/);
+    await expect(archive(store, { before: new Date('2023-06-01T00:00:00Z'), out })).rejects.toThrow(
+      /holds another archive/,
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -393,7 +614,9 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect(record).toMatchObject({ name: 'grafana', scope: 'read', lastUsedAt: null });
     expect(storedBytes(db, kind)).not.toContain(token.slice(4));
     await expect(createToken(store, { name: 'grafana' })).rejects.toThrow(/already exists/);
-    await expect(createToken(store, { name: 'x', scope: 'root' })).rejects.toThrow(/scope: "root" is not one of read, admin/);
+    await expect(createToken(store, { name: 'x', scope: 'root' })).rejects.toThrow(
+      /scope: "root" is not one of read, admin/,
+    );
     await expect(createToken(store, { name: '' })).rejects.toThrow(/name/);
     expect(await authenticateToken(store, token)).toMatchObject({ name: 'grafana', scope: 'read' });
     expect(await authenticateToken(store, `${token}x`)).toBeNull();
@@ -417,18 +640,29 @@ describe('upgrading a database whose text looks like markers', () => {
     const db = await (await import('../helpers/databases.js')).sqliteKind.create();
     const conn = new Database(db.url);
     await migrateSqlite(conn, db.url, { shipped: readShippedMigrations('sqlite').slice(0, 1) });
-    conn.prepare(`INSERT INTO clients (name, phone_number, phone_number_id, created_at, updated_at) VALUES ('c', '+1', 'P', 0, 0)`).run();
-    conn.prepare(`INSERT INTO threads (client_id, wa_id, created_at, last_message_at) VALUES (1, '34600000001', 0, 0)`).run();
-    const insert = conn.prepare(`INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, raw, inserted_at) VALUES (1, 1, 'user', 'text', ?, ?, '34600000001', 'P', 0, ?, 0)`);
+    conn
+      .prepare(
+        `INSERT INTO clients (name, phone_number, phone_number_id, created_at, updated_at) VALUES ('c', '+1', 'P', 0, 0)`,
+      )
+      .run();
+    conn
+      .prepare(`INSERT INTO threads (client_id, wa_id, created_at, last_message_at) VALUES (1, '34600000001', 0, 0)`)
+      .run();
+    const insert = conn.prepare(
+      `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, raw, inserted_at) VALUES (1, 1, 'user', 'text', ?, ?, '34600000001', 'P', 0, ?, 0)`,
+    );
     insert.run('enc:v1:0123456789abcdef:not really', 'wamid.m1', 'plain:{}');
     insert.run('plain: yes', 'wamid.m2', null);
     insert.run('ordinary', 'wamid.m3', '{"a":1}');
     conn.close();
     const store = await openStore(db.target);
     try {
-      expect((await store.getMessageByWamid('wamid.m1'))).toMatchObject({ content: 'enc:v1:0123456789abcdef:not really', raw: 'plain:{}' });
+      expect(await store.getMessageByWamid('wamid.m1')).toMatchObject({
+        content: 'enc:v1:0123456789abcdef:not really',
+        raw: 'plain:{}',
+      });
       expect((await store.getMessageByWamid('wamid.m2'))?.content).toBe('plain: yes');
-      expect((await store.getMessageByWamid('wamid.m3'))).toMatchObject({ content: 'ordinary', raw: '{"a":1}' });
+      expect(await store.getMessageByWamid('wamid.m3')).toMatchObject({ content: 'ordinary', raw: '{"a":1}' });
       expect(await encryptionCensus(store)).toEqual({ plaintext: 5, byKey: {} });
       // And `db encrypt` can finish on them.
       const keyed = await openStore(db.target, { keys: new KeyRing(keyA) });

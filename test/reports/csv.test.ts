@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, CSV_GUARDED_COLUMNS, guardFormula, renderCsv, unguardFormula } from '../../src/reports/csv.js';
 import { formatIso } from '../../src/reports/format.js';
 import type { DetailedReport } from '../../src/reports/types.js';
-import { generatedReport, NullWritable, sampleReport, StringWritable, THREAD_1_MESSAGES, THREAD_2_MESSAGES, ZONE } from './sample-report.js';
+import {
+  generatedReport,
+  NullWritable,
+  sampleReport,
+  StringWritable,
+  THREAD_1_MESSAGES,
+  THREAD_2_MESSAGES,
+  ZONE,
+} from './sample-report.js';
 
 async function csv(report: DetailedReport, options: { bom?: boolean; escapeFormulas?: boolean } = {}): Promise<Buffer> {
   const out = new StringWritable();
@@ -11,7 +19,8 @@ async function csv(report: DetailedReport, options: { bom?: boolean; escapeFormu
   return out.buffer;
 }
 
-const HEADER = 'client_id,client_name,thread_id,wa_id,contact_name,message_id,wamid,created_at,role,type,content,status,error_code,error_message,reply_to_wamid';
+const HEADER =
+  'client_id,client_name,thread_id,wa_id,contact_name,message_id,wamid,created_at,role,type,content,status,error_code,error_message,reply_to_wamid';
 
 describe('renderCsv', () => {
   it('writes the documented header, CRLF between records, UTF-8 without BOM by default', async () => {
@@ -78,7 +87,9 @@ describe('renderCsv', () => {
       expect(guardFormula(v)).toBe(v);
       expect(unguardFormula(guardFormula(v))).toBe(v);
     }
-    const raw: Record<string, string>[] = parse(await csv(sampleReport(), { escapeFormulas: false }), { columns: true });
+    const raw: Record<string, string>[] = parse(await csv(sampleReport(), { escapeFormulas: false }), {
+      columns: true,
+    });
     expect(raw[11]!.content).toBe('=HYPERLINK("http://evil.example","click")');
   });
 

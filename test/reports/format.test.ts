@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  dayKey, failureLine, formatDateTime, formatIso, formatLongDay, hasFailure, statusMark, truncate,
+  dayKey,
+  failureLine,
+  formatDateTime,
+  formatIso,
+  formatLongDay,
+  hasFailure,
+  statusMark,
+  truncate,
 } from '../../src/reports/format.js';
 import { labelsFor } from '../../src/reports/i18n.js';
 

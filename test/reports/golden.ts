@@ -16,7 +16,9 @@ export async function expectGolden(name: string, actual: Buffer): Promise<void> 
   try {
     expected = await readFile(file);
   } catch {
-    throw new Error(`Golden file test/fixtures/reports/${name} is missing. Create it with UPDATE_GOLDEN=1 npx vitest run test/reports/ and review it.`);
+    throw new Error(
+      `Golden file test/fixtures/reports/${name} is missing. Create it with UPDATE_GOLDEN=1 npx vitest run test/reports/ and review it.`,
+    );
   }
   // A readable diff first, then the bytes (a stray \r or BOM would not show in the diff).
   expect(actual.toString('utf8')).toBe(expected.toString('utf8'));

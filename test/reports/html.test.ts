@@ -15,7 +15,9 @@ import { sampleReport, sampleSummary, StringWritable, XSS } from './sample-repor
 const CHROMIUM = process.env.WA_REPORT_CHROMIUM ?? '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
 const ciFlag = process.env.CI;
-const mustHaveBrowser = (ciFlag !== undefined && ciFlag !== '' && ciFlag !== '0' && ciFlag !== 'false') || process.env.WA_REPORT_REQUIRE_BROWSER === '1';
+const mustHaveBrowser =
+  (ciFlag !== undefined && ciFlag !== '' && ciFlag !== '0' && ciFlag !== 'false') ||
+  process.env.WA_REPORT_REQUIRE_BROWSER === '1';
 const MISSING = `Chromium not found at ${CHROMIUM}; install it with \`apt-get install -y chromium\` (or set WA_REPORT_CHROMIUM) to run the HTML browser tests`;
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 
@@ -23,7 +25,13 @@ const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 // library, so the few browser globals they use are declared here (module scope only).
 declare const document: { documentElement: { lang: string }; characterSet: string };
 declare const window: { __pwned?: number };
-declare function getComputedStyle(el: unknown): { whiteSpace: string; backgroundColor: string; color: string; boxShadow: string; paddingLeft: string };
+declare function getComputedStyle(el: unknown): {
+  whiteSpace: string;
+  backgroundColor: string;
+  color: string;
+  boxShadow: string;
+  paddingLeft: string;
+};
 
 async function html(report: DetailedReport): Promise<string> {
   const out = new StringWritable();
@@ -34,18 +42,25 @@ async function html(report: DetailedReport): Promise<string> {
 describe('renderHtml (markup)', () => {
   it('escapes message text and uses <%- only for our own stylesheet', async () => {
     const page = await html(sampleReport());
-    expect(page).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;');
+    expect(page).toContain(
+      '&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;',
+    );
     expect(page).not.toContain(XSS);
     // Only tags count (escaped message text has no '<'): nothing that could load anything.
     const tags = page.match(/<[^>]*>/g) ?? [];
-    expect(tags.filter((t) => /^<\/?(script|link|img|iframe|object|embed|audio|video|source|base|form)\b/i.test(t))).toEqual([]);
+    expect(
+      tags.filter((t) => /^<\/?(script|link|img|iframe|object|embed|audio|video|source|base|form)\b/i.test(t)),
+    ).toEqual([]);
     expect(tags.filter((t) => /\s(src|srcset|poster|action|background)=|\shref="(?!#)/i.test(t))).toEqual([]);
     expect(page).not.toMatch(/url\(|@import/i);
     for (const file of await readdir(TEMPLATE_DIR)) {
       if (!file.endsWith('.ejs')) continue;
       const source = await readFile(new URL(file, TEMPLATE_DIR), 'utf8');
       const raw = [...source.matchAll(/<%-(.*?)%>/gs)].map((m) => m[1]!.trim());
-      expect(raw.every((expr) => expr === 'it.css'), `${file} outputs unescaped ${raw.join(', ')}`).toBe(true);
+      expect(
+        raw.every((expr) => expr === 'it.css'),
+        `${file} outputs unescaped ${raw.join(', ')}`,
+      ).toBe(true);
     }
   });
 
@@ -64,7 +79,12 @@ describe('renderHtml (markup)', () => {
 
   it('keeps the reply cache bounded, most recent first', () => {
     const cache = new QuoteCache(3);
-    const q = (n: number) => ({ wamid: `w${n}`, role: 'user' as const, content: 'x'.repeat(1000), createdAt: new Date(0) });
+    const q = (n: number) => ({
+      wamid: `w${n}`,
+      role: 'user' as const,
+      content: 'x'.repeat(1000),
+      createdAt: new Date(0),
+    });
     for (let i = 0; i < 5; i++) cache.set(`w${i}`, q(i));
     expect(cache.size).toBe(3);
     expect(cache.has('w1')).toBe(false);
@@ -89,7 +109,16 @@ describe.skipIf(!haveBrowser)(`renderHtml in headless Chromium${haveBrowser ? ''
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     await mkdir(ARTIFACTS, { recursive: true });
   });
@@ -126,7 +155,14 @@ describe.skipIf(!haveBrowser)(`renderHtml in headless Chromium${haveBrowser ? ''
           const r = el.getBoundingClientRect();
           const chat = el.closest('.chat')!.getBoundingClientRect();
           const pad = parseFloat(getComputedStyle(el.closest('.chat')!).paddingLeft);
-          return { role: el.dataset.role, left: r.left, right: r.right, chatLeft: chat.left + pad, chatRight: chat.right - pad, text: el.innerText };
+          return {
+            role: el.dataset.role,
+            left: r.left,
+            right: r.right,
+            chatLeft: chat.left + pad,
+            chatRight: chat.right - pad,
+            text: el.innerText,
+          };
         }),
       );
       expect(bubbles).toHaveLength(13);
@@ -148,23 +184,39 @@ describe.skipIf(!haveBrowser)(`renderHtml in headless Chromium${haveBrowser ? ''
       expect(bubbles.some((b) => b.text.includes('somos 4 😀'))).toBe(true);
       const greeting = await page.locator('#m-2 .text');
       expect(await greeting.evaluate((el) => getComputedStyle(el).whiteSpace)).toBe('pre-wrap');
-      expect(await greeting.innerText()).toBe('¡Hola! Soy Released, el agente de IA para alquileres vacacionales. \n¿En qué puedo ayudarte?');
+      expect(await greeting.innerText()).toBe(
+        '¡Hola! Soy Released, el agente de IA para alquileres vacacionales. \n¿En qué puedo ayudarte?',
+      );
 
       // Agent: right-hand side but its own colour and label.
-      const bg = (sel: string) => page.locator(sel).first().evaluate((el) => getComputedStyle(el).backgroundColor);
-      const [agentBg, assistantBg, userBg] = await Promise.all([bg('.bubble.agent'), bg('.bubble.assistant'), bg('.bubble.user')]);
+      const bg = (sel: string) =>
+        page
+          .locator(sel)
+          .first()
+          .evaluate((el) => getComputedStyle(el).backgroundColor);
+      const [agentBg, assistantBg, userBg] = await Promise.all([
+        bg('.bubble.agent'),
+        bg('.bubble.assistant'),
+        bg('.bubble.user'),
+      ]);
       expect(new Set([agentBg, assistantBg, userBg]).size).toBe(3);
       expect(await page.locator('.bubble.agent .who').innerText()).toBe('Agente');
 
       // Ticks: sent ✓, delivered ✓✓, read ✓✓ in blue, failed ⚠ with the error.
-      const color = (sel: string) => page.locator(sel).first().evaluate((el) => getComputedStyle(el).color);
+      const color = (sel: string) =>
+        page
+          .locator(sel)
+          .first()
+          .evaluate((el) => getComputedStyle(el).color);
       expect(await page.locator('#m-8 .ticks').innerText()).toBe('✓');
       expect(await page.locator('#m-4 .ticks').innerText()).toBe('✓✓');
       expect(await page.locator('#m-2 .ticks').innerText()).toBe('✓✓');
       expect(await color('#m-2 .ticks')).toBe('rgb(29, 143, 225)');
       expect(await color('#m-4 .ticks')).not.toBe('rgb(29, 143, 225)');
       expect(await page.locator('#m-7 .ticks').innerText()).toBe('⚠');
-      expect(await page.locator('#m-7 .failure').innerText()).toMatch(/^⚠ Fallo: 131047 Re-engagement message: More than 24 hours/);
+      expect(await page.locator('#m-7 .failure').innerText()).toMatch(
+        /^⚠ Fallo: 131047 Re-engagement message: More than 24 hours/,
+      );
       expect(await page.locator('.msg.left .ticks').count()).toBe(0);
 
       // Media placeholder, reply and reaction quotes.
@@ -177,22 +229,43 @@ describe.skipIf(!haveBrowser)(`renderHtml in headless Chromium${haveBrowser ? ''
       expect(await page.locator('#m-11 .quote').innerText()).toContain('mensaje no disponible');
 
       // Days in Madrid time: 31 March starts at 23:00 UTC on the 30th.
-      expect(await page.locator('.day').allInnerTexts()).toEqual(['sábado, 30 de marzo de 2024', 'domingo, 31 de marzo de 2024', 'lunes, 15 de enero de 2024']);
+      expect(await page.locator('.day').allInnerTexts()).toEqual([
+        'sábado, 30 de marzo de 2024',
+        'domingo, 31 de marzo de 2024',
+        'lunes, 15 de enero de 2024',
+      ]);
       expect(await page.locator('#m-6 time').innerText()).toBe('01:59');
       expect(await page.locator('#m-7 time').innerText()).toBe('03:00');
 
       // Table of contents pointing at the sections.
-      expect(await page.locator('nav.toc a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual(['#c-1', '#c-2']);
+      expect(await page.locator('nav.toc a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual([
+        '#c-1',
+        '#c-2',
+      ]);
       expect(await page.locator('section#c-1 .bubble').count()).toBe(11);
       expect(await page.locator('section#c-2 .bubble').count()).toBe(2);
       const header = await page.locator('#c-1 .conversation-header').innerText();
-      for (const s of ['Released', '+34123456789', 'María José', '2024-03-30 10:30:00', '2024-03-31 11:07:30', '11', 'Europe/Madrid']) expect(header).toContain(s);
+      for (const s of [
+        'Released',
+        '+34123456789',
+        'María José',
+        '2024-03-30 10:30:00',
+        '2024-03-31 11:07:30',
+        '11',
+        'Europe/Madrid',
+      ])
+        expect(header).toContain(s);
 
       await page.screenshot({ path: fileURLToPath(new URL('report.png', ARTIFACTS)), fullPage: true });
 
       // Paper: no shadows, and Chromium prints it.
       await page.emulateMedia({ media: 'print' });
-      expect(await page.locator('.bubble').first().evaluate((el) => getComputedStyle(el).boxShadow)).toBe('none');
+      expect(
+        await page
+          .locator('.bubble')
+          .first()
+          .evaluate((el) => getComputedStyle(el).boxShadow),
+      ).toBe('none');
       const pdf = await page.pdf({ format: 'A4' });
       expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
 
@@ -206,7 +279,12 @@ describe.skipIf(!haveBrowser)(`renderHtml in headless Chromium${haveBrowser ? ''
     const { page, requests, url } = await open('report.en.html', await html(sampleReport({ lang: 'en' })));
     try {
       expect(await page.locator('.bubble').count()).toBe(13);
-      expect(await page.locator('.bubble.assistant').first().evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(217, 253, 211)');
+      expect(
+        await page
+          .locator('.bubble.assistant')
+          .first()
+          .evaluate((el) => getComputedStyle(el).backgroundColor),
+      ).toBe('rgb(217, 253, 211)');
       expect(await page.locator('#m-7 .failure').innerText()).toMatch(/^⚠ Error: 131047/);
       expect(requests).toEqual([url]);
     } finally {
@@ -220,7 +298,9 @@ describe.skipIf(!haveBrowser)(`renderHtml in headless Chromium${haveBrowser ? ''
     const { page, requests, url } = await open('summary.html', out.text);
     try {
       expect(await page.locator('svg.chart rect.bar').count()).toBe(4);
-      const heights = await page.locator('svg.chart rect.bar').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('height'))));
+      const heights = await page
+        .locator('svg.chart rect.bar')
+        .evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('height'))));
       expect(heights[0]).toBe(0);
       expect(heights[3]).toBeGreaterThan(heights[2]!);
       expect(await page.locator('table.data tbody tr').first().innerText()).toContain('María <b>José</b>');

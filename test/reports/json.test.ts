@@ -23,7 +23,14 @@ describe('renderJson', () => {
 
   it('writes awkward text exactly as JSON.stringify would (quotes, controls, U+2028, lone surrogates, emoji)', async () => {
     const base = sampleReport();
-    const awkward = ['"quoted" \\ back', 'line\nbreak\ttab\u0000nul', 'sep\u2028para\u2029', 'lone \ud800 half', '👍🏽 ñ', ''];
+    const awkward = [
+      '"quoted" \\ back',
+      'line\nbreak\ttab\u0000nul',
+      'sep\u2028para\u2029',
+      'lone \ud800 half',
+      '👍🏽 ñ',
+      '',
+    ];
     const report: DetailedReport = {
       ...base,
       async *conversations() {
@@ -35,7 +42,11 @@ describe('renderJson', () => {
               for await (const batch of c.batches()) {
                 yield batch.map((m) => {
                   i += 1;
-                  return { ...m, content: awkward[(i - 1) % awkward.length] as string, errorMessage: i % 2 ? (awkward[i % awkward.length] as string) : null };
+                  return {
+                    ...m,
+                    content: awkward[(i - 1) % awkward.length] as string,
+                    errorMessage: i % 2 ? (awkward[i % awkward.length] as string) : null,
+                  };
                 });
               }
             },
@@ -45,7 +56,11 @@ describe('renderJson', () => {
     };
     const out = await json(report);
     expect(out).toBe(`${JSON.stringify(JSON.parse(out), null, 2)}\n`);
-    expect(JSON.parse(out).conversations[0].messages.slice(0, 6).map((m: { content: string }) => m.content)).toEqual(awkward);
+    expect(
+      JSON.parse(out)
+        .conversations[0].messages.slice(0, 6)
+        .map((m: { content: string }) => m.content),
+    ).toEqual(awkward);
   });
 
   it('follows the documented schema', async () => {
@@ -56,15 +71,36 @@ describe('renderJson', () => {
     expect(doc.generated_at).toBe('2024-03-31T14:00:00.000+02:00');
     expect(doc.range).toEqual({ start: '2024-01-01T00:00:00.000+01:00', end: '2024-04-01T00:00:00.000+02:00' });
     const [first] = doc.conversations;
-    expect(Object.keys(first)).toEqual(['thread_id', 'wa_id', 'contact_name', 'created_at', 'last_message_at', 'message_count', 'messages']);
+    expect(Object.keys(first)).toEqual([
+      'thread_id',
+      'wa_id',
+      'contact_name',
+      'created_at',
+      'last_message_at',
+      'message_count',
+      'messages',
+    ]);
     expect(first).toMatchObject({ thread_id: 1, wa_id: '+34123456789', contact_name: 'María José', message_count: 11 });
     expect(first.messages).toHaveLength(11);
     expect(Object.keys(first.messages[0])).toEqual([
-      'id', 'wamid', 'role', 'type', 'content', 'created_at', 'status', 'error_code', 'error_message', 'reply_to_wamid',
+      'id',
+      'wamid',
+      'role',
+      'type',
+      'content',
+      'created_at',
+      'status',
+      'error_code',
+      'error_message',
+      'reply_to_wamid',
     ]);
     // Both sides of the DST change carry their own offset.
     expect(first.messages[5].created_at).toBe('2024-03-31T01:59:59.000+01:00');
-    expect(first.messages[6]).toMatchObject({ created_at: '2024-03-31T03:00:00.000+02:00', status: 'failed', error_code: 131047 });
+    expect(first.messages[6]).toMatchObject({
+      created_at: '2024-03-31T03:00:00.000+02:00',
+      status: 'failed',
+      error_code: 131047,
+    });
     expect(first.messages.map((m: { role: string }) => m.role)).toContain('agent');
     expect(first.messages[4]).toMatchObject({ type: 'reaction', reply_to_wamid: 'wamid.A2' });
   });

@@ -2,7 +2,14 @@
 // image, a reaction, replies, a DST change in Europe/Madrid) and a generated conversation of any size.
 import { Writable } from 'node:stream';
 import type { StoredMessage } from '../../src/domain/types.js';
-import type { ConversationSource, DetailedReport, Lang, QuotedMessage, ReportThread, SummaryReport } from '../../src/reports/types.js';
+import type {
+  ConversationSource,
+  DetailedReport,
+  Lang,
+  QuotedMessage,
+  ReportThread,
+  SummaryReport,
+} from '../../src/reports/types.js';
 
 export const CLIENT = { id: 1, name: 'Released', phoneNumber: '+15556383785' };
 export const ZONE = 'Europe/Madrid';
@@ -11,11 +18,27 @@ export const GENERATED_AT = new Date('2024-03-31T12:00:00Z');
 export const XSS = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
 
 let nextId = 1;
-function msg(threadId: number, waId: string, fields: Partial<StoredMessage> & Pick<StoredMessage, 'role' | 'content' | 'createdAt'>): StoredMessage {
+function msg(
+  threadId: number,
+  waId: string,
+  fields: Partial<StoredMessage> & Pick<StoredMessage, 'role' | 'content' | 'createdAt'>,
+): StoredMessage {
   const id = nextId++;
   return {
-    id, threadId, clientId: CLIENT.id, type: 'text', wamid: `wamid.M${id}`, waId, phoneNumberId: '106540352242922',
-    status: null, statusAt: null, errorCode: null, errorMessage: null, replyToWamid: null, raw: null, ...fields,
+    id,
+    threadId,
+    clientId: CLIENT.id,
+    type: 'text',
+    wamid: `wamid.M${id}`,
+    waId,
+    phoneNumberId: '106540352242922',
+    status: null,
+    statusAt: null,
+    errorCode: null,
+    errorMessage: null,
+    replyToWamid: null,
+    raw: null,
+    ...fields,
   };
 }
 
@@ -24,38 +47,112 @@ const at = (iso: string) => new Date(iso);
 const WA1 = '34123456789';
 // Madrid moves from +01:00 to +02:00 at 2024-03-31T01:00:00Z (02:00 local becomes 03:00).
 export const THREAD_1_MESSAGES: StoredMessage[] = [
-  msg(1, WA1, { role: 'user', content: 'Hola, quisiera información sobre el alquiler', createdAt: at('2024-03-30T09:30:00Z'), wamid: 'wamid.U1' }),
   msg(1, WA1, {
-    role: 'assistant', content: '¡Hola! Soy Released, el agente de IA para alquileres vacacionales. \n¿En qué puedo ayudarte?',
-    createdAt: at('2024-03-30T09:30:05Z'), wamid: 'wamid.A1', status: 'read',
-  }),
-  msg(1, WA1, { role: 'user', type: 'image', content: '[image] Foto del salón, con "vistas"', createdAt: at('2024-03-30T09:31:10Z'), wamid: 'wamid.U2' }),
-  msg(1, WA1, {
-    role: 'assistant', content: '¡Qué bonito! ¿Para qué fechas?', createdAt: at('2024-03-30T09:32:00Z'), wamid: 'wamid.A2', status: 'delivered', replyToWamid: 'wamid.U2',
-  }),
-  msg(1, WA1, { role: 'user', type: 'reaction', content: '[reaction 👍 to wamid.A2]', createdAt: at('2024-03-30T09:33:00Z'), wamid: 'wamid.U3', replyToWamid: 'wamid.A2' }),
-  msg(1, WA1, { role: 'user', content: 'Del 1 al 7 de abril, somos 4 😀', createdAt: at('2024-03-31T00:59:59Z'), wamid: 'wamid.U4' }),
-  msg(1, WA1, {
-    role: 'assistant', content: 'Perfecto, te envío opciones.', createdAt: at('2024-03-31T01:00:00Z'), wamid: 'wamid.A3', status: 'failed',
-    errorCode: 131047, errorMessage: 'Re-engagement message: More than 24 hours have passed since the customer last replied to this number.',
+    role: 'user',
+    content: 'Hola, quisiera información sobre el alquiler',
+    createdAt: at('2024-03-30T09:30:00Z'),
+    wamid: 'wamid.U1',
   }),
   msg(1, WA1, {
-    role: 'agent', content: 'Soy Laura, del equipo de reservas.\r\nTe llamo en 5 minutos, ¿vale?', createdAt: at('2024-03-31T09:00:00Z'), wamid: 'wamid.G1', status: 'sent',
+    role: 'assistant',
+    content: '¡Hola! Soy Released, el agente de IA para alquileres vacacionales. \n¿En qué puedo ayudarte?',
+    createdAt: at('2024-03-30T09:30:05Z'),
+    wamid: 'wamid.A1',
+    status: 'read',
   }),
-  msg(1, WA1, { role: 'user', type: 'location', content: '[location] Puerta del Sol, Madrid (40.4168, -3.7038)', createdAt: at('2024-03-31T09:05:00Z'), wamid: 'wamid.U5' }),
-  msg(1, WA1, { role: 'user', content: `${XSS} =SUM(A1:A2), "comillas"\n\tsegunda línea`, createdAt: at('2024-03-31T09:06:00Z'), wamid: 'wamid.U6' }),
-  msg(1, WA1, { role: 'user', content: '-¿Sigues ahí?', createdAt: at('2024-03-31T09:07:30.250Z'), wamid: 'wamid.U7', replyToWamid: 'wamid.GONE' }),
+  msg(1, WA1, {
+    role: 'user',
+    type: 'image',
+    content: '[image] Foto del salón, con "vistas"',
+    createdAt: at('2024-03-30T09:31:10Z'),
+    wamid: 'wamid.U2',
+  }),
+  msg(1, WA1, {
+    role: 'assistant',
+    content: '¡Qué bonito! ¿Para qué fechas?',
+    createdAt: at('2024-03-30T09:32:00Z'),
+    wamid: 'wamid.A2',
+    status: 'delivered',
+    replyToWamid: 'wamid.U2',
+  }),
+  msg(1, WA1, {
+    role: 'user',
+    type: 'reaction',
+    content: '[reaction 👍 to wamid.A2]',
+    createdAt: at('2024-03-30T09:33:00Z'),
+    wamid: 'wamid.U3',
+    replyToWamid: 'wamid.A2',
+  }),
+  msg(1, WA1, {
+    role: 'user',
+    content: 'Del 1 al 7 de abril, somos 4 😀',
+    createdAt: at('2024-03-31T00:59:59Z'),
+    wamid: 'wamid.U4',
+  }),
+  msg(1, WA1, {
+    role: 'assistant',
+    content: 'Perfecto, te envío opciones.',
+    createdAt: at('2024-03-31T01:00:00Z'),
+    wamid: 'wamid.A3',
+    status: 'failed',
+    errorCode: 131047,
+    errorMessage:
+      'Re-engagement message: More than 24 hours have passed since the customer last replied to this number.',
+  }),
+  msg(1, WA1, {
+    role: 'agent',
+    content: 'Soy Laura, del equipo de reservas.\r\nTe llamo en 5 minutos, ¿vale?',
+    createdAt: at('2024-03-31T09:00:00Z'),
+    wamid: 'wamid.G1',
+    status: 'sent',
+  }),
+  msg(1, WA1, {
+    role: 'user',
+    type: 'location',
+    content: '[location] Puerta del Sol, Madrid (40.4168, -3.7038)',
+    createdAt: at('2024-03-31T09:05:00Z'),
+    wamid: 'wamid.U5',
+  }),
+  msg(1, WA1, {
+    role: 'user',
+    content: `${XSS} =SUM(A1:A2), "comillas"\n\tsegunda línea`,
+    createdAt: at('2024-03-31T09:06:00Z'),
+    wamid: 'wamid.U6',
+  }),
+  msg(1, WA1, {
+    role: 'user',
+    content: '-¿Sigues ahí?',
+    createdAt: at('2024-03-31T09:07:30.250Z'),
+    wamid: 'wamid.U7',
+    replyToWamid: 'wamid.GONE',
+  }),
 ];
 
 const WA2 = '5215512345678';
 export const THREAD_2_MESSAGES: StoredMessage[] = [
-  msg(2, WA2, { role: 'user', content: '=HYPERLINK("http://evil.example","click")', createdAt: at('2024-01-15T17:00:00Z'), wamid: 'wamid.V1' }),
-  msg(2, WA2, { role: 'assistant', content: 'Buenas tardes 🌅', createdAt: at('2024-01-15T17:00:04Z'), wamid: 'wamid.V2', status: 'sent' }),
+  msg(2, WA2, {
+    role: 'user',
+    content: '=HYPERLINK("http://evil.example","click")',
+    createdAt: at('2024-01-15T17:00:00Z'),
+    wamid: 'wamid.V1',
+  }),
+  msg(2, WA2, {
+    role: 'assistant',
+    content: 'Buenas tardes 🌅',
+    createdAt: at('2024-01-15T17:00:04Z'),
+    wamid: 'wamid.V2',
+    status: 'sent',
+  }),
 ];
 
 function thread(id: number, waId: string, contactName: string | null, messages: StoredMessage[]): ReportThread {
   return {
-    id, waId, contactName, createdAt: messages[0]!.createdAt, lastMessageAt: messages[messages.length - 1]!.createdAt, messageCount: messages.length,
+    id,
+    waId,
+    contactName,
+    createdAt: messages[0]!.createdAt,
+    lastMessageAt: messages[messages.length - 1]!.createdAt,
+    messageCount: messages.length,
   };
 }
 
@@ -87,7 +184,10 @@ export function sampleReport(options: SampleOptions = {}): DetailedReport {
     timeZone: ZONE,
     lang: options.lang ?? 'es',
     generatedAt: GENERATED_AT,
-    range: options.range ?? { start: new Date('2024-01-01T00:00:00+01:00'), end: new Date('2024-04-01T00:00:00+02:00') },
+    range: options.range ?? {
+      start: new Date('2024-01-01T00:00:00+01:00'),
+      end: new Date('2024-04-01T00:00:00+02:00'),
+    },
     async lookup(wamid): Promise<QuotedMessage | null> {
       const m = byWamid.get(wamid);
       return m ? { wamid, role: m.role, content: m.content, createdAt: m.createdAt } : null;
@@ -102,14 +202,31 @@ export function sampleReport(options: SampleOptions = {}): DetailedReport {
 /** The seed's own example: thread of 12 messages, of which the first two are shown. */
 export function seedExampleReport(lang: Lang = 'es'): DetailedReport {
   const messages = [
-    msg(9, '34123456789', { role: 'user', content: 'Hola, quisiera información sobre el alquiler', createdAt: at('2024-01-15T09:30:00Z') }),
     msg(9, '34123456789', {
-      role: 'assistant', content: '¡Hola! Soy Released, el agente de IA para alquileres vacacionales. \n¿En qué puedo ayudarte?', createdAt: at('2024-01-15T09:30:05Z'),
+      role: 'user',
+      content: 'Hola, quisiera información sobre el alquiler',
+      createdAt: at('2024-01-15T09:30:00Z'),
+    }),
+    msg(9, '34123456789', {
+      role: 'assistant',
+      content: '¡Hola! Soy Released, el agente de IA para alquileres vacacionales. \n¿En qué puedo ayudarte?',
+      createdAt: at('2024-01-15T09:30:05Z'),
     }),
   ];
-  const t: ReportThread = { id: 9, waId: '34123456789', contactName: null, createdAt: at('2024-01-15T09:30:00Z'), lastMessageAt: at('2024-01-15T10:45:00Z'), messageCount: 12 };
+  const t: ReportThread = {
+    id: 9,
+    waId: '34123456789',
+    contactName: null,
+    createdAt: at('2024-01-15T09:30:00Z'),
+    lastMessageAt: at('2024-01-15T10:45:00Z'),
+    messageCount: 12,
+  };
   return {
-    client: CLIENT, timeZone: ZONE, lang, generatedAt: GENERATED_AT, range: {},
+    client: CLIENT,
+    timeZone: ZONE,
+    lang,
+    generatedAt: GENERATED_AT,
+    range: {},
     lookup: async () => null,
     conversationCount: 1,
     async *conversations() {
@@ -122,30 +239,59 @@ export function seedExampleReport(lang: Lang = 'es'): DetailedReport {
  * One conversation of `total` messages made on the fly, `batchSize` at a time (nothing kept), with
  * replies, reactions, images and failures mixed in. `onBatch` runs before each batch is produced.
  */
-export function generatedReport(total: number, options: { batchSize?: number; onBatch?: (index: number) => void } = {}): DetailedReport {
+export function generatedReport(
+  total: number,
+  options: { batchSize?: number; onBatch?: (index: number) => void } = {},
+): DetailedReport {
   const batchSize = options.batchSize ?? 1000;
   const start = Date.parse('2024-03-01T08:00:00Z');
   const t: ReportThread = {
-    id: 77, waId: '34600000000', contactName: 'Carga', createdAt: new Date(start), lastMessageAt: new Date(start + (total - 1) * 30_000), messageCount: total,
+    id: 77,
+    waId: '34600000000',
+    contactName: 'Carga',
+    createdAt: new Date(start),
+    lastMessageAt: new Date(start + (total - 1) * 30_000),
+    messageCount: total,
   };
   const make = (i: number): StoredMessage => {
     const role = i % 11 === 10 ? 'agent' : i % 2 === 0 ? 'user' : 'assistant';
     const kind = i % 50;
     const content =
-      kind === 7 ? `[image] Foto ${i}` : kind === 13 ? `[reaction ❤️ to wamid.G${i - 1}]` : `Mensaje número ${i}, con "comillas", comas y un salto\nde línea ✅ ${'x'.repeat(i % 80)}`;
+      kind === 7
+        ? `[image] Foto ${i}`
+        : kind === 13
+          ? `[reaction ❤️ to wamid.G${i - 1}]`
+          : `Mensaje número ${i}, con "comillas", comas y un salto\nde línea ✅ ${'x'.repeat(i % 80)}`;
     return {
-      id: i + 1, threadId: 77, clientId: 1, role, type: kind === 7 ? 'image' : kind === 13 ? 'reaction' : 'text', content, wamid: `wamid.G${i}`,
-      waId: '34600000000', phoneNumberId: '1', createdAt: new Date(start + i * 30_000),
-      status: role === 'user' ? null : i % 97 === 0 ? 'failed' : 'read', statusAt: null,
-      errorCode: role !== 'user' && i % 97 === 0 ? 131047 : null, errorMessage: role !== 'user' && i % 97 === 0 ? 'Re-engagement message' : null,
-      replyToWamid: kind === 13 || kind === 21 ? `wamid.G${i - 1 - (kind === 21 ? 400 : 0)}` : null, raw: null,
+      id: i + 1,
+      threadId: 77,
+      clientId: 1,
+      role,
+      type: kind === 7 ? 'image' : kind === 13 ? 'reaction' : 'text',
+      content,
+      wamid: `wamid.G${i}`,
+      waId: '34600000000',
+      phoneNumberId: '1',
+      createdAt: new Date(start + i * 30_000),
+      status: role === 'user' ? null : i % 97 === 0 ? 'failed' : 'read',
+      statusAt: null,
+      errorCode: role !== 'user' && i % 97 === 0 ? 131047 : null,
+      errorMessage: role !== 'user' && i % 97 === 0 ? 'Re-engagement message' : null,
+      replyToWamid: kind === 13 || kind === 21 ? `wamid.G${i - 1 - (kind === 21 ? 400 : 0)}` : null,
+      raw: null,
     };
   };
   return {
-    client: CLIENT, timeZone: ZONE, lang: 'es', generatedAt: GENERATED_AT, range: {},
+    client: CLIENT,
+    timeZone: ZONE,
+    lang: 'es',
+    generatedAt: GENERATED_AT,
+    range: {},
     async lookup(wamid) {
       const n = Number(wamid.slice('wamid.G'.length));
-      return Number.isInteger(n) && n >= 0 && n < total ? { wamid, role: 'user', content: `Mensaje número ${n}`, createdAt: new Date(start + n * 30_000) } : null;
+      return Number.isInteger(n) && n >= 0 && n < total
+        ? { wamid, role: 'user', content: `Mensaje número ${n}`, createdAt: new Date(start + n * 30_000) }
+        : null;
     },
     conversationCount: 1,
     async *conversations() {
@@ -166,11 +312,25 @@ export function generatedReport(total: number, options: { batchSize?: number; on
 
 export function sampleSummary(lang: Lang = 'es'): SummaryReport {
   return {
-    client: CLIENT, timeZone: ZONE, lang, generatedAt: GENERATED_AT, range: { start: new Date('2024-03-28T00:00:00+01:00') },
+    client: CLIENT,
+    timeZone: ZONE,
+    lang,
+    generatedAt: GENERATED_AT,
+    range: { start: new Date('2024-03-28T00:00:00+01:00') },
     lookup: async () => null,
-    totals: { conversations: 2, messages: 13, byRole: { user: 8, assistant: 4, agent: 1 }, failed: 1, activeLast24h: 1 },
+    totals: {
+      conversations: 2,
+      messages: 13,
+      byRole: { user: 8, assistant: 4, agent: 1 },
+      failed: 1,
+      activeLast24h: 1,
+    },
     conversations: [
-      { ...thread(1, WA1, 'María <b>José</b>', THREAD_1_MESSAGES), byRole: { user: 7, assistant: 3, agent: 1 }, failed: 1 },
+      {
+        ...thread(1, WA1, 'María <b>José</b>', THREAD_1_MESSAGES),
+        byRole: { user: 7, assistant: 3, agent: 1 },
+        failed: 1,
+      },
       { ...thread(2, WA2, null, THREAD_2_MESSAGES), byRole: { user: 1, assistant: 1, agent: 0 }, failed: 0 },
     ],
     perDay: [

@@ -1,7 +1,13 @@
 // Golden file: test/fixtures/reports/summary.es.txt (plain, piped layout). Regenerate with
 // `UPDATE_GOLDEN=1 npx vitest run test/reports/`.
 import { describe, expect, it } from 'vitest';
-import { perDayChart, renderSummaryHtml, renderSummaryJson, renderSummaryText, unicodeBar } from '../../src/reports/summary.js';
+import {
+  perDayChart,
+  renderSummaryHtml,
+  renderSummaryJson,
+  renderSummaryText,
+  unicodeBar,
+} from '../../src/reports/summary.js';
 import { expectGolden } from './golden.js';
 import { sampleSummary, StringWritable } from './sample-report.js';
 
@@ -57,12 +63,32 @@ describe('renderSummaryHtml and renderSummaryJson', () => {
     const out = new StringWritable();
     await renderSummaryJson(sampleSummary(), out);
     const doc = JSON.parse(out.text);
-    expect(Object.keys(doc)).toEqual(['client', 'time_zone', 'generated_at', 'range', 'totals', 'conversations', 'per_day']);
+    expect(Object.keys(doc)).toEqual([
+      'client',
+      'time_zone',
+      'generated_at',
+      'range',
+      'totals',
+      'conversations',
+      'per_day',
+    ]);
     expect(doc.range).toEqual({ start: '2024-03-28T00:00:00.000+01:00', end: null });
-    expect(doc.totals).toEqual({ conversations: 2, messages: 13, by_role: { user: 8, assistant: 4, agent: 1 }, failed: 1, active_last_24h: 1 });
+    expect(doc.totals).toEqual({
+      conversations: 2,
+      messages: 13,
+      by_role: { user: 8, assistant: 4, agent: 1 },
+      failed: 1,
+      active_last_24h: 1,
+    });
     expect(doc.conversations[0]).toEqual({
-      thread_id: 1, wa_id: '+34123456789', contact_name: 'María <b>José</b>', created_at: '2024-03-30T10:30:00.000+01:00',
-      last_message_at: '2024-03-31T11:07:30.250+02:00', message_count: 11, by_role: { user: 7, assistant: 3, agent: 1 }, failed: 1,
+      thread_id: 1,
+      wa_id: '+34123456789',
+      contact_name: 'María <b>José</b>',
+      created_at: '2024-03-30T10:30:00.000+01:00',
+      last_message_at: '2024-03-31T11:07:30.250+02:00',
+      message_count: 11,
+      by_role: { user: 7, assistant: 3, agent: 1 },
+      failed: 1,
     });
     expect(doc.per_day[3]).toEqual({ day: '2024-03-31', messages: 6 });
   });

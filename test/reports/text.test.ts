@@ -56,11 +56,15 @@ describe('renderText', () => {
   it('matches the Spanish golden file (every role, a failure, media, a reaction, replies, DST)', async () => {
     const out = await text(sampleReport({ lang: 'es' }));
     expect(out).toContain('[2024-03-31 01:59:59] Usuario:');
-    expect(out).toContain('[2024-03-31 03:00:00] Asistente:\nPerfecto, te envío opciones.\n⚠ Fallo: 131047 Re-engagement message:');
+    expect(out).toContain(
+      '[2024-03-31 03:00:00] Asistente:\nPerfecto, te envío opciones.\n⚠ Fallo: 131047 Re-engagement message:',
+    );
     expect(out).toContain('[2024-03-31 11:00:00] Agente:\nSoy Laura, del equipo de reservas.\nTe llamo');
     expect(out).not.toContain('\r');
     // Two conversations: a blank line and the rule between them.
-    expect(out).toContain('-¿Sigues ahí?\n\n==================================================\n\nREPORTE DE CONVERSACIÓN\n');
+    expect(out).toContain(
+      '-¿Sigues ahí?\n\n==================================================\n\nREPORTE DE CONVERSACIÓN\n',
+    );
     await expectGolden('detailed.es.txt', Buffer.from(out));
   });
 
@@ -80,10 +84,13 @@ describe('renderText', () => {
     const silent: DetailedReport = {
       ...base,
       async *conversations() {
-        for await (const c of base.conversations()) yield { thread: { ...c.thread, messageCount: 0 }, batches: async function* () {} };
+        for await (const c of base.conversations())
+          yield { thread: { ...c.thread, messageCount: 0 }, batches: async function* () {} };
       },
     };
-    expect(await text(silent)).toMatch(/Total mensajes: 0\nZona horaria: Europe\/Madrid\n={50}\n\n\(sin mensajes en este periodo\)\n$/);
+    expect(await text(silent)).toMatch(
+      /Total mensajes: 0\nZona horaria: Europe\/Madrid\n={50}\n\n\(sin mensajes en este periodo\)\n$/,
+    );
   });
 
   it('waits for drain instead of buffering the whole report', async () => {

@@ -19,8 +19,13 @@ interface Running {
 async function startIngest(dbUrl: string, graph: GraphStandIn, model: ModelStandIn): Promise<Running> {
   const child = spawn(process.execPath, [BIN, '--db', dbUrl, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
     env: baseEnv({
-      WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_ACCESS_TOKEN: 'graph-token', WHATSAPP_GRAPH_URL: graph.url,
-      OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.url, OPENAI_MODEL: 'test-model', LOG_LEVEL: 'info',
+      WHATSAPP_APP_SECRET: APP_SECRET,
+      WHATSAPP_ACCESS_TOKEN: 'graph-token',
+      WHATSAPP_GRAPH_URL: graph.url,
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: model.url,
+      OPENAI_MODEL: 'test-model',
+      LOG_LEVEL: 'info',
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -60,12 +65,19 @@ describe.each(databaseKinds)('kill -9 during a burst on $name', (kind) => {
   it('keeps every acknowledged message exactly once and never answers a user twice', async () => {
     const db = await kind.create();
     const setup = await openStore(db.target);
-    await setup.createClient({ name: 'Released', phoneNumber: '+15550783881', phoneNumberId: PHONE_NUMBER_ID, assistantEnabled: true });
+    await setup.createClient({
+      name: 'Released',
+      phoneNumber: '+15550783881',
+      phoneNumberId: PHONE_NUMBER_ID,
+      assistantEnabled: true,
+    });
     await setup.close();
 
     // CI runs 600; the drill of issue 5 is WA_REPORT_DRILL_REQUESTS=5000.
     const total = Number(process.env.WA_REPORT_DRILL_REQUESTS ?? 600);
-    const requests = Array.from({ length: total }, (_, i) => textMessage({ from: `3462${String(i).padStart(7, '0')}`, text: `pedido ${i}`, id: `wamid.crash.${i}` }));
+    const requests = Array.from({ length: total }, (_, i) =>
+      textMessage({ from: `3462${String(i).padStart(7, '0')}`, text: `pedido ${i}`, id: `wamid.crash.${i}` }),
+    );
     const acked = new Set<number>();
     let daemon = await startIngest(db.url, graph, model);
     let killed = false;
@@ -96,16 +108,20 @@ describe.each(databaseKinds)('kill -9 during a burst on $name', (kind) => {
     try {
       for (let round = 0; round < 5 && acked.size < total; round++) {
         const missing = requests.map((_, i) => i).filter((i) => !acked.has(i));
-        await Promise.all(missing.map(async (i) => {
-          const res = await postWebhook(daemon.url, requests[i]);
-          if (res.status === 200) acked.add(i);
-        }));
+        await Promise.all(
+          missing.map(async (i) => {
+            const res = await postWebhook(daemon.url, requests[i]);
+            if (res.status === 200) acked.add(i);
+          }),
+        );
       }
       expect(acked.size).toBe(total);
 
       const store = await openStore(db.target);
       try {
-        const rows = await store.rawQuery<{ wamid: string; n: unknown }>(`SELECT wamid, COUNT(*) AS n FROM messages WHERE role = 'user' GROUP BY wamid`);
+        const rows = await store.rawQuery<{ wamid: string; n: unknown }>(
+          `SELECT wamid, COUNT(*) AS n FROM messages WHERE role = 'user' GROUP BY wamid`,
+        );
         expect(rows.length).toBe(total);
         expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
         for (const i of ackedBeforeCrash) expect(rows.some((r) => r.wamid === `wamid.crash.${i}`)).toBe(true);
@@ -114,7 +130,9 @@ describe.each(databaseKinds)('kill -9 during a burst on $name', (kind) => {
         const deadline = Date.now() + 60_000;
         let answers: { wa_id: string; status: string; error_message: string | null }[] = [];
         while (Date.now() < deadline) {
-          answers = await store.rawQuery(`SELECT wa_id, status, error_message FROM messages WHERE role = 'assistant' AND status <> 'sending'`);
+          answers = await store.rawQuery(
+            `SELECT wa_id, status, error_message FROM messages WHERE role = 'assistant' AND status <> 'sending'`,
+          );
           if (answers.length >= total) break;
           await new Promise((r) => setTimeout(r, 200));
         }
@@ -122,12 +140,17 @@ describe.each(databaseKinds)('kill -9 during a burst on $name', (kind) => {
         for (const a of answers) perUser.set(a.wa_id, (perUser.get(a.wa_id) ?? 0) + 1);
         expect(perUser.size).toBe(total);
         expect([...perUser.values()].every((n) => n === 1)).toBe(true);
-        expect(answers.filter((a) => a.status === 'failed').every((a) => (a.error_message ?? '').length > 0)).toBe(true);
+        expect(answers.filter((a) => a.status === 'failed').every((a) => (a.error_message ?? '').length > 0)).toBe(
+          true,
+        );
         // The Graph API never got two answers for the same user.
         const sendsPerUser = new Map<string, number>();
-        for (const r of graph.sent()) sendsPerUser.set((r.body as { to: string }).to, (sendsPerUser.get((r.body as { to: string }).to) ?? 0) + 1);
+        for (const r of graph.sent())
+          sendsPerUser.set((r.body as { to: string }).to, (sendsPerUser.get((r.body as { to: string }).to) ?? 0) + 1);
         expect([...sendsPerUser.values()].every((n) => n === 1)).toBe(true);
-        console.log(`crash drill (${kind.name}): ${total} requests, ${ackedBeforeCrash.size} acknowledged before kill -9, ${rows.length} stored, 0 duplicated; answers: ${answers.filter((a) => a.status === 'sent').length} sent, ${answers.filter((a) => a.status === 'failed').length} failed with a reason`);
+        console.log(
+          `crash drill (${kind.name}): ${total} requests, ${ackedBeforeCrash.size} acknowledged before kill -9, ${rows.length} stored, 0 duplicated; answers: ${answers.filter((a) => a.status === 'sent').length} sent, ${answers.filter((a) => a.status === 'failed').length} failed with a reason`,
+        );
       } finally {
         await store.close();
       }

@@ -10,19 +10,38 @@ import { databaseKinds, postgresUrl, type TestDatabase } from '../helpers/databa
 import { startGraphStandIn, startModelStandIn, type GraphStandIn, type ModelStandIn } from '../helpers/standins.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import {
-  APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, batch, echoMessage, postWebhook, sign, statusUpdate, textMessage, wamid,
+  APP_SECRET,
+  PHONE_NUMBER_ID,
+  VERIFY_TOKEN,
+  batch,
+  echoMessage,
+  postWebhook,
+  sign,
+  statusUpdate,
+  textMessage,
+  wamid,
 } from '../helpers/webhooks.js';
 
 const silent = pino({ level: 'silent' });
 
 function config(graph: GraphStandIn | null, model: ModelStandIn | null, extra: Record<string, string> = {}) {
-  return loadIngestConfig({
-    WHATSAPP_APP_SECRET: APP_SECRET,
-    WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
-    ...(graph ? { WHATSAPP_ACCESS_TOKEN: 'graph-token', WHATSAPP_GRAPH_URL: graph.url } : {}),
-    ...(model ? { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.url, OPENAI_MODEL: 'test-model', WA_REPORT_OPENAI_TIMEOUT_MS: '2000' } : {}),
-    ...extra,
-  }, { port: '0', host: '127.0.0.1' });
+  return loadIngestConfig(
+    {
+      WHATSAPP_APP_SECRET: APP_SECRET,
+      WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
+      ...(graph ? { WHATSAPP_ACCESS_TOKEN: 'graph-token', WHATSAPP_GRAPH_URL: graph.url } : {}),
+      ...(model
+        ? {
+            OPENAI_API_KEY: 'sk-test',
+            OPENAI_BASE_URL: model.url,
+            OPENAI_MODEL: 'test-model',
+            WA_REPORT_OPENAI_TIMEOUT_MS: '2000',
+          }
+        : {}),
+      ...extra,
+    },
+    { port: '0', host: '127.0.0.1' },
+  );
 }
 
 const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 10_000) => {
@@ -59,13 +78,24 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
   beforeEach(async () => {
     db = await kind.create();
     store = await openStore(db.target);
-    const client = await store.createClient({ name: 'Released', phoneNumber: '+15550783881', phoneNumberId: PHONE_NUMBER_ID, assistantEnabled: true, systemPrompt: 'You are the Released assistant.' });
+    const client = await store.createClient({
+      name: 'Released',
+      phoneNumber: '+15550783881',
+      phoneNumberId: PHONE_NUMBER_ID,
+      assistantEnabled: true,
+      systemPrompt: 'You are the Released assistant.',
+    });
     clientId = client.id;
     graph.requests.length = 0;
     model.requests.length = 0;
     graph.behave(null);
     model.behave(null);
-    daemon = await startDaemon(config(graph, model), { target: db.target, logger: silent, graph: { backoffMs: { base: 5, max: 20 }, timeoutMs: 2000 }, replier: { retryDelayMs: 50 } });
+    daemon = await startDaemon(config(graph, model), {
+      target: db.target,
+      logger: silent,
+      graph: { backoffMs: { base: 5, max: 20 }, timeoutMs: 2000 },
+      replier: { retryDelayMs: 50 },
+    });
   });
   afterEach(async () => {
     await daemon.close();
@@ -74,7 +104,9 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
   });
 
   it('answers the verification handshake only with the right token', async () => {
-    const ok = await fetch(`${daemon.url}/webhook?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1158201444`);
+    const ok = await fetch(
+      `${daemon.url}/webhook?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1158201444`,
+    );
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toMatch(/text\/plain/);
     expect(await ok.text()).toBe('1158201444');
@@ -91,7 +123,11 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     const raw = JSON.stringify(payload, null, 1).replace('hola', '\\u0068ola');
     expect((await postWebhook(daemon.url, payload, { raw, secret: null })).status).toBe(401);
     expect((await postWebhook(daemon.url, payload, { raw, secret: 'wrong-secret' })).status).toBe(401);
-    const reserialized = await fetch(`${daemon.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(JSON.stringify(JSON.parse(raw))) }, body: raw });
+    const reserialized = await fetch(`${daemon.url}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(JSON.stringify(JSON.parse(raw))) },
+      body: raw,
+    });
     expect(reserialized.status).toBe(401);
     expect(((await reserialized.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
     expect(await store.getMessageByWamid(id)).toBeNull();
@@ -105,7 +141,11 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     const bad = await postWebhook(daemon.url, null, { raw: '{"object": "whatsapp_business_account", "entry": [' });
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error.message).toMatch(/not valid JSON/);
-    const form = await fetch(`${daemon.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    const form = await fetch(`${daemon.url}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
     expect(form.status).toBe(415);
     const huge = JSON.stringify({ object: 'whatsapp_business_account', pad: 'x'.repeat(4 * 1024 * 1024 + 10) });
     const tooLarge = await postWebhook(daemon.url, null, { raw: huge });
@@ -118,12 +158,23 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
   });
 
   it('keeps a hostile payload (a 1 MB entry key, 3,000 changes) once, quickly, without multiplying it', async () => {
-    const payload = { object: 'whatsapp_business_account', entry: [{ id: '1', pad: 'x'.repeat(1_000_000), changes: Array.from({ length: 3000 }, (_, i) => ({ field: `f${i}`, value: { i } })) }] };
+    const payload = {
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '1',
+          pad: 'x'.repeat(1_000_000),
+          changes: Array.from({ length: 3000 }, (_, i) => ({ field: `f${i}`, value: { i } })),
+        },
+      ],
+    };
     const started = Date.now();
     const res = await postWebhook(daemon.url, payload);
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(10_000);
-    const stored = await store.rawQuery<{ n: unknown; bytes: unknown }>(`SELECT COUNT(*) AS n, SUM(LENGTH(payload)) AS bytes FROM raw_events`);
+    const stored = await store.rawQuery<{ n: unknown; bytes: unknown }>(
+      `SELECT COUNT(*) AS n, SUM(LENGTH(payload)) AS bytes FROM raw_events`,
+    );
     expect(Number(stored[0]!.n)).toBeGreaterThan(0);
     expect(Number(stored[0]!.bytes)).toBeLessThan(3_000_000);
     expect(Number(stored[0]!.bytes)).toBeGreaterThan(1_000_000);
@@ -131,13 +182,19 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
 
   it('stores a redelivered message once and answers it once', async () => {
     const payload = textMessage({ from: '34600000001', text: '¿Abrís el domingo?' });
-    const results = await Promise.all([postWebhook(daemon.url, payload), postWebhook(daemon.url, payload), postWebhook(daemon.url, payload)]);
+    const results = await Promise.all([
+      postWebhook(daemon.url, payload),
+      postWebhook(daemon.url, payload),
+      postWebhook(daemon.url, payload),
+    ]);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
     await postWebhook(daemon.url, payload);
     await daemon.replier!.idle();
     expect(await count(store, `SELECT COUNT(*) AS n FROM messages WHERE role = 'user'`)).toBe(1);
     expect(graph.sent()).toHaveLength(1);
-    expect(await count(store, `SELECT COUNT(*) AS n FROM messages WHERE role = 'assistant' AND status = 'sent'`)).toBe(1);
+    expect(await count(store, `SELECT COUNT(*) AS n FROM messages WHERE role = 'assistant' AND status = 'sent'`)).toBe(
+      1,
+    );
   });
 
   it('answers with the client prompt and the stored context; a context clear starts afresh', async () => {
@@ -163,7 +220,9 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     const sent = graph.sent().at(-1)!;
     expect(sent.body).toMatchObject({ messaging_product: 'whatsapp', to: '+34600000002', type: 'text' });
     expect(sent.headers.authorization).toBe('Bearer graph-token');
-    const replies = await store.rawQuery<{ wamid: string; status: string }>(`SELECT wamid, status FROM messages WHERE role = 'assistant' ORDER BY id`);
+    const replies = await store.rawQuery<{ wamid: string; status: string }>(
+      `SELECT wamid, status FROM messages WHERE role = 'assistant' ORDER BY id`,
+    );
     expect(replies).toHaveLength(3);
     expect(replies.every((r) => r.status === 'sent' && r.wamid.startsWith('wamid.'))).toBe(true);
   });
@@ -176,8 +235,13 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     await daemon.replier!.idle();
     expect(graph.sent()).toHaveLength(1);
     const last = model.requests.at(-1)!.body as { messages: { role: string; content: string }[] };
-    expect(last.messages.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['Hola', '¿Tenéis mesa para dos?']);
-    const replies = await store.rawQuery<{ reply_to_wamid: string }>(`SELECT reply_to_wamid FROM messages WHERE role = 'assistant'`);
+    expect(last.messages.filter((m) => m.role === 'user').map((m) => m.content)).toEqual([
+      'Hola',
+      '¿Tenéis mesa para dos?',
+    ]);
+    const replies = await store.rawQuery<{ reply_to_wamid: string }>(
+      `SELECT reply_to_wamid FROM messages WHERE role = 'assistant'`,
+    );
     expect(replies).toHaveLength(1);
   });
 
@@ -185,10 +249,34 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     const id = wamid('echo');
     const t = Math.floor(Date.now() / 1000);
     // read and delivered arrive before the message itself (a business echo), then a late 'sent'.
-    expect((await postWebhook(daemon.url, statusUpdate([{ id, status: 'read', recipient: '34600000003', timestamp: t + 20 }]))).status).toBe(200);
-    expect((await postWebhook(daemon.url, statusUpdate([{ id, status: 'delivered', recipient: '34600000003', timestamp: t + 10 }]))).status).toBe(200);
-    expect((await postWebhook(daemon.url, echoMessage({ to: '34600000003', text: 'Te atiende Marta', id, timestamp: t }))).status).toBe(200);
-    expect((await postWebhook(daemon.url, statusUpdate([{ id, status: 'sent', recipient: '34600000003', timestamp: t + 1 }]))).status).toBe(200);
+    expect(
+      (
+        await postWebhook(
+          daemon.url,
+          statusUpdate([{ id, status: 'read', recipient: '34600000003', timestamp: t + 20 }]),
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await postWebhook(
+          daemon.url,
+          statusUpdate([{ id, status: 'delivered', recipient: '34600000003', timestamp: t + 10 }]),
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (await postWebhook(daemon.url, echoMessage({ to: '34600000003', text: 'Te atiende Marta', id, timestamp: t })))
+        .status,
+    ).toBe(200);
+    expect(
+      (
+        await postWebhook(
+          daemon.url,
+          statusUpdate([{ id, status: 'sent', recipient: '34600000003', timestamp: t + 1 }]),
+        )
+      ).status,
+    ).toBe(200);
     const m = await store.getMessageByWamid(id);
     expect(m).toMatchObject({ role: 'agent', content: 'Te atiende Marta', waId: '34600000003', status: 'read' });
     expect((await store.statusHistory(id)).map((s) => s.status)).toEqual(['sent', 'delivered', 'read']);
@@ -199,7 +287,9 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
 
   it('renames a conversation from a profile name that comes without a message', async () => {
     await postWebhook(daemon.url, textMessage({ from: '34600000011', text: 'hola', name: 'Ana' }));
-    const payload = statusUpdate([{ id: 'wamid.unknown.x', status: 'read', recipient: '34600000011', timestamp: Math.floor(Date.now() / 1000) }]) as {
+    const payload = statusUpdate([
+      { id: 'wamid.unknown.x', status: 'read', recipient: '34600000011', timestamp: Math.floor(Date.now() / 1000) },
+    ]) as {
       entry: { changes: { value: Record<string, unknown> }[] }[];
     };
     payload.entry[0]!.changes[0]!.value.contacts = [{ profile: { name: 'Ana García' }, wa_id: '34600000011' }];
@@ -213,7 +303,22 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     await daemon.replier!.idle();
     const reply = (await store.rawQuery<{ wamid: string }>(`SELECT wamid FROM messages WHERE role = 'assistant'`))[0]!;
     const t = Math.floor(Date.now() / 1000);
-    await postWebhook(daemon.url, statusUpdate([{ id: reply.wamid, status: 'failed', recipient: '34600000004', timestamp: t, error: { code: 131026, title: 'Message undeliverable', details: 'Receiver is incapable of receiving this message' } }]));
+    await postWebhook(
+      daemon.url,
+      statusUpdate([
+        {
+          id: reply.wamid,
+          status: 'failed',
+          recipient: '34600000004',
+          timestamp: t,
+          error: {
+            code: 131026,
+            title: 'Message undeliverable',
+            details: 'Receiver is incapable of receiving this message',
+          },
+        },
+      ]),
+    );
     const m = await store.getMessageByWamid(reply.wamid);
     expect(m).toMatchObject({ status: 'failed', errorCode: 131026 });
     expect(m!.errorMessage).toContain('131026 Message undeliverable');
@@ -221,29 +326,47 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
   });
 
   it('stores batched payloads: many users and messages in one POST, one answer per user', async () => {
-    const messages = Array.from({ length: 60 }, (_, i) => ({ from: `3461000${String(i % 20).padStart(4, '0')}`, text: `mensaje ${i}` }));
+    const messages = Array.from({ length: 60 }, (_, i) => ({
+      from: `3461000${String(i % 20).padStart(4, '0')}`,
+      text: `mensaje ${i}`,
+    }));
     expect((await postWebhook(daemon.url, batch(messages))).status).toBe(200);
     expect(await count(store, `SELECT COUNT(*) AS n FROM messages WHERE role = 'user'`)).toBe(60);
     expect(await count(store, `SELECT COUNT(*) AS n FROM threads`)).toBe(20);
     await daemon.replier!.idle();
     const perUser = new Map<string, number>();
-    for (const r of graph.sent()) perUser.set((r.body as { to: string }).to, (perUser.get((r.body as { to: string }).to) ?? 0) + 1);
+    for (const r of graph.sent())
+      perUser.set((r.body as { to: string }).to, (perUser.get((r.body as { to: string }).to) ?? 0) + 1);
     expect(perUser.size).toBe(20);
     expect([...perUser.values()].every((n) => n === 1)).toBe(true);
   });
 
   it('creates a client for an unknown phone_number_id from the metadata', async () => {
-    const res = await postWebhook(daemon.url, textMessage({ from: '34600000005', text: 'hi', phoneNumberId: '999000111222' }));
+    const res = await postWebhook(
+      daemon.url,
+      textMessage({ from: '34600000005', text: 'hi', phoneNumberId: '999000111222' }),
+    );
     expect(res.status).toBe(200);
     const created = await store.findClientByPhoneNumberId('999000111222');
     expect(created).toMatchObject({ phoneNumber: '+15550783881', assistantEnabled: false });
   });
 
   it('records a model failure as a failed answer naming OpenAI, then answers again once it recovers', async () => {
-    model.behave(() => ({ kind: 'error', status: 500, type: 'server_error', code: 'internal', message: 'boom', retryAfterMs: 10 }));
+    model.behave(() => ({
+      kind: 'error',
+      status: 500,
+      type: 'server_error',
+      code: 'internal',
+      message: 'boom',
+      retryAfterMs: 10,
+    }));
     await postWebhook(daemon.url, textMessage({ from: '34600000006', text: 'primera' }));
     await daemon.replier!.idle();
-    const failed = (await store.rawQuery<{ status: string; error_message: string }>(`SELECT status, error_message FROM messages WHERE role = 'assistant'`))[0]!;
+    const failed = (
+      await store.rawQuery<{ status: string; error_message: string }>(
+        `SELECT status, error_message FROM messages WHERE role = 'assistant'`,
+      )
+    )[0]!;
     expect(failed.status).toBe('failed');
     expect(failed.error_message).toMatch(/OpenAI/i);
     expect(failed.error_message).toContain('500');
@@ -255,10 +378,18 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
   });
 
   it('records Graph 131047 (re-engagement window) as a failed answer, not retried', async () => {
-    graph.behave(() => ({ kind: 'error', status: 400, code: 131047, title: 'Re-engagement message', details: 'More than 24 hours have passed since the recipient last replied' }));
+    graph.behave(() => ({
+      kind: 'error',
+      status: 400,
+      code: 131047,
+      title: 'Re-engagement message',
+      details: 'More than 24 hours have passed since the recipient last replied',
+    }));
     await postWebhook(daemon.url, textMessage({ from: '34600000007', text: 'hola' }));
     await daemon.replier!.idle();
-    const rows = await store.rawQuery<{ status: string; error_code: unknown; error_message: string; content: string }>(`SELECT status, error_code, error_message, content FROM messages WHERE role = 'assistant'`);
+    const rows = await store.rawQuery<{ status: string; error_code: unknown; error_message: string; content: string }>(
+      `SELECT status, error_code, error_message, content FROM messages WHERE role = 'assistant'`,
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'failed' });
     expect(Number(rows[0]!.error_code)).toBe(131047);
@@ -285,23 +416,50 @@ describe.each(databaseKinds)('after a restart on $name', (kind) => {
     const model = await startModelStandIn({ apiKey: 'sk-test' });
     const store = await openStore(db.target);
     try {
-      const client = await store.createClient({ name: 'Released', phoneNumber: '+15550783881', phoneNumberId: PHONE_NUMBER_ID, assistantEnabled: true });
+      const client = await store.createClient({
+        name: 'Released',
+        phoneNumber: '+15550783881',
+        phoneNumberId: PHONE_NUMBER_ID,
+        assistantEnabled: true,
+      });
       const now = Date.now();
       const base = { clientId: client.id, phoneNumberId: PHONE_NUMBER_ID, role: 'user' as const, type: 'text' };
       await store.recordMessages([
-        { ...base, waId: '34600000101', content: 'hace 30 horas', wamid: 'wamid.old', createdAt: new Date(now - 30 * 3600_000) },
-        { ...base, waId: '34600000102', content: 'hace una hora', wamid: 'wamid.recent', createdAt: new Date(now - 3600_000) },
-        { ...base, waId: '34600000103', content: 'respuesta a medias', wamid: 'wamid.halfsent', createdAt: new Date(now - 600_000) },
+        {
+          ...base,
+          waId: '34600000101',
+          content: 'hace 30 horas',
+          wamid: 'wamid.old',
+          createdAt: new Date(now - 30 * 3600_000),
+        },
+        {
+          ...base,
+          waId: '34600000102',
+          content: 'hace una hora',
+          wamid: 'wamid.recent',
+          createdAt: new Date(now - 3600_000),
+        },
+        {
+          ...base,
+          waId: '34600000103',
+          content: 'respuesta a medias',
+          wamid: 'wamid.halfsent',
+          createdAt: new Date(now - 600_000),
+        },
       ]);
       const half = (await store.threadsOfContact('34600000103'))[0]!;
       await store.beginReply({ threadId: half.id, content: 'quizá enviada', replyToWamid: 'wamid.halfsent' });
       const daemon = await startDaemon(config(graph, model), { target: db.target, logger: silent });
       try {
-        await until(async () => (await store.getMessageByWamid('wamid.old'))?.errorMessage?.startsWith('Not answered') ?? false);
+        await until(
+          async () => (await store.getMessageByWamid('wamid.old'))?.errorMessage?.startsWith('Not answered') ?? false,
+        );
         await until(() => graph.sent().length === 1);
         await daemon.replier!.idle();
         expect((graph.sent()[0]!.body as { to: string }).to).toBe('+34600000102');
-        const halfSent = await store.rawQuery<{ status: string; error_message: string }>(`SELECT status, error_message FROM messages WHERE role = 'assistant' AND reply_to_wamid = 'wamid.halfsent'`);
+        const halfSent = await store.rawQuery<{ status: string; error_message: string }>(
+          `SELECT status, error_message FROM messages WHERE role = 'assistant' AND reply_to_wamid = 'wamid.halfsent'`,
+        );
         expect(halfSent).toHaveLength(1);
         expect(halfSent[0]).toMatchObject({ status: 'failed' });
         expect(halfSent[0]!.error_message).toMatch(/not sent again/);
@@ -378,10 +536,14 @@ describe.skipIf(!postgresUrl)('PostgreSQL stopped during traffic (on postgres)',
       for (let i = 40; i < 60; i++) await send(i);
       expect(refused.length).toBeGreaterThan(0);
       expect(refused.every((r) => r.status === 503 && Number(r.retryAfter) >= 1)).toBe(true);
-      console.log(`outage drill: ${acked.length + refused.length} requests, ${acked.length} acknowledged, ${refused.length} answered 503 with Retry-After`);
+      console.log(
+        `outage drill: ${acked.length + refused.length} requests, ${acked.length} acknowledged, ${refused.length} answered 503 with Retry-After`,
+      );
       const check = await openStore(resolveDbTarget(db.url));
       try {
-        const stored = new Set((await check.rawQuery<{ wamid: string }>(`SELECT wamid FROM messages`)).map((r) => r.wamid));
+        const stored = new Set(
+          (await check.rawQuery<{ wamid: string }>(`SELECT wamid FROM messages`)).map((r) => r.wamid),
+        );
         expect(acked.filter((a) => !stored.has(a))).toEqual([]);
         for (let i = 40; i < 60; i++) expect(stored.has(`wamid.outage.${i}`)).toBe(true);
       } finally {

@@ -25,8 +25,14 @@ describe.each(databaseKinds)('report API on $name', (kind) => {
     ({ clientId } = await seedReports(store));
     await store.close();
     const env = { WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_API_TOKEN: TOKEN };
-    daemon = await startDaemon(loadIngestConfig(env, { port: '0', host: '127.0.0.1' }), { target: db.target, logger: pino({ level: 'silent' }) });
-    noToken = await startDaemon(loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET }, { port: '0', host: '127.0.0.1' }), { target: db.target, logger: pino({ level: 'silent' }) });
+    daemon = await startDaemon(loadIngestConfig(env, { port: '0', host: '127.0.0.1' }), {
+      target: db.target,
+      logger: pino({ level: 'silent' }),
+    });
+    noToken = await startDaemon(
+      loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET }, { port: '0', host: '127.0.0.1' }),
+      { target: db.target, logger: pino({ level: 'silent' }) },
+    );
   });
   afterAll(async () => {
     await daemon.close();
@@ -42,28 +48,41 @@ describe.each(databaseKinds)('report API on $name', (kind) => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/Bearer/);
     expect((await get('/clients', 'wrong')).status).toBe(401);
-    expect((await get(`/clients/${clientId}/conversations/+34123456789/messages?format=html`, 'wrong')).status).toBe(401);
+    expect((await get(`/clients/${clientId}/conversations/+34123456789/messages?format=html`, 'wrong')).status).toBe(
+      401,
+    );
     expect((await get('/clients')).status).toBe(200);
   });
 
   it("lists conversations in the seed's shape, newest first, with filters and cursor paging", async () => {
     const res = await get(`/clients/${clientId}/conversations`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { client: unknown; total_conversations: number; conversations: { wa_id: string; message_count: number; thread_id: number }[]; next_cursor: string | null };
+    const body = (await res.json()) as {
+      client: unknown;
+      total_conversations: number;
+      conversations: { wa_id: string; message_count: number; thread_id: number }[];
+      next_cursor: string | null;
+    };
     expect(body.client).toEqual({ id: clientId, name: 'Released', phone_number: '+15556383785' });
     expect(body.total_conversations).toBe(3);
     expect(body.conversations.map((c) => c.wa_id)).toEqual(['+5215512345678', '+447700900123', '+34123456789']);
     expect(body.conversations[2]!.message_count).toBe(4);
     expect(body.next_cursor).toBeNull();
     // January 15th in Madrid: Ana's 4 messages (the 23:59 one counts, 00:01 on the 16th does not).
-    const day = (await (await get(`/clients/${clientId}/conversations?start_date=2024-01-15&end_date=2024-01-15&tz=Europe/Madrid`)).json()) as typeof body;
+    const day = (await (
+      await get(`/clients/${clientId}/conversations?start_date=2024-01-15&end_date=2024-01-15&tz=Europe/Madrid`)
+    ).json()) as typeof body;
     expect(day.conversations.map((c) => [c.wa_id, c.message_count])).toEqual([['+34123456789', 3]]);
-    const one = (await (await get(`/clients/${clientId}/conversations?wa_id=%2B34%20123%20456%20789`)).json()) as typeof body;
+    const one = (await (
+      await get(`/clients/${clientId}/conversations?wa_id=%2B34%20123%20456%20789`)
+    ).json()) as typeof body;
     expect(one.total_conversations).toBe(1);
     const page1 = (await (await get(`/clients/${clientId}/conversations?limit=2`)).json()) as typeof body;
     expect(page1.conversations).toHaveLength(2);
     expect(page1.next_cursor).toBeTruthy();
-    const page2 = (await (await get(`/clients/${clientId}/conversations?limit=2&cursor=${page1.next_cursor}`)).json()) as typeof body;
+    const page2 = (await (
+      await get(`/clients/${clientId}/conversations?limit=2&cursor=${page1.next_cursor}`)
+    ).json()) as typeof body;
     expect(page2.conversations.map((c) => c.wa_id)).toEqual(['+34123456789']);
     expect(page2.next_cursor).toBeNull();
   });
@@ -91,8 +110,15 @@ describe.each(databaseKinds)('report API on $name', (kind) => {
     const base = `/clients/${clientId}/conversations/+34123456789/messages`;
     const json = await get(`${base}?tz=Europe/Madrid`);
     expect(json.headers.get('content-type')).toMatch(/^application\/json/);
-    const doc = (await json.json()) as { conversations: { messages: { wamid: string; created_at: string; status: string | null }[] }[] };
-    expect(doc.conversations[0]!.messages.map((m) => m.wamid)).toEqual(['wamid.r1', 'wamid.r2', 'wamid.r3', 'wamid.r4']);
+    const doc = (await json.json()) as {
+      conversations: { messages: { wamid: string; created_at: string; status: string | null }[] }[];
+    };
+    expect(doc.conversations[0]!.messages.map((m) => m.wamid)).toEqual([
+      'wamid.r1',
+      'wamid.r2',
+      'wamid.r3',
+      'wamid.r4',
+    ]);
     expect(doc.conversations[0]!.messages[0]!.created_at).toMatch(/^2024-01-15T10:30:00(\.000)?\+01:00$/);
     const text = await get(`${base}?format=text&lang=es&tz=Europe/Madrid`);
     expect(text.headers.get('content-type')).toMatch(/^text\/plain; charset=utf-8/);
@@ -114,8 +140,19 @@ describe.each(databaseKinds)('report API on $name', (kind) => {
   it('serves statistics', async () => {
     const res = await get(`/clients/${clientId}/stats?tz=Europe/Madrid`);
     expect(res.status).toBe(200);
-    const s = (await res.json()) as { conversations: number; messages: number; failed: number; messages_by_role: Record<string, number>; response_time_seconds: { median: number | null } };
-    expect(s).toMatchObject({ conversations: 3, messages: 7, failed: 1, messages_by_role: { user: 4, assistant: 2, agent: 1 } });
+    const s = (await res.json()) as {
+      conversations: number;
+      messages: number;
+      failed: number;
+      messages_by_role: Record<string, number>;
+      response_time_seconds: { median: number | null };
+    };
+    expect(s).toMatchObject({
+      conversations: 3,
+      messages: 7,
+      failed: 1,
+      messages_by_role: { user: 4, assistant: 2, agent: 1 },
+    });
     expect(s.response_time_seconds.median).toBe(5);
   });
 });

@@ -3,7 +3,14 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { describeGraphError, GraphClient, GraphError, MAX_TEXT_LENGTH, splitMessageText, type GraphClientOptions } from '../../src/whatsapp/graph.js';
+import {
+  describeGraphError,
+  GraphClient,
+  GraphError,
+  MAX_TEXT_LENGTH,
+  splitMessageText,
+  type GraphClientOptions,
+} from '../../src/whatsapp/graph.js';
 import { startGraphStandIn, type GraphStandIn } from '../helpers/standins.js';
 
 const TOKEN = 'EAAG-secret-graph-token-123';
@@ -34,7 +41,8 @@ async function failure(promise: Promise<unknown>): Promise<GraphError> {
   throw new Error('expected a GraphError');
 }
 
-const send = (c: GraphClient, body = 'Hola, ¿en qué te ayudo?') => c.sendText({ phoneNumberId: PHONE_NUMBER_ID, to: '+34612345678', body });
+const send = (c: GraphClient, body = 'Hola, ¿en qué te ayudo?') =>
+  c.sendText({ phoneNumberId: PHONE_NUMBER_ID, to: '+34612345678', body });
 const messageRequests = () => graph.requests.filter((r) => r.path.endsWith('/messages'));
 
 beforeAll(async () => {
@@ -52,7 +60,12 @@ sleeps = [];
 
 describe('GraphClient.sendText', () => {
   it('posts a text message with the Bearer token and returns the wamid', async () => {
-    const result = await client().sendText({ phoneNumberId: PHONE_NUMBER_ID, to: '+34612345678', body: 'Abrimos a las 9', replyToWamid: 'wamid.inbound.1' });
+    const result = await client().sendText({
+      phoneNumberId: PHONE_NUMBER_ID,
+      to: '+34612345678',
+      body: 'Abrimos a las 9',
+      replyToWamid: 'wamid.inbound.1',
+    });
     expect(result.wamid).toMatch(/^wamid\.standin\.\d+$/);
     expect(result.wamids).toEqual([result.wamid]);
     expect(result.attempts).toBe(1);
@@ -74,17 +87,37 @@ describe('GraphClient.sendText', () => {
   });
 
   it('sends no context when it is not a reply, and accepts a base URL with a trailing slash', async () => {
-    await client({ baseUrl: `${graph.url}/` }).sendText({ phoneNumberId: PHONE_NUMBER_ID, to: '34612345678', body: 'hola', replyToWamid: null });
+    await client({ baseUrl: `${graph.url}/` }).sendText({
+      phoneNumberId: PHONE_NUMBER_ID,
+      to: '34612345678',
+      body: 'hola',
+      replyToWamid: null,
+    });
     expect(graph.sent()[0]!.path).toBe(`/v24.0/${PHONE_NUMBER_ID}/messages`);
     expect(graph.sent()[0]!.body).not.toHaveProperty('context');
   });
 
   it('does not retry 131047 (re-engagement window) and explains it', async () => {
-    graph.behave({ kind: 'error', status: 400, code: 131047, title: 'Re-engagement message', details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' });
+    graph.behave({
+      kind: 'error',
+      status: 400,
+      code: 131047,
+      title: 'Re-engagement message',
+      details:
+        'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+    });
     const e = await failure(send(client()));
     expect(messageRequests()).toHaveLength(1);
     expect(sleeps).toEqual([]);
-    expect(e).toMatchObject({ service: 'whatsapp', status: 400, code: 131047, title: 'Re-engagement message', retryable: false, ambiguous: false, attempts: 1 });
+    expect(e).toMatchObject({
+      service: 'whatsapp',
+      status: 400,
+      code: 131047,
+      title: 'Re-engagement message',
+      retryable: false,
+      ambiguous: false,
+      attempts: 1,
+    });
     expect(e.fbtraceId).toMatch(/^AStandIn/);
     const text = describeGraphError(e);
     expect(text).toMatch(/^WhatsApp 131047 Re-engagement message: .*24 hours/);
@@ -126,7 +159,16 @@ describe('GraphClient.sendText', () => {
   });
 
   it('waits as long as Retry-After asks on 130429 (capped), then sends', async () => {
-    graph.behave([{ kind: 'error', status: 400, code: 130429, title: 'Rate limit hit', details: 'Cloud API message throughput has been reached.', retryAfter: 2 }]);
+    graph.behave([
+      {
+        kind: 'error',
+        status: 400,
+        code: 130429,
+        title: 'Rate limit hit',
+        details: 'Cloud API message throughput has been reached.',
+        retryAfter: 2,
+      },
+    ]);
     const result = await send(client());
     expect(result.attempts).toBe(2);
     expect(graph.sent()).toHaveLength(1);
@@ -154,11 +196,27 @@ describe('GraphClient.sendText', () => {
 
   it('retries a refused connection (nothing was sent), then fails with a clear error', async () => {
     const closed = await closedPort();
-    const e = await failure(new GraphClient({ baseUrl: `http://127.0.0.1:${closed}/v24.0`, accessToken: TOKEN, maxAttempts: 3, backoffMs: { base: 5, max: 20 }, sleep: async (ms) => void sleeps.push(ms) })
-      .sendText({ phoneNumberId: PHONE_NUMBER_ID, to: '+34612345678', body: 'hola' }));
-    expect(e).toMatchObject({ status: null, code: null, title: 'Connection refused', retryable: true, ambiguous: false, attempts: 3 });
+    const e = await failure(
+      new GraphClient({
+        baseUrl: `http://127.0.0.1:${closed}/v24.0`,
+        accessToken: TOKEN,
+        maxAttempts: 3,
+        backoffMs: { base: 5, max: 20 },
+        sleep: async (ms) => void sleeps.push(ms),
+      }).sendText({ phoneNumberId: PHONE_NUMBER_ID, to: '+34612345678', body: 'hola' }),
+    );
+    expect(e).toMatchObject({
+      status: null,
+      code: null,
+      title: 'Connection refused',
+      retryable: true,
+      ambiguous: false,
+      attempts: 3,
+    });
     expect(sleeps).toHaveLength(2);
-    expect(describeGraphError(e)).toMatch(/^WhatsApp unreachable: Connection refused: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(after 3 attempts\)$/);
+    expect(describeGraphError(e)).toMatch(
+      /^WhatsApp unreachable: Connection refused: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(after 3 attempts\)$/,
+    );
   });
 
   it('does not resend after a timeout: the message may have gone out', async () => {
@@ -198,7 +256,10 @@ describe('GraphClient.sendText', () => {
   });
 
   it('treats a 2xx without messages[0].id as ambiguous', async () => {
-    graph.behave({ kind: 'ok', body: { messaging_product: 'whatsapp', contacts: [{ input: '+34612345678', wa_id: '34612345678' }] } });
+    graph.behave({
+      kind: 'ok',
+      body: { messaging_product: 'whatsapp', contacts: [{ input: '+34612345678', wa_id: '34612345678' }] },
+    });
     const e = await failure(send(client()));
     expect(e).toMatchObject({ status: 200, ambiguous: true, retryable: false, title: 'No message id' });
     expect(messageRequests()).toHaveLength(1);
@@ -224,7 +285,9 @@ describe('GraphClient.sendText', () => {
   it('never puts the access token in errors', async () => {
     // A wrong token: the stand-in answers 401 / Graph 190, not retried.
     const bad = 'EAAG-wrong-token-456';
-    const e = await failure(client({ accessToken: bad }).sendText({ phoneNumberId: PHONE_NUMBER_ID, to: '+34612345678', body: 'hola' }));
+    const e = await failure(
+      client({ accessToken: bad }).sendText({ phoneNumberId: PHONE_NUMBER_ID, to: '+34612345678', body: 'hola' }),
+    );
     expect(e).toMatchObject({ status: 401, code: 190, retryable: false });
     expect(describeGraphError(e)).toMatch(/WHATSAPP_ACCESS_TOKEN/);
     // A proxy echoing the request headers back.
@@ -241,7 +304,12 @@ describe('GraphClient.sendText', () => {
   it('splits a body over 4096 characters into numbered messages sent in order; only the first is a reply', async () => {
     const paragraph = 'Nuestro horario de verano es de lunes a viernes de 9 a 14 h. '.repeat(20).trim();
     const body = Array.from({ length: 6 }, (_, i) => `${i + 1}. ${paragraph}`).join('\n\n'); // ≈ 7.4k chars
-    const result = await client().sendText({ phoneNumberId: PHONE_NUMBER_ID, to: '+34612345678', body, replyToWamid: 'wamid.q' });
+    const result = await client().sendText({
+      phoneNumberId: PHONE_NUMBER_ID,
+      to: '+34612345678',
+      body,
+      replyToWamid: 'wamid.q',
+    });
     const sent = graph.sent();
     expect(sent).toHaveLength(2);
     expect(result.wamids).toEqual(sent.map((r) => r.wamid));
@@ -258,7 +326,9 @@ describe('GraphClient.sendText', () => {
   });
 
   it('reports which parts were already sent when a later part fails', async () => {
-    graph.behave((n) => (n === 2 ? { kind: 'error', status: 400, code: 131026, title: 'Message undeliverable' } : null));
+    graph.behave((n) =>
+      n === 2 ? { kind: 'error', status: 400, code: 131026, title: 'Message undeliverable' } : null,
+    );
     const e = await failure(send(client(), 'x '.repeat(3000)));
     expect(e.sentWamids).toHaveLength(1);
     expect(e.part).toEqual({ index: 2, total: 2 });
@@ -275,7 +345,14 @@ describe('GraphClient.sendText', () => {
     graph.behave({ kind: 'hang' });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    const e = await failure(client().sendText({ phoneNumberId: PHONE_NUMBER_ID, to: '+34612345678', body: 'hola', signal: controller.signal }));
+    const e = await failure(
+      client().sendText({
+        phoneNumberId: PHONE_NUMBER_ID,
+        to: '+34612345678',
+        body: 'hola',
+        signal: controller.signal,
+      }),
+    );
     expect(e).toMatchObject({ title: 'Cancelled', ambiguous: true });
     expect(messageRequests()).toHaveLength(1);
   });
@@ -284,7 +361,11 @@ describe('GraphClient.sendText', () => {
 describe('GraphClient.markRead', () => {
   it('marks a message as read', async () => {
     await client().markRead({ phoneNumberId: PHONE_NUMBER_ID, wamid: 'wamid.inbound.9' });
-    expect(graph.requests[0]!.body).toEqual({ messaging_product: 'whatsapp', status: 'read', message_id: 'wamid.inbound.9' });
+    expect(graph.requests[0]!.body).toEqual({
+      messaging_product: 'whatsapp',
+      status: 'read',
+      message_id: 'wamid.inbound.9',
+    });
     expect(graph.sent()).toHaveLength(0);
   });
 

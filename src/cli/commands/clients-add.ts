@@ -2,7 +2,13 @@ import { z } from 'zod';
 import type { ClientRecord } from '../../domain/types.js';
 import type { CommandContext } from '../context.js';
 import { parseOptions } from '../validate.js';
-import { CLIENT_FLAGS, nameSchema, phoneNumberIdSchema, phoneNumberSchema, readSystemPrompt } from './clients-shared.js';
+import {
+  CLIENT_FLAGS,
+  nameSchema,
+  phoneNumberIdSchema,
+  phoneNumberSchema,
+  readSystemPrompt,
+} from './clients-shared.js';
 
 export interface ClientsAddOptions {
   name?: string;
@@ -19,12 +25,20 @@ const schema = z.object({
   name: nameSchema,
   phoneNumber: phoneNumberSchema,
   phoneNumberId: phoneNumberIdSchema,
-  wabaId: z.string().trim().regex(/^\d{1,32}$/, 'must be the numeric WhatsApp Business Account ID').optional(),
+  wabaId: z
+    .string()
+    .trim()
+    .regex(/^\d{1,32}$/, 'must be the numeric WhatsApp Business Account ID')
+    .optional(),
   assistantModel: z.string().trim().min(1, 'must not be empty').optional(),
 });
 
 export async function runClientsAdd(options: ClientsAddOptions, ctx: CommandContext): Promise<ClientRecord> {
-  const required = { name: options.name ?? '', phoneNumber: options.phoneNumber ?? '', phoneNumberId: options.phoneNumberId ?? '' };
+  const required = {
+    name: options.name ?? '',
+    phoneNumber: options.phoneNumber ?? '',
+    phoneNumberId: options.phoneNumberId ?? '',
+  };
   const input = parseOptions(
     schema,
     { ...required, wabaId: options.wabaId, assistantModel: options.model },

@@ -25,11 +25,31 @@ export function printClients(clients: ClientRecord[], options: ClientsListOption
     { header: 'Phone number ID', cell: (c: ClientRecord) => c.phoneNumberId },
     {
       header: 'Assistant',
-      cell: (c: ClientRecord) => (c.assistantEnabled ? ctx.out.green(c.assistantModel ?? 'on (default model)') : ctx.out.dim('off')),
+      cell: (c: ClientRecord) =>
+        c.assistantEnabled ? ctx.out.green(c.assistantModel ?? 'on (default model)') : ctx.out.dim('off'),
       plain: (c: ClientRecord) => (c.assistantEnabled ? (c.assistantModel ?? 'default') : 'off'),
     },
-    ...(options.all ? [{ header: 'Active', cell: (c: ClientRecord) => (c.active ? 'yes' : ctx.out.yellow('no')), plain: (c: ClientRecord) => (c.active ? 'yes' : 'no') }] : []),
-    { header: 'Created', cell: (c: ClientRecord) => shortDateTime(c.createdAt), plain: (c: ClientRecord) => c.createdAt.toISOString() },
+    ...(options.all
+      ? [
+          {
+            header: 'Active',
+            cell: (c: ClientRecord) => (c.active ? 'yes' : ctx.out.yellow('no')),
+            plain: (c: ClientRecord) => (c.active ? 'yes' : 'no'),
+          },
+        ]
+      : []),
+    {
+      header: 'Created',
+      cell: (c: ClientRecord) => shortDateTime(c.createdAt),
+      plain: (c: ClientRecord) => c.createdAt.toISOString(),
+    },
   ];
-  writeRows(ctx, clients, columns, options.all ? 'No clients yet. Add one with `wa-report clients add --name … --phone-number … --phone-number-id …`.' : 'No active clients. Add one with `wa-report clients add`, or see disabled ones with `wa-report clients list --all`.');
+  writeRows(
+    ctx,
+    clients,
+    columns,
+    options.all
+      ? 'No clients yet. Add one with `wa-report clients add --name … --phone-number … --phone-number-id …`.'
+      : 'No active clients. Add one with `wa-report clients add`, or see disabled ones with `wa-report clients list --all`.',
+  );
 }

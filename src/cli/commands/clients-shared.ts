@@ -18,7 +18,10 @@ export const phoneNumberSchema = z.string().transform((value, ctx) => {
   try {
     return `+${normalizeWaId(value, 'phone number')}`;
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a phone number; use the international form with country code, e.g. +15556383785` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not a phone number; use the international form with country code, e.g. +15556383785`,
+    });
     return z.NEVER;
   }
 });
@@ -26,11 +29,17 @@ export const phoneNumberSchema = z.string().transform((value, ctx) => {
 export const phoneNumberIdSchema = z
   .string()
   .trim()
-  .regex(/^\d{1,32}$/, 'must be the numeric phone number ID from Meta (WhatsApp Manager → Phone numbers, or the webhook metadata), e.g. 106540352242922');
+  .regex(
+    /^\d{1,32}$/,
+    'must be the numeric phone number ID from Meta (WhatsApp Manager → Phone numbers, or the webhook metadata), e.g. 106540352242922',
+  );
 
 export const nameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
-export const clientIdSchema = z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be a positive client id');
+export const clientIdSchema = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .positive('must be a positive client id');
 
 /** Reads a system prompt file: UTF-8 text, at most 64 KiB. */
 export function readSystemPrompt(path: string): string {
@@ -40,7 +49,8 @@ export function readSystemPrompt(path: string): string {
   } catch {
     throw new UsageError(`--system-prompt-file: cannot read ${path}: no such file.`);
   }
-  if (size > 64 * 1024) throw new UsageError(`--system-prompt-file: ${path} is ${size} bytes; a system prompt may be at most 64 KiB.`);
+  if (size > 64 * 1024)
+    throw new UsageError(`--system-prompt-file: ${path} is ${size} bytes; a system prompt may be at most 64 KiB.`);
   const text = readFileSync(path, 'utf8').trim();
   if (!text) throw new UsageError(`--system-prompt-file: ${path} is empty.`);
   return text;

@@ -3,7 +3,14 @@ import type { ClientInput, ClientRecord } from '../../domain/types.js';
 import { UsageError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { parseOptions } from '../validate.js';
-import { CLIENT_FLAGS, clientIdSchema, nameSchema, phoneNumberIdSchema, phoneNumberSchema, readSystemPrompt } from './clients-shared.js';
+import {
+  CLIENT_FLAGS,
+  clientIdSchema,
+  nameSchema,
+  phoneNumberIdSchema,
+  phoneNumberSchema,
+  readSystemPrompt,
+} from './clients-shared.js';
 
 export interface ClientsUpdateOptions {
   name?: string;
@@ -23,14 +30,29 @@ const schema = z.object({
   name: nameSchema.optional(),
   phoneNumber: phoneNumberSchema.optional(),
   phoneNumberId: phoneNumberIdSchema.optional(),
-  wabaId: z.string().trim().regex(/^\d{1,32}$/, 'must be the numeric WhatsApp Business Account ID').optional(),
+  wabaId: z
+    .string()
+    .trim()
+    .regex(/^\d{1,32}$/, 'must be the numeric WhatsApp Business Account ID')
+    .optional(),
   assistantModel: z.string().trim().min(1, 'must not be empty').optional(),
 });
 
-export async function runClientsUpdate(id: string, options: ClientsUpdateOptions, ctx: CommandContext): Promise<ClientRecord> {
+export async function runClientsUpdate(
+  id: string,
+  options: ClientsUpdateOptions,
+  ctx: CommandContext,
+): Promise<ClientRecord> {
   const input = parseOptions(
     schema,
-    { id, name: options.name, phoneNumber: options.phoneNumber, phoneNumberId: options.phoneNumberId, wabaId: options.wabaId, assistantModel: options.model },
+    {
+      id,
+      name: options.name,
+      phoneNumber: options.phoneNumber,
+      phoneNumberId: options.phoneNumberId,
+      wabaId: options.wabaId,
+      assistantModel: options.model,
+    },
     CLIENT_FLAGS,
   );
   if (options.systemPromptFile && options.clearSystemPrompt) {
@@ -47,7 +69,9 @@ export async function runClientsUpdate(id: string, options: ClientsUpdateOptions
   if (options.systemPromptFile) patch.systemPrompt = readSystemPrompt(options.systemPromptFile);
   if (options.clearSystemPrompt) patch.systemPrompt = null;
   if (Object.keys(patch).length === 0) {
-    throw new UsageError('Nothing to update: give at least one of --name, --phone-number, --phone-number-id, --waba-id, --assistant/--no-assistant, --model, --system-prompt-file, --clear-system-prompt.');
+    throw new UsageError(
+      'Nothing to update: give at least one of --name, --phone-number, --phone-number-id, --waba-id, --assistant/--no-assistant, --model, --system-prompt-file, --clear-system-prompt.',
+    );
   }
   const store = await ctx.store();
   return store.updateClient(input.id, patch);

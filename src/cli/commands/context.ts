@@ -20,21 +20,33 @@ const contactSchema = z.object({
       return z.NEVER;
     }
   }),
-  clientId: z.coerce.number({ error: 'must be a client id (a number)' }).int('must be a client id (a number)').positive('must be a client id (a number)').optional(),
+  clientId: z.coerce
+    .number({ error: 'must be a client id (a number)' })
+    .int('must be a client id (a number)')
+    .positive('must be a client id (a number)')
+    .optional(),
 });
 
-async function threadsFor(options: { waId?: string; clientId?: string }, ctx: CommandContext): Promise<{ threads: ThreadRecord[]; waId: string }> {
+async function threadsFor(
+  options: { waId?: string; clientId?: string },
+  ctx: CommandContext,
+): Promise<{ threads: ThreadRecord[]; waId: string }> {
   const { waId, clientId } = parseOptions(contactSchema, options, FLAGS);
   const store = await ctx.store();
   if (clientId !== undefined) await store.getClient(clientId);
   const threads = await store.threadsOfContact(waId, clientId);
   if (threads.length === 0) {
-    throw new NotFoundError(`No conversation with ${formatWaId(waId)}${clientId === undefined ? '' : ` for client ${clientId}`}. Run \`wa-report conversations --client-id …\` to see them.`);
+    throw new NotFoundError(
+      `No conversation with ${formatWaId(waId)}${clientId === undefined ? '' : ` for client ${clientId}`}. Run \`wa-report conversations --client-id …\` to see them.`,
+    );
   }
   return { threads, waId };
 }
 
-export async function runContextClear(options: { waId?: string; clientId?: string }, ctx: CommandContext): Promise<{ waId: string; threads: number[]; at: Date }> {
+export async function runContextClear(
+  options: { waId?: string; clientId?: string },
+  ctx: CommandContext,
+): Promise<{ waId: string; threads: number[]; at: Date }> {
   const { threads, waId } = await threadsFor(options, ctx);
   const store = await ctx.store();
   const at = new Date();
@@ -47,8 +59,15 @@ export interface HistoryResult {
   conversations: { thread: ThreadRecord; messages: StoredMessage[] }[];
 }
 
-export async function runHistory(options: { waId?: string; clientId?: string; limit?: string }, ctx: CommandContext): Promise<HistoryResult> {
-  const { limit } = parseOptions(z.object({ limit: z.coerce.number().int().min(1).max(100_000).default(50) }), { limit: options.limit }, FLAGS);
+export async function runHistory(
+  options: { waId?: string; clientId?: string; limit?: string },
+  ctx: CommandContext,
+): Promise<HistoryResult> {
+  const { limit } = parseOptions(
+    z.object({ limit: z.coerce.number().int().min(1).max(100_000).default(50) }),
+    { limit: options.limit },
+    FLAGS,
+  );
   const { threads, waId } = await threadsFor(options, ctx);
   const store = await ctx.store();
   const conversations = [];
@@ -68,7 +87,14 @@ export function printHistory(result: HistoryResult, json: boolean, ctx: CommandC
         contact_name: thread.contactName,
         context_reset_at: thread.contextResetAt?.toISOString() ?? null,
         messages: messages.map((m) => ({
-          id: m.id, wamid: m.wamid, role: m.role, type: m.type, content: m.content, created_at: m.createdAt.toISOString(), status: m.status, error_message: m.errorMessage,
+          id: m.id,
+          wamid: m.wamid,
+          role: m.role,
+          type: m.type,
+          content: m.content,
+          created_at: m.createdAt.toISOString(),
+          status: m.status,
+          error_message: m.errorMessage,
         })),
       })),
     });
@@ -76,12 +102,19 @@ export function printHistory(result: HistoryResult, json: boolean, ctx: CommandC
   }
   const out = ctx.io.stdout;
   for (const { thread, messages } of result.conversations) {
-    out.write(ctx.out.bold(`Conversation ${thread.id} · client ${thread.clientId} · ${formatWaId(thread.waId)}${thread.contactName ? ` (${thread.contactName})` : ''}\n`));
+    out.write(
+      ctx.out.bold(
+        `Conversation ${thread.id} · client ${thread.clientId} · ${formatWaId(thread.waId)}${thread.contactName ? ` (${thread.contactName})` : ''}\n`,
+      ),
+    );
     if (thread.contextResetAt) out.write(ctx.out.dim(`context cleared at ${thread.contextResetAt.toISOString()}\n`));
     for (const m of messages) {
       const who = ROLE_NAMES[m.role];
-      const status = m.status && m.role !== 'user' ? ` [${m.status}${m.errorMessage ? `: ${m.errorMessage}` : ''}]` : '';
-      out.write(`[${m.createdAt.toISOString().replace('T', ' ').slice(0, 19)}] ${who}: ${m.content}${ctx.out.dim(status)}\n`);
+      const status =
+        m.status && m.role !== 'user' ? ` [${m.status}${m.errorMessage ? `: ${m.errorMessage}` : ''}]` : '';
+      out.write(
+        `[${m.createdAt.toISOString().replace('T', ' ').slice(0, 19)}] ${who}: ${m.content}${ctx.out.dim(status)}\n`,
+      );
     }
     out.write('\n');
   }

@@ -24,7 +24,11 @@ export function printDbStatus(result: DbStatusResult, json: boolean, ctx: Comman
     writeJson(ctx, {
       database: result.database,
       kind: result.kind,
-      applied: status.applied.map((a) => ({ name: a.name, finished_at: a.finishedAt.toISOString(), checksum_matches: a.checksumMatches })),
+      applied: status.applied.map((a) => ({
+        name: a.name,
+        finished_at: a.finishedAt.toISOString(),
+        checksum_matches: a.checksumMatches,
+      })),
       pending: status.pending,
       unknown: status.unknown,
       failed: status.failed.map((f) => ({ name: f.name, logs: f.logs })),
@@ -35,14 +39,21 @@ export function printDbStatus(result: DbStatusResult, json: boolean, ctx: Comman
   const o = ctx.out;
   const lines = [`Database: ${result.database} (${result.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`];
   for (const a of status.applied) {
-    lines.push(`  ${o.green('applied')}  ${a.name}  ${a.finishedAt.toISOString()}${a.checksumMatches ? '' : o.yellow('  (modified after it was applied: checksum differs)')}`);
+    lines.push(
+      `  ${o.green('applied')}  ${a.name}  ${a.finishedAt.toISOString()}${a.checksumMatches ? '' : o.yellow('  (modified after it was applied: checksum differs)')}`,
+    );
   }
-  for (const f of status.failed) lines.push(`  ${o.red('FAILED')}   ${f.name}${f.logs ? `: ${f.logs.split('\n')[0]}` : ''}`);
+  for (const f of status.failed)
+    lines.push(`  ${o.red('FAILED')}   ${f.name}${f.logs ? `: ${f.logs.split('\n')[0]}` : ''}`);
   for (const p of status.pending) lines.push(`  ${o.yellow('pending')}  ${p}`);
   for (const u of status.unknown) lines.push(`  ${o.red('unknown')}  ${u}  (written by a newer wa-report)`);
-  if (status.unknown.length) lines.push('This database was migrated by a newer wa-report: upgrade wa-report to use it.');
+  if (status.unknown.length)
+    lines.push('This database was migrated by a newer wa-report: upgrade wa-report to use it.');
   else if (status.failed.length) lines.push('A migration failed: see `wa-report db migrate` for how to recover.');
-  else if (status.pending.length) lines.push('Run `wa-report db migrate` to apply the pending migrations (every command also applies them on first use).');
+  else if (status.pending.length)
+    lines.push(
+      'Run `wa-report db migrate` to apply the pending migrations (every command also applies them on first use).',
+    );
   else lines.push('Up to date.');
   ctx.io.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -22,7 +22,12 @@ export interface ExportOptions extends RawReportOptions {
  * Writes to `-o file` through a temporary file renamed at the end: an interrupted export never
  * leaves a half-written report under the requested name.
  */
-export async function withOutput<R = RenderResult>(ctx: CommandContext, output: string | undefined, write: (out: Writable) => Promise<R>, mode = 0o666): Promise<{ result: R; file: string | null }> {
+export async function withOutput<R = RenderResult>(
+  ctx: CommandContext,
+  output: string | undefined,
+  write: (out: Writable) => Promise<R>,
+  mode = 0o666,
+): Promise<{ result: R; file: string | null }> {
   if (output === undefined || output === '-') {
     const result = await write(ctx.io.stdout);
     return { result, file: null };
@@ -43,7 +48,11 @@ export async function withOutput<R = RenderResult>(ctx: CommandContext, output: 
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new UsageError(`--output: cannot write ${output} (${error.code ?? error.message}). Check that the directory exists and is writable.`)),
+      reject(
+        new UsageError(
+          `--output: cannot write ${output} (${error.code ?? error.message}). Check that the directory exists and is writable.`,
+        ),
+      ),
     );
   });
   try {
@@ -61,7 +70,12 @@ export async function withOutput<R = RenderResult>(ctx: CommandContext, output: 
   }
 }
 
-function checkFormat<T extends string>(value: string | undefined, allowed: readonly T[], dflt: T, flag = '--format'): T {
+function checkFormat<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  dflt: T,
+  flag = '--format',
+): T {
   const v = (value ?? dflt) as T;
   if (!allowed.includes(v)) throw new UsageError(`${flag}: "${value}" is not one of ${allowed.join(', ')}.`);
   return v;
@@ -72,19 +86,47 @@ export async function runExport(options: ExportOptions, ctx: CommandContext): Pr
   const o = parseReportOptions(options, ctx.io.env);
   const clientId = requireClientId(o);
   const store = await ctx.store();
-  const report = await buildDetailedReport(store, { clientId, waId: o.waId, start: o.start, end: o.end, timeZone: o.timeZone, lang: o.lang });
+  const report = await buildDetailedReport(store, {
+    clientId,
+    waId: o.waId,
+    start: o.start,
+    end: o.end,
+    timeZone: o.timeZone,
+    lang: o.lang,
+  });
   const { renderDetailed } = await import('../../reports/index.js');
-  const { result, file } = await withOutput(ctx, options.output, (out) => renderDetailed(format, report, out, { bom: Boolean(options.bom) }));
+  const { result, file } = await withOutput(ctx, options.output, (out) =>
+    renderDetailed(format, report, out, { bom: Boolean(options.bom) }),
+  );
   const what = `${result.conversations.toLocaleString('en-US')} conversation${result.conversations === 1 ? '' : 's'}, ${result.messages.toLocaleString('en-US')} messages`;
-  ctx.io.stderr.write(file ? `Wrote ${file}: ${what} (${format}, times in ${o.timeZone}).\n` : ctx.io.stdout.isTTY ? '' : `Exported ${what} (${format}, times in ${o.timeZone}).\n`);
+  ctx.io.stderr.write(
+    file
+      ? `Wrote ${file}: ${what} (${format}, times in ${o.timeZone}).\n`
+      : ctx.io.stdout.isTTY
+        ? ''
+        : `Exported ${what} (${format}, times in ${o.timeZone}).\n`,
+  );
 }
 
 export async function runSummary(options: ExportOptions & { json?: boolean }, ctx: CommandContext): Promise<void> {
   const o = parseReportOptions(options, ctx.io.env);
   const clientId = requireClientId(o);
-  const outFormat = options.json ? 'json' : options.output?.endsWith('.html') ? 'html' : options.output?.endsWith('.json') ? 'json' : 'text';
+  const outFormat = options.json
+    ? 'json'
+    : options.output?.endsWith('.html')
+      ? 'html'
+      : options.output?.endsWith('.json')
+        ? 'json'
+        : 'text';
   const store = await ctx.store();
-  const report = await buildSummaryReport(store, { clientId, waId: o.waId, start: o.start, end: o.end, timeZone: o.timeZone, lang: o.lang });
+  const report = await buildSummaryReport(store, {
+    clientId,
+    waId: o.waId,
+    start: o.start,
+    end: o.end,
+    timeZone: o.timeZone,
+    lang: o.lang,
+  });
   const summary = await import('../../reports/summary.js');
   const color = ctx.io.stdout.isTTY && (options.output === undefined || options.output === '-') && ctx.out.level > 0;
   const { file } = await withOutput(ctx, options.output, async (out) => {
@@ -93,5 +135,6 @@ export async function runSummary(options: ExportOptions & { json?: boolean }, ct
     else await summary.renderSummaryText(report, out, { color });
     return { conversations: report.totals.conversations, messages: report.totals.messages };
   });
-  if (file) ctx.io.stderr.write(`Wrote ${file}: summary of ${report.totals.conversations} conversations (${outFormat}).\n`);
+  if (file)
+    ctx.io.stderr.write(`Wrote ${file}: summary of ${report.totals.conversations} conversations (${outFormat}).\n`);
 }

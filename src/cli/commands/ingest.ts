@@ -13,7 +13,13 @@ export interface IngestOptions extends IngestFlags {
   environmentFile?: string;
 }
 
-export function renderSystemdUnit(options: { user?: string; environmentFile?: string; shutdownTimeoutSeconds?: number; archiveDir?: string; archiveAfter?: string }): string {
+export function renderSystemdUnit(options: {
+  user?: string;
+  environmentFile?: string;
+  shutdownTimeoutSeconds?: number;
+  archiveDir?: string;
+  archiveAfter?: string;
+}): string {
   const template = readFileSync(new URL('../../../templates/wa-report.service.ejs', import.meta.url), 'utf8');
   return ejs.render(template, {
     user: options.user ?? 'wa-report',
@@ -30,13 +36,23 @@ export function renderSystemdUnit(options: { user?: string; environmentFile?: st
 export async function runIngest(options: IngestOptions, ctx: CommandContext): Promise<number> {
   if (options.printSystemdUnit) {
     if (options.archiveDir !== undefined && !/^[\w./@+-]+$/.test(resolve(options.archiveDir))) {
-      throw new UsageError(`--archive-dir: "${options.archiveDir}" has spaces or special characters a systemd unit would need quoted; choose a plain path such as /var/lib/wa-report/archives.`);
+      throw new UsageError(
+        `--archive-dir: "${options.archiveDir}" has spaces or special characters a systemd unit would need quoted; choose a plain path such as /var/lib/wa-report/archives.`,
+      );
     }
     if (options.archiveAfter !== undefined && parseDuration(options.archiveAfter) === null) {
       throw new UsageError(`--archive-after: "${options.archiveAfter}" is not a period such as 365d, 52w or 720h.`);
     }
     const shutdown = options.shutdownTimeout === undefined ? undefined : Number(options.shutdownTimeout);
-    ctx.io.stdout.write(renderSystemdUnit({ user: options.user, environmentFile: options.environmentFile, shutdownTimeoutSeconds: shutdown, archiveDir: options.archiveDir, archiveAfter: options.archiveAfter }));
+    ctx.io.stdout.write(
+      renderSystemdUnit({
+        user: options.user,
+        environmentFile: options.environmentFile,
+        shutdownTimeoutSeconds: shutdown,
+        archiveDir: options.archiveDir,
+        archiveAfter: options.archiveAfter,
+      }),
+    );
     return 0;
   }
   // Validate everything before touching the database or the port.
@@ -44,7 +60,12 @@ export async function runIngest(options: IngestOptions, ctx: CommandContext): Pr
   const target = ctx.target();
   const { startDaemon } = await import('../../server/main.js');
   const { KeyRing } = await import('../../privacy/crypto.js');
-  const daemon = await startDaemon(config, { target, handleSignals: true, defaultMetrics: true, keys: KeyRing.fromEnv(ctx.io.env) });
+  const daemon = await startDaemon(config, {
+    target,
+    handleSignals: true,
+    defaultMetrics: true,
+    keys: KeyRing.fromEnv(ctx.io.env),
+  });
   await daemon.closed;
   return 0;
 }

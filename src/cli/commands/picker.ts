@@ -122,7 +122,10 @@ function fold(text: string): string {
 function matches(term: string | undefined, haystack: string): boolean {
   if (!term?.trim()) return true;
   const hay = fold(haystack);
-  return fold(term).split(/\s+/).filter(Boolean).every((word) => hay.includes(word));
+  return fold(term)
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((word) => hay.includes(word));
 }
 
 function pageSize(ctx: CommandContext): number {
@@ -138,8 +141,14 @@ async function chooseClient(s: Session, clients: ClientRecord[]): Promise<Client
       pageSize: pageSize(s.ctx),
       source: (term) =>
         clients
-          .filter((c) => matches(term, `${c.name} ${c.phoneNumber} ${c.phoneNumber.replace(/\D/g, '')} id ${c.id} #${c.id}`))
-          .map((c) => ({ value: c, name: `${c.name}  ${dim(`${c.phoneNumber} · id ${c.id}`)}`, short: `${c.name} (id ${c.id})` })),
+          .filter((c) =>
+            matches(term, `${c.name} ${c.phoneNumber} ${c.phoneNumber.replace(/\D/g, '')} id ${c.id} #${c.id}`),
+          )
+          .map((c) => ({
+            value: c,
+            name: `${c.name}  ${dim(`${c.phoneNumber} · id ${c.id}`)}`,
+            short: `${c.name} (id ${c.id})`,
+          })),
     },
     s.promptContext,
   );
@@ -155,7 +164,10 @@ class ConversationList {
   private cursor: string | null = null;
   private rest: Promise<void> | null = null;
 
-  constructor(private readonly store: Store, private readonly clientId: number) {}
+  constructor(
+    private readonly store: Store,
+    private readonly clientId: number,
+  ) {}
 
   async first(): Promise<void> {
     const page = await this.store.listConversations({ clientId: this.clientId }, { limit: PAGE });
@@ -171,7 +183,10 @@ class ConversationList {
   loadMore(): Promise<void> {
     this.rest ??= (async () => {
       while (this.cursor && this.loaded.length < SEARCH_LOAD_LIMIT) {
-        const page = await this.store.listConversations({ clientId: this.clientId }, { limit: PAGE, cursor: this.cursor });
+        const page = await this.store.listConversations(
+          { clientId: this.clientId },
+          { limit: PAGE, cursor: this.cursor },
+        );
         this.loaded.push(...page.conversations);
         this.cursor = page.nextCursor;
       }
@@ -197,7 +212,12 @@ async function chooseConversation(s: Session, client: ClientRecord): Promise<Sel
   const tz = s.options.timeZone;
   const n = (x: number) => x.toLocaleString('en-US');
   const describe = (c: Conversation) =>
-    [formatWaId(c.waId), c.contactName ?? dim('(no name)'), formatDateTime(c.lastMessageAt, tz).slice(0, 16), `${n(c.messageCount)} message${c.messageCount === 1 ? '' : 's'}`].join(dim(' · '));
+    [
+      formatWaId(c.waId),
+      c.contactName ?? dim('(no name)'),
+      formatDateTime(c.lastMessageAt, tz).slice(0, 16),
+      `${n(c.messageCount)} message${c.messageCount === 1 ? '' : 's'}`,
+    ].join(dim(' · '));
   const choice = (c: Conversation) => ({
     value: { kind: 'one', conversation: c } as ConversationChoice,
     name: describe(c),
@@ -210,13 +230,28 @@ async function chooseConversation(s: Session, client: ClientRecord): Promise<Sel
       message: `Conversation of ${client.name} (type a number or a name)`,
       pageSize: pageSize(s.ctx),
       source: async (term) => {
-        const all = { value: { kind: 'all' } as ConversationChoice, name: `All conversations (${n(list.total)})`, short: 'All conversations' };
-        const back = { value: { kind: 'back' } as ConversationChoice, name: dim('← Another client'), short: 'Another client' };
+        const all = {
+          value: { kind: 'all' } as ConversationChoice,
+          name: `All conversations (${n(list.total)})`,
+          short: 'All conversations',
+        };
+        const back = {
+          value: { kind: 'back' } as ConversationChoice,
+          name: dim('← Another client'),
+          short: 'Another client',
+        };
         if (!term?.trim()) {
-          const items: (InstanceType<Prompts['Separator']> | { value: ConversationChoice; name: string; short: string; disabled?: string | boolean })[] = [all];
-          if (list.total === 0) items.push({ value: { kind: 'back' }, name: 'No conversations yet', short: '', disabled: ' ' });
+          const items: (
+            | InstanceType<Prompts['Separator']>
+            | { value: ConversationChoice; name: string; short: string; disabled?: string | boolean }
+          )[] = [all];
+          if (list.total === 0)
+            items.push({ value: { kind: 'back' }, name: 'No conversations yet', short: '', disabled: ' ' });
           items.push(...list.loaded.map(choice));
-          if (!list.complete) items.push(new Separator(dim(`… the newest ${n(list.loaded.length)} of ${n(list.total)}; type to search them all`)));
+          if (!list.complete)
+            items.push(
+              new Separator(dim(`… the newest ${n(list.loaded.length)} of ${n(list.total)}; type to search them all`)),
+            );
           items.push(back);
           return items;
         }
@@ -245,7 +280,9 @@ type Action = 'read' | 'export' | 'summary' | 'stats' | 'conversation' | 'client
 /** The actions menu and, after each action, Back / Quit. Returns where to go next. */
 async function actions(s: Session, selection: Selection): Promise<'conversation' | 'client' | 'quit'> {
   const { Separator } = s.prompts;
-  const what = selection.waId ? `${formatWaId(selection.waId)}${selection.contactName ? ` (${selection.contactName})` : ''}` : `all conversations of ${selection.client.name}`;
+  const what = selection.waId
+    ? `${formatWaId(selection.waId)}${selection.contactName ? ` (${selection.contactName})` : ''}`
+    : `all conversations of ${selection.client.name}`;
   for (;;) {
     const action = await s.prompts.select<Action>(
       {
@@ -253,9 +290,23 @@ async function actions(s: Session, selection: Selection): Promise<'conversation'
         pageSize: 10,
         choices: [
           ...(selection.waId ? [{ value: 'read' as const, name: 'Read it here' }] : []),
-          { value: 'export', name: 'Export…', description: 'Write the detailed report to a file: text, HTML, JSON or CSV' },
-          { value: 'summary', name: 'Summary', description: selection.waId ? 'Totals of this conversation' : 'A table of the conversations and messages per day' },
-          { value: 'stats', name: 'Statistics', description: `Messages, delivery, response times of ${selection.client.name}` },
+          {
+            value: 'export',
+            name: 'Export…',
+            description: 'Write the detailed report to a file: text, HTML, JSON or CSV',
+          },
+          {
+            value: 'summary',
+            name: 'Summary',
+            description: selection.waId
+              ? 'Totals of this conversation'
+              : 'A table of the conversations and messages per day',
+          },
+          {
+            value: 'stats',
+            name: 'Statistics',
+            description: `Messages, delivery, response times of ${selection.client.name}`,
+          },
           new Separator(),
           { value: 'conversation', name: 'Another conversation' },
           { value: 'client', name: 'Another client' },
@@ -273,14 +324,24 @@ async function actions(s: Session, selection: Selection): Promise<'conversation'
       s.ctx.io.stderr.write(`${s.ctx.err.red('error:')} ${error.message}\n`);
     }
     const next = await s.prompts.select<'back' | 'quit'>(
-      { message: 'Next?', choices: [{ value: 'back', name: 'Back' }, { value: 'quit', name: 'Quit' }] },
+      {
+        message: 'Next?',
+        choices: [
+          { value: 'back', name: 'Back' },
+          { value: 'quit', name: 'Quit' },
+        ],
+      },
       s.promptContext,
     );
     if (next === 'quit') return 'quit';
   }
 }
 
-async function perform(s: Session, selection: Selection, action: 'read' | 'export' | 'summary' | 'stats'): Promise<void> {
+async function perform(
+  s: Session,
+  selection: Selection,
+  action: 'read' | 'export' | 'summary' | 'stats',
+): Promise<void> {
   const clientId = String(selection.client.id);
   const waId = selection.waId ? `+${selection.waId}` : undefined;
   switch (action) {
@@ -333,7 +394,8 @@ async function askFileName(s: Session, selection: Selection, format: DetailedFor
         const path = resolve(value.trim());
         if (!value.trim()) return 'Type a file name.';
         if (!existsSync(dirname(path))) return `There is no directory ${dirname(path)}.`;
-        if (existsSync(path) && statSync(path).isDirectory()) return `${value.trim()} is a directory; type a file name.`;
+        if (existsSync(path) && statSync(path).isDirectory())
+          return `${value.trim()} is a directory; type a file name.`;
         return true;
       },
     },
@@ -341,7 +403,10 @@ async function askFileName(s: Session, selection: Selection, format: DetailedFor
   );
   const output = file.trim();
   if (existsSync(output)) {
-    const replace = await s.prompts.confirm({ message: `${output} exists. Replace it?`, default: false }, s.promptContext);
+    const replace = await s.prompts.confirm(
+      { message: `${output} exists. Replace it?`, default: false },
+      s.promptContext,
+    );
     if (!replace) return null;
   }
   return output;

@@ -10,15 +10,21 @@ import type { CommandContext } from '../context.js';
 import { parseOptions } from '../validate.js';
 import { withOutput } from './export.js';
 
-const waIdField = z.string({ error: 'required: the WhatsApp number, e.g. --wa-id +34612345678' }).transform((s, ctx) => {
-  try {
-    return normalizeContactId(s, '--wa-id');
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^--wa-id: /, '') });
-    return z.NEVER;
-  }
-});
-const clientIdField = z.coerce.number({ error: 'must be a client id (a number)' }).int('must be a client id (a number)').positive('must be a client id (a number)').optional();
+const waIdField = z
+  .string({ error: 'required: the WhatsApp number, e.g. --wa-id +34612345678' })
+  .transform((s, ctx) => {
+    try {
+      return normalizeContactId(s, '--wa-id');
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^--wa-id: /, '') });
+      return z.NEVER;
+    }
+  });
+const clientIdField = z.coerce
+  .number({ error: 'must be a client id (a number)' })
+  .int('must be a client id (a number)')
+  .positive('must be a client id (a number)')
+  .optional();
 const FLAGS = { waId: '--wa-id', clientId: '--client-id', before: '--before', out: '--out', batchSize: '--batch-size' };
 
 /** Who is acting, for the audit: the OS user running the CLI. */
@@ -35,7 +41,10 @@ export function cliActor(env: NodeJS.ProcessEnv): string {
 // ----------------------------------------------------------------------------------------------
 // contact export / erase
 
-export async function runContactExport(options: { waId?: string; output?: string }, ctx: CommandContext): Promise<void> {
+export async function runContactExport(
+  options: { waId?: string; output?: string },
+  ctx: CommandContext,
+): Promise<void> {
   const { waId } = parseOptions(z.object({ waId: waIdField }), options, FLAGS);
   const store = await ctx.store();
   const { exportContact } = await import('../../privacy/contact.js');
@@ -52,7 +61,10 @@ export interface EraseOutcome {
   erased: import('../../privacy/contact.js').ContactErasure;
 }
 
-export async function runContactErase(options: { waId?: string; clientId?: string; force?: boolean; json?: boolean }, ctx: CommandContext): Promise<EraseOutcome> {
+export async function runContactErase(
+  options: { waId?: string; clientId?: string; force?: boolean; json?: boolean },
+  ctx: CommandContext,
+): Promise<EraseOutcome> {
   const { waId, clientId } = parseOptions(z.object({ waId: waIdField, clientId: clientIdField }), options, FLAGS);
   const store = await ctx.store();
   if (clientId !== undefined) await store.getClient(clientId);
@@ -62,12 +74,21 @@ export async function runContactErase(options: { waId?: string; clientId?: strin
   const nothing = summary.conversations.length === 0 && summary.statusEvents === 0 && summary.rawEvents === 0;
   if (!nothing && !options.force) {
     if (!(ctx.io.stdinIsTTY && ctx.io.stderr.isTTY)) {
-      throw new UsageError(`Erasing ${formatWaId(waId)} (${scope}) deletes ${summary.messages} messages in ${summary.conversations.length} conversations for good. Add --force to confirm when there is no terminal to ask on.`);
+      throw new UsageError(
+        `Erasing ${formatWaId(waId)} (${scope}) deletes ${summary.messages} messages in ${summary.conversations.length} conversations for good. Add --force to confirm when there is no terminal to ask on.`,
+      );
     }
-    const lines = summary.conversations.map((c) => `  client ${c.clientId} (${c.clientName}): conversation ${c.threadId}, ${c.messages} messages`);
-    ctx.io.stderr.write(`About to erase everything stored about ${formatWaId(waId)} (${scope}):\n${lines.join('\n')}${lines.length ? '\n' : ''}  ${summary.statusEvents} status events, ${summary.rawEvents} raw events\nThis cannot be undone (archives written earlier still hold their copy).\n`);
+    const lines = summary.conversations.map(
+      (c) => `  client ${c.clientId} (${c.clientName}): conversation ${c.threadId}, ${c.messages} messages`,
+    );
+    ctx.io.stderr.write(
+      `About to erase everything stored about ${formatWaId(waId)} (${scope}):\n${lines.join('\n')}${lines.length ? '\n' : ''}  ${summary.statusEvents} status events, ${summary.rawEvents} raw events\nThis cannot be undone (archives written earlier still hold their copy).\n`,
+    );
     const { input } = await import('@inquirer/prompts');
-    const typed = await input({ message: `Type the number (${formatWaId(waId)}) to confirm:` }, { input: process.stdin, output: ctx.io.stderr });
+    const typed = await input(
+      { message: `Type the number (${formatWaId(waId)}) to confirm:` },
+      { input: process.stdin, output: ctx.io.stderr },
+    );
     let same = false;
     try {
       same = normalizeContactId(typed, 'number') === waId;
@@ -86,7 +107,9 @@ export async function runContactErase(options: { waId?: string; clientId?: strin
 export function printErase(r: EraseOutcome, json: boolean, ctx: CommandContext): void {
   if (json) {
     const e = r.erased;
-    ctx.io.stdout.write(`${JSON.stringify({ wa_id: formatWaId(r.waId), threads: e.threads, messages: e.messages, status_events: e.statusEvents, raw_events: e.rawEvents, audit_id: e.auditId }, null, 2)}\n`);
+    ctx.io.stdout.write(
+      `${JSON.stringify({ wa_id: formatWaId(r.waId), threads: e.threads, messages: e.messages, status_events: e.statusEvents, raw_events: e.rawEvents, audit_id: e.auditId }, null, 2)}\n`,
+    );
     return;
   }
   const e = r.erased;
@@ -133,17 +156,26 @@ export async function runKeysStatus(json: boolean, ctx: CommandContext): Promise
     `Also accepted:      ${keys.ids.filter((k) => k !== doc.current_key_id).join(', ') || '–'}`,
     `Database marked:    ${doc.database_key_id ?? 'never encrypted'}`,
     `Plaintext values:   ${census.plaintext}`,
-    ...Object.entries(census.byKey).map(([k, n]) => `Sealed, key ${k}: ${n}${keys.knows(k) ? '' : '  (key not configured!)'}`),
+    ...Object.entries(census.byKey).map(
+      ([k, n]) => `Sealed, key ${k}: ${n}${keys.knows(k) ? '' : '  (key not configured!)'}`,
+    ),
   ];
   ctx.io.stdout.write(`${lines.join('\n')}\n`);
 }
 
-export async function runReencrypt(kind: 'encrypt' | 'rotate', options: { batchSize?: string }, ctx: CommandContext): Promise<void> {
+export async function runReencrypt(
+  kind: 'encrypt' | 'rotate',
+  options: { batchSize?: string },
+  ctx: CommandContext,
+): Promise<void> {
   const store = await ctx.store();
   const batchSize = options.batchSize === undefined ? 500 : Number(options.batchSize);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError(`--batch-size: "${options.batchSize}" is not a whole number from 1 to 10000.`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+    throw new UsageError(`--batch-size: "${options.batchSize}" is not a whole number from 1 to 10000.`);
   if (kind === 'rotate' && store.keys.ids.length < 2) {
-    throw new UsageError('Nothing to rotate from: set WA_REPORT_ENCRYPTION_KEY to the new key and WA_REPORT_ENCRYPTION_KEYS_OLD to the old one(s), then run `wa-report keys rotate`.');
+    throw new UsageError(
+      'Nothing to rotate from: set WA_REPORT_ENCRYPTION_KEY to the new key and WA_REPORT_ENCRYPTION_KEYS_OLD to the old one(s), then run `wa-report keys rotate`.',
+    );
   }
   const { reencrypt } = await import('../../privacy/reencrypt.js');
   const fail = ctx.io.env.WA_REPORT_ENCRYPT_FAIL_AFTER_BATCHES;
@@ -153,7 +185,9 @@ export async function runReencrypt(kind: 'encrypt' | 'rotate', options: { batchS
     failAfterBatches: fail ? Number(fail) : undefined,
   });
   if (ctx.io.stderr.isTTY) ctx.io.stderr.write('\n');
-  const changed = Object.entries(result.changed).map(([t, n]) => `${n} ${t}`).join(', ');
+  const changed = Object.entries(result.changed)
+    .map(([t, n]) => `${n} ${t}`)
+    .join(', ');
   ctx.io.stderr.write(
     `${kind === 'encrypt' ? 'Encrypted' : 'Re-encrypted'} with key ${store.keys.current?.id}: ${changed} (of ${result.examined} rows examined). ` +
       (kind === 'rotate'
@@ -165,42 +199,66 @@ export async function runReencrypt(kind: 'encrypt' | 'rotate', options: { batchS
 // ----------------------------------------------------------------------------------------------
 // archive
 
-export async function runArchive(options: { before?: string; clientId?: string; out?: string; batchSize?: string; tz?: string; json?: boolean }, ctx: CommandContext): Promise<void> {
+export async function runArchive(
+  options: { before?: string; clientId?: string; out?: string; batchSize?: string; tz?: string; json?: boolean },
+  ctx: CommandContext,
+): Promise<void> {
   const tz = options.tz ?? ctx.io.env.TZ ?? systemTimeZone();
   const parsed = parseOptions(
     z.object({
-      before: z.string({ error: 'required: archive conversations last active before this date, e.g. --before 2024-01-01' }),
+      before: z.string({
+        error: 'required: archive conversations last active before this date, e.g. --before 2024-01-01',
+      }),
       clientId: clientIdField,
-      out: z.string({ error: 'required: the archive file to write, e.g. --out archive-2023.jsonl.gz' }).min(1, 'required'),
-      batchSize: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10000').optional(),
+      out: z
+        .string({ error: 'required: the archive file to write, e.g. --out archive-2023.jsonl.gz' })
+        .min(1, 'required'),
+      batchSize: z.coerce
+        .number()
+        .int('must be a whole number')
+        .min(1, 'must be at least 1')
+        .max(10_000, 'must be at most 10000')
+        .optional(),
     }),
     options,
     FLAGS,
   );
   const before = parseDateBound(parsed.before, tz, 'start', '--before');
-  if (before.getTime() > Date.now()) throw new UsageError(`--before: ${parsed.before} is in the future; archiving would take every conversation.`);
+  if (before.getTime() > Date.now())
+    throw new UsageError(`--before: ${parsed.before} is in the future; archiving would take every conversation.`);
   const out = resolve(parsed.out);
   const store = await ctx.store();
   if (parsed.clientId !== undefined) await store.getClient(parsed.clientId);
   const { archive } = await import('../../privacy/archive.js');
   const fail = ctx.io.env.WA_REPORT_ARCHIVE_FAIL_AFTER_BATCHES;
   const r = await archive(store, {
-    before, clientId: parsed.clientId, out, batchSize: parsed.batchSize,
+    before,
+    clientId: parsed.clientId,
+    out,
+    batchSize: parsed.batchSize,
     failAfterBatches: fail ? Number(fail) : undefined,
     progress: (m) => ctx.io.stderr.write(`${m}\n`),
   });
   if (options.json) {
-    ctx.io.stdout.write(`${JSON.stringify({ file: r.file, resumed: r.resumed, threads: r.threads, messages: r.messages, status_events: r.statusEvents, raw_events: r.rawEvents, deleted_threads: r.deletedThreads, kept_changed: r.keptChanged, remaining: r.remaining }, null, 2)}\n`);
+    ctx.io.stdout.write(
+      `${JSON.stringify({ file: r.file, resumed: r.resumed, threads: r.threads, messages: r.messages, status_events: r.statusEvents, raw_events: r.rawEvents, deleted_threads: r.deletedThreads, kept_changed: r.keptChanged, remaining: r.remaining }, null, 2)}\n`,
+    );
     return;
   }
   if (!r.file) {
-    ctx.io.stderr.write(`No conversation was last active before ${before.toISOString()}${parsed.clientId === undefined ? '' : ` for client ${parsed.clientId}`}: nothing archived, no file written.\n`);
+    ctx.io.stderr.write(
+      `No conversation was last active before ${before.toISOString()}${parsed.clientId === undefined ? '' : ` for client ${parsed.clientId}`}: nothing archived, no file written.\n`,
+    );
     return;
   }
   ctx.io.stderr.write(
     `Archived to ${r.file}: ${r.threads} conversations, ${r.messages} messages, ${r.statusEvents} status events, ${r.rawEvents} raw events; ${r.deletedThreads} conversations deleted from the database.\n` +
-      (r.keptChanged ? `${r.keptChanged} conversations changed after they were archived and were kept in the database.\n` : '') +
-      (r.remaining ? `${r.remaining} more conversations qualify but are not in this archive: run again with another --out.\n` : '') +
+      (r.keptChanged
+        ? `${r.keptChanged} conversations changed after they were archived and were kept in the database.\n`
+        : '') +
+      (r.remaining
+        ? `${r.remaining} more conversations qualify but are not in this archive: run again with another --out.\n`
+        : '') +
       `Restore with: wa-report archive restore ${r.file}\n`,
   );
 }
@@ -212,7 +270,9 @@ export async function runRestore(file: string, options: { json?: boolean }, ctx:
   const { restoreArchive } = await import('../../privacy/archive.js');
   const r = await restoreArchive(store, path, { progress: (m) => ctx.io.stderr.write(`${m}\n`) });
   if (options.json) {
-    ctx.io.stdout.write(`${JSON.stringify({ threads: r.threads, messages_inserted: r.messagesInserted, messages_present: r.messagesPresent, messages_erased: r.messagesErased, status_events_inserted: r.statusEventsInserted, raw_events_inserted: r.rawEventsInserted, clients_created: r.clientsCreated }, null, 2)}\n`);
+    ctx.io.stdout.write(
+      `${JSON.stringify({ threads: r.threads, messages_inserted: r.messagesInserted, messages_present: r.messagesPresent, messages_erased: r.messagesErased, status_events_inserted: r.statusEventsInserted, raw_events_inserted: r.rawEventsInserted, clients_created: r.clientsCreated }, null, 2)}\n`,
+    );
     return;
   }
   ctx.io.stderr.write(
@@ -226,16 +286,23 @@ export async function runRestore(file: string, options: { json?: boolean }, ctx:
 // ----------------------------------------------------------------------------------------------
 // API tokens
 
-export async function runTokensCreate(options: { name?: string; scope?: string; json?: boolean }, ctx: CommandContext): Promise<void> {
+export async function runTokensCreate(
+  options: { name?: string; scope?: string; json?: boolean },
+  ctx: CommandContext,
+): Promise<void> {
   const store = await ctx.store();
   const { createToken } = await import('../../privacy/tokens.js');
   const { token, record } = await createToken(store, options);
   if (options.json) {
-    ctx.io.stdout.write(`${JSON.stringify({ id: record.id, name: record.name, scope: record.scope, token }, null, 2)}\n`);
+    ctx.io.stdout.write(
+      `${JSON.stringify({ id: record.id, name: record.name, scope: record.scope, token }, null, 2)}\n`,
+    );
   } else {
     ctx.io.stdout.write(`${token}\n`);
   }
-  ctx.io.stderr.write(`Created API token ${record.id} "${record.name}" (scope ${record.scope}). It is shown only now: store it safely. Send it as Authorization: Bearer <token>.\n`);
+  ctx.io.stderr.write(
+    `Created API token ${record.id} "${record.name}" (scope ${record.scope}). It is shown only now: store it safely. Send it as Authorization: Bearer <token>.\n`,
+  );
 }
 
 export async function runTokensList(options: { all?: boolean; json?: boolean }, ctx: CommandContext): Promise<void> {
@@ -243,7 +310,9 @@ export async function runTokensList(options: { all?: boolean; json?: boolean }, 
   const { listTokens } = await import('../../privacy/tokens.js');
   const tokens = await listTokens(store, options);
   if (options.json) {
-    ctx.io.stdout.write(`${JSON.stringify({ tokens: tokens.map((t) => ({ id: t.id, name: t.name, scope: t.scope, prefix: t.prefix, created_at: t.createdAt.toISOString(), last_used_at: t.lastUsedAt?.toISOString() ?? null, revoked_at: t.revokedAt?.toISOString() ?? null })) }, null, 2)}\n`);
+    ctx.io.stdout.write(
+      `${JSON.stringify({ tokens: tokens.map((t) => ({ id: t.id, name: t.name, scope: t.scope, prefix: t.prefix, created_at: t.createdAt.toISOString(), last_used_at: t.lastUsedAt?.toISOString() ?? null, revoked_at: t.revokedAt?.toISOString() ?? null })) }, null, 2)}\n`,
+    );
     return;
   }
   if (tokens.length === 0) {
@@ -253,11 +322,27 @@ export async function runTokensList(options: { all?: boolean; json?: boolean }, 
   const { default: Table } = (await import('cli-table3')) as unknown as { default: typeof import('cli-table3') };
   const when = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) : '–');
   if (ctx.io.stdout.isTTY) {
-    const table = new Table({ head: ['id', 'name', 'scope', 'token', 'created', 'last used', ...(options.all ? ['revoked'] : [])].map((h) => ctx.out.bold(h)) });
-    for (const t of tokens) table.push([t.id, t.name, t.scope, `${t.prefix}…`, when(t.createdAt), when(t.lastUsedAt), ...(options.all ? [when(t.revokedAt)] : [])]);
+    const table = new Table({
+      head: ['id', 'name', 'scope', 'token', 'created', 'last used', ...(options.all ? ['revoked'] : [])].map((h) =>
+        ctx.out.bold(h),
+      ),
+    });
+    for (const t of tokens)
+      table.push([
+        t.id,
+        t.name,
+        t.scope,
+        `${t.prefix}…`,
+        when(t.createdAt),
+        when(t.lastUsedAt),
+        ...(options.all ? [when(t.revokedAt)] : []),
+      ]);
     ctx.io.stdout.write(`${table.toString()}\n`);
   } else {
-    for (const t of tokens) ctx.io.stdout.write(`${[t.id, t.name, t.scope, `${t.prefix}…`, when(t.createdAt), when(t.lastUsedAt), ...(options.all ? [when(t.revokedAt)] : [])].join('\t')}\n`);
+    for (const t of tokens)
+      ctx.io.stdout.write(
+        `${[t.id, t.name, t.scope, `${t.prefix}…`, when(t.createdAt), when(t.lastUsedAt), ...(options.all ? [when(t.revokedAt)] : [])].join('\t')}\n`,
+      );
   }
 }
 
@@ -265,5 +350,9 @@ export async function runTokensRevoke(nameOrId: string, ctx: CommandContext): Pr
   const store = await ctx.store();
   const { revokeToken } = await import('../../privacy/tokens.js');
   const { record, changed } = await revokeToken(store, nameOrId);
-  ctx.io.stderr.write(changed ? `Revoked API token ${record.id} "${record.name}": it is refused from now on.\n` : `API token ${record.id} "${record.name}" was already revoked.\n`);
+  ctx.io.stderr.write(
+    changed
+      ? `Revoked API token ${record.id} "${record.name}": it is refused from now on.\n`
+      : `API token ${record.id} "${record.name}" was already revoked.\n`,
+  );
 }

@@ -29,7 +29,11 @@ export function defaultLang(env: NodeJS.ProcessEnv): Lang {
 }
 
 /** Parses and checks every option, reporting all problems at once as `--flag: message`. */
-export function parseReportOptions(raw: RawReportOptions, env: NodeJS.ProcessEnv, names: Record<string, string> = {}): ReportOptions {
+export function parseReportOptions(
+  raw: RawReportOptions,
+  env: NodeJS.ProcessEnv,
+  names: Record<string, string> = {},
+): ReportOptions {
   const flag = (k: string, d: string) => names[k] ?? d;
   const problems: string[] = [];
   const attempt = <T>(fn: () => T, name: string): T | undefined => {
@@ -43,17 +47,29 @@ export function parseReportOptions(raw: RawReportOptions, env: NodeJS.ProcessEnv
   };
   let clientId: number | undefined;
   if (raw.clientId !== undefined) {
-    if (!/^\d+$/.test(raw.clientId.trim()) || Number(raw.clientId) < 1) problems.push(`${flag('clientId', '--client-id')}: "${raw.clientId}" is not a client id; run \`wa-report --list\` to see them.`);
+    if (!/^\d+$/.test(raw.clientId.trim()) || Number(raw.clientId) < 1)
+      problems.push(
+        `${flag('clientId', '--client-id')}: "${raw.clientId}" is not a client id; run \`wa-report --list\` to see them.`,
+      );
     else clientId = Number(raw.clientId);
   }
-  const waId = raw.waId === undefined ? undefined : attempt(() => normalizeWaId(raw.waId as string), flag('waId', '--wa-id'));
+  const waId =
+    raw.waId === undefined ? undefined : attempt(() => normalizeWaId(raw.waId as string), flag('waId', '--wa-id'));
   const timeZone = attempt(() => assertTimeZone(raw.tz ?? env.TZ ?? systemTimeZone()), flag('tz', '--tz')) ?? 'UTC';
-  const start = raw.startDate === undefined ? undefined : attempt(() => parseDateBound(raw.startDate as string, timeZone, 'start'), flag('startDate', '--start-date'));
-  const end = raw.endDate === undefined ? undefined : attempt(() => parseDateBound(raw.endDate as string, timeZone, 'end'), flag('endDate', '--end-date'));
-  if (start && end && start >= end) problems.push(`${flag('endDate', '--end-date')}: must be after ${flag('startDate', '--start-date')}.`);
+  const start =
+    raw.startDate === undefined
+      ? undefined
+      : attempt(() => parseDateBound(raw.startDate as string, timeZone, 'start'), flag('startDate', '--start-date'));
+  const end =
+    raw.endDate === undefined
+      ? undefined
+      : attempt(() => parseDateBound(raw.endDate as string, timeZone, 'end'), flag('endDate', '--end-date'));
+  if (start && end && start >= end)
+    problems.push(`${flag('endDate', '--end-date')}: must be after ${flag('startDate', '--start-date')}.`);
   let lang: Lang = defaultLang(env);
   if (raw.lang !== undefined) {
-    if (raw.lang !== 'es' && raw.lang !== 'en') problems.push(`${flag('lang', '--lang')}: "${raw.lang}" must be es or en.`);
+    if (raw.lang !== 'es' && raw.lang !== 'en')
+      problems.push(`${flag('lang', '--lang')}: "${raw.lang}" must be es or en.`);
     else lang = raw.lang;
   }
   if (problems.length) throw new UsageError(problems.join('\n'));
@@ -61,6 +77,7 @@ export function parseReportOptions(raw: RawReportOptions, env: NodeJS.ProcessEnv
 }
 
 export function requireClientId(o: ReportOptions, flagName = '--client-id'): number {
-  if (o.clientId === undefined) throw new UsageError(`${flagName} is required: run \`wa-report --list\` to see the clients.`);
+  if (o.clientId === undefined)
+    throw new UsageError(`${flagName} is required: run \`wa-report --list\` to see the clients.`);
   return o.clientId;
 }

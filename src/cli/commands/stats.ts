@@ -12,7 +12,9 @@ import { parseDateBound } from '../../domain/dates.js';
 export function parseSince(text: string, timeZone: string, now: Date): Date {
   const m = /^(\d+)\s*(m|h|d|w)$/i.exec(text.trim());
   if (m) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(m[2] as string).toLowerCase() as 'm' | 'h' | 'd' | 'w'];
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
+      (m[2] as string).toLowerCase() as 'm' | 'h' | 'd' | 'w'
+    ];
     return new Date(now.getTime() - Number(m[1]) * unit);
   }
   try {
@@ -22,12 +24,20 @@ export function parseSince(text: string, timeZone: string, now: Date): Date {
   }
 }
 
-export async function runStats(options: RawReportOptions & { since?: string }, ctx: CommandContext): Promise<{ stats: ClientStatistics[]; timeZone: string; since: Date | null }> {
+export async function runStats(
+  options: RawReportOptions & { since?: string },
+  ctx: CommandContext,
+): Promise<{ stats: ClientStatistics[]; timeZone: string; since: Date | null }> {
   const o = parseReportOptions(options, ctx.io.env);
   const now = new Date();
   const since = options.since ? parseSince(options.since, o.timeZone, now) : null;
   const store = await ctx.store();
-  const stats = await buildStatistics(store, { clientId: o.clientId, since: since ?? undefined, timeZone: o.timeZone, now });
+  const stats = await buildStatistics(store, {
+    clientId: o.clientId,
+    since: since ?? undefined,
+    timeZone: o.timeZone,
+    now,
+  });
   return { stats, timeZone: o.timeZone, since };
 }
 
@@ -50,16 +60,31 @@ export function bars(perDay: { day: string; messages: number }[], width = 40, da
   });
 }
 
-export function printStats(r: { stats: ClientStatistics[]; timeZone: string; since: Date | null }, json: boolean, ctx: CommandContext): void {
+export function printStats(
+  r: { stats: ClientStatistics[]; timeZone: string; since: Date | null },
+  json: boolean,
+  ctx: CommandContext,
+): void {
   if (json) {
     writeJson(ctx, {
       time_zone: r.timeZone,
       since: r.since?.toISOString() ?? null,
       clients: r.stats.map((s) => ({
-        client_id: s.clientId, client_name: s.clientName, conversations: s.conversations, active_last_24h: s.activeLast24h,
-        messages: s.messages, messages_by_role: s.messagesByRole, outbound_by_status: s.outboundByStatus, failed: s.failed,
-        delivery_rate: s.deliveryRate, read_rate: s.readRate,
-        response_time_seconds: { median: s.responseSeconds.median, p90: s.responseSeconds.p90, answers: s.responseSeconds.answers },
+        client_id: s.clientId,
+        client_name: s.clientName,
+        conversations: s.conversations,
+        active_last_24h: s.activeLast24h,
+        messages: s.messages,
+        messages_by_role: s.messagesByRole,
+        outbound_by_status: s.outboundByStatus,
+        failed: s.failed,
+        delivery_rate: s.deliveryRate,
+        read_rate: s.readRate,
+        response_time_seconds: {
+          median: s.responseSeconds.median,
+          p90: s.responseSeconds.p90,
+          answers: s.responseSeconds.answers,
+        },
         messages_per_day: s.perDay,
       })),
     });
@@ -73,10 +98,16 @@ export function printStats(r: { stats: ClientStatistics[]; timeZone: string; sin
     out.write(`${c.bold(s.clientName)} ${c.dim(`(client ${s.clientId})`)}\n`);
     const line = (label: string, value: string) => out.write(`  ${label.padEnd(22)}${value}\n`);
     line('Conversations', `${n(s.conversations)}   active in the last 24 h: ${n(s.activeLast24h)}`);
-    line('Messages', `${n(s.messages)}   user ${n(s.messagesByRole.user)} · assistant ${n(s.messagesByRole.assistant)} · agent ${n(s.messagesByRole.agent)}`);
+    line(
+      'Messages',
+      `${n(s.messages)}   user ${n(s.messagesByRole.user)} · assistant ${n(s.messagesByRole.assistant)} · agent ${n(s.messagesByRole.agent)}`,
+    );
     line('Failed', s.failed ? `${c.red(n(s.failed))}   (list: wa-report failed --client-id ${s.clientId})` : '0');
     line('Delivered / read', `${pct(s.deliveryRate)} / ${pct(s.readRate)}`);
-    line('Response time', `median ${duration(s.responseSeconds.median)} · p90 ${duration(s.responseSeconds.p90)} (${n(s.responseSeconds.answers)} answers)`);
+    line(
+      'Response time',
+      `median ${duration(s.responseSeconds.median)} · p90 ${duration(s.responseSeconds.p90)} (${n(s.responseSeconds.answers)} answers)`,
+    );
     if (s.perDay.length) {
       out.write(`  Messages per day${s.perDay.length > 14 ? ' (last 14 days)' : ''}\n`);
       for (const b of bars(s.perDay)) out.write(`    ${c.cyan(b)}\n`);
@@ -85,10 +116,14 @@ export function printStats(r: { stats: ClientStatistics[]; timeZone: string; sin
   }
 }
 
-export async function runFailed(options: RawReportOptions & { limit?: string }, ctx: CommandContext): Promise<StoredMessage[]> {
+export async function runFailed(
+  options: RawReportOptions & { limit?: string },
+  ctx: CommandContext,
+): Promise<StoredMessage[]> {
   const o = parseReportOptions(options, ctx.io.env);
   const limit = options.limit === undefined ? 100 : Number(options.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`--limit: "${options.limit}" must be a whole number from 1 to 100000.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
+    throw new UsageError(`--limit: "${options.limit}" must be a whole number from 1 to 100000.`);
   const store = await ctx.store();
   if (o.clientId !== undefined) await store.getClient(o.clientId);
   return store.failedMessages({ clientId: o.clientId, limit });
@@ -98,18 +133,36 @@ export function printFailed(rows: StoredMessage[], json: boolean, ctx: CommandCo
   if (json) {
     writeJson(ctx, {
       messages: rows.map((m) => ({
-        id: m.id, client_id: m.clientId, thread_id: m.threadId, wa_id: formatWaId(m.waId), wamid: m.wamid, role: m.role, type: m.type,
-        content: m.content, created_at: m.createdAt.toISOString(), error_code: m.errorCode, error_message: m.errorMessage,
+        id: m.id,
+        client_id: m.clientId,
+        thread_id: m.threadId,
+        wa_id: formatWaId(m.waId),
+        wamid: m.wamid,
+        role: m.role,
+        type: m.type,
+        content: m.content,
+        created_at: m.createdAt.toISOString(),
+        error_code: m.errorCode,
+        error_message: m.errorMessage,
       })),
     });
     return;
   }
-  writeRows(ctx, rows, [
-    { header: 'id', cell: (m) => String(m.id) },
-    { header: 'client', cell: (m) => String(m.clientId) },
-    { header: 'wa_id', cell: (m) => formatWaId(m.waId) },
-    { header: 'created', cell: (m) => m.createdAt.toISOString().slice(0, 16).replace('T', ' '), plain: (m) => m.createdAt.toISOString() },
-    { header: 'error', cell: (m) => (m.errorMessage ?? '').slice(0, 60), plain: (m) => m.errorMessage ?? '' },
-    { header: 'content', cell: (m) => m.content.slice(0, 40), plain: (m) => m.content },
-  ], 'No failed messages.');
+  writeRows(
+    ctx,
+    rows,
+    [
+      { header: 'id', cell: (m) => String(m.id) },
+      { header: 'client', cell: (m) => String(m.clientId) },
+      { header: 'wa_id', cell: (m) => formatWaId(m.waId) },
+      {
+        header: 'created',
+        cell: (m) => m.createdAt.toISOString().slice(0, 16).replace('T', ' '),
+        plain: (m) => m.createdAt.toISOString(),
+      },
+      { header: 'error', cell: (m) => (m.errorMessage ?? '').slice(0, 60), plain: (m) => m.errorMessage ?? '' },
+      { header: 'content', cell: (m) => m.content.slice(0, 40), plain: (m) => m.content },
+    ],
+    'No failed messages.',
+  );
 }
