@@ -35,3 +35,20 @@ export class DatabaseError extends WaReportError {}
 export class CancelledError extends WaReportError {
   override readonly exitCode: number = ExitCode.cancelled;
 }
+
+/** A key is missing or wrong, or a value cannot be decrypted: fix the configuration (exit 2). */
+export class EncryptionError extends WaReportError {
+  override readonly exitCode: number = ExitCode.usage;
+}
+
+/** An error for logs: its class, code and first line, never values it may carry (message bodies). */
+export function summarizeError(error: unknown): { type: string; code?: string; message: string } {
+  const e = error as { name?: string; code?: unknown; message?: string };
+  return {
+    type: e?.name ?? typeof error,
+    code: e?.code === undefined ? undefined : String(e.code),
+    message: String(e?.message ?? error)
+      .split('\n')[0]!
+      .slice(0, 300),
+  };
+}

@@ -4,18 +4,25 @@
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.js';
 import type { ClientRecord, StoredMessage } from '../domain/types.js';
-import type { IngestMetrics } from '../server/metrics.js';
-import { summarizeError } from '../ingest/write-queue.js';
+import { summarizeError } from '../errors.js';
 import { describeModelError, ModelError, type ChatTurn } from './model.js';
 import { describeGraphError, GraphError } from '../whatsapp/graph.js';
 
 /** WhatsApp's customer service window: free-form answers only within 24 h of the user's last message. */
 export const REPLY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
+/** What the replier counts; the daemon passes its Prometheus metrics. */
+export interface ReplierMetrics {
+  replies: { inc(labels: { outcome: string }): void };
+  replyQueue: { set(conversations: number): void };
+  modelSeconds: { observe(seconds: number): void };
+  graphSeconds: { observe(seconds: number): void };
+}
+
 export interface ReplierDeps {
   store: Store;
   logger: Logger;
-  metrics?: IngestMetrics;
+  metrics?: ReplierMetrics;
   model: {
     complete(
       turns: ChatTurn[],

@@ -92,7 +92,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         if (!openedStore) {
           const [{ openStore }, { KeyRing }] = await Promise.all([
             import('../db/store.js'),
-            import('../privacy/crypto.js'),
+            import('../domain/key-ring.js'),
           ]);
           openedStore = await openStore(ctx.target(), { keys: KeyRing.fromEnv(io.env) });
         }

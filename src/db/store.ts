@@ -1,7 +1,7 @@
 // The repository layer: the only code that builds or touches a Prisma client. One implementation
 // serves both databases; the few places where SQLite and PostgreSQL differ go through `Dialect`.
 import type { PrismaClient as PgPrismaClient } from '../generated/pg/client.js';
-import { DatabaseError, NotFoundError, UsageError } from '../errors.js';
+import { DatabaseError, EncryptionError, NotFoundError, UsageError } from '../errors.js';
 import {
   ROLES,
   STATUS_RANK,
@@ -31,7 +31,7 @@ import {
   type MigrateMode,
 } from './connect.js';
 import type { DbTarget } from './target.js';
-import { EncryptionError, KeyRing } from '../privacy/crypto.js';
+import { KeyRing } from '../domain/key-ring.js';
 
 // The two generated clients have the same models but are distinct types; the SQLite one is used
 // through the PostgreSQL client's type. Behaviour differences are handled explicitly below.

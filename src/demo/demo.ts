@@ -6,7 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import type { DbTarget } from '../db/target.js';
 import { openStore } from '../db/store.js';
-import type { KeyRing } from '../privacy/crypto.js';
+import type { KeyRing } from '../domain/key-ring.js';
 import { loadIngestConfig } from '../server/config.js';
 import { startDaemon } from '../server/main.js';
 import { startDemoGraph, startDemoModel } from './standins.js';

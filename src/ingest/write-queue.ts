@@ -3,11 +3,11 @@
 // next transaction. A burst of webhooks costs a few commits, and a webhook is acknowledged only
 // once the commit holding its events is done.
 import type { Logger } from 'pino';
+import { summarizeError } from '../errors.js';
 import type { Store, RecordResult } from '../db/store.js';
 import type { ClientRecord, NewMessage, RawEventInput, StatusUpdate } from '../domain/types.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 import type { BusinessNumber, ParsedWebhook } from '../whatsapp/types.js';
-import type { IngestMetrics } from '../server/metrics.js';
 
 export class QueueFullError extends Error {
   constructor(readonly retryAfterSeconds: number) {
@@ -41,10 +41,20 @@ interface Job {
   reject(error: unknown): void;
 }
 
+/** What the queue counts; the daemon passes its Prometheus metrics, tests may pass nothing. */
+export interface WriteQueueMetrics {
+  queueDepth: { set(rows: number): void };
+  messagesStored: { inc(count?: number): void };
+  statusesStored: { inc(count?: number): void };
+  batches: { inc(count?: number): void };
+  commitFailures: { inc(count?: number): void };
+  commitSeconds: { observe(seconds: number): void };
+}
+
 export interface WriteQueueOptions {
   store: Store;
   logger: Logger;
-  metrics?: IngestMetrics;
+  metrics?: WriteQueueMetrics;
   /** Rows waiting to be written beyond which new work is refused (503). */
   maxPendingRows?: number;
   /** Rows per transaction. */
@@ -352,16 +362,4 @@ export function isDataError(error: unknown): boolean {
     if (/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code)) return true;
   }
   return false;
-}
-
-/** An error for logs: its class, code and first line, never values it may carry (message bodies). */
-export function summarizeError(error: unknown): { type: string; code?: string; message: string } {
-  const e = error as { name?: string; code?: unknown; message?: string };
-  return {
-    type: e?.name ?? typeof error,
-    code: e?.code === undefined ? undefined : String(e.code),
-    message: String(e?.message ?? error)
-      .split('\n')[0]!
-      .slice(0, 300),
-  };
 }

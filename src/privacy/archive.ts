@@ -23,8 +23,8 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip, createGzip } from 'node:zlib';
 import { CONTACT_LOCK_KEY, wamidTombstone, type SqlTx, type Store } from '../db/store.js';
-import { UsageError, WaReportError } from '../errors.js';
-import { EncryptionError, SEALED_PREFIX, sealedKeyId } from './crypto.js';
+import { EncryptionError, UsageError, WaReportError } from '../errors.js';
+import { SEALED_PREFIX, sealedKeyId } from '../domain/key-ring.js';
 import { waIdHash } from './contact.js';
 
 export const ARCHIVE_FORMAT = 'wa-report-archive';

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { CONTACT_LOCK_KEY, wamidTombstone, type Store } from '../db/store.js';
 import { formatWaId } from '../domain/phone.js';
 import type { StoredMessage } from '../domain/types.js';
-import { ChunkWriter } from '../reports/format.js';
-import { nested } from '../reports/json.js';
+import { ChunkWriter } from '../io/chunk-writer.js';
+import { nested } from '../io/json-text.js';
 
 /** The audit's handle on a number. Phone numbers are guessable: it proves whether a given number was erased, it does not hide which. */
 export function waIdHash(waId: string): string {

@@ -3,8 +3,8 @@
 // transaction. Resumable by construction: a rerun skips what is already done. A row is updated only
 // if it still holds the value that was read (a concurrent writer wins and the row is seen again on
 // the next run).
+import { EncryptionError } from '../errors.js';
 import type { Store } from '../db/store.js';
-import { EncryptionError } from './crypto.js';
 
 const TARGETS = [
   { table: 'messages', columns: ['content', 'raw'], what: 'message' },

@@ -12,7 +12,8 @@
 // every column (wa_id included) and cannot be undone unambiguously.
 import { stringify } from 'csv-stringify/sync';
 import { formatWaId } from '../domain/phone.js';
-import { ChunkWriter, formatIso } from './format.js';
+import { ChunkWriter } from '../io/chunk-writer.js';
+import { formatIso } from './format.js';
 import type { DetailedReport, RenderResult } from './types.js';
 
 export const CSV_COLUMNS = [

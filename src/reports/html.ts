@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { formatWaId } from '../domain/phone.js';
+import { ChunkWriter } from '../io/chunk-writer.js';
 import {
-  ChunkWriter,
   failureLine,
   formatDateTime,
   formatIso,

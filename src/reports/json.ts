@@ -3,15 +3,10 @@
 // JSON.stringify(document, null, 2) + "\n" would give.
 import { formatWaId } from '../domain/phone.js';
 import type { StoredMessage } from '../domain/types.js';
-import { ChunkWriter, formatIso, formatIsoOrNull } from './format.js';
+import { ChunkWriter } from '../io/chunk-writer.js';
+import { nested, pad } from '../io/json-text.js';
+import { formatIso, formatIsoOrNull } from './format.js';
 import type { DetailedReport, RenderResult, ReportMessage, ReportThread } from './types.js';
-
-const pad = (level: number): string => '  '.repeat(level);
-
-/** A value pretty-printed as it would be at `level` inside the whole document. */
-export function nested(value: unknown, level: number): string {
-  return JSON.stringify(value, null, 2).replaceAll('\n', `\n${pad(level)}`);
-}
 
 export interface JsonMessage {
   id: number;

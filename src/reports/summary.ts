@@ -3,7 +3,8 @@
 import { Chalk } from 'chalk';
 import Table from 'cli-table3';
 import { formatWaId } from '../domain/phone.js';
-import { ChunkWriter, formatDateTime, formatIso, formatIsoOrNull } from './format.js';
+import { ChunkWriter } from '../io/chunk-writer.js';
+import { formatDateTime, formatIso, formatIsoOrNull } from './format.js';
 import { describeRange, htmlLabels, reportTemplates } from './html.js';
 import { bare, labelsFor, type Labels } from './i18n.js';
 import type { SummaryReport } from './types.js';

@@ -1,7 +1,8 @@
 // The plain-text report, laid out exactly like the seed's example ("Ejemplos de Reportes"), plus
 // the line naming the time zone and a line under each failed message.
 import { formatWaId } from '../domain/phone.js';
-import { ChunkWriter, failureLine, formatDateTime, hasFailure } from './format.js';
+import { ChunkWriter } from '../io/chunk-writer.js';
+import { failureLine, formatDateTime, hasFailure } from './format.js';
 import { labelsFor, type Labels } from './i18n.js';
 import type { DetailedReport, RenderResult, ReportMessage, ReportThread } from './types.js';
 

@@ -5,7 +5,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.js';
 import { parseWebhook } from '../whatsapp/parse.js';
-import { QueueFullError, StoreUnavailableError, summarizeError, type WriteQueue } from '../ingest/write-queue.js';
+import { summarizeError } from '../errors.js';
+import { QueueFullError, StoreUnavailableError, type WriteQueue } from '../ingest/write-queue.js';
 import type { IngestMetrics } from './metrics.js';
 
 /** Meta sends up to 1,000 updates and 3 MB in one POST; anything larger is refused with 413. */
@@ -172,14 +173,12 @@ export function createApp(deps: AppDeps): express.Express {
       database = `unreachable: ${summarizeError(error).message}`;
     }
     const healthy = database === 'ok' && deps.queue.healthy();
-    res
-      .status(healthy ? 200 : 503)
-      .json({
-        status: healthy ? 'ok' : 'unhealthy',
-        database,
-        writes: deps.queue.healthy() ? 'ok' : 'failing',
-        ...facts,
-      });
+    res.status(healthy ? 200 : 503).json({
+      status: healthy ? 'ok' : 'unhealthy',
+      database,
+      writes: deps.queue.healthy() ? 'ok' : 'failing',
+      ...facts,
+    });
   });
 
   app.get('/metrics', async (_req, res) => {

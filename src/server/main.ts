@@ -14,7 +14,7 @@ import { createApp } from './app.js';
 import { mountReportsApi } from './reports-api.js';
 import type { IngestConfig } from './config.js';
 import { createMetrics } from './metrics.js';
-import type { KeyRing } from '../privacy/crypto.js';
+import type { KeyRing } from '../domain/key-ring.js';
 import { archive, retentionFileName } from '../privacy/archive.js';
 
 export interface Daemon {

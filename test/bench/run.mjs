@@ -365,32 +365,28 @@ async function benchReply() {
       const to = JSON.parse(b).to;
       received.set(to, performance.now());
       sends++;
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            messaging_product: 'whatsapp',
-            contacts: [{ input: to, wa_id: to }],
-            messages: [{ id: `wamid.bench.reply.${sends}` }],
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          messaging_product: 'whatsapp',
+          contacts: [{ input: to, wa_id: to }],
+          messages: [{ id: `wamid.bench.reply.${sends}` }],
+        }),
+      );
     });
   });
   const model = createServer((req, res) => {
     let b = '';
     req.on('data', (d) => (b += d));
     req.on('end', () => {
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            id: 'x',
-            object: 'chat.completion',
-            created: 0,
-            model: 'm',
-            choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: 'x',
+          object: 'chat.completion',
+          created: 0,
+          model: 'm',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+        }),
+      );
     });
   });
   await new Promise((r) => graph.listen(0, '127.0.0.1', r));
@@ -751,15 +747,13 @@ async function benchBatches() {
       stats.push(
         await timeEach((i) =>
           store.writeBatch({
-            statuses: wamids
-              .slice(i * 25, i * 25 + 25)
-              .map((wamid) => ({
-                wamid,
-                status: 'delivered',
-                occurredAt: new Date(),
-                recipientId: '34600000000',
-                raw: '{"status":"delivered"}',
-              })),
+            statuses: wamids.slice(i * 25, i * 25 + 25).map((wamid) => ({
+              wamid,
+              status: 'delivered',
+              occurredAt: new Date(),
+              recipientId: '34600000000',
+              raw: '{"status":"delivered"}',
+            })),
           }),
         ),
       );

@@ -10,7 +10,7 @@ import { loadIngestConfig } from '../../src/server/config.js';
 import { openStore, type Store } from '../../src/db/store.js';
 import { createToken, revokeToken } from '../../src/privacy/tokens.js';
 import { verifyArchive } from '../../src/privacy/archive.js';
-import { generateKey, KeyRing, parseKey } from '../../src/privacy/crypto.js';
+import { generateKey, KeyRing, parseKey } from '../../src/domain/key-ring.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { APP_SECRET, PHONE_NUMBER_ID, postWebhook, textMessage } from '../helpers/webhooks.js';
 

@@ -4,7 +4,7 @@ import { formatWaId } from '../../domain/phone.js';
 import type { ClientRecord } from '../../domain/types.js';
 import type { CommandContext } from '../context.js';
 import { writeJson, writeRows } from '../output.js';
-import { parseReportOptions, requireClientId, type RawReportOptions } from './report-options.js';
+import { parseReportOptions, requireClientId, type RawReportOptions } from '../../reports/query-options.js';
 
 export interface ConversationsResult {
   client: ClientRecord;

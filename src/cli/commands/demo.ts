@@ -24,7 +24,7 @@ export async function runDemoCommand(
     `Filling ${target.display} with demo conversations through the real ingest pipeline (local stand-ins for WhatsApp and the model)…\n`,
   );
   const { runDemo } = await import('../../demo/demo.js');
-  const { KeyRing } = await import('../../privacy/crypto.js');
+  const { KeyRing } = await import('../../domain/key-ring.js');
   const result = await runDemo({
     target,
     conversations,

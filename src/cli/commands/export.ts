@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { buildDetailedReport, buildSummaryReport } from '../../reports/build.js';
 import type { DetailedFormat, RenderResult } from '../../reports/types.js';
 import type { CommandContext } from '../context.js';
-import { parseReportOptions, requireClientId, type RawReportOptions } from './report-options.js';
+import { parseReportOptions, requireClientId, type RawReportOptions } from '../../reports/query-options.js';
 
 export const DETAILED_FORMATS: readonly DetailedFormat[] = ['json', 'text', 'html', 'csv'];
 export const SUMMARY_FORMATS = ['text', 'html', 'json'] as const;

@@ -59,7 +59,7 @@ export async function runIngest(options: IngestOptions, ctx: CommandContext): Pr
   const config = loadIngestConfig(ctx.io.env, options);
   const target = ctx.target();
   const { startDaemon } = await import('../../server/main.js');
-  const { KeyRing } = await import('../../privacy/crypto.js');
+  const { KeyRing } = await import('../../domain/key-ring.js');
   const daemon = await startDaemon(config, {
     target,
     handleSignals: true,

@@ -13,7 +13,7 @@ import { WaReportError } from '../../errors.js';
 import { dayKey, formatDateTime } from '../../reports/format.js';
 import type { DetailedFormat } from '../../reports/types.js';
 import type { CommandContext } from '../context.js';
-import { parseReportOptions, type RawReportOptions, type ReportOptions } from './report-options.js';
+import { parseReportOptions, type RawReportOptions, type ReportOptions } from '../../reports/query-options.js';
 
 type Prompts = typeof import('@inquirer/prompts');
 type Conversation = ConversationPage['conversations'][number];

@@ -126,7 +126,7 @@ export function printErase(r: EraseOutcome, json: boolean, ctx: CommandContext):
 // keys and encryption
 
 export async function runKeysGenerate(ctx: CommandContext): Promise<void> {
-  const { generateKey } = await import('../../privacy/crypto.js');
+  const { generateKey } = await import('../../domain/key-ring.js');
   const { key, id } = generateKey();
   ctx.io.stdout.write(`${key}\n`);
   ctx.io.stderr.write(

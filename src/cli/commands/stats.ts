@@ -5,24 +5,7 @@ import type { StoredMessage } from '../../domain/types.js';
 import { buildStatistics, type ClientStatistics } from '../../reports/build.js';
 import type { CommandContext } from '../context.js';
 import { writeJson, writeRows } from '../output.js';
-import { parseReportOptions, type RawReportOptions } from './report-options.js';
-import { parseDateBound } from '../../domain/dates.js';
-
-/** "7d", "24h", "90m", "2w" or an ISO date. */
-export function parseSince(text: string, timeZone: string, now: Date): Date {
-  const m = /^(\d+)\s*(m|h|d|w)$/i.exec(text.trim());
-  if (m) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
-      (m[2] as string).toLowerCase() as 'm' | 'h' | 'd' | 'w'
-    ];
-    return new Date(now.getTime() - Number(m[1]) * unit);
-  }
-  try {
-    return parseDateBound(text, timeZone, 'start');
-  } catch {
-    throw new UsageError(`--since: "${text}" is neither a duration (7d, 24h, 90m, 2w) nor an ISO date (2024-01-15).`);
-  }
-}
+import { parseReportOptions, parseSince, type RawReportOptions } from '../../reports/query-options.js';
 
 export async function runStats(
   options: RawReportOptions & { since?: string },

@@ -8,17 +8,12 @@
 // sealed under another key. The key id is derived from the key (a hash), so it names the key
 // without revealing it.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { WaReportError, ExitCode } from '../errors.js';
+import { EncryptionError } from '../errors.js';
 
 export const SEALED_PREFIX = 'enc:v1:';
 /** Marks plaintext that would otherwise look sealed (see `seal`). */
 const PLAIN_PREFIX = 'plain:';
 const KEY_ID_LENGTH = 16;
-
-/** A key is missing or wrong, or a value cannot be decrypted: fix the configuration (exit 2). */
-export class EncryptionError extends WaReportError {
-  override readonly exitCode: number = ExitCode.usage;
-}
 
 export interface EncryptionKey {
   id: string;

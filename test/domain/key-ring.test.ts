@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  EncryptionError,
-  generateKey,
-  KeyRing,
-  parseKey,
-  sealedKeyId,
-  SEALED_PREFIX,
-} from '../../src/privacy/crypto.js';
+import { generateKey, KeyRing, parseKey, sealedKeyId, SEALED_PREFIX } from '../../src/domain/key-ring.js';
+import { EncryptionError } from '../../src/errors.js';
 
 const a = parseKey(generateKey().key, 'A');
 const b = parseKey(generateKey().key, 'B');

@@ -1,8 +1,9 @@
-// Options shared by the report commands (and, in another spelling, by the HTTP API).
-import { UsageError } from '../../errors.js';
-import { assertTimeZone, parseDateBound, systemTimeZone } from '../../domain/dates.js';
-import { normalizeWaId } from '../../domain/phone.js';
-import type { Lang } from '../../reports/types.js';
+// What a report is asked for, as the CLI's flags and the HTTP API's query parameters give it (in
+// their own spellings): checked once, every problem reported at once.
+import { UsageError } from '../errors.js';
+import { assertTimeZone, parseDateBound, systemTimeZone } from '../domain/dates.js';
+import { normalizeWaId } from '../domain/phone.js';
+import type { Lang } from './types.js';
 
 export interface RawReportOptions {
   clientId?: string;
@@ -80,4 +81,20 @@ export function requireClientId(o: ReportOptions, flagName = '--client-id'): num
   if (o.clientId === undefined)
     throw new UsageError(`${flagName} is required: run \`wa-report --list\` to see the clients.`);
   return o.clientId;
+}
+
+/** "7d", "24h", "90m", "2w" or an ISO date. */
+export function parseSince(text: string, timeZone: string, now: Date): Date {
+  const m = /^(\d+)\s*(m|h|d|w)$/i.exec(text.trim());
+  if (m) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
+      (m[2] as string).toLowerCase() as 'm' | 'h' | 'd' | 'w'
+    ];
+    return new Date(now.getTime() - Number(m[1]) * unit);
+  }
+  try {
+    return parseDateBound(text, timeZone, 'start');
+  } catch {
+    throw new UsageError(`--since: "${text}" is neither a duration (7d, 24h, 90m, 2w) nor an ISO date (2024-01-15).`);
+  }
 }
