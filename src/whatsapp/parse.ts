@@ -96,13 +96,26 @@ function id(value: unknown): string | null {
 
 const MAX_RAW_DEPTH = 64;
 
+/** Whether `value` nests objects or arrays deeper than `limit` levels (it stops looking there). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) {
+    if (nestsDeeperThan(v, limit - 1)) return true;
+  }
+  return false;
+}
+
 function safeStringify(value: unknown): string {
   try {
+    // Absurd nesting is cut at the same depth on every Node version: Node 20 overflows its stack
+    // on it, Node 26 would store all of it.
+    if (nestsDeeperThan(value, MAX_RAW_DEPTH)) return JSON.stringify(prune(value, 0, new Set())) ?? 'null';
     const json = JSON.stringify(value);
     return json === undefined ? 'null' : json;
   } catch {
-    // Nesting deep enough to overflow JSON.stringify's stack (or, from non-JSON callers, cycles and
-    // BigInt). Keep the shallow part, where the ids are, and mark what was cut.
+    // Cycles and BigInt (from non-JSON callers). Keep the shallow part, where the ids are, and
+    // mark what was cut.
     try {
       return JSON.stringify(prune(value, 0, new Set())) ?? 'null';
     } catch {
