@@ -98,18 +98,18 @@ export class Replier {
     lookback = 7 * REPLY_WINDOW_MS,
   ): Promise<{ abandoned: number; scheduled: number; notAnswered: number }> {
     const { store, logger } = this.deps;
-    const abandoned = await store.abandonInFlightReplies(
+    const abandoned = await store.replies.abandonInFlight(
       'The daemon stopped while sending this answer; it was not sent again, to avoid a duplicate.',
     );
     const now = this.now();
     const windowStart = new Date(now.getTime() - REPLY_WINDOW_MS);
     let scheduled = 0;
     let notAnswered = 0;
-    for (const { threadId } of await store.threadsWithRecentInbound(new Date(now.getTime() - lookback))) {
-      const pending = await store.pendingInbound(threadId, new Date(now.getTime() - lookback));
+    for (const { threadId } of await store.replies.threadsWithRecentInbound(new Date(now.getTime() - lookback))) {
+      const pending = await store.replies.pendingInbound(threadId, new Date(now.getTime() - lookback));
       const stale = pending.filter((m) => m.createdAt < windowStart);
       if (stale.length) {
-        await store.markNotAnswered(
+        await store.replies.markNotAnswered(
           stale.map((m) => m.id),
           "received more than 24 hours before the assistant could answer (outside WhatsApp's customer service window).",
         );
@@ -203,14 +203,14 @@ export class Replier {
   /** Answers everything pending in one conversation with one reply. */
   private async answer(threadId: number): Promise<void> {
     const { store, logger, metrics } = this.deps;
-    const thread = await store.getThread(threadId);
+    const thread = await store.threads.get(threadId);
     if (!thread) return;
-    const client = await store.getClient(thread.clientId);
+    const client = await store.clients.get(thread.clientId);
     if (!client.active || !client.assistantEnabled) return;
     const maxRestarts = this.deps.maxRestarts ?? 2;
     for (let restarts = 0; ; restarts++) {
       const windowStart = new Date(this.now().getTime() - REPLY_WINDOW_MS);
-      const pending = await store.pendingInbound(threadId, windowStart);
+      const pending = await store.replies.pendingInbound(threadId, windowStart);
       const last = pending.at(-1);
       if (!last || !last.wamid) return;
       const turns = await this.context(threadId, client);
@@ -230,8 +230,13 @@ export class Replier {
       } catch (error) {
         if (!(error instanceof ModelError)) throw error;
         const reason = describeModelError(error);
-        const id = await store.beginReply({ threadId, content: '', replyToWamid: last.wamid, createdAt: this.now() });
-        await store.failReply(id, { errorCode: error.status, errorMessage: reason });
+        const id = await store.replies.begin({
+          threadId,
+          content: '',
+          replyToWamid: last.wamid,
+          createdAt: this.now(),
+        });
+        await store.replies.fail(id, { errorCode: error.status, errorMessage: reason });
         metrics?.replies.inc({ outcome: 'model_failed' });
         logger.warn(
           { threadId, clientId: client.id, status: error.status, code: error.code },
@@ -241,10 +246,15 @@ export class Replier {
       }
       // The user wrote again while the model was thinking: prepare the answer again with the new
       // messages in context, so they are answered together (a bounded number of times).
-      const newest = (await store.pendingInbound(threadId, windowStart)).at(-1);
+      const newest = (await store.replies.pendingInbound(threadId, windowStart)).at(-1);
       if (newest && newest.id > last.id && restarts < maxRestarts && !this.stopped) continue;
       const coveredWamid = newest?.wamid ?? last.wamid;
-      const id = await store.beginReply({ threadId, content: text, replyToWamid: coveredWamid, createdAt: this.now() });
+      const id = await store.replies.begin({
+        threadId,
+        content: text,
+        replyToWamid: coveredWamid,
+        createdAt: this.now(),
+      });
       try {
         // With '+': without it, Graph prepends the business number's country code.
         const sent = await this.deps.graph.sendText({
@@ -253,7 +263,7 @@ export class Replier {
           body: text,
         });
         metrics?.graphSeconds.observe(sent.latencyMs / 1000);
-        await store.completeReply(id, { wamid: sent.wamid, sentAt: this.now() });
+        await store.replies.complete(id, { wamid: sent.wamid, sentAt: this.now() });
         metrics?.replies.inc({ outcome: 'sent' });
         logger.info({ threadId, clientId: client.id, covers: pending.length }, 'answer sent');
       } catch (error) {
@@ -262,7 +272,10 @@ export class Replier {
           // next start marks it failed rather than risk a duplicate.
           throw error;
         }
-        await store.failReply(id, { errorCode: error.code ?? error.status, errorMessage: describeGraphError(error) });
+        await store.replies.fail(id, {
+          errorCode: error.code ?? error.status,
+          errorMessage: describeGraphError(error),
+        });
         metrics?.replies.inc({ outcome: 'send_failed' });
         logger.warn(
           { threadId, clientId: client.id, status: error.status, code: error.code },
@@ -274,7 +287,7 @@ export class Replier {
   }
 
   private async context(threadId: number, client: ClientRecord): Promise<ChatTurn[]> {
-    const history = await this.deps.store.contextMessages(threadId, this.deps.contextMessages);
+    const history = await this.deps.store.replies.context(threadId, this.deps.contextMessages);
     const turns: ChatTurn[] = [];
     if (client.systemPrompt) turns.push({ role: 'system', content: client.systemPrompt });
     for (const m of history) turns.push(toTurn(m));

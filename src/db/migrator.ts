@@ -8,8 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { DatabaseError } from '../errors.js';
-
-export type Dialect = 'sqlite' | 'postgres';
+import type { Dialect } from './dialect.js';
 
 export interface ShippedMigration {
   name: string;

@@ -185,7 +185,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   // Users of one conversation per client are outside WhatsApp's window for some answers.
   const closedWindow = new Set<string>();
-  const graph = await startDemoGraph({ windowClosed: (to) => closedWindow.has(to) && rand() < 0.5 });
+  const graph = await startDemoGraph({
+    windowClosed: (to) => closedWindow.has(to) && rand() < 0.5,
+    clock: () => clock,
+  });
   const model = await startDemoModel(answerFor);
   let clock = new Date(realNow.getTime() - days * 86_400_000);
   const secret = randomBytes(16).toString('hex');
@@ -194,10 +197,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const clients: { id: number; name: string; def: DemoClient }[] = [];
   try {
     for (const def of CLIENTS) {
-      const existing = await store.findClientByPhoneNumberId(def.phoneNumberId);
+      const existing = await store.clients.findByPhoneNumberId(def.phoneNumberId);
       const client =
         existing ??
-        (await store.createClient({
+        (await store.clients.create({
           name: def.name,
           phoneNumber: def.phone,
           phoneNumberId: def.phoneNumberId,
@@ -333,6 +336,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   };
 
   let inbound = 0;
+  let echoes = 0;
   let done = 0;
   for (const ex of exchanges) {
     const def = ex.client.def;
@@ -386,6 +390,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         }),
       );
       addStatus(def, eid, ex.waId, at);
+      echoes++;
     }
     if (rand() < 0.03) {
       await post(
@@ -407,26 +412,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 
   // Delivery statuses of every sent answer, in Meta-sized batches.
-  const verify = await openStore(options.target, { keys: options.keys });
-  let replies = 0;
-  try {
-    const rows = await verify.rawQuery<{ wamid: string; wa_id: string; created_at: unknown; client_id: unknown }>(
-      `SELECT wamid, wa_id, created_at, client_id FROM messages WHERE role = 'assistant' AND status = 'sent' AND wamid LIKE 'wamid.demo.%'`,
-    );
-    for (const row of rows) {
-      const client = clients.find((c) => c.id === Number(row.client_id));
-      if (!client) continue;
-      const at = row.created_at instanceof Date ? row.created_at : new Date(Number(row.created_at));
-      addStatus(client.def, row.wamid, row.wa_id, at);
-    }
-    replies = Number(
-      (
-        await verify.rawQuery<{ n: unknown }>(`SELECT COUNT(*) AS n FROM messages WHERE role IN ('assistant', 'agent')`)
-      )[0]?.n ?? 0,
-    );
-  } finally {
-    await verify.close();
+  for (const answer of graph.sent) {
+    const client = clients.find((c) => c.def.phoneNumberId === answer.phoneNumberId);
+    if (client) addStatus(client.def, answer.wamid, answer.to, answer.at);
   }
+  const replies = graph.attempts + echoes;
   let statusCount = 0;
   for (const { def, list } of statuses.values()) {
     for (let i = 0; i < list.length; i += 500) {

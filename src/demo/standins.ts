@@ -4,9 +4,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** An answer the stand-in accepted: what the daemon stored as sent. */
+export interface DemoSend {
+  wamid: string;
+  phoneNumberId: string;
+  to: string;
+  /** The demo's clock when it was sent. */
+  at: Date;
+}
+
 export interface DemoGraph {
   url: string;
-  sends: number;
+  /** Send attempts, accepted or refused. */
+  attempts: number;
+  /** The accepted ones, in order. */
+  sent: DemoSend[];
   close(): Promise<void>;
 }
 
@@ -38,16 +50,22 @@ function closer(server: Server): () => Promise<void> {
 }
 
 /** Accepts sends, except to recipients the demo says are outside the 24-hour window (131047). */
-export async function startDemoGraph(options: { windowClosed: (to: string) => boolean }): Promise<DemoGraph> {
+export async function startDemoGraph(options: {
+  windowClosed: (to: string) => boolean;
+  clock: () => Date;
+}): Promise<DemoGraph> {
   let n = 0;
-  const state = { sends: 0 };
+  const state = { attempts: 0, sent: [] as DemoSend[] };
   const server = createServer(async (req, res) => {
     const body = (await readJson(req)) as { to?: string } | null;
-    if (req.method !== 'POST' || !req.url?.endsWith('/messages') || !body?.to) {
+    const phoneNumberId = /\/([^/]+)\/messages$/.exec(req.url ?? '')?.[1];
+    if (req.method !== 'POST' || !phoneNumberId || !body?.to) {
       send(res, 400, { error: { message: 'Invalid request', type: 'OAuthException', code: 100 } });
       return;
     }
-    if (options.windowClosed(body.to)) {
+    state.attempts++;
+    const to = body.to.replace(/^\+/, '');
+    if (options.windowClosed(to)) {
       send(res, 400, {
         error: {
           message: 'Re-engagement message',
@@ -62,20 +80,22 @@ export async function startDemoGraph(options: { windowClosed: (to: string) => bo
       });
       return;
     }
-    state.sends++;
     n++;
+    const wamid = `wamid.demo.${Date.now().toString(36)}.${n}`;
+    state.sent.push({ wamid, phoneNumberId, to, at: options.clock() });
     send(res, 200, {
       messaging_product: 'whatsapp',
-      contacts: [{ input: body.to, wa_id: body.to }],
-      messages: [{ id: `wamid.demo.${Date.now().toString(36)}.${n}` }],
+      contacts: [{ input: body.to, wa_id: to }],
+      messages: [{ id: wamid }],
     });
   });
-  const url = `${await listen(server)}/v24.0`;
+  const url = `${await listen(server)}/v26.0`;
   return {
     url,
-    get sends() {
-      return state.sends;
+    get attempts() {
+      return state.attempts;
     },
+    sent: state.sent,
     close: closer(server),
   };
 }

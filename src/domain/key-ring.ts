@@ -13,7 +13,7 @@ import { EncryptionError } from '../errors.js';
 export const SEALED_PREFIX = 'enc:v1:';
 /** Marks plaintext that would otherwise look sealed (see `seal`). */
 const PLAIN_PREFIX = 'plain:';
-const KEY_ID_LENGTH = 16;
+export const KEY_ID_LENGTH = 16;
 
 export interface EncryptionKey {
   id: string;

@@ -18,6 +18,12 @@ export function statusRank(status: string | null | undefined): number {
   return status && Object.hasOwn(STATUS_RANK, status) ? (STATUS_RANK[status] as number) : 0;
 }
 
+/** How a failed status's error reads in reports: "131047 Re-engagement message: details". */
+export function formatStatusError(s: Pick<StatusUpdate, 'errorCode' | 'errorTitle' | 'errorDetails'>): string {
+  const head = [s.errorCode ?? null, s.errorTitle ?? null].filter((x) => x !== null).join(' ');
+  return [head, s.errorDetails].filter(Boolean).join(': ') || 'failed (no error details)';
+}
+
 export interface ClientInput {
   name: string;
   phoneNumber: string;

@@ -204,13 +204,13 @@ export class WriteQueue {
       for (const c of job.parsed.contacts) {
         if (withMessage.has(`${c.phoneNumberId}\u0000${c.waId}`)) continue;
         const client =
-          this.clients.get(c.phoneNumberId) ?? (await this.options.store.findClientByPhoneNumberId(c.phoneNumberId));
+          this.clients.get(c.phoneNumberId) ?? (await this.options.store.clients.findByPhoneNumberId(c.phoneNumberId));
         if (client) contactNames.push({ clientId: client.id, waId: c.waId, name: c.name });
       }
       statuses.push(...job.parsed.statuses);
       rawEvents.push(...job.parsed.unknown, ...job.extraRaw);
     }
-    const result: RecordResult & { statusesApplied: number } = await this.options.store.writeBatch({
+    const result: RecordResult & { statusesApplied: number } = await this.options.store.ingest.write({
       messages,
       statuses,
       rawEvents,
@@ -322,7 +322,7 @@ export class WriteQueue {
     const cached = this.clients.get(phoneNumberId);
     if (cached) return cached;
     const store = this.options.store;
-    let client = await store.findClientByPhoneNumberId(phoneNumberId);
+    let client = await store.clients.findByPhoneNumberId(phoneNumberId);
     if (!client) {
       const display = number?.displayPhoneNumber ?? null;
       let phone = display ?? phoneNumberId;
@@ -332,7 +332,7 @@ export class WriteQueue {
         /* keep what Meta sent: it is only shown */
       }
       try {
-        client = await store.createClient({
+        client = await store.clients.create({
           name: `WhatsApp ${phone}`,
           phoneNumber: phone,
           phoneNumberId,
@@ -344,7 +344,7 @@ export class WriteQueue {
         );
       } catch (error) {
         // Another instance created it at the same moment.
-        client = await store.findClientByPhoneNumberId(phoneNumberId);
+        client = await store.clients.findByPhoneNumberId(phoneNumberId);
         if (!client) throw error;
       }
     }

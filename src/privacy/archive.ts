@@ -22,66 +22,24 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip, createGzip } from 'node:zlib';
-import { CONTACT_LOCK_KEY, wamidTombstone, type SqlTx, type Store } from '../db/store.js';
+import type { ArchiveRestorer, ThreadSnapshot } from '../db/repositories/archives.js';
+import {
+  MESSAGE_FIELDS,
+  MESSAGE_INSERT_FIELDS,
+  RAW_EVENT_FIELDS,
+  STATUS_EVENT_FIELDS,
+  THREAD_FIELDS,
+  TIME_FIELDS,
+} from '../db/rows.js';
+import type { Store } from '../db/store.js';
+import { wamidTombstone } from '../domain/hashing.js';
 import { EncryptionError, UsageError, WaReportError } from '../errors.js';
 import { SEALED_PREFIX, sealedKeyId } from '../domain/key-ring.js';
-import { waIdHash } from './contact.js';
 
 export const ARCHIVE_FORMAT = 'wa-report-archive';
 export const ARCHIVE_VERSION = 1;
 
 export class ArchiveError extends WaReportError {}
-
-const THREAD_COLUMNS = [
-  'id',
-  'client_id',
-  'wa_id',
-  'contact_name',
-  'created_at',
-  'last_message_at',
-  'context_reset_at',
-] as const;
-const MESSAGE_COLUMNS = [
-  'id',
-  'thread_id',
-  'client_id',
-  'role',
-  'type',
-  'content',
-  'wamid',
-  'wa_id',
-  'phone_number_id',
-  'created_at',
-  'status',
-  'status_at',
-  'error_code',
-  'error_message',
-  'reply_to_wamid',
-  'raw',
-  'inserted_at',
-] as const;
-const STATUS_COLUMNS = [
-  'id',
-  'wamid',
-  'status',
-  'occurred_at',
-  'recipient_id',
-  'error_code',
-  'error_title',
-  'error_details',
-  'raw',
-  'received_at',
-] as const;
-const RAW_COLUMNS = ['id', 'kind', 'content_hash', 'phone_number_id', 'wa_id', 'payload', 'received_at'] as const;
-const TIME_COLUMNS = new Set([
-  'created_at',
-  'last_message_at',
-  'context_reset_at',
-  'status_at',
-  'inserted_at',
-  'occurred_at',
-  'received_at',
-]);
 
 type Row = Record<string, unknown>;
 
@@ -168,30 +126,9 @@ function encodeRow(record: string, columns: readonly string[], r: Row): Row {
   const out: Row = { record };
   for (const c of columns) {
     const v = r[c];
-    out[c] = TIME_COLUMNS.has(c) ? toIso(v) : typeof v === 'bigint' ? Number(v) : (v ?? null);
+    out[c] = TIME_FIELDS.has(c) ? toIso(v) : typeof v === 'bigint' ? Number(v) : (v ?? null);
   }
   return out;
-}
-
-/** A random id for this database, created on first use: archives name the database they came from. */
-export async function databaseId(store: Store): Promise<string> {
-  const [row] = await store.select<{ value: string }>(`SELECT value FROM settings WHERE key = 'database_id'`);
-  if (row) return row.value;
-  const id = randomUUID();
-  await store.transaction((tx) =>
-    tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('database_id', ?, ?) ON CONFLICT (key) DO NOTHING`, [
-      id,
-      new Date(),
-    ]),
-  );
-  const [again] = await store.select<{ value: string }>(`SELECT value FROM settings WHERE key = 'database_id'`);
-  return again?.value ?? id;
-}
-
-function threadWhere(options: { before: Date; clientId?: number }): { sql: string; params: unknown[] } {
-  return options.clientId === undefined
-    ? { sql: 't.last_message_at < ?', params: [options.before] }
-    : { sql: 't.last_message_at < ? AND t.client_id = ?', params: [options.before, options.clientId] };
 }
 
 /** Writes the archive to `<out>.part`, fsyncs it, renames it to `out` and fsyncs the directory. */
@@ -225,53 +162,34 @@ async function writeArchive(store: Store, options: ArchiveOptions, threadIds: nu
     await line(header as unknown as Row);
     for (const threadId of threadIds) {
       if (options.signal?.aborted) throw new Error('stopped (shutdown)');
-      const [t] = await store.select<Row>(
-        `SELECT t.${THREAD_COLUMNS.join(', t.')}, c.phone_number_id AS client_phone_number_id, c.name AS client_name, c.phone_number AS client_phone_number
-           FROM threads t JOIN clients c ON c.id = t.client_id WHERE t.id = ?`,
-        [threadId],
-      );
+      const t = await store.archives.threadRow(threadId);
       if (!t) continue; // deleted meanwhile (an erase)
       await line({
-        ...encodeRow('thread', THREAD_COLUMNS, t),
+        ...encodeRow('thread', THREAD_FIELDS, t),
         client: { phone_number_id: t.client_phone_number_id, name: t.client_name, phone_number: t.client_phone_number },
       });
       counts.threads += 1;
       let afterId = 0;
       for (;;) {
-        const messages = await store.select<Row>(
-          `SELECT ${MESSAGE_COLUMNS.join(', ')} FROM messages WHERE thread_id = ? AND id > ? ORDER BY id LIMIT 1000`,
-          [threadId, afterId],
-        );
+        const messages = await store.archives.messageRows(threadId, afterId, 1000);
         if (messages.length === 0) break;
-        for (const m of messages) await line(encodeRow('message', MESSAGE_COLUMNS, m));
+        for (const m of messages) await line(encodeRow('message', MESSAGE_FIELDS, m));
         counts.messages += messages.length;
         const wamids = messages.flatMap((m) => (m.wamid ? [String(m.wamid)] : []));
-        if (wamids.length) {
-          const events = await store.select<Row>(
-            `SELECT ${STATUS_COLUMNS.join(', ')} FROM message_status_events WHERE wamid IN (${wamids.map(() => '?').join(', ')}) ORDER BY id`,
-            wamids,
-          );
-          for (const e of events) await line({ ...encodeRow('status_event', STATUS_COLUMNS, e), thread_id: threadId });
-          counts.statusEvents += events.length;
-        }
+        const events = await store.archives.statusEventRows(wamids);
+        for (const e of events)
+          await line({ ...encodeRow('status_event', STATUS_EVENT_FIELDS, e), thread_id: threadId });
+        counts.statusEvents += events.length;
         afterId = Number(messages[messages.length - 1]?.id);
         if (messages.length < 1000) break;
       }
     }
     // Raw events (webhook content the parser did not understand) from before the date.
-    const rawWhere =
-      options.clientId === undefined
-        ? 'received_at < ?'
-        : 'received_at < ? AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)';
-    const rawParams = options.clientId === undefined ? [options.before] : [options.before, options.clientId];
     let afterRaw = 0;
     for (;;) {
-      const raws = await store.select<Row>(
-        `SELECT ${RAW_COLUMNS.join(', ')} FROM raw_events WHERE ${rawWhere} AND id > ? ORDER BY id LIMIT 1000`,
-        [...rawParams, afterRaw],
-      );
+      const raws = await store.archives.rawEventRows(options, afterRaw, 1000);
       if (raws.length === 0) break;
-      for (const r of raws) await line(encodeRow('raw_event', RAW_COLUMNS, r));
+      for (const r of raws) await line(encodeRow('raw_event', RAW_EVENT_FIELDS, r));
       counts.rawEvents += raws.length;
       afterRaw = Number(raws[raws.length - 1]?.id);
     }
@@ -412,8 +330,7 @@ export async function verifyArchive(path: string, onRow?: (row: Row) => Promise<
 /** Archives and deletes the conversations last active before `options.before` (see the file comment). */
 export async function archive(store: Store, options: ArchiveOptions): Promise<ArchiveResult> {
   const progress = options.progress ?? (() => {});
-  const where = threadWhere(options);
-  const dbId = await databaseId(store);
+  const dbId = await store.archives.databaseId();
   let verified: VerifiedArchive;
   let resumed = false;
   if (existsSync(options.out)) {
@@ -423,7 +340,8 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
       verified.header.client_id === (options.clientId ?? null);
     if (verified.header.database_id !== dbId) {
       throw new UsageError(
-        `${options.out} was taken from another database (${verified.header.database_id}, this one is ${dbId}); nothing was deleted. Choose another --out.`,
+        `${options.out} was taken from another database (${verified.header.database_id}, this one is ${dbId}); ` +
+          'nothing was deleted. Choose another --out.',
       );
     }
     if (!same) {
@@ -436,16 +354,8 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
       `${options.out} exists and verifies (${verified.threads} conversations, ${verified.messages} messages): finishing its deletions.`,
     );
   } else {
-    const threadIds = (
-      await store.select<{ id: unknown }>(`SELECT t.id FROM threads t WHERE ${where.sql} ORDER BY t.id`, where.params)
-    ).map((r) => Number(r.id));
-    const [raws] = await store.select<{ n: unknown }>(
-      options.clientId === undefined
-        ? 'SELECT COUNT(*) AS n FROM raw_events WHERE received_at < ?'
-        : 'SELECT COUNT(*) AS n FROM raw_events WHERE received_at < ? AND phone_number_id = (SELECT phone_number_id FROM clients WHERE id = ?)',
-      where.params,
-    );
-    if (threadIds.length === 0 && Number(raws?.n ?? 0) === 0) {
+    const threadIds = await store.archives.threadIdsBefore(options);
+    if (threadIds.length === 0 && (await store.archives.rawEventCountBefore(options)) === 0) {
       return {
         file: null,
         resumed: false,
@@ -479,42 +389,22 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
         `Stopped before finishing; ${options.out} is complete and verified. Rerun the same command to finish the deletions.`,
       );
     const chunk = ids.slice(i, i + batchSize);
-    const outcome = await store.transaction(async (tx) => {
-      // PostgreSQL: no ingest batch runs meanwhile (they share this lock), and the conversations are
-      // locked, so what is checked is what is deleted.
-      if (store.dialect === 'postgres') {
-        await tx.all('SELECT pg_advisory_xact_lock(?)', [CONTACT_LOCK_KEY]);
-        await tx.all(`SELECT id FROM threads WHERE id IN (${chunk.map(() => '?').join(', ')}) FOR UPDATE`, chunk);
-      }
-      let deleted = 0;
-      let kept = 0;
-      for (const id of chunk) {
-        const r = await deleteIfUnchanged(tx, id, verified.perThread.get(id) as ThreadFingerprint, options.before);
-        if (r === 'deleted') deleted += 1;
-        else if (r === 'changed') kept += 1;
-      }
-      return { deleted, kept };
-    });
+    const outcome = await store.archives.deleteUnchanged(chunk, options.before, (id, now) =>
+      matches(now, verified.perThread.get(id) as ThreadFingerprint),
+    );
     deletedThreads += outcome.deleted;
     keptChanged += outcome.kept;
     batches += 1;
     progress(`Deleted ${deletedThreads} of ${ids.length} conversations …`);
     if (options.failAfterBatches !== undefined && batches >= options.failAfterBatches) {
-      throw new ArchiveError(
-        `Simulated failure after ${batches} delete batches (WA_REPORT_ARCHIVE_FAIL_AFTER_BATCHES). Rerun the same command to finish.`,
-      );
+      throw new ArchiveError(`Simulated failure after ${batches} delete batches. Rerun the same command to finish.`);
     }
   }
-  for (let i = 0; i < verified.rawEventHashes.length; i += 500) {
-    const chunk = verified.rawEventHashes.slice(i, i + 500);
-    await store.transaction((tx) =>
-      tx.run(`DELETE FROM raw_events WHERE content_hash IN (${chunk.map(() => '?').join(', ')})`, chunk),
-    );
-  }
+  await store.archives.deleteRawEvents(verified.rawEventHashes);
   if (deletedThreads > 0) await store.checkpoint().catch(() => {});
   // Conversations that qualify now but are not in this archive (e.g. restored since it was written).
-  const left = await store.select<{ id: unknown }>(`SELECT t.id FROM threads t WHERE ${where.sql}`, where.params);
-  const remaining = left.filter((r) => !verified.perThread.has(Number(r.id))).length;
+  const left = await store.archives.threadIdsBefore(options);
+  const remaining = left.filter((id) => !verified.perThread.has(id)).length;
   return {
     file: options.out,
     resumed,
@@ -528,43 +418,16 @@ export async function archive(store: Store, options: ArchiveOptions): Promise<Ar
   };
 }
 
-async function deleteIfUnchanged(
-  tx: SqlTx,
-  threadId: number,
-  expected: ThreadFingerprint,
-  before: Date,
-): Promise<'deleted' | 'gone' | 'changed'> {
-  const [t] = await tx.all<{ last_message_at: unknown }>('SELECT last_message_at FROM threads WHERE id = ?', [
-    threadId,
-  ]);
-  if (!t) return 'gone'; // deleted by an earlier run (or erased)
-  const last = t.last_message_at instanceof Date ? t.last_message_at : new Date(Number(t.last_message_at));
-  if (last >= before) return 'changed';
-  const messages = await tx.all<Row>(
-    'SELECT id, wamid, status, status_at, error_code, error_message FROM messages WHERE thread_id = ? ORDER BY id',
-    [threadId],
-  );
+/** Whether a conversation in the database is still exactly what the archive holds. */
+function matches(now: ThreadSnapshot, expected: ThreadFingerprint): boolean {
   const digest = createHash('sha256');
-  for (const m of messages) digest.update(messageFingerprint(m));
-  const [e] = await tx.all<{ n: unknown; max_id: unknown }>(
-    'SELECT COUNT(*) AS n, MAX(id) AS max_id FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)',
-    [threadId],
+  for (const m of now.messages) digest.update(messageFingerprint(m));
+  return (
+    now.messages.length === expected.messages &&
+    digest.digest('hex') === expected.digest &&
+    now.statusEvents === expected.statusEvents &&
+    now.maxStatusEventId === expected.maxStatusEventId
   );
-  if (
-    messages.length !== expected.messages ||
-    digest.digest('hex') !== expected.digest ||
-    Number(e?.n ?? 0) !== expected.statusEvents ||
-    Number(e?.max_id ?? 0) !== expected.maxStatusEventId
-  ) {
-    return 'changed';
-  }
-  await tx.run(
-    'DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)',
-    [threadId],
-  );
-  await tx.run('DELETE FROM messages WHERE thread_id = ?', [threadId]);
-  await tx.run('DELETE FROM threads WHERE id = ?', [threadId]);
-  return 'deleted';
 }
 
 export interface RestoreResult {
@@ -624,10 +487,7 @@ export async function restoreArchive(
   };
   const clientIds = new Map<string, number>();
   // Per archived thread: where it goes here, and until when its contact's data was erased.
-  const threads = new Map<
-    number,
-    { id: number | null; clientId: number; waId: string; erasedUntil: number; row: Row }
-  >();
+  const threads = new Map<number, ArchivedThread>();
   const skippedWamids = new Set<string>();
   let pending: Row[] = [];
   // Values sealed with a known key are kept as they are; plaintext is sealed when a key is set.
@@ -635,57 +495,36 @@ export async function restoreArchive(
     typeof v === 'string' && store.keys.enabled && !v.startsWith(SEALED_PREFIX)
       ? store.keys.seal(store.keys.open(v, () => 'an archived value'))
       : v;
-  const time = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
 
-  const clientFor = async (tx: SqlTx, t: Row): Promise<number> => {
+  const clientFor = async (t: Row): Promise<number> => {
     const c = t.client as { phone_number_id: string; name: string; phone_number: string };
     const known = clientIds.get(c.phone_number_id);
     if (known) return known;
-    let [row] = await tx.all<{ id: unknown }>('SELECT id FROM clients WHERE phone_number_id = ?', [c.phone_number_id]);
-    if (!row) {
-      const now = new Date();
-      [row] = await tx.all<{ id: unknown }>(
-        'INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
-        [c.name, c.phone_number, c.phone_number_id, true, false, now, now],
-      );
+    let client = await store.clients.findByPhoneNumberId(c.phone_number_id);
+    if (!client) {
+      client = await store.clients.create({
+        name: c.name,
+        phoneNumber: c.phone_number,
+        phoneNumberId: c.phone_number_id,
+        active: true,
+        assistantEnabled: false,
+      });
       result.clientsCreated += 1;
     }
-    clientIds.set(c.phone_number_id, Number(row?.id));
-    return Number(row?.id);
+    clientIds.set(c.phone_number_id, client.id);
+    return client.id;
   };
 
-  const erasedUntil = async (tx: SqlTx, waId: string, clientId: number): Promise<number> => {
-    const [r] = await tx.all<{ at: unknown }>(
-      'SELECT MAX(erased_at) AS at FROM erasures WHERE wa_id_hash = ? AND (client_id IS NULL OR client_id = ?)',
-      [waIdHash(waId), clientId],
-    );
-    return r?.at === null || r?.at === undefined
-      ? -Infinity
-      : (r.at instanceof Date ? r.at : new Date(Number(r.at))).getTime();
-  };
-
-  const ensureThread = async (
-    tx: SqlTx,
-    t: { id: number | null; clientId: number; waId: string; row: Row },
-  ): Promise<number> => {
+  const ensureThread = async (r: ArchiveRestorer, t: ArchivedThread): Promise<number> => {
     if (t.id !== null) return t.id;
-    const [row] = await tx.all<{ id: unknown }>(
-      `INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at, context_reset_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (client_id, wa_id) DO UPDATE SET
-         contact_name = COALESCE(threads.contact_name, excluded.contact_name),
-         created_at = ${store.dialect === 'sqlite' ? 'MIN' : 'LEAST'}(threads.created_at, excluded.created_at),
-         last_message_at = ${store.dialect === 'sqlite' ? 'MAX' : 'GREATEST'}(threads.last_message_at, excluded.last_message_at)
-       RETURNING id`,
-      [
-        t.clientId,
-        t.waId,
-        t.row.contact_name ?? null,
-        time(t.row.created_at),
-        time(t.row.last_message_at),
-        time(t.row.context_reset_at),
-      ],
-    );
-    t.id = Number(row?.id);
+    t.id = await r.upsertThread({
+      clientId: t.clientId,
+      waId: t.waId,
+      contactName: (t.row.contact_name as string | null) ?? null,
+      createdAt: time(t.row.created_at),
+      lastMessageAt: time(t.row.last_message_at),
+      contextResetAt: time(t.row.context_reset_at),
+    });
     result.threads += 1;
     return t.id;
   };
@@ -694,69 +533,48 @@ export async function restoreArchive(
     if (pending.length === 0) return;
     const rows = pending;
     pending = [];
-    await store.transaction(async (tx) => {
-      const tombstoned = new Set<string>();
-      const hashes = rows.flatMap((r) =>
-        (r.record === 'message' || r.record === 'status_event') && r.wamid
-          ? [wamidTombstone(String(r.wamid))]
-          : r.record === 'raw_event'
-            ? [String(r.content_hash)]
-            : [],
+    await store.archives.restoring(async (r) => {
+      const tombstoned = await r.tombstoned(
+        rows.flatMap((row) =>
+          (row.record === 'message' || row.record === 'status_event') && row.wamid
+            ? [wamidTombstone(String(row.wamid))]
+            : row.record === 'raw_event'
+              ? [String(row.content_hash)]
+              : [],
+        ),
       );
-      for (let i = 0; i < hashes.length; i += 500) {
-        const chunk = hashes.slice(i, i + 500);
-        for (const r of await tx.all<{ hash: string }>(
-          `SELECT hash FROM tombstones WHERE hash IN (${chunk.map(() => '?').join(', ')})`,
-          chunk,
-        ))
-          tombstoned.add(r.hash);
-      }
-      for (const r of rows) {
-        if (r.record === 'message') {
-          const t = threads.get(Number(r.thread_id));
+      for (const row of rows) {
+        if (row.record === 'message') {
+          const t = threads.get(Number(row.thread_id));
           if (!t) continue;
-          const created = time(r.created_at) as Date;
-          if ((r.wamid && tombstoned.has(wamidTombstone(String(r.wamid)))) || created.getTime() <= t.erasedUntil) {
+          const created = time(row.created_at) as Date;
+          const erased = row.wamid && tombstoned.has(wamidTombstone(String(row.wamid)));
+          if (erased || created.getTime() <= t.erasedUntil) {
             result.messagesErased += 1;
-            if (r.wamid) skippedWamids.add(String(r.wamid));
+            if (row.wamid) skippedWamids.add(String(row.wamid));
             continue;
           }
-          const threadId = await ensureThread(tx, t);
-          const inserted = await insertMessage(tx, threadId, t.clientId, r, seal, time);
-          if (inserted) result.messagesInserted += 1;
+          const threadId = await ensureThread(r, t);
+          if (await r.insertMessage(messageValues(row, threadId, t.clientId, seal))) result.messagesInserted += 1;
           else result.messagesPresent += 1;
-        } else if (r.record === 'status_event') {
-          if (skippedWamids.has(String(r.wamid)) || tombstoned.has(wamidTombstone(String(r.wamid)))) continue;
-          result.statusEventsInserted += await tx.run(
-            `INSERT INTO message_status_events (wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid, status, occurred_at) DO NOTHING`,
-            [
-              r.wamid,
-              r.status,
-              time(r.occurred_at),
-              r.recipient_id ?? null,
-              r.error_code ?? null,
-              r.error_title ?? null,
-              r.error_details ?? null,
-              seal(r.raw ?? null),
-              time(r.received_at),
-            ],
+        } else if (row.record === 'status_event') {
+          if (skippedWamids.has(String(row.wamid)) || tombstoned.has(wamidTombstone(String(row.wamid)))) continue;
+          result.statusEventsInserted += await r.insertStatusEvent(
+            STATUS_EVENT_FIELDS.filter((f) => f !== 'id').map((f) =>
+              f === 'raw' ? seal(row.raw ?? null) : TIME_FIELDS.has(f) ? time(row[f]) : (row[f] ?? null),
+            ),
           );
-        } else if (r.record === 'raw_event') {
-          if (tombstoned.has(String(r.content_hash))) continue;
-          if (r.wa_id && r.phone_number_id) {
-            const [c] = await tx.all<{ id: unknown }>('SELECT id FROM clients WHERE phone_number_id = ?', [
-              r.phone_number_id,
-            ]);
-            const until = await erasedUntil(tx, String(r.wa_id), Number(c?.id ?? 0));
-            if ((time(r.received_at) as Date).getTime() <= until) continue;
-          } else if (r.wa_id) {
-            const until = await erasedUntil(tx, String(r.wa_id), 0);
-            if ((time(r.received_at) as Date).getTime() <= until) continue;
+        } else if (row.record === 'raw_event') {
+          if (tombstoned.has(String(row.content_hash))) continue;
+          if (row.wa_id) {
+            const clientId = row.phone_number_id ? ((await r.clientIdOf(String(row.phone_number_id))) ?? 0) : 0;
+            if ((time(row.received_at) as Date).getTime() <= (await r.erasedUntil(String(row.wa_id), clientId)))
+              continue;
           }
-          result.rawEventsInserted += await tx.run(
-            `INSERT INTO raw_events (kind, content_hash, phone_number_id, wa_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (content_hash) DO NOTHING`,
-            [r.kind, r.content_hash, r.phone_number_id ?? null, r.wa_id ?? null, seal(r.payload), time(r.received_at)],
+          result.rawEventsInserted += await r.insertRawEvent(
+            RAW_EVENT_FIELDS.filter((f) => f !== 'id').map((f) =>
+              f === 'payload' ? seal(row.payload) : TIME_FIELDS.has(f) ? time(row[f]) : (row[f] ?? null),
+            ),
           );
         }
       }
@@ -767,18 +585,14 @@ export async function restoreArchive(
   await verifyArchive(path, async (row) => {
     if (row.record === 'thread') {
       await flush();
-      const info = await store.transaction(async (tx) => {
-        const clientId = await clientFor(tx, row);
-        const waId = String(row.wa_id);
-        return { clientId, waId, erasedUntil: await erasedUntil(tx, waId, clientId) };
-      });
-      const t = { id: null as number | null, ...info, row };
+      const clientId = await clientFor(row);
+      const waId = String(row.wa_id);
+      const erasedUntil = await store.archives.restoring((r) => r.erasedUntil(waId, clientId));
+      const t: ArchivedThread = { id: null, clientId, waId, erasedUntil, row };
       threads.set(Number(row.id), t);
       // A conversation without messages is restored as such; one whose contact was erased since is not.
       if ((time(row.last_message_at) as Date).getTime() > t.erasedUntil) {
-        await store.transaction(async (tx) => {
-          await ensureThread(tx, t);
-        });
+        await store.archives.restoring((r) => ensureThread(r, t));
       }
       return;
     }
@@ -789,50 +603,28 @@ export async function restoreArchive(
   return result;
 }
 
-async function insertMessage(
-  tx: SqlTx,
-  threadId: number,
-  clientId: number,
-  r: Row,
-  seal: (v: unknown) => unknown,
-  time: (v: unknown) => Date | null,
-): Promise<boolean> {
-  const columns =
-    'thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, error_code, error_message, reply_to_wamid, raw, inserted_at';
-  const params = [
-    threadId,
-    clientId,
-    r.role,
-    r.type,
-    seal(r.content),
-    r.wamid ?? null,
-    r.wa_id,
-    r.phone_number_id,
-    time(r.created_at),
-    r.status ?? null,
-    time(r.status_at),
-    r.error_code ?? null,
-    r.error_message ?? null,
-    r.reply_to_wamid ?? null,
-    seal(r.raw ?? null),
-    time(r.inserted_at),
-  ];
-  if (r.wamid) {
-    return (
-      (await tx.run(
-        `INSERT INTO messages (${columns}) VALUES (${params.map(() => '?').join(', ')}) ON CONFLICT (wamid) DO NOTHING`,
-        params,
-      )) > 0
-    );
-  }
-  // No wamid (an answer that was never sent): the same conversation, instant and role is the same message.
-  const [exists] = await tx.all(
-    'SELECT 1 AS x FROM messages WHERE thread_id = ? AND created_at = ? AND role = ? AND wamid IS NULL',
-    [threadId, time(r.created_at), r.role],
-  );
-  if (exists) return false;
-  await tx.run(`INSERT INTO messages (${columns}) VALUES (${params.map(() => '?').join(', ')})`, params);
-  return true;
+interface ArchivedThread {
+  /** Its id in this database, once created or found. */
+  id: number | null;
+  clientId: number;
+  waId: string;
+  /** When the contact's data was last erased here (epoch ms), -Infinity if never. */
+  erasedUntil: number;
+  row: Row;
+}
+
+const time = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
+
+/** An archived message as the values of a new row here (MESSAGE_INSERT_FIELDS order). */
+function messageValues(r: Row, threadId: number, clientId: number, seal: (v: unknown) => unknown): unknown[] {
+  return MESSAGE_INSERT_FIELDS.map((f) => {
+    if (f === 'thread_id') return threadId;
+    if (f === 'client_id') return clientId;
+    if (f === 'content') return seal(r.content);
+    if (f === 'raw') return seal(r.raw ?? null);
+    if (TIME_FIELDS.has(f)) return time(r[f]);
+    return r[f] ?? null;
+  });
 }
 
 /** A file name for the daemon's retention runs: wa-report-archive-<now>-before-<date>.jsonl.gz */

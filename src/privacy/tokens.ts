@@ -3,19 +3,14 @@
 // characters, to recognise it in lists.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '../db/store.js';
+import type { ApiTokenRecord as StoredToken } from '../db/repositories/tokens.js';
 import { NotFoundError, UsageError } from '../errors.js';
 
 export const SCOPES = ['read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export interface ApiTokenRecord {
-  id: number;
-  name: string;
+export interface ApiTokenRecord extends StoredToken {
   scope: Scope;
-  prefix: string;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
 }
 
 const TOKEN_PREFIX = 'war_';
@@ -43,20 +38,7 @@ function parseName(raw: string | undefined): string {
   return name;
 }
 
-function toRecord(r: Record<string, unknown>): ApiTokenRecord {
-  const date = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(Number(v)));
-  return {
-    id: Number(r.id),
-    name: String(r.name),
-    scope: String(r.scope) as Scope,
-    prefix: String(r.prefix),
-    createdAt: date(r.created_at) as Date,
-    lastUsedAt: date(r.last_used_at),
-    revokedAt: date(r.revoked_at),
-  };
-}
-
-const COLUMNS = 'id, name, scope, prefix, created_at, last_used_at, revoked_at';
+const withScope = (r: StoredToken): ApiTokenRecord => ({ ...r, scope: r.scope as Scope });
 
 /** Creates a token; the returned `token` is the only time it exists in clear. */
 export async function createToken(
@@ -67,30 +49,27 @@ export async function createToken(
   const name = parseName(input.name);
   const scope = parseScope(input.scope);
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-  const existing = await store.select<{ id: unknown; revoked_at: unknown }>(
-    'SELECT id, revoked_at FROM api_tokens WHERE name = ?',
-    [name],
-  );
-  if (existing[0]) {
+  const existing = await store.tokens.byName(name);
+  if (existing) {
+    const revoked = existing.revokedAt !== null ? ' (revoked; names stay taken so the record of it stays clear)' : '';
     throw new UsageError(
-      `name: a token named "${name}" already exists${existing[0].revoked_at !== null ? ' (revoked; names stay taken so the record of it stays clear)' : ''}. Choose another name, or revoke it first with \`wa-report tokens revoke "${name}"\`.`,
+      `name: a token named "${name}" already exists${revoked}. Choose another name, or revoke it first with ` +
+        `\`wa-report tokens revoke "${name}"\`.`,
     );
   }
-  const rows = await store.transaction((tx) =>
-    tx.all<Record<string, unknown>>(
-      `INSERT INTO api_tokens (name, scope, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
-      [name, scope, hashToken(token), token.slice(0, TOKEN_PREFIX.length + 6), now],
-    ),
-  );
-  if (!rows[0]) throw new UsageError(`name: a token named "${name}" was created meanwhile. Choose another name.`);
-  return { token, record: toRecord(rows[0] as Record<string, unknown>) };
+  const record = await store.tokens.create({
+    name,
+    scope,
+    hash: hashToken(token),
+    prefix: token.slice(0, TOKEN_PREFIX.length + 6),
+    at: now,
+  });
+  if (!record) throw new UsageError(`name: a token named "${name}" was created meanwhile. Choose another name.`);
+  return { token, record: withScope(record) };
 }
 
 export async function listTokens(store: Store, options: { all?: boolean } = {}): Promise<ApiTokenRecord[]> {
-  const rows = await store.select<Record<string, unknown>>(
-    `SELECT ${COLUMNS} FROM api_tokens ${options.all ? '' : 'WHERE revoked_at IS NULL '}ORDER BY id`,
-  );
-  return rows.map(toRecord);
+  return (await store.tokens.list(options)).map(withScope);
 }
 
 /** Revokes by name or id; revoking a revoked token changes nothing. */
@@ -100,15 +79,13 @@ export async function revokeToken(
   now = new Date(),
 ): Promise<{ record: ApiTokenRecord; changed: boolean }> {
   const byId = /^\d+$/.test(nameOrId.trim());
-  const rows = await store.select<Record<string, unknown>>(
-    `SELECT ${COLUMNS} FROM api_tokens WHERE ${byId ? 'id = ?' : 'name = ?'}`,
-    [byId ? Number(nameOrId) : nameOrId.trim()],
-  );
-  if (!rows[0])
+  const found = byId ? await store.tokens.byId(Number(nameOrId)) : await store.tokens.byName(nameOrId.trim());
+  if (!found) {
     throw new NotFoundError(`No API token named or numbered "${nameOrId}". Run \`wa-report tokens list\` to see them.`);
-  const record = toRecord(rows[0]);
+  }
+  const record = withScope(found);
   if (record.revokedAt) return { record, changed: false };
-  await store.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now, record.id]);
+  await store.tokens.revoke(record.id, now);
   return { record: { ...record, revokedAt: now }, changed: true };
 }
 
@@ -118,14 +95,10 @@ export async function revokeToken(
  */
 export async function authenticateToken(store: Store, token: string, now = new Date()): Promise<ApiTokenRecord | null> {
   if (!token.startsWith(TOKEN_PREFIX)) return null;
-  const rows = await store.select<Record<string, unknown>>(
-    `SELECT ${COLUMNS} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL`,
-    [hashToken(token)],
-  );
-  if (!rows[0]) return null;
-  const record = toRecord(rows[0]);
-  if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() > 60_000) {
-    await store.run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', [now, record.id]).catch(() => {});
+  const found = await store.tokens.liveByHash(hashToken(token));
+  if (!found) return null;
+  if (!found.lastUsedAt || now.getTime() - found.lastUsedAt.getTime() > 60_000) {
+    await store.tokens.markUsed(found.id, now).catch(() => {});
   }
-  return record;
+  return withScope(found);
 }

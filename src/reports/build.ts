@@ -37,7 +37,7 @@ function context(store: Store, client: ClientRecord, q: ReportQuery): ReportCont
     range: { start: q.start, end: q.end },
     async lookup(wamid) {
       if (cache.has(wamid)) return cache.get(wamid) ?? null;
-      const m = await store.getMessageByWamid(wamid);
+      const m = await store.messages.byWamid(wamid);
       const quoted =
         m && m.clientId === client.id ? { wamid, role: m.role, content: m.content, createdAt: m.createdAt } : null;
       if (cache.size >= 1000) cache.delete(cache.keys().next().value as string);
@@ -49,11 +49,11 @@ function context(store: Store, client: ClientRecord, q: ReportQuery): ReportCont
 
 /** Every conversation of the client in the range (or the one with waId), newest activity first. */
 export async function buildDetailedReport(store: Store, q: ReportQuery): Promise<DetailedReport> {
-  const client = await store.getClient(q.clientId);
+  const client = await store.clients.get(q.clientId);
   const filter = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
-  const first = await store.listConversations(filter, { limit: PAGE });
+  const first = await store.threads.list(filter, { limit: PAGE });
   if (q.waId && first.total === 0) {
-    const exists = await store.findThread(q.clientId, q.waId);
+    const exists = await store.threads.find(q.clientId, q.waId);
     throw new NotFoundError(
       exists
         ? `The conversation of client ${q.clientId} with ${formatWaId(q.waId)} has no messages in that date range.`
@@ -76,11 +76,11 @@ export async function buildDetailedReport(store: Store, q: ReportQuery): Promise
               lastMessageAt: c.lastMessageAt,
               messageCount: c.messageCount,
             },
-            batches: () => store.streamReportMessages(c.threadId, { batchSize: 1000, start: q.start, end: q.end }),
+            batches: () => store.messages.streamForReport(c.threadId, { batchSize: 1000, start: q.start, end: q.end }),
           };
         }
         if (!page.nextCursor) return;
-        page = await store.listConversations(filter, { limit: PAGE, cursor: page.nextCursor });
+        page = await store.threads.list(filter, { limit: PAGE, cursor: page.nextCursor });
       }
     },
   };
@@ -107,10 +107,10 @@ export function fillDays(counts: Map<string, number>): { day: string; messages: 
 }
 
 export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<SummaryReport> {
-  const client = await store.getClient(q.clientId);
+  const client = await store.clients.get(q.clientId);
   const now = q.now ?? new Date();
   const filter = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
-  const conversations: SummaryRow[] = (await store.allConversations(filter)).map((c) => ({
+  const conversations: SummaryRow[] = (await store.threads.all(filter)).map((c) => ({
     id: c.threadId,
     waId: c.waId,
     contactName: c.contactName,
@@ -128,7 +128,7 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
     failed: 0,
     activeLast24h: 0,
   };
-  for (const r of await store.conversationBreakdown({ clientId: q.clientId, start: q.start, end: q.end })) {
+  for (const r of await store.statistics.conversationBreakdown({ clientId: q.clientId, start: q.start, end: q.end })) {
     const row = byId.get(r.threadId);
     if (!row) continue;
     row.byRole[r.role] += r.n;
@@ -143,13 +143,13 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
   const perDay = new Map<string, number>();
   const waFilter = q.waId ? new Set(conversations.map((c) => c.id)) : null;
   if (!waFilter) {
-    for (const b of await store.messageTimeBuckets({ clientId: q.clientId, start: q.start, end: q.end })) {
+    for (const b of await store.statistics.timeBuckets({ clientId: q.clientId, start: q.start, end: q.end })) {
       const key = day(b.at);
       perDay.set(key, (perDay.get(key) ?? 0) + b.n);
     }
   } else {
     for (const c of conversations) {
-      for await (const batch of store.streamMessages(c.id, { start: q.start, end: q.end })) {
+      for await (const batch of store.messages.stream(c.id, { start: q.start, end: q.end })) {
         for (const m of batch) perDay.set(day(m.createdAt), (perDay.get(day(m.createdAt)) ?? 0) + 1);
       }
     }
@@ -183,9 +183,9 @@ export async function buildStatistics(
 ): Promise<ClientStatistics[]> {
   const now = q.now ?? new Date();
   const [stats, histogram, buckets] = await Promise.all([
-    store.stats({ clientId: q.clientId, since: q.since, now }),
-    store.responseTimeHistogram({ clientId: q.clientId, since: q.since }),
-    store.messageTimeBuckets({ clientId: q.clientId, start: q.since }),
+    store.statistics.perClient({ clientId: q.clientId, since: q.since, now }),
+    store.statistics.responseTimes({ clientId: q.clientId, since: q.since }),
+    store.statistics.timeBuckets({ clientId: q.clientId, start: q.since }),
   ]);
   const day = dayIn(q.timeZone);
   return stats.map((s) => {

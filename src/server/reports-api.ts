@@ -125,8 +125,7 @@ function clientIdParam(req: Request): number {
 export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
   const env = deps.env ?? process.env;
   const limiter = new FailureLimiter(deps.failures?.limit ?? 10, deps.failures?.windowMs ?? 5 * 60_000);
-  const anyTokens = async () =>
-    (await deps.store.select('SELECT 1 AS x FROM api_tokens WHERE revoked_at IS NULL LIMIT 1')).length > 0;
+  const anyTokens = () => deps.store.tokens.anyLive();
   const authorize = (need: Scope) => async (req: Request, res: Response, next: NextFunction) => {
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     await limiter.serially(address, async () => {
@@ -232,7 +231,7 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
     '/clients',
     auth,
     wrap(async (_req, res) => {
-      const clients = await deps.store.listClients();
+      const clients = await deps.store.clients.list();
       res.json({
         clients: clients.map((c) => ({
           id: c.id,
@@ -256,8 +255,8 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
       const limit = limitText === undefined ? 100 : Number(limitText);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
         throw new HttpError(400, 'bad_parameter', `limit: "${limitText}" must be a whole number from 1 to 1000.`);
-      const client = await deps.store.getClient(clientId);
-      const page = await deps.store.listConversations(
+      const client = await deps.store.clients.get(clientId);
+      const page = await deps.store.threads.list(
         { clientId, waId: o.waId, start: o.start, end: o.end },
         { limit, cursor: query(req, 'cursor') ?? null },
       );
@@ -392,7 +391,7 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
         if (!/^\d{1,12}$/.test(clientText) || Number(clientText) < 1)
           throw new HttpError(400, 'bad_parameter', `client_id: "${clientText}" is not a client id.`);
         clientId = Number(clientText);
-        await deps.store.getClient(clientId);
+        await deps.store.clients.get(clientId);
       }
       const principal = res.locals.principal as Principal;
       const e = await eraseContact(deps.store, waId, { clientId, actor: `api:${principal.name}` });

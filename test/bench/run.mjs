@@ -690,12 +690,15 @@ async function benchStart() {
 // the daemon writes per transaction under load), against a one-row commit through the same driver.
 async function benchBatches() {
   const { openStore } = await import('../../dist/db/store.js');
+  const { openDatabase } = await import('../../dist/db/sql.js');
   const { resolveDbTarget } = await import('../../dist/db/target.js');
   const targets = emptyDatabases('batches');
   const batches = quick ? 50 : 200;
   for (const [name, makeDb] of targets) {
     const store = await openStore(resolveDbTarget(await makeDb()));
-    const { id: clientId } = await store.createClient({
+    // The baseline: a one-row commit through the same query layer and driver.
+    const plain = await openDatabase(store.target, store.keys);
+    const { id: clientId } = await store.clients.create({
       name: 'Bench',
       phoneNumber: '+15550000001',
       phoneNumberId: '1001',
@@ -712,7 +715,7 @@ async function benchBatches() {
     for (let r = 0; r < runs; r++) {
       one.push(
         await timeEach((i) =>
-          store.transaction((tx) =>
+          plain.transaction((tx) =>
             tx.run(
               `INSERT INTO settings (key, value, updated_at) VALUES ('bench', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
               [String(i), new Date()],
@@ -723,7 +726,7 @@ async function benchBatches() {
       const wamids = [];
       msgs.push(
         await timeEach(() =>
-          store.writeBatch({
+          store.ingest.write({
             messages: Array.from({ length: 25 }, () => {
               const i = ++n;
               wamids.push(`wamid.batch.${i}`);
@@ -746,7 +749,7 @@ async function benchBatches() {
       );
       stats.push(
         await timeEach((i) =>
-          store.writeBatch({
+          store.ingest.write({
             statuses: wamids.slice(i * 25, i * 25 + 25).map((wamid) => ({
               wamid,
               status: 'delivered',
@@ -758,6 +761,7 @@ async function benchBatches() {
         ),
       );
     }
+    await plain.close();
     await store.close();
     for (const [what, xs] of [
       ['25 new messages', msgs],

@@ -11,6 +11,7 @@ import { openStore } from '../../src/db/store.js';
 import { resolveDbTarget } from '../../src/db/target.js';
 import { BIN, baseEnv, runCli } from '../helpers/cli.js';
 import { APP_SECRET, postWebhook, textMessage } from '../helpers/webhooks.js';
+import { sql } from '../helpers/store.js';
 
 const dirs: string[] = [];
 const tempDb = () => {
@@ -105,7 +106,7 @@ describe('wa-report ingest', () => {
     expect(stdout).not.toContain(APP_SECRET);
     const store = await openStore(resolveDbTarget(db));
     try {
-      expect(Number((await store.rawQuery<{ n: unknown }>('SELECT COUNT(*) AS n FROM messages'))[0]!.n)).toBe(30);
+      expect(Number((await sql(store).all<{ n: unknown }>('SELECT COUNT(*) AS n FROM messages'))[0]!.n)).toBe(30);
     } finally {
       await store.close();
     }
@@ -231,7 +232,7 @@ describe('context clear, history and demo through the CLI', () => {
     const store = await openStore(resolveDbTarget(db));
     let waId: string;
     try {
-      const counts = await store.rawQuery<{ role: string; status: string | null; n: unknown }>(
+      const counts = await sql(store).all<{ role: string; status: string | null; n: unknown }>(
         `SELECT role, status, COUNT(*) AS n FROM messages GROUP BY role, status`,
       );
       const n = (role: string, status?: string | null) =>
@@ -242,9 +243,9 @@ describe('context clear, history and demo through the CLI', () => {
       expect(n('assistant')).toBeGreaterThan(10);
       expect(n('agent')).toBeGreaterThan(0);
       expect(n('assistant', 'read') + n('assistant', 'delivered')).toBeGreaterThan(0);
-      expect(await store.listClients()).toHaveLength(3);
+      expect(await store.clients.list()).toHaveLength(3);
       waId = (
-        await store.rawQuery<{ wa_id: string }>(`SELECT wa_id FROM threads WHERE client_id = 1 ORDER BY id LIMIT 1`)
+        await sql(store).all<{ wa_id: string }>(`SELECT wa_id FROM threads WHERE client_id = 1 ORDER BY id LIMIT 1`)
       )[0]!.wa_id;
     } finally {
       await store.close();

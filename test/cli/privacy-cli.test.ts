@@ -9,6 +9,7 @@ import { openStore } from '../../src/db/store.js';
 import type { NewMessage } from '../../src/domain/types.js';
 import { BIN, baseEnv, runCli } from '../helpers/cli.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
+import { recordMessages, sql } from '../helpers/store.js';
 
 describe.each(databaseKinds)('privacy commands on $name', (kind) => {
   let db: TestDatabase;
@@ -20,7 +21,7 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
     db = await kind.create();
     dir = mkdtempSync(join(tmpdir(), 'wa-privacy-cli-'));
     const store = await openStore(db.target);
-    const a = await store.createClient({ name: 'Released', phoneNumber: '+15556383785', phoneNumberId: 'PNID1' });
+    const a = await store.clients.create({ name: 'Released', phoneNumber: '+15556383785', phoneNumberId: 'PNID1' });
     const messages: NewMessage[] = [];
     // 120 conversations from 2023, 5 messages each; one recent conversation.
     for (let t = 0; t < 120; t++) {
@@ -47,7 +48,7 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
       wamid: 'wamid.cli.recent',
       createdAt: new Date(),
     });
-    await store.recordMessages(messages);
+    await recordMessages(store, messages);
     await store.close();
   });
   afterAll(async () => {
@@ -58,7 +59,7 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
   const count = async () => {
     const store = await openStore(db.target);
     try {
-      return (await store.select<{ wamid: string }>('SELECT wamid FROM messages ORDER BY wamid')).map((r) => r.wamid);
+      return (await sql(store).all<{ wamid: string }>('SELECT wamid FROM messages ORDER BY wamid')).map((r) => r.wamid);
     } finally {
       await store.close();
     }

@@ -9,6 +9,7 @@ import { openStore } from '../../src/db/store.js';
 import { runCli, BIN, baseEnv } from '../helpers/cli.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { seedReports } from '../helpers/seed.js';
+import { recordMessages } from '../helpers/store.js';
 
 describe.each(databaseKinds)('report commands on $name', (kind) => {
   let db: TestDatabase;
@@ -186,14 +187,15 @@ describe('exports stream', () => {
     const db = await kind.create();
     try {
       const store = await openStore(db.target);
-      const client = await store.createClient({
+      const client = await store.clients.create({
         name: 'Big',
         phoneNumber: '+15550000009',
         phoneNumberId: '900000000000009',
       });
       const start = Date.UTC(2024, 0, 1);
       for (let b = 0; b < 20; b++) {
-        await store.recordMessages(
+        await recordMessages(
+          store,
           Array.from({ length: 1000 }, (_, i) => {
             const n = b * 1000 + i;
             return {
@@ -245,12 +247,13 @@ describe('exports stream', () => {
     const db = await kind.create();
     try {
       const store = await openStore(db.target);
-      const client = await store.createClient({
+      const client = await store.clients.create({
         name: 'Pipe',
         phoneNumber: '+15550000008',
         phoneNumberId: '900000000000008',
       });
-      await store.recordMessages(
+      await recordMessages(
+        store,
         Array.from({ length: 3000 }, (_, n) => ({
           clientId: client.id,
           phoneNumberId: '900000000000008',

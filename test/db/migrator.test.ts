@@ -16,6 +16,7 @@ import {
 import { openStore } from '../../src/db/store.js';
 import { DatabaseError } from '../../src/errors.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
+import { recordMessages } from '../helpers/store.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -276,8 +277,8 @@ describe('migrator on sqlite: table rewrites', () => {
     const db = await sqliteKind.create();
     try {
       const store = await openStore(db.target);
-      const c = await store.createClient({ name: 'A', phoneNumber: '+34600000001', phoneNumberId: '1' });
-      await store.recordMessages([
+      const c = await store.clients.create({ name: 'A', phoneNumber: '+34600000001', phoneNumberId: '1' });
+      await recordMessages(store, [
         {
           clientId: c.id,
           waId: '3411',

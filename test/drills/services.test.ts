@@ -9,6 +9,7 @@ import { openStore } from '../../src/db/store.js';
 import { databaseKinds } from '../helpers/databases.js';
 import { startGraphStandIn, startModelStandIn, type GraphBehavior, type ModelBehavior } from '../helpers/standins.js';
 import { APP_SECRET, PHONE_NUMBER_ID, postWebhook, textMessage } from '../helpers/webhooks.js';
+import { sql } from '../helpers/store.js';
 
 const MODEL: ModelBehavior[] = [
   { kind: 'ok' },
@@ -46,7 +47,7 @@ describe.each(databaseKinds)('misbehaving services on $name', (kind) => {
     model.behave((n) => MODEL[(n * 7) % MODEL.length]);
     graph.behave((n) => GRAPH[(n * 5) % GRAPH.length]);
     const setup = await openStore(db.target);
-    await setup.createClient({
+    await setup.clients.create({
       name: 'Released',
       phoneNumber: '+15550783881',
       phoneNumberId: PHONE_NUMBER_ID,
@@ -83,11 +84,11 @@ describe.each(databaseKinds)('misbehaving services on $name', (kind) => {
       );
       expect(results.every((r) => r.status === 200)).toBe(true);
       await daemon.replier!.idle();
-      const inbound = await store.rawQuery<{ n: unknown }>(
+      const inbound = await sql(store).all<{ n: unknown }>(
         `SELECT COUNT(*) AS n FROM messages WHERE role = 'user' AND wamid LIKE 'wamid.drill.%'`,
       );
       expect(Number(inbound[0]!.n)).toBe(users);
-      const answers = await store.rawQuery<{ wa_id: string; status: string; error_message: string | null }>(
+      const answers = await sql(store).all<{ wa_id: string; status: string; error_message: string | null }>(
         `SELECT wa_id, status, error_message FROM messages WHERE role = 'assistant'`,
       );
       const perUser = new Map<string, number>();
@@ -107,7 +108,7 @@ describe.each(databaseKinds)('misbehaving services on $name', (kind) => {
       graph.behave(null);
       await postWebhook(daemon.url, textMessage({ from: '34679999999', text: 'hola', id: 'wamid.drill.after' }));
       await daemon.replier!.idle();
-      const after = await store.rawQuery<{ status: string }>(
+      const after = await sql(store).all<{ status: string }>(
         `SELECT status FROM messages WHERE role = 'assistant' AND wa_id = '34679999999'`,
       );
       expect(after.map((a) => a.status)).toEqual(['sent']);

@@ -1,19 +1,20 @@
 // A small, fully known data set for report tests: one client, three conversations in Madrid time,
 // every role, a failed answer, media, a reply and a hostile message.
 import type { Store } from '../../src/db/store.js';
+import { recordMessages } from './store.js';
 
 export const SEED_CLIENT = { name: 'Released', phoneNumber: '+15556383785', phoneNumberId: '106540352242922' };
 
 export async function seedReports(store: Store): Promise<{ clientId: number; otherClientId: number }> {
-  const client = await store.createClient({ ...SEED_CLIENT, assistantEnabled: true });
-  const other = await store.createClient({
+  const client = await store.clients.create({ ...SEED_CLIENT, assistantEnabled: true });
+  const other = await store.clients.create({
     name: 'Other',
     phoneNumber: '+15550000002',
     phoneNumberId: '200000000000002',
   });
   const base = { clientId: client.id, phoneNumberId: SEED_CLIENT.phoneNumberId };
   const at = (iso: string) => new Date(iso);
-  await store.recordMessages([
+  await recordMessages(store, [
     // Ana: 2024-01-15 in Madrid (UTC+1); one message right before midnight Madrid time.
     {
       ...base,

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/store.js';
 import type { NewMessage, StatusUpdate } from '../../src/domain/types.js';
 import { archive, restoreArchive, verifyArchive } from '../../src/privacy/archive.js';
-import { contactSummary, eraseContact, exportContact, waIdHash } from '../../src/privacy/contact.js';
+import { contactSummary, eraseContact, exportContact } from '../../src/privacy/contact.js';
+import { waIdHash } from '../../src/domain/hashing.js';
 import { generateKey, KeyRing, parseKey } from '../../src/domain/key-ring.js';
 import { EncryptionError } from '../../src/errors.js';
 import { normalizeContactId } from '../../src/domain/phone.js';
@@ -18,6 +19,7 @@ import { encryptionCensus, reencrypt } from '../../src/privacy/reencrypt.js';
 import { authenticateToken, createToken, listTokens, revokeToken } from '../../src/privacy/tokens.js';
 import { databaseKinds, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
 import { StringWritable } from '../reports/sample-report.js';
+import { applyStatuses, emptyThread, recordMessages, recordRawEvents, sql } from '../helpers/store.js';
 
 const SECRET = 'La clave de la caja fuerte es 4711-ZETA';
 const keyA = parseKey(generateKey().key, 'A');
@@ -58,8 +60,8 @@ function storedBytes(db: TestDatabase, kind: DatabaseKind): string {
 async function fresh(kind: DatabaseKind, keys?: KeyRing) {
   const db = await kind.create();
   const store = await openStore(db.target, { keys });
-  const a = (await store.createClient({ name: 'Released', phoneNumber: '+15556383785', phoneNumberId: 'PNID1' })).id;
-  const b = (await store.createClient({ name: 'Other', phoneNumber: '+15550000002', phoneNumberId: 'PNID2' })).id;
+  const a = (await store.clients.create({ name: 'Released', phoneNumber: '+15556383785', phoneNumberId: 'PNID1' })).id;
+  const b = (await store.clients.create({ name: 'Other', phoneNumber: '+15550000002', phoneNumberId: 'PNID2' })).id;
   return { db, store, a, b };
 }
 
@@ -117,7 +119,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
         entry: [{ changes: [{ value: { messages: [{ from: user, text: { body: SECRET } }] } }] }],
       }),
     };
-    await store.writeBatch({
+    await store.ingest.write({
       messages,
       statuses,
       rawEvents: [
@@ -141,9 +143,9 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
 
     const erased = await eraseContact(store, user, { actor: 'cli:tester' });
     expect(erased).toMatchObject({ threads: 2, messages: 3, statusEvents: 2, rawEvents: 2 });
-    expect((await store.select<{ payload: string }>('SELECT payload FROM raw_events')).map((r) => r.payload)).toEqual([
-      '{"from":"34999000111"}',
-    ]);
+    expect((await sql(store).all<{ payload: string }>('SELECT payload FROM raw_events')).map((r) => r.payload)).toEqual(
+      ['{"from":"34999000111"}'],
+    );
     expect(erased.auditId).toBeGreaterThan(0);
     const after = await exportDoc(store, user);
     expect(after.conversations).toEqual([]);
@@ -151,10 +153,10 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect(after.other_status_events).toEqual([]);
     expect(after.erasures).toMatchObject([{ messages: 3 }]);
     // The audit says who and how many, never what.
-    const [audit] = await store.select<Record<string, unknown>>('SELECT * FROM erasures');
+    const [audit] = await sql(store).all<Record<string, unknown>>('SELECT * FROM erasures');
     expect(audit).toMatchObject({ wa_id_hash: waIdHash(user), actor: 'cli:tester', client_id: null });
     expect(JSON.stringify(audit)).not.toContain(user);
-    expect(JSON.stringify(await store.select('SELECT * FROM tombstones'))).not.toContain('wamid.e1');
+    expect(JSON.stringify(await sql(store).all('SELECT * FROM tombstones'))).not.toContain('wamid.e1');
     // Erasing again changes nothing and leaves no second record.
     expect(await eraseContact(store, user, { actor: 'cli:tester' })).toEqual({
       threads: 0,
@@ -163,10 +165,10 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       rawEvents: 0,
       auditId: null,
     });
-    expect(await store.select('SELECT id FROM erasures')).toHaveLength(1);
+    expect(await sql(store).all('SELECT id FROM erasures')).toHaveLength(1);
 
     // Meta redelivers the old webhook: nothing of it is stored again, not even an empty conversation.
-    const again = await store.writeBatch({
+    const again = await store.ingest.write({
       messages,
       statuses,
       rawEvents: [
@@ -182,13 +184,13 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       rawEvents: 0,
     });
     // A new message from the same person is a new conversation, stored as usual.
-    await store.writeBatch({
+    await store.ingest.write({
       messages: [msg({ clientId: a, waId: user, wamid: 'wamid.e9', content: 'Vuelvo a escribir' })],
     });
     expect((await exportDoc(store, user)).conversations.map((c) => c.messages.map((m) => m.wamid))).toEqual([
       ['wamid.e9'],
     ]);
-    expect((await store.getMessageByWamid('wamid.keep'))?.content).toBe('not this one');
+    expect((await store.messages.byWamid('wamid.keep'))?.content).toBe('not this one');
     if (kind.name === 'sqlite') expect(storedBytes(db, kind)).not.toContain(SECRET);
   });
 
@@ -200,7 +202,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect(() => normalizeContactId('<script>')).toThrow(/not a phone number/);
     expect(() => normalizeContactId('not-a-number')).toThrow(/not a phone number/);
     expect(normalizeContactId('user.9373abc_Z')).toBe('user.9373abc_Z');
-    await store.recordMessages([msg({ clientId: a, waId: bsuid, wamid: 'wamid.u1', content: 'sin número' })]);
+    await recordMessages(store, [msg({ clientId: a, waId: bsuid, wamid: 'wamid.u1', content: 'sin número' })]);
     const doc = await exportDoc(store, bsuid);
     expect((doc as unknown as { wa_id: string }).wa_id).toBe(bsuid);
     expect(doc.conversations[0]?.messages[0]?.content).toBe('sin número');
@@ -211,7 +213,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
   it('erases one client only with clientId', async () => {
     const { store, a, b } = await open();
     const user = '34600333444';
-    await store.recordMessages([
+    await recordMessages(store, [
       msg({ clientId: a, waId: user, wamid: 'wamid.c1' }),
       msg({ clientId: b, phoneNumberId: 'PNID2', waId: user, wamid: 'wamid.c2' }),
     ]);
@@ -220,7 +222,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       messages: 1,
     });
     expect((await exportDoc(store, user)).conversations.map((c) => c.messages[0]?.wamid)).toEqual(['wamid.c1']);
-    const [audit] = await store.select<{ client_id: unknown }>('SELECT client_id FROM erasures');
+    const [audit] = await sql(store).all<{ client_id: unknown }>('SELECT client_id FROM erasures');
     expect(Number(audit?.client_id)).toBe(b);
   });
 
@@ -234,7 +236,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     const ingest = (async () => {
       for (let i = 0; !stop && i < 400; i++) {
         const wamids = [0, 1, 2].map((j) => `wamid.race.${i}.${j}`);
-        await daemon.writeBatch({
+        await daemon.ingest.write({
           messages: wamids.map((w, j) =>
             msg({ clientId: a, waId: user, wamid: w, createdAt: new Date(Date.UTC(2024, 0, 15, 10, 0, i, j)) }),
           ),
@@ -250,12 +252,14 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     await daemon.close();
     expect(first.messages).toBeGreaterThan(0);
     const stored = new Set(
-      (await store.select<{ wamid: string }>('SELECT wamid FROM messages WHERE wa_id = ?', [user])).map((r) => r.wamid),
+      (await sql(store).all<{ wamid: string }>('SELECT wamid FROM messages WHERE wa_id = ?', [user])).map(
+        (r) => r.wamid,
+      ),
     );
-    const tombs = new Set((await store.select<{ hash: string }>('SELECT hash FROM tombstones')).map((r) => r.hash));
+    const tombs = new Set((await sql(store).all<{ hash: string }>('SELECT hash FROM tombstones')).map((r) => r.hash));
     const tomb = (w: string) => createHash('sha256').update('wamid:').update(w).digest('hex');
     for (const w of acked) expect(stored.has(w) || tombs.has(tomb(w)), w).toBe(true);
-    const [dangling] = await store.select<{ n: unknown }>(
+    const [dangling] = await sql(store).all<{ n: unknown }>(
       'SELECT COUNT(*) AS n FROM messages m LEFT JOIN threads t ON t.id = m.thread_id WHERE t.id IS NULL',
     );
     expect(Number(dangling?.n)).toBe(0);
@@ -268,7 +272,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     const ringA = new KeyRing(keyA);
     const { db, store, a } = await open(ringA);
     const user = '34600777888';
-    await store.writeBatch({
+    await store.ingest.write({
       messages: [
         msg({
           clientId: a,
@@ -288,12 +292,12 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       ],
       rawEvents: [{ kind: 'unknown_field', payload: JSON.stringify({ secret: SECRET }), waId: user }],
     });
-    const reply = await store.beginReply({
-      threadId: (await store.findThread(a, user))!.id,
+    const reply = await store.replies.begin({
+      threadId: (await store.threads.find(a, user))!.id,
       content: `${SECRET} (respuesta)`,
       replyToWamid: 'wamid.s1',
     });
-    const [row] = await store.select<{ content: string; raw: string }>(
+    const [row] = await sql(store).all<{ content: string; raw: string }>(
       'SELECT content, raw FROM messages WHERE wamid = ?',
       ['wamid.s1'],
     );
@@ -302,40 +306,40 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     // Metadata stays queryable.
     expect(
       (
-        await store.select('SELECT id FROM messages WHERE wa_id = ? AND created_at >= ?', [
+        await sql(store).all('SELECT id FROM messages WHERE wa_id = ? AND created_at >= ?', [
           user,
           new Date('2024-01-01'),
         ])
       ).length,
     ).toBe(2);
     // Transparent for readers.
-    expect((await store.getMessageByWamid('wamid.s1'))?.content).toBe(SECRET);
+    expect((await store.messages.byWamid('wamid.s1'))?.content).toBe(SECRET);
     expect((await exportDoc(store, user)).conversations[0]?.messages.map((m) => m.content)).toEqual([
       SECRET,
       `${SECRET} (respuesta)`,
     ]);
-    expect((await store.statusHistory('wamid.s1'))[0]?.raw).toContain(SECRET);
+    expect((await store.messages.statusHistory('wamid.s1'))[0]?.raw).toContain(SECRET);
     expect(reply).toBeGreaterThan(0);
     await store.checkpoint();
     expect(storedBytes(db, kind)).not.toContain('4711-ZETA');
-    expect(await store.select('SELECT value FROM settings')).toEqual([{ value: keyA.id }]);
+    expect(await sql(store).all('SELECT value FROM settings')).toEqual([{ value: keyA.id }]);
 
     // Another key: a clear error naming the key id, never garbage.
     const wrong = await openStore(db.target, { keys: new KeyRing(keyB) });
-    await expect(wrong.getMessageByWamid('wamid.s1')).rejects.toThrow(EncryptionError);
-    await expect(wrong.getMessageByWamid('wamid.s1')).rejects.toThrow(new RegExp(`encrypted with key id ${keyA.id}`));
+    await expect(wrong.messages.byWamid('wamid.s1')).rejects.toThrow(EncryptionError);
+    await expect(wrong.messages.byWamid('wamid.s1')).rejects.toThrow(new RegExp(`encrypted with key id ${keyA.id}`));
     // A different key as the current one (a typo in the environment) is refused for writing too.
     await expect(
-      wrong.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.typo', content: 'x' })]),
+      recordMessages(wrong, [msg({ clientId: a, waId: user, wamid: 'wamid.typo', content: 'x' })]),
     ).rejects.toThrow(new RegExp(`last encrypted with key id ${keyA.id}`));
     // No key: reads fail the same way, and writes are refused rather than stored in plaintext.
     const none = await openStore(db.target);
     await wrong.close();
-    await expect(none.getMessageByWamid('wamid.s1')).rejects.toThrow(/WA_REPORT_ENCRYPTION_KEY is not set/);
+    await expect(none.messages.byWamid('wamid.s1')).rejects.toThrow(/WA_REPORT_ENCRYPTION_KEY is not set/);
     await expect(
-      none.recordMessages([msg({ clientId: a, waId: user, wamid: 'wamid.plain', content: 'plain' })]),
+      recordMessages(none, [msg({ clientId: a, waId: user, wamid: 'wamid.plain', content: 'plain' })]),
     ).rejects.toThrow(/would be stored in plaintext/);
-    expect(await store.getMessageByWamid('wamid.plain')).toBeNull();
+    expect(await store.messages.byWamid('wamid.plain')).toBeNull();
     await none.close();
   });
 
@@ -351,7 +355,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
         createdAt: new Date(Date.UTC(2024, 0, 15, 10, i)),
       }),
     );
-    await store.writeBatch({
+    await store.ingest.write({
       messages: rows,
       rawEvents: [{ kind: 'unknown_field', payload: JSON.stringify({ s: SECRET }) }],
     });
@@ -365,8 +369,8 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     const mid = await encryptionCensus(withA);
     expect(mid.byKey[keyA.id]).toBe(28); // 14 rows, content and raw each
     expect(mid.plaintext).toBeGreaterThan(0);
-    expect((await withA.getMessageByWamid('wamid.p20'))?.content).toBe(`${SECRET} #20`);
-    expect((await withA.getMessageByWamid('wamid.p2'))?.content).toBe(`${SECRET} #2`);
+    expect((await withA.messages.byWamid('wamid.p20'))?.content).toBe(`${SECRET} #20`);
+    expect((await withA.messages.byWamid('wamid.p2'))?.content).toBe(`${SECRET} #2`);
     // The rerun finishes the job.
     const done = await reencrypt(withA, { batchSize: 7 });
     expect(done.changed.messages).toBe(16);
@@ -382,15 +386,15 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect(await encryptionCensus(rotating)).toEqual({ plaintext: 0, byKey: { [keyB.id]: 61 } });
     const onlyB = await openStore(db.target, { keys: new KeyRing(keyB) });
     opened.push({ db, store: onlyB });
-    expect((await onlyB.getMessageByWamid('wamid.p29'))?.content).toBe(`${SECRET} #29`);
+    expect((await onlyB.messages.byWamid('wamid.p29'))?.content).toBe(`${SECRET} #29`);
     const onlyA = await openStore(db.target, { keys: new KeyRing(keyA) });
     opened.push({ db, store: onlyA });
-    await expect(onlyA.getMessageByWamid('wamid.p29')).rejects.toThrow(new RegExp(`key id ${keyB.id}`));
+    await expect(onlyA.messages.byWamid('wamid.p29')).rejects.toThrow(new RegExp(`key id ${keyB.id}`));
   });
 
   it('a process without the key stops writing once another one starts encrypting the database', async () => {
     const { db, store, a } = await open();
-    await store.recordMessages([msg({ clientId: a, waId: '34600000042', wamid: 'wamid.before', content: SECRET })]);
+    await recordMessages(store, [msg({ clientId: a, waId: '34600000042', wamid: 'wamid.before', content: SECRET })]);
     const statusesOnly = await openStore(db.target);
     opened.push({ db, store: statusesOnly });
     const encrypting = await openStore(db.target, { keys: new KeyRing(keyA) });
@@ -398,13 +402,13 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     await reencrypt(encrypting);
     // A batch of statuses alone (their raw payloads are content too) is refused the same way.
     await expect(
-      statusesOnly.applyStatuses([{ wamid: 'wamid.before', status: 'read', occurredAt: new Date(), raw: SECRET }]),
+      applyStatuses(statusesOnly, [{ wamid: 'wamid.before', status: 'read', occurredAt: new Date(), raw: SECRET }]),
     ).rejects.toThrow(/would be stored in plaintext/);
-    expect(await encrypting.statusHistory('wamid.before')).toEqual([]);
+    expect(await encrypting.messages.statusHistory('wamid.before')).toEqual([]);
     await expect(
-      store.recordMessages([msg({ clientId: a, waId: '34600000042', wamid: 'wamid.after', content: SECRET })]),
+      recordMessages(store, [msg({ clientId: a, waId: '34600000042', wamid: 'wamid.after', content: SECRET })]),
     ).rejects.toThrow(new RegExp(`encrypted \\(key id ${keyA.id}\\).*would be stored in plaintext`));
-    expect(await encrypting.getMessageByWamid('wamid.after')).toBeNull();
+    expect(await encrypting.messages.byWamid('wamid.after')).toBeNull();
     expect((await encryptionCensus(encrypting)).plaintext).toBe(0);
   });
 
@@ -414,7 +418,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     const old = (i: number) => new Date(Date.UTC(2023, 5, 1 + i, 9));
     const users = Array.from({ length: 7 }, (_, i) => `3461100000${i}`);
     for (const [i, u] of users.entries()) {
-      await store.writeBatch({
+      await store.ingest.write({
         messages: [
           msg({
             clientId: i % 2 ? b : a,
@@ -446,21 +450,21 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       });
     }
     // A failed answer has no wamid; it must survive the round trip too.
-    const failedId = await store.beginReply({
-      threadId: (await store.findThread(a, users[0] as string))!.id,
+    const failedId = await store.replies.begin({
+      threadId: (await store.threads.find(a, users[0] as string))!.id,
       content: 'Sin enviar',
       replyToWamid: 'wamid.old.0.1',
       createdAt: new Date(Date.UTC(2023, 5, 1, 9, 5)),
     });
-    await store.failReply(failedId, { errorMessage: 'Graph API unreachable' });
-    await store.recordMessages([
+    await store.replies.fail(failedId, { errorMessage: 'Graph API unreachable' });
+    await recordMessages(store, [
       msg({ clientId: a, waId: '34622000000', wamid: 'wamid.recent', createdAt: new Date('2024-03-01T10:00:00Z') }),
     ]);
-    await store.recordRawEvents([{ kind: 'unknown_field', payload: '{"old":1}' }]);
-    await store.run('UPDATE raw_events SET received_at = ?', [new Date('2023-06-01T00:00:00Z')]);
+    await recordRawEvents(store, [{ kind: 'unknown_field', payload: '{"old":1}' }]);
+    await sql(store).run('UPDATE raw_events SET received_at = ?', [new Date('2023-06-01T00:00:00Z')]);
     const snapshot = async () =>
       (
-        await store.select<{ wamid: string | null; content: string; role: string }>(
+        await sql(store).all<{ wamid: string | null; content: string; role: string }>(
           'SELECT wamid, content, role FROM messages ORDER BY created_at, id',
         )
       ).map((r) => `${r.role}:${r.wamid}:${r.content}`);
@@ -473,9 +477,9 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       /Simulated failure/,
     );
     expect((await verifyArchive(out)).threads).toBe(7);
-    expect((await store.select('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(3);
+    expect((await sql(store).all('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(3);
     // Meanwhile one archived conversation gets a new status: it must stay in the database.
-    await store.applyStatuses([
+    await applyStatuses(store, [
       {
         wamid: 'wamid.old.6.2',
         status: 'read',
@@ -484,7 +488,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       },
     ]);
     // And another one is changed in place (as an answer marked failed would be): it stays too.
-    await store.run('UPDATE messages SET error_message = ? WHERE wamid = ?', [
+    await sql(store).run('UPDATE messages SET error_message = ? WHERE wamid = ?', [
       'changed after archiving',
       'wamid.old.5.2',
     ]);
@@ -498,19 +502,19 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       keptChanged: 2,
       remaining: 0,
     });
-    expect((await store.select('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(2);
+    expect((await sql(store).all('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(2);
     expect(await snapshot()).toEqual(
       original.filter((s) => s.includes('wamid.recent') || s.includes('.6.') || s.includes('.5.')),
     );
-    expect(await store.select('SELECT id FROM raw_events')).toEqual([]);
+    expect(await sql(store).all('SELECT id FROM raw_events')).toEqual([]);
     // The same command once more: nothing left to do.
     expect(await archive(store, { before, out, batchSize: 2 })).toMatchObject({ resumed: true, deletedThreads: 0 });
 
     const first = await restoreArchive(store, out);
     expect(first).toMatchObject({ messagesInserted: 11, messagesPresent: 4, rawEventsInserted: 1, clientsCreated: 0 });
     expect(await snapshot()).toEqual(original);
-    expect((await store.getMessageByWamid('wamid.old.3.2'))?.status).toBe('read');
-    expect((await store.statusHistory('wamid.old.3.2')).map((s) => s.status)).toEqual(['read']);
+    expect((await store.messages.byWamid('wamid.old.3.2'))?.status).toBe('read');
+    expect((await store.messages.statusHistory('wamid.old.3.2')).map((s) => s.status)).toEqual(['read']);
     const second = await restoreArchive(store, out);
     expect(second).toMatchObject({
       messagesInserted: 0,
@@ -532,7 +536,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
   it('restores an encrypted archive only with its key, keeping values sealed and marking the database', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
     const source = await open(new KeyRing(keyA));
-    await source.store.recordMessages([
+    await recordMessages(source.store, [
       msg({
         clientId: source.a,
         waId: '34644000000',
@@ -551,12 +555,12 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     await expect(restoreArchive(onlyB.store, out)).rejects.toThrow(
       new RegExp(`key id ${keyA.id}, which is not configured; nothing was imported`),
     );
-    expect(await onlyB.store.select('SELECT id FROM messages')).toEqual([]);
+    expect(await sql(onlyB.store).all('SELECT id FROM messages')).toEqual([]);
     const both = await open(new KeyRing(keyB, [keyA]));
     expect(await restoreArchive(both.store, out)).toMatchObject({ messagesInserted: 1 });
-    expect((await both.store.getMessageByWamid('wamid.k1'))?.content).toBe(SECRET);
+    expect((await both.store.messages.byWamid('wamid.k1'))?.content).toBe(SECRET);
     expect(await encryptionCensus(both.store)).toMatchObject({ plaintext: 0, byKey: { [keyA.id]: 1 } });
-    expect(await both.store.select(`SELECT value FROM settings WHERE key = 'encryption_key_id'`)).toEqual([
+    expect(await sql(both.store).all(`SELECT value FROM settings WHERE key = 'encryption_key_id'`)).toEqual([
       { value: keyB.id },
     ]);
     rmSync(dir, { recursive: true, force: true });
@@ -565,12 +569,12 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
   it('refuses damaged archives before changing anything, and restarts an interrupted write', async () => {
     const { store, a } = await open();
     const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
-    await store.recordMessages([
+    await recordMessages(store, [
       msg({ clientId: a, waId: '34633000000', wamid: 'wamid.d1', createdAt: new Date('2023-02-01T00:00:00Z') }),
     ]);
     // A conversation without messages (created, then never written to) round-trips as well.
-    const empty = await store.ensureThread(a, '34633000001', 'Nadie');
-    await store.run('UPDATE threads SET created_at = ?, last_message_at = ? WHERE id = ?', [
+    const empty = await emptyThread(store, a, '34633000001', 'Nadie');
+    await sql(store).run('UPDATE threads SET created_at = ?, last_message_at = ? WHERE id = ?', [
       new Date('2023-03-01T00:00:00Z'),
       new Date('2023-03-01T00:00:00Z'),
       empty.id,
@@ -583,11 +587,11 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect(existsSync(`${out}.part`)).toBe(false);
     // Resuming it against another database deletes nothing there.
     const other = await open();
-    await other.store.recordMessages([
+    await recordMessages(other.store, [
       msg({ clientId: other.a, waId: '34633000000', wamid: 'wamid.d1', createdAt: new Date('2023-02-01T00:00:00Z') }),
     ]);
     await expect(archive(other.store, { before, out })).rejects.toThrow(/taken from another database/);
-    expect(await other.store.select('SELECT id FROM messages')).toHaveLength(1);
+    expect(await sql(other.store).all('SELECT id FROM messages')).toHaveLength(1);
     const text = gunzipSync(readFileSync(out)).toString('utf8');
     const lines = text.trimEnd().split('\n');
     const truncated = join(dir, 'truncated.jsonl.gz');
@@ -598,9 +602,9 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     await expect(restoreArchive(store, altered)).rejects.toThrow(/checksum does not match/);
     writeFileSync(join(dir, 'garbage.jsonl.gz'), 'not gzip at all');
     await expect(restoreArchive(store, join(dir, 'garbage.jsonl.gz'))).rejects.toThrow(/truncated or damaged/);
-    expect(await store.select('SELECT id FROM messages')).toEqual([]);
+    expect(await sql(store).all('SELECT id FROM messages')).toEqual([]);
     expect(await restoreArchive(store, out)).toMatchObject({ threads: 2, messagesInserted: 1 });
-    expect((await store.findThread(a, '34633000001'))?.contactName).toBe('Nadie');
+    expect((await store.threads.find(a, '34633000001'))?.contactName).toBe('Nadie');
     // An existing archive of another selection is never overwritten.
     await expect(archive(store, { before: new Date('2023-06-01T00:00:00Z'), out })).rejects.toThrow(
       /holds another archive/,
@@ -658,17 +662,17 @@ describe('upgrading a database whose text looks like markers', () => {
     conn.close();
     const store = await openStore(db.target);
     try {
-      expect(await store.getMessageByWamid('wamid.m1')).toMatchObject({
+      expect(await store.messages.byWamid('wamid.m1')).toMatchObject({
         content: 'enc:v1:0123456789abcdef:not really',
         raw: 'plain:{}',
       });
-      expect((await store.getMessageByWamid('wamid.m2'))?.content).toBe('plain: yes');
-      expect(await store.getMessageByWamid('wamid.m3')).toMatchObject({ content: 'ordinary', raw: '{"a":1}' });
+      expect((await store.messages.byWamid('wamid.m2'))?.content).toBe('plain: yes');
+      expect(await store.messages.byWamid('wamid.m3')).toMatchObject({ content: 'ordinary', raw: '{"a":1}' });
       expect(await encryptionCensus(store)).toEqual({ plaintext: 5, byKey: {} });
       // And `db encrypt` can finish on them.
       const keyed = await openStore(db.target, { keys: new KeyRing(keyA) });
       await reencrypt(keyed);
-      expect((await keyed.getMessageByWamid('wamid.m1'))?.content).toBe('enc:v1:0123456789abcdef:not really');
+      expect((await keyed.messages.byWamid('wamid.m1'))?.content).toBe('enc:v1:0123456789abcdef:not really');
       await keyed.close();
     } finally {
       await store.close();

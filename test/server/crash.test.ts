@@ -9,6 +9,7 @@ import { BIN, baseEnv } from '../helpers/cli.js';
 import { databaseKinds } from '../helpers/databases.js';
 import { startGraphStandIn, startModelStandIn, type GraphStandIn, type ModelStandIn } from '../helpers/standins.js';
 import { APP_SECRET, PHONE_NUMBER_ID, postWebhook, textMessage } from '../helpers/webhooks.js';
+import { sql } from '../helpers/store.js';
 
 interface Running {
   child: ChildProcess;
@@ -65,7 +66,7 @@ describe.each(databaseKinds)('kill -9 during a burst on $name', (kind) => {
   it('keeps every acknowledged message exactly once and never answers a user twice', async () => {
     const db = await kind.create();
     const setup = await openStore(db.target);
-    await setup.createClient({
+    await setup.clients.create({
       name: 'Released',
       phoneNumber: '+15550783881',
       phoneNumberId: PHONE_NUMBER_ID,
@@ -119,7 +120,7 @@ describe.each(databaseKinds)('kill -9 during a burst on $name', (kind) => {
 
       const store = await openStore(db.target);
       try {
-        const rows = await store.rawQuery<{ wamid: string; n: unknown }>(
+        const rows = await sql(store).all<{ wamid: string; n: unknown }>(
           `SELECT wamid, COUNT(*) AS n FROM messages WHERE role = 'user' GROUP BY wamid`,
         );
         expect(rows.length).toBe(total);
@@ -130,7 +131,7 @@ describe.each(databaseKinds)('kill -9 during a burst on $name', (kind) => {
         const deadline = Date.now() + 60_000;
         let answers: { wa_id: string; status: string; error_message: string | null }[] = [];
         while (Date.now() < deadline) {
-          answers = await store.rawQuery(
+          answers = await sql(store).all(
             `SELECT wa_id, status, error_message FROM messages WHERE role = 'assistant' AND status <> 'sending'`,
           );
           if (answers.length >= total) break;

@@ -21,6 +21,7 @@ import {
   textMessage,
   wamid,
 } from '../helpers/webhooks.js';
+import { recordMessages, sql } from '../helpers/store.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -53,8 +54,8 @@ const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 10_000
   throw new Error('condition not met in time');
 };
 
-async function count(store: Store, sql: string, params: unknown[] = []): Promise<number> {
-  const rows = await store.rawQuery<{ n: unknown }>(sql, params);
+async function count(store: Store, text: string, params: unknown[] = []): Promise<number> {
+  const rows = await sql(store).all<{ n: unknown }>(text, params);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -78,7 +79,7 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
   beforeEach(async () => {
     db = await kind.create();
     store = await openStore(db.target);
-    const client = await store.createClient({
+    const client = await store.clients.create({
       name: 'Released',
       phoneNumber: '+15550783881',
       phoneNumberId: PHONE_NUMBER_ID,
@@ -130,10 +131,10 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     });
     expect(reserialized.status).toBe(401);
     expect(((await reserialized.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
-    expect(await store.getMessageByWamid(id)).toBeNull();
+    expect(await store.messages.byWamid(id)).toBeNull();
     const good = await postWebhook(daemon.url, payload, { raw });
     expect(good.status).toBe(200);
-    const stored = await store.getMessageByWamid(id);
+    const stored = await store.messages.byWamid(id);
     expect(stored).toMatchObject({ role: 'user', type: 'text', content: 'hola', waId: '34612345678', clientId });
   });
 
@@ -172,7 +173,7 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     const res = await postWebhook(daemon.url, payload);
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(10_000);
-    const stored = await store.rawQuery<{ n: unknown; bytes: unknown }>(
+    const stored = await sql(store).all<{ n: unknown; bytes: unknown }>(
       `SELECT COUNT(*) AS n, SUM(LENGTH(payload)) AS bytes FROM raw_events`,
     );
     expect(Number(stored[0]!.n)).toBeGreaterThan(0);
@@ -209,8 +210,8 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
       ['assistant', expect.any(String)],
       ['user', '¿Cómo me llamo?'],
     ]);
-    const thread = (await store.threadsOfContact('34600000002'))[0]!;
-    await store.resetContext(thread.id, new Date(Date.now() + 1));
+    const thread = (await store.threads.ofContact('34600000002'))[0]!;
+    await store.threads.resetContext(thread.id, new Date(Date.now() + 1));
     await new Promise((r) => setTimeout(r, 5));
     await postWebhook(daemon.url, textMessage({ from: '34600000002', text: 'Hola de nuevo' }));
     await daemon.replier!.idle();
@@ -220,7 +221,7 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     const sent = graph.sent().at(-1)!;
     expect(sent.body).toMatchObject({ messaging_product: 'whatsapp', to: '+34600000002', type: 'text' });
     expect(sent.headers.authorization).toBe('Bearer graph-token');
-    const replies = await store.rawQuery<{ wamid: string; status: string }>(
+    const replies = await sql(store).all<{ wamid: string; status: string }>(
       `SELECT wamid, status FROM messages WHERE role = 'assistant' ORDER BY id`,
     );
     expect(replies).toHaveLength(3);
@@ -239,7 +240,7 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
       'Hola',
       '¿Tenéis mesa para dos?',
     ]);
-    const replies = await store.rawQuery<{ reply_to_wamid: string }>(
+    const replies = await sql(store).all<{ reply_to_wamid: string }>(
       `SELECT reply_to_wamid FROM messages WHERE role = 'assistant'`,
     );
     expect(replies).toHaveLength(1);
@@ -277,9 +278,9 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
         )
       ).status,
     ).toBe(200);
-    const m = await store.getMessageByWamid(id);
+    const m = await store.messages.byWamid(id);
     expect(m).toMatchObject({ role: 'agent', content: 'Te atiende Marta', waId: '34600000003', status: 'read' });
-    expect((await store.statusHistory(id)).map((s) => s.status)).toEqual(['sent', 'delivered', 'read']);
+    expect((await store.messages.statusHistory(id)).map((s) => s.status)).toEqual(['sent', 'delivered', 'read']);
     // An agent's message is not a question: no answer.
     await daemon.replier!.idle();
     expect(graph.sent()).toHaveLength(0);
@@ -294,14 +295,14 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     };
     payload.entry[0]!.changes[0]!.value.contacts = [{ profile: { name: 'Ana García' }, wa_id: '34600000011' }];
     expect((await postWebhook(daemon.url, payload)).status).toBe(200);
-    expect((await store.threadsOfContact('34600000011'))[0]!.contactName).toBe('Ana García');
+    expect((await store.threads.ofContact('34600000011'))[0]!.contactName).toBe('Ana García');
     await daemon.replier!.idle();
   });
 
   it('records a failed status with its error code, title and details', async () => {
     await postWebhook(daemon.url, textMessage({ from: '34600000004', text: 'hola' }));
     await daemon.replier!.idle();
-    const reply = (await store.rawQuery<{ wamid: string }>(`SELECT wamid FROM messages WHERE role = 'assistant'`))[0]!;
+    const reply = (await sql(store).all<{ wamid: string }>(`SELECT wamid FROM messages WHERE role = 'assistant'`))[0]!;
     const t = Math.floor(Date.now() / 1000);
     await postWebhook(
       daemon.url,
@@ -319,7 +320,7 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
         },
       ]),
     );
-    const m = await store.getMessageByWamid(reply.wamid);
+    const m = await store.messages.byWamid(reply.wamid);
     expect(m).toMatchObject({ status: 'failed', errorCode: 131026 });
     expect(m!.errorMessage).toContain('131026 Message undeliverable');
     expect(m!.errorMessage).toContain('Receiver is incapable');
@@ -347,7 +348,7 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
       textMessage({ from: '34600000005', text: 'hi', phoneNumberId: '999000111222' }),
     );
     expect(res.status).toBe(200);
-    const created = await store.findClientByPhoneNumberId('999000111222');
+    const created = await store.clients.findByPhoneNumberId('999000111222');
     expect(created).toMatchObject({ phoneNumber: '+15550783881', assistantEnabled: false });
   });
 
@@ -363,7 +364,7 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     await postWebhook(daemon.url, textMessage({ from: '34600000006', text: 'primera' }));
     await daemon.replier!.idle();
     const failed = (
-      await store.rawQuery<{ status: string; error_message: string }>(
+      await sql(store).all<{ status: string; error_message: string }>(
         `SELECT status, error_message FROM messages WHERE role = 'assistant'`,
       )
     )[0]!;
@@ -387,7 +388,7 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     }));
     await postWebhook(daemon.url, textMessage({ from: '34600000007', text: 'hola' }));
     await daemon.replier!.idle();
-    const rows = await store.rawQuery<{ status: string; error_code: unknown; error_message: string; content: string }>(
+    const rows = await sql(store).all<{ status: string; error_code: unknown; error_message: string; content: string }>(
       `SELECT status, error_code, error_message, content FROM messages WHERE role = 'assistant'`,
     );
     expect(rows).toHaveLength(1);
@@ -416,7 +417,7 @@ describe.each(databaseKinds)('after a restart on $name', (kind) => {
     const model = await startModelStandIn({ apiKey: 'sk-test' });
     const store = await openStore(db.target);
     try {
-      const client = await store.createClient({
+      const client = await store.clients.create({
         name: 'Released',
         phoneNumber: '+15550783881',
         phoneNumberId: PHONE_NUMBER_ID,
@@ -424,7 +425,7 @@ describe.each(databaseKinds)('after a restart on $name', (kind) => {
       });
       const now = Date.now();
       const base = { clientId: client.id, phoneNumberId: PHONE_NUMBER_ID, role: 'user' as const, type: 'text' };
-      await store.recordMessages([
+      await recordMessages(store, [
         {
           ...base,
           waId: '34600000101',
@@ -447,23 +448,23 @@ describe.each(databaseKinds)('after a restart on $name', (kind) => {
           createdAt: new Date(now - 600_000),
         },
       ]);
-      const half = (await store.threadsOfContact('34600000103'))[0]!;
-      await store.beginReply({ threadId: half.id, content: 'quizá enviada', replyToWamid: 'wamid.halfsent' });
+      const half = (await store.threads.ofContact('34600000103'))[0]!;
+      await store.replies.begin({ threadId: half.id, content: 'quizá enviada', replyToWamid: 'wamid.halfsent' });
       const daemon = await startDaemon(config(graph, model), { target: db.target, logger: silent });
       try {
         await until(
-          async () => (await store.getMessageByWamid('wamid.old'))?.errorMessage?.startsWith('Not answered') ?? false,
+          async () => (await store.messages.byWamid('wamid.old'))?.errorMessage?.startsWith('Not answered') ?? false,
         );
         await until(() => graph.sent().length === 1);
         await daemon.replier!.idle();
         expect((graph.sent()[0]!.body as { to: string }).to).toBe('+34600000102');
-        const halfSent = await store.rawQuery<{ status: string; error_message: string }>(
+        const halfSent = await sql(store).all<{ status: string; error_message: string }>(
           `SELECT status, error_message FROM messages WHERE role = 'assistant' AND reply_to_wamid = 'wamid.halfsent'`,
         );
         expect(halfSent).toHaveLength(1);
         expect(halfSent[0]).toMatchObject({ status: 'failed' });
         expect(halfSent[0]!.error_message).toMatch(/not sent again/);
-        expect((await store.getMessageByWamid('wamid.old'))!.errorMessage).toMatch(/24 hours/);
+        expect((await store.messages.byWamid('wamid.old'))!.errorMessage).toMatch(/24 hours/);
       } finally {
         await daemon.close();
       }
@@ -542,7 +543,7 @@ describe.skipIf(!postgresUrl)('PostgreSQL stopped during traffic (on postgres)',
       const check = await openStore(resolveDbTarget(db.url));
       try {
         const stored = new Set(
-          (await check.rawQuery<{ wamid: string }>(`SELECT wamid FROM messages`)).map((r) => r.wamid),
+          (await sql(check).all<{ wamid: string }>(`SELECT wamid FROM messages`)).map((r) => r.wamid),
         );
         expect(acked.filter((a) => !stored.has(a))).toEqual([]);
         for (let i = 40; i < 60; i++) expect(stored.has(`wamid.outage.${i}`)).toBe(true);

@@ -13,6 +13,7 @@ import { verifyArchive } from '../../src/privacy/archive.js';
 import { generateKey, KeyRing, parseKey } from '../../src/domain/key-ring.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { APP_SECRET, PHONE_NUMBER_ID, postWebhook, textMessage } from '../helpers/webhooks.js';
+import { recordMessages, sql } from '../helpers/store.js';
 
 const ENV_TOKEN = 'env-admin-token-0123456789';
 const silent = pino({ level: 'silent' });
@@ -31,7 +32,7 @@ describe.each(databaseKinds)('data rights over HTTP on $name', (kind) => {
   beforeAll(async () => {
     db = await kind.create();
     store = await openStore(db.target);
-    await store.createClient({ name: 'Released', phoneNumber: '+15556383785', phoneNumberId: PHONE_NUMBER_ID });
+    await store.clients.create({ name: 'Released', phoneNumber: '+15556383785', phoneNumberId: PHONE_NUMBER_ID });
     readToken = (await createToken(store, { name: 'grafana', scope: 'read' })).token;
     adminToken = (await createToken(store, { name: 'dpo@example.com', scope: 'admin' })).token;
     revoked = (await createToken(store, { name: 'old', scope: 'admin' })).token;
@@ -103,7 +104,7 @@ describe.each(databaseKinds)('data rights over HTTP on $name', (kind) => {
     const erase = await call(`/contacts/+${user}`, adminToken, { method: 'DELETE' });
     expect(erase.status).toBe(200);
     expect(await erase.json()).toMatchObject({ wa_id: `+${user}`, erased: true, threads: 1, messages: 1 });
-    const [audit] = await store.select<{ actor: string }>('SELECT actor FROM erasures ORDER BY id DESC');
+    const [audit] = await sql(store).all<{ actor: string }>('SELECT actor FROM erasures ORDER BY id DESC');
     expect(audit?.actor).toBe('api:dpo@example.com');
     expect(await (await call(`/contacts/+${user}`, adminToken, { method: 'DELETE' })).json()).toMatchObject({
       erased: false,
@@ -114,8 +115,8 @@ describe.each(databaseKinds)('data rights over HTTP on $name', (kind) => {
     // Meta redelivers the same notification: acknowledged, and not stored.
     expect((await postWebhook(daemon.url, webhook)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 100));
-    expect(await store.select('SELECT id FROM messages WHERE wa_id = ?', [user])).toEqual([]);
-    expect(await store.select('SELECT id FROM threads WHERE wa_id = ?', [user])).toEqual([]);
+    expect(await sql(store).all('SELECT id FROM messages WHERE wa_id = ?', [user])).toEqual([]);
+    expect(await sql(store).all('SELECT id FROM threads WHERE wa_id = ?', [user])).toEqual([]);
     expect((await call(`/contacts/+${user}?client_id=999`, adminToken, { method: 'DELETE' })).status).toBe(404);
   });
 
@@ -167,13 +168,13 @@ describe.each(databaseKinds)('daemon on $name', (kind) => {
     const db = await kind.create();
     const dir = mkdtempSync(join(tmpdir(), 'wa-retention-'));
     const store = await openStore(db.target);
-    const client = await store.createClient({
+    const client = await store.clients.create({
       name: 'Released',
       phoneNumber: '+15556383785',
       phoneNumberId: PHONE_NUMBER_ID,
     });
     const base = { clientId: client.id, phoneNumberId: PHONE_NUMBER_ID, role: 'user' as const, type: 'text' };
-    await store.recordMessages([
+    await recordMessages(store, [
       {
         ...base,
         waId: '34600000001',
@@ -207,7 +208,7 @@ describe.each(databaseKinds)('daemon on $name', (kind) => {
       expect(files).toHaveLength(1);
       expect(files[0]).toMatch(/^wa-report-archive-\d{8}T\d{6}Z-before-\d{8}T\d{6}Z\.jsonl\.gz$/);
       expect(await verifyArchive(join(dir, files[0] as string))).toMatchObject({ threads: 1, messages: 1 });
-      expect((await store.select<{ wamid: string }>('SELECT wamid FROM messages')).map((r) => r.wamid)).toEqual([
+      expect((await sql(store).all<{ wamid: string }>('SELECT wamid FROM messages')).map((r) => r.wamid)).toEqual([
         'wamid.ret.new',
       ]);
       const logged = JSON.parse(lines.find((l) => l.includes('retention: archived')) as string);
@@ -225,12 +226,12 @@ describe.each(databaseKinds)('daemon on $name', (kind) => {
     const db = await kind.create();
     const key = parseKey(generateKey().key, 'k');
     const store = await openStore(db.target, { keys: new KeyRing(key) });
-    const client = await store.createClient({
+    const client = await store.clients.create({
       name: 'Released',
       phoneNumber: '+15556383785',
       phoneNumberId: PHONE_NUMBER_ID,
     });
-    await store.recordMessages([
+    await recordMessages(store, [
       {
         clientId: client.id,
         phoneNumberId: PHONE_NUMBER_ID,
@@ -263,7 +264,7 @@ describe.each(databaseKinds)('daemon on $name', (kind) => {
           (await postWebhook(ok.url, textMessage({ from: '34600000002', text: 'Mi tarjeta termina en 4242' }))).status,
         ).toBe(200);
         const check = await openStore(db.target);
-        const [row] = await check.select<{ content: string }>('SELECT content FROM messages WHERE wa_id = ?', [
+        const [row] = await sql(check).all<{ content: string }>('SELECT content FROM messages WHERE wa_id = ?', [
           '34600000002',
         ]);
         await check.close();

@@ -8,6 +8,7 @@ import { parseWebhook } from '../../src/whatsapp/parse.js';
 import { UsageError, DatabaseError } from '../../src/errors.js';
 import { databaseKinds } from '../helpers/databases.js';
 import { textMessage } from '../helpers/webhooks.js';
+import { sql } from '../helpers/store.js';
 
 describe('isDataError', () => {
   it('tells refused content from an unavailable database', () => {
@@ -31,7 +32,7 @@ describe.each(databaseKinds)('write queue isolation on $name', (kind) => {
     const db = await kind.create();
     const store = await openStore(db.target);
     try {
-      await store.createClient({ name: 'Released', phoneNumber: '+15550783881', phoneNumberId: '106540352242922' });
+      await store.clients.create({ name: 'Released', phoneNumber: '+15550783881', phoneNumberId: '106540352242922' });
       const queue = new WriteQueue({ store, logger: pino({ level: 'silent' }) });
       const good = Array.from({ length: 5 }, (_, i) =>
         parseWebhook(textMessage({ from: `3460000${String(i).padStart(4, '0')}`, text: 'hola', id: `wamid.iso.${i}` })),
@@ -43,7 +44,7 @@ describe.each(databaseKinds)('write queue isolation on $name', (kind) => {
         [...good.slice(0, 3), poison, ...good.slice(3)].map((p, i) => queue.submit(p, [], `body-${i}`)),
       );
       expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
-      const stored = await store.rawQuery<{ wamid: string }>(`SELECT wamid FROM messages ORDER BY wamid`);
+      const stored = await sql(store).all<{ wamid: string }>(`SELECT wamid FROM messages ORDER BY wamid`);
       expect(stored.map((r) => r.wamid)).toEqual([
         'wamid.iso.0',
         'wamid.iso.1',
@@ -51,7 +52,7 @@ describe.each(databaseKinds)('write queue isolation on $name', (kind) => {
         'wamid.iso.3',
         'wamid.iso.4',
       ]);
-      const kept = await store.rawQuery<{ payload: string }>(
+      const kept = await sql(store).all<{ payload: string }>(
         `SELECT payload FROM raw_events WHERE kind = 'unstorable'`,
       );
       expect(kept).toHaveLength(1);

@@ -46,7 +46,7 @@ export async function runClientsAdd(options: ClientsAddOptions, ctx: CommandCont
   );
   const systemPrompt = options.systemPromptFile ? readSystemPrompt(options.systemPromptFile) : null;
   const store = await ctx.store();
-  return store.createClient({
+  return store.clients.create({
     name: input.name,
     phoneNumber: input.phoneNumber,
     phoneNumberId: input.phoneNumberId,

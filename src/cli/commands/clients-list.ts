@@ -10,7 +10,7 @@ export interface ClientsListOptions {
 
 export async function runClientsList(options: ClientsListOptions, ctx: CommandContext): Promise<ClientRecord[]> {
   const store = await ctx.store();
-  return store.listClients({ includeInactive: options.all });
+  return store.clients.list({ includeInactive: options.all });
 }
 
 export function printClients(clients: ClientRecord[], options: ClientsListOptions, ctx: CommandContext): void {

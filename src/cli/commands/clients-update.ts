@@ -74,12 +74,12 @@ export async function runClientsUpdate(
     );
   }
   const store = await ctx.store();
-  return store.updateClient(input.id, patch);
+  return store.clients.update(input.id, patch);
 }
 
 /** `clients disable <id>` / `clients enable <id>`: hides a client from `--list` without deleting anything. */
 export async function runClientsSetActive(id: string, active: boolean, ctx: CommandContext): Promise<ClientRecord> {
   const input = parseOptions(z.object({ id: clientIdSchema }), { id }, CLIENT_FLAGS);
   const store = await ctx.store();
-  return store.updateClient(input.id, { active });
+  return store.clients.update(input.id, { active });
 }

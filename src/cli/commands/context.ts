@@ -33,8 +33,8 @@ async function threadsFor(
 ): Promise<{ threads: ThreadRecord[]; waId: string }> {
   const { waId, clientId } = parseOptions(contactSchema, options, FLAGS);
   const store = await ctx.store();
-  if (clientId !== undefined) await store.getClient(clientId);
-  const threads = await store.threadsOfContact(waId, clientId);
+  if (clientId !== undefined) await store.clients.get(clientId);
+  const threads = await store.threads.ofContact(waId, clientId);
   if (threads.length === 0) {
     throw new NotFoundError(
       `No conversation with ${formatWaId(waId)}${clientId === undefined ? '' : ` for client ${clientId}`}. Run \`wa-report conversations --client-id …\` to see them.`,
@@ -50,7 +50,7 @@ export async function runContextClear(
   const { threads, waId } = await threadsFor(options, ctx);
   const store = await ctx.store();
   const at = new Date();
-  for (const t of threads) await store.resetContext(t.id, at);
+  for (const t of threads) await store.threads.resetContext(t.id, at);
   return { waId, threads: threads.map((t) => t.id), at };
 }
 
@@ -71,7 +71,7 @@ export async function runHistory(
   const { threads, waId } = await threadsFor(options, ctx);
   const store = await ctx.store();
   const conversations = [];
-  for (const thread of threads) conversations.push({ thread, messages: await store.recentMessages(thread.id, limit) });
+  for (const thread of threads) conversations.push({ thread, messages: await store.messages.recent(thread.id, limit) });
   return { waId, conversations };
 }
 

@@ -20,14 +20,14 @@ export async function runConversations(
   const o = parseReportOptions(raw, ctx.io.env);
   const clientId = requireClientId(o);
   const store = await ctx.store();
-  const client = await store.getClient(clientId);
+  const client = await store.clients.get(clientId);
   const conversations: ConversationPage['conversations'] = [];
-  let page = await store.listConversations({ clientId, waId: o.waId, start: o.start, end: o.end }, { limit: 1000 });
+  let page = await store.threads.list({ clientId, waId: o.waId, start: o.start, end: o.end }, { limit: 1000 });
   const total = page.total;
   for (;;) {
     conversations.push(...page.conversations);
     if (!page.nextCursor) break;
-    page = await store.listConversations(
+    page = await store.threads.list(
       { clientId, waId: o.waId, start: o.start, end: o.end },
       { limit: 1000, cursor: page.nextCursor },
     );

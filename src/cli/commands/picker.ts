@@ -68,7 +68,7 @@ async function pick(ctx: CommandContext, deps: PickerDeps): Promise<void> {
   // Opening (and perhaps migrating) the database takes a few hundred milliseconds: say so at once.
   const loaded = await withStatus(ctx, 'Loading clients…', async () => {
     const [prompts, store] = await Promise.all([import('@inquirer/prompts'), ctx.store()]);
-    return { prompts, store, clients: await store.listClients() };
+    return { prompts, store, clients: await store.clients.list() };
   });
   const { prompts, store, clients } = loaded;
   if (clients.length === 0) {
@@ -170,7 +170,7 @@ class ConversationList {
   ) {}
 
   async first(): Promise<void> {
-    const page = await this.store.listConversations({ clientId: this.clientId }, { limit: PAGE });
+    const page = await this.store.threads.list({ clientId: this.clientId }, { limit: PAGE });
     this.total = page.total;
     this.loaded.push(...page.conversations);
     this.cursor = page.nextCursor;
@@ -183,10 +183,7 @@ class ConversationList {
   loadMore(): Promise<void> {
     this.rest ??= (async () => {
       while (this.cursor && this.loaded.length < SEARCH_LOAD_LIMIT) {
-        const page = await this.store.listConversations(
-          { clientId: this.clientId },
-          { limit: PAGE, cursor: this.cursor },
-        );
+        const page = await this.store.threads.list({ clientId: this.clientId }, { limit: PAGE, cursor: this.cursor });
         this.loaded.push(...page.conversations);
         this.cursor = page.nextCursor;
       }
@@ -198,7 +195,7 @@ class ConversationList {
   async find(digits: string): Promise<Conversation | undefined> {
     const known = this.loaded.find((c) => c.waId === digits);
     if (known || this.complete) return known;
-    const page = await this.store.listConversations({ clientId: this.clientId, waId: digits }, { limit: 1 });
+    const page = await this.store.threads.list({ clientId: this.clientId, waId: digits }, { limit: 1 });
     return page.conversations[0];
   }
 }

@@ -67,7 +67,7 @@ export async function runContactErase(
 ): Promise<EraseOutcome> {
   const { waId, clientId } = parseOptions(z.object({ waId: waIdField, clientId: clientIdField }), options, FLAGS);
   const store = await ctx.store();
-  if (clientId !== undefined) await store.getClient(clientId);
+  if (clientId !== undefined) await store.clients.get(clientId);
   const { contactSummary, eraseContact } = await import('../../privacy/contact.js');
   const summary = await contactSummary(store, waId, clientId);
   const scope = clientId === undefined ? 'all clients' : `client ${clientId}`;
@@ -228,7 +228,7 @@ export async function runArchive(
     throw new UsageError(`--before: ${parsed.before} is in the future; archiving would take every conversation.`);
   const out = resolve(parsed.out);
   const store = await ctx.store();
-  if (parsed.clientId !== undefined) await store.getClient(parsed.clientId);
+  if (parsed.clientId !== undefined) await store.clients.get(parsed.clientId);
   const { archive } = await import('../../privacy/archive.js');
   const fail = ctx.io.env.WA_REPORT_ARCHIVE_FAIL_AFTER_BATCHES;
   const r = await archive(store, {

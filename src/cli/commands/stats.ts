@@ -108,8 +108,8 @@ export async function runFailed(
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
     throw new UsageError(`--limit: "${options.limit}" must be a whole number from 1 to 100000.`);
   const store = await ctx.store();
-  if (o.clientId !== undefined) await store.getClient(o.clientId);
-  return store.failedMessages({ clientId: o.clientId, limit });
+  if (o.clientId !== undefined) await store.clients.get(o.clientId);
+  return store.messages.failed({ clientId: o.clientId, limit });
 }
 
 export function printFailed(rows: StoredMessage[], json: boolean, ctx: CommandContext): void {

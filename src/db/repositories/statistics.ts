@@ -1,0 +1,147 @@
+// Aggregates for summaries and statistics: counts by client, conversation, role and status, message
+// times in 15-minute buckets (fine enough to regroup into days of any zone, half- and quarter-hour
+// offsets included) and response times as a histogram. Percentiles and days are computed from
+// these by reports/build.ts.
+import { statusRank, type ClientStats, type Role } from '../../domain/types.js';
+import { epochBucket, secondsBetween } from '../dialect.js';
+import type { Querier } from '../sql.js';
+import type { ClientsRepository } from './clients.js';
+
+/** WHERE conditions on a client and a time column; empty conditions give an empty clause. */
+function conditions(parts: [string, unknown][]): { where: string; params: unknown[] } {
+  const present = parts.filter(([, v]) => v !== undefined);
+  return {
+    where: present.length ? `WHERE ${present.map(([c]) => c).join(' AND ')}` : '',
+    params: present.map(([, v]) => v),
+  };
+}
+
+export class StatisticsRepository {
+  constructor(
+    private readonly q: Querier,
+    private readonly clients: ClientsRepository,
+  ) {}
+
+  /** Per-conversation message counts by role, and failures, for a client's summary (client_id, created_at index). */
+  async conversationBreakdown(filter: {
+    clientId: number;
+    start?: Date;
+    end?: Date;
+  }): Promise<{ threadId: number; role: Role; failed: number; n: number }[]> {
+    const { where, params } = conditions([
+      ['client_id = ?', filter.clientId],
+      ['created_at >= ?', filter.start],
+      ['created_at < ?', filter.end],
+    ]);
+    const rows = await this.q.all<{ thread_id: unknown; role: string; failed: unknown; n: unknown }>(
+      `SELECT thread_id, role, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, COUNT(*) AS n
+       FROM messages ${where} GROUP BY thread_id, role`,
+      params,
+    );
+    return rows.map((r) => ({
+      threadId: Number(r.thread_id),
+      role: r.role as Role,
+      failed: Number(r.failed),
+      n: Number(r.n),
+    }));
+  }
+
+  /** Message counts per 15-minute bucket (start in epoch ms), per client. */
+  async timeBuckets(filter: {
+    clientId?: number;
+    start?: Date;
+    end?: Date;
+  }): Promise<{ clientId: number; at: number; n: number }[]> {
+    const { where, params } = conditions([
+      ['client_id = ?', filter.clientId],
+      ['created_at >= ?', filter.start],
+      ['created_at < ?', filter.end],
+    ]);
+    const bucket = epochBucket(this.q.dialect, 'created_at', 900);
+    const rows = await this.q.all<{ client_id: unknown; b: unknown; n: unknown }>(
+      `SELECT client_id, ${bucket} AS b, COUNT(*) AS n FROM messages ${where} GROUP BY client_id, ${bucket}`,
+      params,
+    );
+    return rows.map((r) => ({ clientId: Number(r.client_id), at: Number(r.b) * 900_000, n: Number(r.n) }));
+  }
+
+  /**
+   * How long the assistant took to answer: seconds from a user's message to the assistant message
+   * that follows it in the same conversation, as a histogram (one row per client and second).
+   */
+  async responseTimes(filter: {
+    clientId?: number;
+    since?: Date;
+  }): Promise<{ clientId: number; seconds: number; n: number }[]> {
+    const { where, params } = conditions([
+      ['client_id = ?', filter.clientId],
+      ['created_at >= ?', filter.since],
+    ]);
+    const delta = secondsBetween(this.q.dialect, 'created_at', 'prev_at');
+    const rows = await this.q.all<{ client_id: unknown; d: unknown; n: unknown }>(
+      `SELECT client_id, ${delta} AS d, COUNT(*) AS n FROM (
+         SELECT client_id, role, created_at,
+                LAG(role) OVER w AS prev_role, LAG(created_at) OVER w AS prev_at
+         FROM messages ${where}
+         WINDOW w AS (PARTITION BY thread_id ORDER BY created_at, id)
+       ) x WHERE role = 'assistant' AND prev_role = 'user' GROUP BY client_id, ${delta}`,
+      params,
+    );
+    return rows.map((r) => ({ clientId: Number(r.client_id), seconds: Number(r.d), n: Number(r.n) }));
+  }
+
+  /** Per-client counts: messages by role and status, conversations, activity, failures, delivery rates. */
+  async perClient(options: { clientId?: number; since?: Date; now?: Date } = {}): Promise<ClientStats[]> {
+    const now = options.now ?? new Date();
+    const clients =
+      options.clientId !== undefined
+        ? [await this.clients.get(options.clientId)]
+        : await this.clients.list({ includeInactive: true });
+    const messages = conditions([
+      ['client_id = ?', options.clientId],
+      ['created_at >= ?', options.since],
+    ]);
+    const threads = conditions([
+      ['client_id = ?', options.clientId],
+      ['last_message_at >= ?', options.since],
+    ]);
+    const messageRows = await this.q.all<{ client_id: unknown; role: string; status: string | null; n: unknown }>(
+      `SELECT client_id, role, status, COUNT(*) AS n FROM messages ${messages.where} GROUP BY client_id, role, status`,
+      messages.params,
+    );
+    const threadRows = await this.q.all<{ client_id: unknown; n: unknown; active: unknown }>(
+      `SELECT client_id, COUNT(*) AS n, SUM(CASE WHEN last_message_at > ? THEN 1 ELSE 0 END) AS active FROM threads
+       ${threads.where} GROUP BY client_id`,
+      [new Date(now.getTime() - 24 * 3600_000), ...threads.params],
+    );
+    return clients.map((c) => {
+      const byRole = { user: 0, assistant: 0, agent: 0 } as Record<Role, number>;
+      const outbound: Record<string, number> = {};
+      let failed = 0;
+      for (const r of messageRows.filter((r) => Number(r.client_id) === c.id)) {
+        const n = Number(r.n);
+        if (r.role in byRole) byRole[r.role as Role] += n;
+        if (r.status === 'failed') failed += n;
+        if (r.role !== 'user') outbound[r.status ?? 'none'] = (outbound[r.status ?? 'none'] ?? 0) + n;
+      }
+      const t = threadRows.find((r) => Number(r.client_id) === c.id);
+      const sum = (keep: (status: string) => boolean) =>
+        Object.entries(outbound)
+          .filter(([s]) => keep(s))
+          .reduce((a, [, n]) => a + n, 0);
+      const withStatus = sum((s) => s !== 'none');
+      return {
+        clientId: c.id,
+        clientName: c.name,
+        conversations: Number(t?.n ?? 0),
+        activeLast24h: Number(t?.active ?? 0),
+        messages: byRole.user + byRole.assistant + byRole.agent,
+        messagesByRole: byRole,
+        outboundByStatus: outbound,
+        failed,
+        deliveryRate: withStatus ? sum((s) => statusRank(s) >= statusRank('delivered')) / withStatus : null,
+        readRate: withStatus ? sum((s) => statusRank(s) >= statusRank('read')) / withStatus : null,
+      };
+    });
+  }
+}

@@ -1,0 +1,311 @@
+// The query layer: plain SQL straight through each database's driver (better-sqlite3, pg), with
+// one spelling for both ('?' placeholders, values bound per database, see dialect.ts), prepared
+// statements cached per connection, transactions, and driver failures turned into errors that say
+// what to do. Repositories (repositories/) are written against `Querier`; so a caller can compose
+// several of them in one transaction, a Querier inside a transaction joins it.
+//
+// Why SQL and not Prisma Client here: these are the hot paths (ingest group commits, reply
+// bookkeeping, streamed reports of 100,000 messages, statistics at millions of rows). Through
+// Prisma's adapter every batch re-prepared its statements, which halved ingest throughput, and a
+// report row costs ~90 µs through $queryRaw against ~3 µs through the driver (measured, see
+// shared notes in the README's Performance section). Prisma's role is in prisma.ts.
+import type BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
+import type { KeyRing } from '../domain/key-ring.js';
+import { WaReportError } from '../errors.js';
+import { describePostgresError, describeSqliteError, openSqliteFile, PG_CONNECT_TIMEOUT_MS } from './connect.js';
+import { bind, placeholders, type Dialect } from './dialect.js';
+import type { DbTarget } from './target.js';
+
+export type Row = Record<string, unknown>;
+
+export interface Querier {
+  readonly dialect: Dialect;
+  /** The keys content is sealed with in this database (repositories seal and open with them). */
+  readonly keys: KeyRing;
+  /**
+   * Rows of a statement ('?' placeholders). `name`: PostgreSQL prepares it once per connection under
+   * that name, so its text must never change (and may use $n placeholders itself).
+   */
+  all<T = Row>(sql: string, params?: readonly unknown[], name?: string): Promise<T[]>;
+  /** Runs a statement; returns the number of rows it changed. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Runs `fn` in one transaction. Inside a transaction it joins that one. `begin`: a statement
+   * without parameters run first (PostgreSQL: sent with BEGIN, in the same round trip).
+   */
+  transaction<T>(fn: (tx: Querier) => Promise<T>, begin?: string | null): Promise<T>;
+}
+
+export interface Database extends Querier {
+  readonly target: DbTarget;
+  /** The PostgreSQL connection pool (Prisma shares it), or null on SQLite. */
+  readonly pool: pg.Pool | null;
+  /** SQLite: moves the write-ahead log into the file and empties it (old page images gone). */
+  checkpoint(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Low-level statements on one connection (values already bound, placeholders already numbered). */
+interface Connection {
+  all<T>(sql: string, params: unknown[], name?: string): Promise<T[]>;
+  run(sql: string, params: unknown[]): Promise<number>;
+}
+
+export function openDatabase(target: DbTarget, keys: KeyRing): Promise<Database> {
+  return target.kind === 'sqlite' ? Promise.resolve(openSqlite(target, keys)) : openPostgres(target, keys);
+}
+
+/** A Querier over a connection: placeholders, binding and error descriptions applied. */
+function querier(
+  dialect: Dialect,
+  keys: KeyRing,
+  target: DbTarget,
+  c: Connection,
+  transaction: Querier['transaction'],
+): Querier {
+  const values = (params: readonly unknown[]) => params.map((p) => bind(dialect, p));
+  return {
+    dialect,
+    keys,
+    all: <T>(sql: string, params: readonly unknown[] = [], name?: string) =>
+      guard(target, () => c.all<T>(name ? sql : placeholders(dialect, sql), values(params), name)),
+    run: (sql: string, params: readonly unknown[] = []) =>
+      guard(target, () => c.run(placeholders(dialect, sql), values(params))),
+    transaction,
+  };
+}
+
+/** The Querier a transaction's work sees: nested transactions join it. */
+function inTransaction(dialect: Dialect, keys: KeyRing, target: DbTarget, c: Connection): Querier {
+  const tx: Querier = querier(dialect, keys, target, c, async (fn, begin) => {
+    if (begin) await tx.all(begin);
+    return fn(tx);
+  });
+  return tx;
+}
+
+/** Serializes async work (one transaction at a time per process and database). */
+function mutex() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => {});
+    return run;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+
+function sqliteConnection(db: BetterSqlite3.Database): Connection {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (sql: string) => {
+    let stmt = statements.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      if (statements.size > 500) statements.clear();
+      statements.set(sql, stmt);
+    }
+    return stmt;
+  };
+  return {
+    async all<T>(sql: string, params: unknown[]): Promise<T[]> {
+      const stmt = prepare(sql);
+      return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
+    },
+    async run(sql: string, params: unknown[]): Promise<number> {
+      const stmt = prepare(sql);
+      return stmt.reader ? stmt.all(...params).length : stmt.run(...params).changes;
+    },
+  };
+}
+
+function openSqlite(target: Extract<DbTarget, { kind: 'sqlite' }>, keys: KeyRing): Database {
+  const db = openSqliteFile(target, false);
+  const reads = sqliteConnection(db);
+  // Transactions get their own connection: a read issued by another request while a transaction
+  // awaits must not land inside it.
+  let writer: { db: BetterSqlite3.Database; tx: Querier } | null = null;
+  const serial = mutex();
+  const transaction = <T>(fn: (tx: Querier) => Promise<T>): Promise<T> =>
+    serial(async () => {
+      if (!writer) {
+        const w = openSqliteFile(target, false);
+        // Deleted and rewritten content is overwritten with zeros, not left in free pages: an
+        // erased contact or a plaintext row replaced by its encrypted form is gone from the file.
+        w.pragma('secure_delete = ON');
+        writer = { db: w, tx: inTransaction('sqlite', keys, target, sqliteConnection(w)) };
+      }
+      const { db: w, tx } = writer;
+      w.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(tx);
+        w.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (w.inTransaction) w.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  const base = querier('sqlite', keys, target, reads, (fn) => guard(target, () => transaction(fn)));
+  return {
+    ...base,
+    // Writes outside a transaction go through the writer too, one at a time: the reader waiting
+    // for the write lock while this process's own transaction holds it would block the event loop
+    // (the driver is synchronous) until the busy timeout.
+    run: (sql, params) => base.transaction((tx) => tx.run(sql, params)),
+    target,
+    pool: null,
+    async checkpoint() {
+      // Busy while another connection reads: try a few times, then report it (the next one completes it).
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const [r] = await base.all<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)');
+        if (!r || Number(r.busy) === 0) return true;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return false;
+    },
+    async close() {
+      writer?.db.close();
+      db.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+/** Connections per process and database, shared by the SQL layer and Prisma. */
+export const POOL_SIZE = 10;
+
+function isStalePlan(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
+}
+
+function pgConnection(c: { query: pg.Pool['query'] }): Connection {
+  return {
+    async all<T>(sql: string, params: unknown[], name?: string): Promise<T[]> {
+      return (await (name ? c.query({ name, text: sql, values: params }) : c.query(sql, params))).rows as T[];
+    },
+    async run(sql: string, params: unknown[]): Promise<number> {
+      return (await c.query(sql, params)).rowCount ?? 0;
+    },
+  };
+}
+
+async function openPostgres(target: Extract<DbTarget, { kind: 'postgres' }>, keys: KeyRing): Promise<Database> {
+  const { default: pgDriver } = await import('pg');
+  const pool = new pgDriver.Pool({
+    connectionString: target.url,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    max: POOL_SIZE,
+    application_name: 'wa-report',
+  });
+  pool.on('error', () => {
+    /* a broken idle connection is replaced on the next query */
+  });
+  const serial = mutex();
+  const once = async <T>(fn: (tx: Querier) => Promise<T>, begin?: string | null): Promise<T> => {
+    const client = await pool.connect();
+    let broken = false;
+    // A connection that dies between two statements of the transaction emits 'error' on the
+    // client; without a listener that would crash the process. The failing query reports it.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
+    try {
+      // Simple protocol: several statements in one round trip.
+      await client.query(begin ? `BEGIN; ${begin}` : 'BEGIN');
+      const tx = inTransaction(
+        'postgres',
+        keys,
+        target,
+        pgConnection(client as unknown as { query: pg.Pool['query'] }),
+      );
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      if (isStalePlan(error)) broken = true;
+      throw error;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
+    }
+  };
+  const transaction = <T>(fn: (tx: Querier) => Promise<T>, begin?: string | null): Promise<T> =>
+    guard(target, () =>
+      serial(async () => {
+        // A migration that changes a table under a statement a connection prepared (the ingest
+        // statements are named) fails it with "cached plan must not change result type": that
+        // connection is dropped and the transaction, rolled back, runs again on another one.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await once(fn, begin);
+          } catch (error) {
+            if (!isStalePlan(error) || attempt >= POOL_SIZE) throw error;
+          }
+        }
+      }),
+    );
+  return {
+    ...querier('postgres', keys, target, pgConnection(pool), transaction),
+    target,
+    pool,
+    checkpoint: async () => true,
+    close: () => pool.end(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** Turns driver failures into errors that say what to do. */
+async function guard<T>(target: DbTarget, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw describeDatabaseError(target, error);
+  }
+}
+
+/** A driver (or Prisma) failure as an error that says what to do; our own errors pass through. */
+export function describeDatabaseError(target: DbTarget, error: unknown): unknown {
+  if (error instanceof WaReportError) return error;
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  const described =
+    target.kind === 'sqlite'
+      ? describeSqliteError(target, findSqliteCode(error) ?? cause)
+      : describePostgresError(target, findPgCause(error));
+  return described ?? error;
+}
+
+function findSqliteCode(error: unknown): { code: string } | null {
+  const text = `${(error as Error)?.message ?? ''} ${JSON.stringify((error as { meta?: unknown })?.meta ?? '')}`;
+  const m = /SQLITE_[A-Z_]+/.exec(text);
+  if (m) return { code: m[0] };
+  if (/readonly|read-only/i.test(text)) return { code: 'SQLITE_READONLY' };
+  if (/database or disk is full/i.test(text)) return { code: 'SQLITE_FULL' };
+  return null;
+}
+
+function findPgCause(error: unknown): unknown {
+  const e = error as {
+    cause?: unknown;
+    code?: string;
+    message?: string;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } };
+  };
+  const code = (e.cause as { code?: string } | undefined)?.code ?? e.meta?.driverAdapterError?.cause?.originalCode;
+  if (code) return { code, message: e.message };
+  if (/ECONNREFUSED|timeout|terminated|DatabaseNotReachable/i.test(e.message ?? '')) {
+    return { code: 'ECONNREFUSED', message: e.message };
+  }
+  return error;
+}
