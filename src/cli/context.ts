@@ -38,6 +38,14 @@ export function makeChalk(enabled: boolean): ChalkInstance {
   return new Chalk({ level: enabled ? 1 : 0 });
 }
 
+/** Failures the test suite injects to interrupt long runs half-way (never set by the shipped CLI). */
+export interface TestFaults {
+  /** `archive` stops after this many delete batches. */
+  archiveFailAfterBatches?: number;
+  /** `db encrypt` / `keys rotate` stop after this many batches. */
+  encryptFailAfterBatches?: number;
+}
+
 export interface CommandContext {
   io: CliIo;
   global: GlobalOptions;
@@ -47,4 +55,7 @@ export interface CommandContext {
   target(): DbTarget;
   /** Opens (creating and migrating on first use) the database; closed by main after the command. */
   store(): Promise<Store>;
+  /** The running command's help text. */
+  help(): string;
+  faults: TestFaults;
 }

@@ -1,6 +1,11 @@
 // stdout carries data only; three shapes of the same rows: a table on a terminal, tab-separated
-// when piped, and --json.
+// when piped, and --json. Reports go to stdout or to a file written whole or not at all.
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import Table from 'cli-table3';
+import { UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 
 export interface Column<T> {
@@ -39,4 +44,56 @@ export function writeJson(ctx: CommandContext, value: unknown): void {
 export function shortDateTime(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/**
+ * Writes to `-o file` through a temporary file renamed at the end: an interrupted export never
+ * leaves a half-written report under the requested name.
+ */
+export async function withOutput<R>(
+  ctx: CommandContext,
+  output: string | undefined,
+  write: (out: Writable) => Promise<R>,
+  mode = 0o666,
+): Promise<{ result: R; file: string | null }> {
+  if (output === undefined || output === '-') {
+    const result = await write(ctx.io.stdout);
+    return { result, file: null };
+  }
+  const temp = join(dirname(output), `.${basename(output)}.${process.pid}.part`);
+  const stream = createWriteStream(temp, { flags: 'wx', highWaterMark: 256 * 1024, mode });
+  // Ctrl-C or a kill during a long export: remove the partial file, then die of the same signal.
+  const onSignal = (signal: NodeJS.Signals) => {
+    rmSync(temp, { force: true });
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const unhook = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new UsageError(
+          `--output: cannot write ${output} (${error.code ?? error.message}). Check that the directory exists and is writable.`,
+        ),
+      ),
+    );
+  });
+  try {
+    const result = await write(stream);
+    stream.end();
+    await finished(stream);
+    renameSync(temp, output);
+    return { result, file: output };
+  } catch (error) {
+    stream.destroy();
+    rmSync(temp, { force: true });
+    throw error;
+  } finally {
+    unhook();
+  }
 }

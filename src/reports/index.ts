@@ -1,36 +1,39 @@
-// One entry for the CLI and the HTTP API: pick a renderer by format name.
+// One entry for the CLI and the HTTP API: the formats a detailed report comes in, and the renderer,
+// media type and file name extension of each.
 import { renderCsv, type CsvOptions } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderText } from './text.js';
 import type { DetailedFormat, DetailedReport, RenderResult } from './types.js';
 
-export const DETAILED_FORMATS: readonly DetailedFormat[] = ['json', 'text', 'html', 'csv'];
+export interface FormatInfo {
+  /** Content-Type of an HTTP answer. */
+  mediaType: string;
+  /** File name extension of an export. */
+  extension: string;
+  /** Whether a browser shows it (inline) or saves it (attachment). */
+  disposition: 'inline' | 'attachment';
+}
 
-/** Options some formats understand; the others ignore them. */
-export type DetailedRenderOptions = CsvOptions;
-
-/** Content-Type for an HTTP answer (or a hint for the file written). */
-export const MEDIA_TYPES: Readonly<Record<DetailedFormat, string>> = {
-  json: 'application/json; charset=utf-8',
-  text: 'text/plain; charset=utf-8',
-  html: 'text/html; charset=utf-8',
-  csv: 'text/csv; charset=utf-8; header=present',
+export const DETAILED_FORMATS: Readonly<Record<DetailedFormat, FormatInfo>> = {
+  json: { mediaType: 'application/json; charset=utf-8', extension: 'json', disposition: 'inline' },
+  text: { mediaType: 'text/plain; charset=utf-8', extension: 'txt', disposition: 'attachment' },
+  html: { mediaType: 'text/html; charset=utf-8', extension: 'html', disposition: 'inline' },
+  csv: { mediaType: 'text/csv; charset=utf-8; header=present', extension: 'csv', disposition: 'attachment' },
 };
 
-export const FILE_EXTENSIONS: Readonly<Record<DetailedFormat, string>> = {
-  json: 'json',
-  text: 'txt',
-  html: 'html',
-  csv: 'csv',
-};
+export const DETAILED_FORMAT_NAMES = Object.keys(DETAILED_FORMATS) as DetailedFormat[];
+
+export function isDetailedFormat(name: string): name is DetailedFormat {
+  return Object.hasOwn(DETAILED_FORMATS, name);
+}
 
 /** Streams `report` to `out` in `format`; never ends `out`. */
 export function renderDetailed(
   format: DetailedFormat,
   report: DetailedReport,
   out: NodeJS.WritableStream,
-  options: DetailedRenderOptions = {},
+  options: CsvOptions = {},
 ): Promise<RenderResult> {
   switch (format) {
     case 'json':
@@ -43,7 +46,3 @@ export function renderDetailed(
       return renderCsv(report, out, options);
   }
 }
-
-export { renderCsv, renderHtml, renderJson, renderText };
-export type { CsvOptions };
-export { renderSummaryHtml, renderSummaryJson, renderSummaryText, type SummaryTextOptions } from './summary.js';

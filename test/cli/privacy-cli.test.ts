@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/db/store.js';
 import type { NewMessage } from '../../src/domain/types.js';
+import type { TestFaults } from '../../src/cli/context.js';
 import { BIN, baseEnv, runCli } from '../helpers/cli.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { recordMessages, sql } from '../helpers/store.js';
@@ -14,8 +15,8 @@ import { recordMessages, sql } from '../helpers/store.js';
 describe.each(databaseKinds)('privacy commands on $name', (kind) => {
   let db: TestDatabase;
   let dir: string;
-  const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runCli(['--db', db.url, ...args], { env, timeoutMs: 60_000 });
+  const cli = (args: string[], env: Record<string, string | undefined> = {}, faults?: TestFaults) =>
+    runCli(['--db', db.url, ...args], { env, faults, timeoutMs: 60_000 });
 
   beforeAll(async () => {
     db = await kind.create();
@@ -120,9 +121,13 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
 
   it('archive: simulated failure after N batches exits 1 saying how to finish; bad flags exit 2', async () => {
     const out = join(dir, 'fail.jsonl.gz');
-    const failed = await cli(['archive', '--before', '2024-01-01', '--out', out, '--batch-size', '10'], {
-      WA_REPORT_ARCHIVE_FAIL_AFTER_BATCHES: '2',
-    });
+    const failed = await cli(
+      ['archive', '--before', '2024-01-01', '--out', out, '--batch-size', '10'],
+      {},
+      {
+        archiveFailAfterBatches: 2,
+      },
+    );
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('Rerun the same command to finish');
     expect((await count()).length).toBe(601 - 100);
@@ -189,10 +194,11 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toContain('WA_REPORT_ENCRYPTION_KEY: not a key');
 
-    const interrupted = await cli(['db', 'encrypt', '--batch-size', '50'], {
-      WA_REPORT_ENCRYPTION_KEY: keyA,
-      WA_REPORT_ENCRYPT_FAIL_AFTER_BATCHES: '3',
-    });
+    const interrupted = await cli(
+      ['db', 'encrypt', '--batch-size', '50'],
+      { WA_REPORT_ENCRYPTION_KEY: keyA },
+      { encryptFailAfterBatches: 3 },
+    );
     expect(interrupted.code).toBe(2);
     expect(interrupted.stderr).toContain('Rerun the same command to finish');
     const encrypted = await cli(['db', 'encrypt'], { WA_REPORT_ENCRYPTION_KEY: keyA });

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/wa-report.js', import.meta.url));
+const WITH_FAULTS = fileURLToPath(new URL('./cli-with-faults.mjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -18,6 +19,8 @@ export interface CliOptions {
   input?: string;
   cwd?: string;
   timeoutMs?: number;
+  /** Interruptions injected through main's test seam (see cli-with-faults.mjs). */
+  faults?: import('../../src/cli/context.js').TestFaults;
 }
 
 /** A clean environment: no DATABASE_URL or colour settings leaking in from the developer's shell. */
@@ -30,8 +33,12 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: baseEnv(options.env),
+    const entry = options.faults ? WITH_FAULTS : BIN;
+    const env = options.faults
+      ? { ...options.env, WA_REPORT_TEST_FAULTS: JSON.stringify(options.faults) }
+      : options.env;
+    const child = spawn(process.execPath, [entry, ...args], {
+      env: baseEnv(env),
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

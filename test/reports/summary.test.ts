@@ -1,13 +1,8 @@
 // Golden file: test/fixtures/reports/summary.es.txt (plain, piped layout). Regenerate with
 // `UPDATE_GOLDEN=1 npx vitest run test/reports/`.
 import { describe, expect, it } from 'vitest';
-import {
-  perDayChart,
-  renderSummaryHtml,
-  renderSummaryJson,
-  renderSummaryText,
-  unicodeBar,
-} from '../../src/reports/summary.js';
+import { renderSummaryHtml, renderSummaryJson, renderSummaryText } from '../../src/reports/summary.js';
+import { perDayChart, unicodeBar } from '../../src/reports/charts.js';
 import { expectGolden } from './golden.js';
 import { sampleSummary, StringWritable } from './sample-report.js';
 

@@ -1,58 +1,49 @@
-import { z } from 'zod';
+// `wa-report clients add`: a business phone number whose conversations are kept.
 import type { ClientRecord } from '../../domain/types.js';
+import { defineCommand, required } from '../command.js';
 import type { CommandContext } from '../context.js';
-import { parseOptions } from '../validate.js';
-import {
-  CLIENT_FLAGS,
-  nameSchema,
-  phoneNumberIdSchema,
-  phoneNumberSchema,
-  readSystemPrompt,
-} from './clients-shared.js';
+import { clientFlags, printClient, readSystemPrompt } from './clients-shared.js';
 
-export interface ClientsAddOptions {
-  name?: string;
-  phoneNumber?: string;
-  phoneNumberId?: string;
-  wabaId?: string;
-  assistant?: boolean;
-  model?: string;
-  systemPromptFile?: string;
-  json?: boolean;
-}
+const flags = clientFlags();
 
-const schema = z.object({
-  name: nameSchema,
-  phoneNumber: phoneNumberSchema,
-  phoneNumberId: phoneNumberIdSchema,
-  wabaId: z
-    .string()
-    .trim()
-    .regex(/^\d{1,32}$/, 'must be the numeric WhatsApp Business Account ID')
-    .optional(),
-  assistantModel: z.string().trim().min(1, 'must not be empty').optional(),
+export const command = defineCommand({
+  flags: {
+    ...flags,
+    name: required(flags.name),
+    phoneNumber: required(flags.phoneNumber),
+    phoneNumberId: required(flags.phoneNumberId),
+  },
+  help: `
+Example:
+  wa-report clients add --name Released --phone-number +15556383785 --phone-number-id 106540352242922 --assistant
+`,
+  async run({ options }, ctx) {
+    const client = await addClient(options, ctx);
+    printClient(ctx, client, options.json, `Added client ${client.id} (${client.name}, ${client.phoneNumber}).`);
+  },
 });
 
-export async function runClientsAdd(options: ClientsAddOptions, ctx: CommandContext): Promise<ClientRecord> {
-  const required = {
-    name: options.name ?? '',
-    phoneNumber: options.phoneNumber ?? '',
-    phoneNumberId: options.phoneNumberId ?? '',
-  };
-  const input = parseOptions(
-    schema,
-    { ...required, wabaId: options.wabaId, assistantModel: options.model },
-    CLIENT_FLAGS,
-  );
-  const systemPrompt = options.systemPromptFile ? readSystemPrompt(options.systemPromptFile) : null;
+export async function addClient(
+  o: {
+    name: string;
+    phoneNumber: string;
+    phoneNumberId: string;
+    wabaId?: string;
+    assistant?: boolean;
+    model?: string;
+    systemPromptFile?: string;
+  },
+  ctx: CommandContext,
+): Promise<ClientRecord> {
+  const systemPrompt = o.systemPromptFile ? readSystemPrompt(o.systemPromptFile) : null;
   const store = await ctx.store();
   return store.clients.create({
-    name: input.name,
-    phoneNumber: input.phoneNumber,
-    phoneNumberId: input.phoneNumberId,
-    wabaId: input.wabaId ?? null,
-    assistantEnabled: options.assistant ?? false,
-    assistantModel: input.assistantModel ?? null,
+    name: o.name,
+    phoneNumber: o.phoneNumber,
+    phoneNumberId: o.phoneNumberId,
+    wabaId: o.wabaId ?? null,
+    assistantEnabled: o.assistant ?? false,
+    assistantModel: o.model ?? null,
     systemPrompt,
   });
 }

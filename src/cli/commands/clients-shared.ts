@@ -1,23 +1,20 @@
+// What `clients add` and `clients update` share: the client's flags, how each is checked, and how
+// a client is confirmed (JSON on stdout, or a line for the person on stderr).
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { normalizeWaId } from '../../domain/phone.js';
 import type { ClientRecord } from '../../domain/types.js';
 import { UsageError } from '../../errors.js';
+import { clientDocument } from '../../reports/documents.js';
+import { bool, flag, text } from '../command.js';
+import type { CommandContext } from '../context.js';
+import { json } from '../flags.js';
+import { writeJson } from '../output.js';
 
-export const CLIENT_FLAGS = {
-  name: '--name',
-  phoneNumber: '--phone-number',
-  phoneNumberId: '--phone-number-id',
-  wabaId: '--waba-id',
-  assistantModel: '--model',
-  systemPromptFile: '--system-prompt-file',
-  id: '<client-id>',
-};
-
-export const phoneNumberSchema = z.string().transform((value, ctx) => {
+const phoneNumberSchema = z.string().transform((value, ctx) => {
   try {
     return `+${normalizeWaId(value, 'phone number')}`;
-  } catch (error) {
+  } catch {
     ctx.addIssue({
       code: 'custom',
       message: `"${value}" is not a phone number; use the international form with country code, e.g. +15556383785`,
@@ -26,20 +23,58 @@ export const phoneNumberSchema = z.string().transform((value, ctx) => {
   }
 });
 
-export const phoneNumberIdSchema = z
+const phoneNumberIdSchema = z
   .string()
   .trim()
   .regex(
     /^\d{1,32}$/,
-    'must be the numeric phone number ID from Meta (WhatsApp Manager → Phone numbers, or the webhook metadata), e.g. 106540352242922',
+    'must be the numeric phone number ID from Meta (WhatsApp Manager → Phone numbers, or the webhook metadata), ' +
+      'e.g. 106540352242922',
   );
-
-export const nameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
 export const clientIdSchema = z.coerce
   .number({ error: 'must be a number' })
   .int('must be a whole number')
   .positive('must be a positive client id');
+
+/** The flags of a client, checked and typed (all optional here; `add` requires three). */
+export function clientFlags() {
+  return {
+    name: flag('--name <name>', 'business name shown in reports', nameSchema.optional()),
+    phoneNumber: flag(
+      '--phone-number <number>',
+      'display phone number, international form: +15556383785',
+      phoneNumberSchema.optional(),
+    ),
+    phoneNumberId: flag(
+      '--phone-number-id <id>',
+      'Cloud API phone number ID webhooks are routed on (digits)',
+      phoneNumberIdSchema.optional(),
+    ),
+    wabaId: flag(
+      '--waba-id <id>',
+      'WhatsApp Business Account ID (digits)',
+      z
+        .string()
+        .trim()
+        .regex(/^\d{1,32}$/, 'must be the numeric WhatsApp Business Account ID')
+        .optional(),
+    ),
+    assistant: bool('--assistant', 'answer users with the AI assistant', {
+      flags: '--no-assistant',
+      description: 'do not answer users automatically',
+    }),
+    model: flag(
+      '--model <model>',
+      'model for this client (default: OPENAI_MODEL)',
+      z.string().trim().min(1, 'must not be empty').optional(),
+    ),
+    systemPromptFile: text('--system-prompt-file <file>', 'system prompt for the assistant, read from a UTF-8 file'),
+    json: json('print the client as JSON'),
+  };
+}
+
+const nameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
 /** Reads a system prompt file: UTF-8 text, at most 64 KiB. */
 export function readSystemPrompt(path: string): string {
@@ -49,26 +84,16 @@ export function readSystemPrompt(path: string): string {
   } catch {
     throw new UsageError(`--system-prompt-file: cannot read ${path}: no such file.`);
   }
-  if (size > 64 * 1024)
+  if (size > 64 * 1024) {
     throw new UsageError(`--system-prompt-file: ${path} is ${size} bytes; a system prompt may be at most 64 KiB.`);
+  }
   const text = readFileSync(path, 'utf8').trim();
   if (!text) throw new UsageError(`--system-prompt-file: ${path} is empty.`);
   return text;
 }
 
-/** The documented JSON shape of a client (stable, snake_case). */
-export function clientJson(c: ClientRecord) {
-  return {
-    id: c.id,
-    name: c.name,
-    phone_number: c.phoneNumber,
-    phone_number_id: c.phoneNumberId,
-    waba_id: c.wabaId,
-    active: c.active,
-    assistant_enabled: c.assistantEnabled,
-    assistant_model: c.assistantModel,
-    system_prompt: c.systemPrompt,
-    created_at: c.createdAt.toISOString(),
-    updated_at: c.updatedAt.toISOString(),
-  };
+/** The client as JSON on stdout (`--json`), or `message` for the person on stderr. */
+export function printClient(ctx: CommandContext, client: ClientRecord, asJson: boolean | undefined, message: string) {
+  if (asJson) writeJson(ctx, clientDocument(client));
+  else ctx.io.stderr.write(`${message}\n`);
 }

@@ -1,16 +1,13 @@
-// `wa-report export` and the seed's `--format detailed|summary`: reports to stdout or a file.
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { finished } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
+// `wa-report export` (and the root `--format detailed|summary|…`): a detailed report of one
+// conversation or of all of a client's, or a client's summary, to stdout or a file.
 import { UsageError } from '../../errors.js';
 import { buildDetailedReport, buildSummaryReport } from '../../reports/build.js';
-import type { DetailedFormat, RenderResult } from '../../reports/types.js';
-import type { CommandContext } from '../context.js';
 import { parseReportOptions, requireClientId, type RawReportOptions } from '../../reports/query-options.js';
-
-export const DETAILED_FORMATS: readonly DetailedFormat[] = ['json', 'text', 'html', 'csv'];
-export const SUMMARY_FORMATS = ['text', 'html', 'json'] as const;
+import type { DetailedFormat } from '../../reports/types.js';
+import { bool, defineCommand, text } from '../command.js';
+import type { CommandContext } from '../context.js';
+import { output, reportFlags } from '../flags.js';
+import { withOutput } from '../output.js';
 
 export interface ExportOptions extends RawReportOptions {
   format?: string;
@@ -18,123 +15,58 @@ export interface ExportOptions extends RawReportOptions {
   bom?: boolean;
 }
 
-/**
- * Writes to `-o file` through a temporary file renamed at the end: an interrupted export never
- * leaves a half-written report under the requested name.
- */
-export async function withOutput<R = RenderResult>(
-  ctx: CommandContext,
-  output: string | undefined,
-  write: (out: Writable) => Promise<R>,
-  mode = 0o666,
-): Promise<{ result: R; file: string | null }> {
-  if (output === undefined || output === '-') {
-    const result = await write(ctx.io.stdout);
-    return { result, file: null };
-  }
-  const temp = join(dirname(output), `.${basename(output)}.${process.pid}.part`);
-  const stream = createWriteStream(temp, { flags: 'wx', highWaterMark: 256 * 1024, mode });
-  // Ctrl-C or a kill during a long export: remove the partial file, then die of the same signal.
-  const onSignal = (signal: NodeJS.Signals) => {
-    rmSync(temp, { force: true });
-    process.kill(process.pid, signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const unhook = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new UsageError(
-          `--output: cannot write ${output} (${error.code ?? error.message}). Check that the directory exists and is writable.`,
-        ),
-      ),
-    );
-  });
-  try {
-    const result = await write(stream);
-    stream.end();
-    await finished(stream);
-    renameSync(temp, output);
-    return { result, file: output };
-  } catch (error) {
-    stream.destroy();
-    rmSync(temp, { force: true });
-    throw error;
-  } finally {
-    unhook();
-  }
-}
-
-function checkFormat<T extends string>(
-  value: string | undefined,
-  allowed: readonly T[],
-  dflt: T,
-  flag = '--format',
-): T {
-  const v = (value ?? dflt) as T;
-  if (!allowed.includes(v)) throw new UsageError(`${flag}: "${value}" is not one of ${allowed.join(', ')}.`);
-  return v;
-}
+export const command = defineCommand({
+  flags: {
+    ...reportFlags(),
+    format: text('--format <format>', 'json, text, html or csv (default text)'),
+    output: output(),
+    bom: bool('--bom', 'csv: start with a UTF-8 byte order mark (for Excel)'),
+  },
+  help: `
+Examples:
+  wa-report export --client-id 1 --wa-id +34612345678 --format html > conversation.html
+  wa-report export --client-id 1 --start-date 2024-01-01 --format csv --bom -o january.csv
+  wa-report export --client-id 1 --format json | jq '.conversations[].message_count'
+`,
+  async run({ options }, ctx) {
+    await runExport(options, ctx);
+  },
+});
 
 export async function runExport(options: ExportOptions, ctx: CommandContext): Promise<void> {
-  const format = checkFormat(options.format, DETAILED_FORMATS, 'text');
+  const { DETAILED_FORMAT_NAMES, isDetailedFormat, renderDetailed } = await import('../../reports/index.js');
+  const format = (options.format ?? 'text') as DetailedFormat;
+  if (!isDetailedFormat(format)) {
+    throw new UsageError(`--format: "${options.format}" is not one of ${DETAILED_FORMAT_NAMES.join(', ')}.`);
+  }
   const o = parseReportOptions(options, ctx.io.env);
   const clientId = requireClientId(o);
   const store = await ctx.store();
-  const report = await buildDetailedReport(store, {
-    clientId,
-    waId: o.waId,
-    start: o.start,
-    end: o.end,
-    timeZone: o.timeZone,
-    lang: o.lang,
-  });
-  const { renderDetailed } = await import('../../reports/index.js');
+  const report = await buildDetailedReport(store, { ...o, clientId });
   const { result, file } = await withOutput(ctx, options.output, (out) =>
     renderDetailed(format, report, out, { bom: Boolean(options.bom) }),
   );
-  const what = `${result.conversations.toLocaleString('en-US')} conversation${result.conversations === 1 ? '' : 's'}, ${result.messages.toLocaleString('en-US')} messages`;
-  ctx.io.stderr.write(
-    file
-      ? `Wrote ${file}: ${what} (${format}, times in ${o.timeZone}).\n`
-      : ctx.io.stdout.isTTY
-        ? ''
-        : `Exported ${what} (${format}, times in ${o.timeZone}).\n`,
-  );
+  const n = (x: number) => x.toLocaleString('en-US');
+  const what = `${n(result.conversations)} conversation${result.conversations === 1 ? '' : 's'}, ${n(result.messages)} messages`;
+  const done = `${what} (${format}, times in ${o.timeZone})`;
+  ctx.io.stderr.write(file ? `Wrote ${file}: ${done}.\n` : ctx.io.stdout.isTTY ? '' : `Exported ${done}.\n`);
 }
 
 export async function runSummary(options: ExportOptions & { json?: boolean }, ctx: CommandContext): Promise<void> {
   const o = parseReportOptions(options, ctx.io.env);
   const clientId = requireClientId(o);
-  const outFormat = options.json
-    ? 'json'
-    : options.output?.endsWith('.html')
-      ? 'html'
-      : options.output?.endsWith('.json')
-        ? 'json'
-        : 'text';
+  const out = options.output;
+  const outFormat = options.json ? 'json' : out?.endsWith('.html') ? 'html' : out?.endsWith('.json') ? 'json' : 'text';
   const store = await ctx.store();
-  const report = await buildSummaryReport(store, {
-    clientId,
-    waId: o.waId,
-    start: o.start,
-    end: o.end,
-    timeZone: o.timeZone,
-    lang: o.lang,
-  });
+  const report = await buildSummaryReport(store, { ...o, clientId });
   const summary = await import('../../reports/summary.js');
-  const color = ctx.io.stdout.isTTY && (options.output === undefined || options.output === '-') && ctx.out.level > 0;
-  const { file } = await withOutput(ctx, options.output, async (out) => {
-    if (outFormat === 'json') await summary.renderSummaryJson(report, out);
-    else if (outFormat === 'html') await summary.renderSummaryHtml(report, out);
-    else await summary.renderSummaryText(report, out, { color });
-    return { conversations: report.totals.conversations, messages: report.totals.messages };
+  const color = ctx.io.stdout.isTTY && (out === undefined || out === '-') && ctx.out.level > 0;
+  const { file } = await withOutput(ctx, out, async (stream) => {
+    if (outFormat === 'json') await summary.renderSummaryJson(report, stream);
+    else if (outFormat === 'html') await summary.renderSummaryHtml(report, stream);
+    else await summary.renderSummaryText(report, stream, { color });
   });
-  if (file)
+  if (file) {
     ctx.io.stderr.write(`Wrote ${file}: summary of ${report.totals.conversations} conversations (${outFormat}).\n`);
+  }
 }

@@ -11,6 +11,7 @@ import { formatWaId } from '../../domain/phone.js';
 import type { ClientRecord } from '../../domain/types.js';
 import { WaReportError } from '../../errors.js';
 import { dayKey, formatDateTime } from '../../reports/format.js';
+import { DETAILED_FORMATS } from '../../reports/index.js';
 import type { DetailedFormat } from '../../reports/types.js';
 import type { CommandContext } from '../context.js';
 import { parseReportOptions, type RawReportOptions, type ReportOptions } from '../../reports/query-options.js';
@@ -46,7 +47,6 @@ interface Selection {
 const PAGE = 1000;
 /** Beyond this many conversations a search looks up exact numbers instead of loading every page. */
 const SEARCH_LOAD_LIMIT = 50_000;
-const EXTENSIONS: Record<DetailedFormat, string> = { text: 'txt', html: 'html', json: 'json', csv: 'csv' };
 
 export async function runPicker(ctx: CommandContext, deps: PickerDeps = {}): Promise<void> {
   try {
@@ -386,7 +386,7 @@ async function askFileName(s: Session, selection: Selection, format: DetailedFor
   const file = await s.prompts.input(
     {
       message: 'File name',
-      default: `${base}.${EXTENSIONS[format]}`,
+      default: `${base}.${DETAILED_FORMATS[format].extension}`,
       validate: (value) => {
         const path = resolve(value.trim());
         if (!value.trim()) return 'Type a file name.';

@@ -1,26 +1,33 @@
-import { prepareDatabase, readMigrationStatus } from '../../db/connect.js';
+// `wa-report db status`: applied and pending migrations, changing nothing. Exits 1 when this build
+// cannot use the database (a failed migration, or one from a newer wa-report).
+import { readMigrationStatus } from '../../db/connect.js';
 import { readShippedMigrations, type MigrationStatus } from '../../db/migrator.js';
+import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
+import { json } from '../flags.js';
 import { writeJson } from '../output.js';
 
-export interface DbStatusResult {
+interface DbStatusResult {
   database: string;
   kind: 'sqlite' | 'postgres';
   status: MigrationStatus;
   shipped: string[];
 }
 
-/** Shows which migrations are applied and pending, without changing anything. */
-export async function runDbStatus(ctx: CommandContext): Promise<DbStatusResult> {
-  const target = ctx.target();
-  const shipped = readShippedMigrations(target.kind).map((m) => m.name);
-  const status = await readMigrationStatus(target);
-  return { database: target.display, kind: target.kind, shipped, status };
-}
+export const command = defineCommand({
+  flags: { json: json() },
+  async run({ options }, ctx) {
+    const target = ctx.target();
+    const shipped = readShippedMigrations(target.kind).map((m) => m.name);
+    const status = await readMigrationStatus(target);
+    printDbStatus({ database: target.display, kind: target.kind, shipped, status }, Boolean(options.json), ctx);
+    return status.unknown.length || status.failed.length ? 1 : 0;
+  },
+});
 
-export function printDbStatus(result: DbStatusResult, json: boolean, ctx: CommandContext): void {
+function printDbStatus(result: DbStatusResult, asJson: boolean, ctx: CommandContext): void {
   const { status } = result;
-  if (json) {
+  if (asJson) {
     writeJson(ctx, {
       database: result.database,
       kind: result.kind,
@@ -56,10 +63,4 @@ export function printDbStatus(result: DbStatusResult, json: boolean, ctx: Comman
     );
   else lines.push('Up to date.');
   ctx.io.stdout.write(`${lines.join('\n')}\n`);
-}
-
-export async function runDbMigrate(ctx: CommandContext): Promise<{ database: string; applied: string[] }> {
-  const target = ctx.target();
-  const { applied } = await prepareDatabase(target, 'apply');
-  return { database: target.display, applied };
 }

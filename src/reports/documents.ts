@@ -1,0 +1,68 @@
+// The JSON shapes of clients, conversation lists and statistics: one place, so `wa-report … --json`
+// and the HTTP API can never drift apart. Stable and documented (docs/report-json.md): fields are
+// added, never renamed.
+import { formatWaId } from '../domain/phone.js';
+import type { ClientRecord, ConversationSummary } from '../domain/types.js';
+import type { ClientStatistics } from './build.js';
+
+export function clientDocument(c: ClientRecord) {
+  return {
+    id: c.id,
+    name: c.name,
+    phone_number: c.phoneNumber,
+    phone_number_id: c.phoneNumberId,
+    waba_id: c.wabaId,
+    active: c.active,
+    assistant_enabled: c.assistantEnabled,
+    assistant_model: c.assistantModel,
+    system_prompt: c.systemPrompt,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}
+
+/** A client as a conversation list or report names it. */
+export function clientReference(c: Pick<ClientRecord, 'id' | 'name' | 'phoneNumber'>) {
+  return { id: c.id, name: c.name, phone_number: c.phoneNumber };
+}
+
+export function conversationDocument(c: ConversationSummary) {
+  return {
+    thread_id: c.threadId,
+    wa_id: formatWaId(c.waId),
+    contact_name: c.contactName,
+    created_at: c.createdAt.toISOString(),
+    last_message_at: c.lastMessageAt.toISOString(),
+    message_count: c.messageCount,
+  };
+}
+
+/** A client's conversations in a period, newest activity first. */
+export function conversationListDocument(client: ClientRecord, total: number, conversations: ConversationSummary[]) {
+  return {
+    client: clientReference(client),
+    total_conversations: total,
+    conversations: conversations.map(conversationDocument),
+  };
+}
+
+export function statisticsDocument(s: ClientStatistics) {
+  return {
+    client_id: s.clientId,
+    client_name: s.clientName,
+    conversations: s.conversations,
+    active_last_24h: s.activeLast24h,
+    messages: s.messages,
+    messages_by_role: s.messagesByRole,
+    outbound_by_status: s.outboundByStatus,
+    failed: s.failed,
+    delivery_rate: s.deliveryRate,
+    read_rate: s.readRate,
+    response_time_seconds: {
+      median: s.responseSeconds.median,
+      p90: s.responseSeconds.p90,
+      answers: s.responseSeconds.answers,
+    },
+    messages_per_day: s.perDay,
+  };
+}
