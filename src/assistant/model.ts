@@ -44,7 +44,10 @@ export class ModelError extends WaReportError {
   readonly service = 'openai';
   /** HTTP status of the API's answer; null when there was none (timeout, connection) or it was unusable. */
   status: number | null;
-  /** OpenAI's error code (`rate_limit_exceeded`, `invalid_api_key`…) or ours: timeout, connection_error, invalid_response, empty_answer, max_output_tokens, content_filter, cancelled. */
+  /**
+   * OpenAI's error code (`rate_limit_exceeded`, `invalid_api_key`…) or ours: timeout, connection_error,
+   * invalid_response, empty_answer, max_output_tokens, content_filter, cancelled.
+   */
   code: string | null;
   /** The same request may succeed later (rate limit, server error, timeout). */
   retryable: boolean;
@@ -81,7 +84,10 @@ export class ModelClient {
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly deadlineMs: number;
-  /** OpenAI itself wants max_completion_tokens (reasoning models reject max_tokens); compatible servers know max_tokens. */
+  /**
+   * OpenAI itself wants max_completion_tokens (reasoning models reject max_tokens); compatible servers
+   * know max_tokens.
+   */
   private readonly officialOpenAI: boolean;
 
   constructor(private readonly options: ModelClientOptions) {
@@ -193,10 +199,12 @@ export class ModelClient {
     if (body.status === 'failed') {
       const err = isObject(body.error) ? body.error : {};
       const code = typeof err.code === 'string' ? err.code : 'response_failed';
-      throw new ModelError(
-        `OpenAI ${code}: ${redact(typeof err.message === 'string' ? err.message : 'the response failed', this.options.apiKey)}`,
-        { status: null, code, retryable: code === 'server_error' || code === 'rate_limit_exceeded' },
-      );
+      const why = typeof err.message === 'string' ? err.message : 'the response failed';
+      throw new ModelError(`OpenAI ${code}: ${redact(why, this.options.apiKey)}`, {
+        status: null,
+        code,
+        retryable: code === 'server_error' || code === 'rate_limit_exceeded',
+      });
     }
     const parts: string[] = [];
     for (const item of body.output as unknown[]) {
@@ -227,8 +235,10 @@ export class ModelClient {
             .trim()
             .slice(0, 100)
         : JSON.stringify(body)?.slice(0, 100);
+    const got = shown ? ` (got: ${redact(shown, this.options.apiKey)})` : '';
     return new ModelError(
-      `OpenAI invalid_response: ${this.client.baseURL} did not answer with a ${what}${shown ? ` (got: ${redact(shown, this.options.apiKey)})` : ''}; check OPENAI_BASE_URL (usually ending in /v1)`,
+      `OpenAI invalid_response: ${this.client.baseURL} did not answer with a ${what}${got}; ` +
+        'check OPENAI_BASE_URL (usually ending in /v1)',
       { status: null, code: 'invalid_response', retryable: false },
     );
   }
@@ -265,7 +275,8 @@ export class ModelClient {
     }
     if (error instanceof APIConnectionError) {
       return new ModelError(
-        `OpenAI connection_error: cannot reach ${this.client.baseURL}: ${redact(rootMessage(error), key)} (${attempts})`,
+        `OpenAI connection_error: cannot reach ${this.client.baseURL}: ${redact(rootMessage(error), key)} ` +
+          `(${attempts})`,
         { status: null, code: 'connection_error', retryable: true },
         { cause: error },
       );
@@ -294,7 +305,8 @@ export class ModelClient {
         HINTS[code ?? ''] ?? HINTS[String(status)] ?? null,
       ].filter(Boolean);
       return new ModelError(
-        `OpenAI ${status}${code ? ` ${code}` : ''}: ${redact(detail, key)}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+        `OpenAI ${status}${code ? ` ${code}` : ''}: ${redact(detail, key)}` +
+          (notes.length ? ` (${notes.join('; ')})` : ''),
         { status, code, retryable },
         { cause: error },
       );
@@ -302,7 +314,8 @@ export class ModelClient {
     // The SDK could not read the answer: JSON that does not parse, or a shape its helpers choke on.
     const message = error instanceof Error ? error.message : String(error);
     return new ModelError(
-      `OpenAI invalid_response: ${this.client.baseURL} answered with something that is not a valid API response (${redact(message, key).slice(0, 160)}); check OPENAI_BASE_URL`,
+      `OpenAI invalid_response: ${this.client.baseURL} answered with something that is not a valid API response ` +
+        `(${redact(message, key).slice(0, 160)}); check OPENAI_BASE_URL`,
       { status: null, code: 'invalid_response', retryable: false },
       { cause: error },
     );
@@ -321,7 +334,8 @@ const HINTS: Record<string, string> = {
 function emptyAnswer(finishReason: string | null, maxOutputTokens: number | undefined): ModelError {
   if (finishReason === 'length') {
     return new ModelError(
-      `OpenAI max_output_tokens: the model used all its output tokens${maxOutputTokens ? ` (${maxOutputTokens})` : ''} before writing an answer; raise the limit`,
+      `OpenAI max_output_tokens: the model used all its output tokens` +
+        `${maxOutputTokens ? ` (${maxOutputTokens})` : ''} before writing an answer; raise the limit`,
       { status: null, code: 'max_output_tokens', retryable: false },
     );
   }
@@ -374,7 +388,10 @@ function retryAfterMs(headers: Headers): number | null {
   return Number.isNaN(at) ? null : at - Date.now();
 }
 
-/** Settles as soon as `signal` aborts, even while the SDK sleeps between retries (its sleep ignores the signal; its next attempt sees the abort and does not start). */
+/**
+ * Settles as soon as `signal` aborts, even while the SDK sleeps between retries (its sleep ignores the
+ * signal; its next attempt sees the abort and does not start).
+ */
 function withDeadline<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

@@ -6,7 +6,7 @@ import type { Store } from '../db/store.js';
 import type { ClientRecord, StoredMessage } from '../domain/types.js';
 import { summarizeError } from '../errors.js';
 import { describeModelError, ModelError, type ChatTurn } from './model.js';
-import { describeGraphError, GraphError } from '../whatsapp/graph.js';
+import { describeGraphError, GraphError } from '../whatsapp/graph-error.js';
 
 /** WhatsApp's customer service window: free-form answers only within 24 h of the user's last message. */
 export const REPLY_WINDOW_MS = 24 * 60 * 60 * 1000;

@@ -15,7 +15,8 @@ Environment variables (flags override them):
   WA_REPORT_API_TOKEN          Bearer token for the reporting HTTP API (see also \`wa-report tokens\`)
   WA_REPORT_API_TOKEN_SCOPE    read (default) or admin: may that token export and erase contacts
   WA_REPORT_TRUST_PROXY        Behind a reverse proxy: Express "trust proxy" (loopback, hop count, addresses)
-  WA_REPORT_ENCRYPTION_KEY     Key (base64, 32 bytes) that encrypts message content at rest (\`wa-report keys generate\`)
+  WA_REPORT_ENCRYPTION_KEY     Key (base64, 32 bytes) that encrypts message content at rest
+                               (\`wa-report keys generate\`)
   WA_REPORT_ENCRYPTION_KEYS_OLD  Older keys still accepted for reading, during a rotation (comma-separated)
   WA_REPORT_ARCHIVE_AFTER, WA_REPORT_ARCHIVE_DIR  Daemon retention (--archive-after 365d, --archive-dir …)
   WA_REPORT_CONTEXT_MESSAGES   Messages of history sent to the model (default 10)

@@ -165,7 +165,8 @@ function exitCode(error: unknown, io: CliIo, debug: boolean, chalk: ReturnType<t
   if (debug && error instanceof Error) io.stderr.write(`${error.stack}\n`);
   else {
     io.stderr.write(
-      'Run again with --debug for the details, and report them to the wa-report maintainers if this looks like a bug.\n',
+      'Run again with --debug for the details, and report them to the wa-report maintainers if this looks ' +
+        'like a bug.\n',
     );
   }
   return ExitCode.failure;

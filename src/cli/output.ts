@@ -78,7 +78,8 @@ export async function withOutput<R>(
     stream.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         new UsageError(
-          `--output: cannot write ${output} (${error.code ?? error.message}). Check that the directory exists and is writable.`,
+          `--output: cannot write ${output} (${error.code ?? error.message}). Check that the directory exists and ` +
+            'is writable.',
         ),
       ),
     );

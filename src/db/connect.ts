@@ -3,7 +3,7 @@ import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, 
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
-import { DatabaseError } from '../errors.js';
+import { AuthError, DatabaseError } from '../errors.js';
 import {
   assertMigratable,
   computeStatus,
@@ -17,6 +17,8 @@ import {
 import type { DbTarget } from './target.js';
 
 export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+const FULL_ADVICE = 'Free some space and retry; the data already stored is intact.';
 export const PG_CONNECT_TIMEOUT_MS = 5_000;
 
 export type MigrateMode = 'apply' | 'verify';
@@ -83,7 +85,8 @@ export function openSqliteFile(target: Extract<DbTarget, { kind: 'sqlite' }>, cr
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     } else if (!existsSync(dir)) {
       throw new DatabaseError(
-        `Cannot create the database ${target.path}: the directory ${dir} does not exist. Create it, or choose another path with --db.`,
+        `Cannot create the database ${target.path}: the directory ${dir} does not exist. Create it, or choose ` +
+          'another path with --db.',
       );
     }
   } else if (statSync(target.path).isDirectory()) {
@@ -115,26 +118,24 @@ export function describeSqliteError(target: { display: string; path: string }, e
     (error as NodeJS.ErrnoException).code === 'EACCES'
   ) {
     return new DatabaseError(
-      `The database ${where} is read-only (${code || (error as Error).message}). Check the permissions of the file and its directory, or the mount; nothing was changed.`,
+      `The database ${where} is read-only (${code || (error as Error).message}). Check the permissions of the file ` +
+        'and its directory, or the mount; nothing was changed.',
       { cause: error },
     );
   }
   if (code.startsWith('SQLITE_FULL') || (error as NodeJS.ErrnoException).code === 'ENOSPC') {
-    return new DatabaseError(
-      `The disk holding ${where} is full (${code || 'ENOSPC'}). Free some space and retry; the data already stored is intact.`,
-      { cause: error },
-    );
+    return new DatabaseError(`The disk holding ${where} is full (${code || 'ENOSPC'}). ${FULL_ADVICE}`, {
+      cause: error,
+    });
   }
   if (code.startsWith('SQLITE_IOERR')) {
     // SQLite reports a write that hit ENOSPC on a WAL or shm file as a plain I/O error.
     if (freeBytes(dirname(where)) < 1024 * 1024) {
-      return new DatabaseError(
-        `The disk holding ${where} is full (${code}). Free some space and retry; the data already stored is intact.`,
-        { cause: error },
-      );
+      return new DatabaseError(`The disk holding ${where} is full (${code}). ${FULL_ADVICE}`, { cause: error });
     }
     return new DatabaseError(
-      `Disk I/O error on the database ${where} (${code}). Check the disk and the system log; the last committed data is kept.`,
+      `Disk I/O error on the database ${where} (${code}). Check the disk and the system log; the last committed ` +
+        'data is kept.',
       { cause: error },
     );
   }
@@ -144,7 +145,8 @@ export function describeSqliteError(target: { display: string; path: string }, e
     const denied = writeDenied(dirname(where)) ?? (existsSync(where) ? writeDenied(where) : null);
     if (denied) {
       return new DatabaseError(
-        `The database ${where} is on a read-only filesystem or in a directory that is not writable (${denied}). Check the mount and the permissions of the file and its directory; nothing was changed.`,
+        `The database ${where} is on a read-only filesystem or in a directory that is not writable (${denied}). ` +
+          'Check the mount and the permissions of the file and its directory; nothing was changed.',
         { cause: error },
       );
     }
@@ -161,7 +163,8 @@ export function describeSqliteError(target: { display: string; path: string }, e
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new DatabaseError(
-      `The database ${where} stayed locked by another process for ${SQLITE_BUSY_TIMEOUT_MS / 1000} s (${code}). Retry; if it persists, look for a stuck wa-report process.`,
+      `The database ${where} stayed locked by another process for ${SQLITE_BUSY_TIMEOUT_MS / 1000} s (${code}). ` +
+        'Retry; if it persists, look for a stuck wa-report process.',
       { cause: error },
     );
   }
@@ -230,7 +233,7 @@ export async function connectPostgres(target: Extract<DbTarget, { kind: 'postgre
 export function describePostgresError(
   target: Extract<DbTarget, { kind: 'postgres' }>,
   error: unknown,
-): DatabaseError | null {
+): DatabaseError | AuthError | null {
   const e = error as { code?: string; message?: string };
   const at = `${target.host}:${target.port}`;
   const network = new Set([
@@ -244,20 +247,25 @@ export function describePostgresError(
   ]);
   if ((e.code && network.has(e.code)) || /timeout|terminated|Connection terminated/i.test(e.message ?? '')) {
     return new DatabaseError(
-      `Cannot reach PostgreSQL at ${at} (${e.code ?? e.message}). Is the server running, and are DATABASE_URL / --db right?`,
+      `Cannot reach PostgreSQL at ${at} (${e.code ?? e.message}). Is the server running, and are DATABASE_URL / ` +
+        '--db right?',
       { cause: error },
     );
   }
   if (e.code === '3D000') {
     return new DatabaseError(
-      `PostgreSQL at ${at} has no database "${target.database}". Create it (createdb ${target.database}) or fix the URL.`,
+      `PostgreSQL at ${at} has no database "${target.database}". Create it (createdb ${target.database}) or fix ` +
+        'the URL.',
       { cause: error },
     );
   }
   if (e.code === '28P01' || e.code === '28000') {
-    return new DatabaseError(`PostgreSQL at ${at} rejected the credentials in the URL (${e.message}).`, {
-      cause: error,
-    });
+    // Authentication failed: exit 4.
+    return new AuthError(
+      `PostgreSQL at ${at} rejected the credentials in the URL (${e.message}). Check the user and password in ` +
+        'DATABASE_URL / --db.',
+      { cause: error },
+    );
   }
   return null;
 }

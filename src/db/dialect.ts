@@ -59,6 +59,6 @@ export function bind(dialect: Dialect, value: unknown): unknown {
     return value;
   }
   // PostgreSQL text cannot hold NUL: one such character would fail a whole group commit.
-  if (typeof value === 'string' && value.includes('\u0000')) return value.replace(/\u0000/g, '\uFFFD');
+  if (typeof value === 'string' && value.includes('\u0000')) return value.replaceAll('\u0000', '\uFFFD');
   return value;
 }

@@ -1,6 +1,7 @@
 // Applies the shipped Prisma migrations itself and keeps `_prisma_migrations` exactly as
 // `prisma migrate deploy` does (same DDL, SHA-256 checksums, advisory lock key), so the Prisma CLI
-// on a machine that has its engines agrees with us. See shared/PRISMA-OFFLINE.md.
+// on a machine that has its engines agrees with us (Prisma's migration history table:
+// https://www.prisma.io/docs/orm/prisma-migrate/understanding-prisma-migrate/migration-histories).
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -107,7 +108,8 @@ export function computeStatus(shipped: ShippedMigration[], rows: MigrationRow[])
 export function assertMigratable(status: MigrationStatus, where: string): void {
   if (status.unknown.length > 0) {
     throw new DatabaseError(
-      `${where} was migrated by a newer wa-report: it has migration(s) this version does not know (${status.unknown.join(', ')}).\n` +
+      `${where} was migrated by a newer wa-report: it has migration(s) this version does not know ` +
+        `(${status.unknown.join(', ')}).\n` +
         'Upgrade wa-report to use this database; nothing was changed.',
     );
   }
@@ -118,7 +120,8 @@ export function assertMigratable(status: MigrationStatus, where: string): void {
         (failed.logs ? `Its error: ${failed.logs.split('\n')[0]}\n` : '') +
         'To recover: restore the database from a backup, or check the schema by hand, then mark the migration as\n' +
         `rolled back (npx prisma migrate resolve --rolled-back ${failed.name}, or\n` +
-        `UPDATE "_prisma_migrations" SET rolled_back_at = CURRENT_TIMESTAMP WHERE migration_name = '${failed.name}' AND finished_at IS NULL)\n` +
+        'UPDATE "_prisma_migrations" SET rolled_back_at = CURRENT_TIMESTAMP ' +
+        `WHERE migration_name = '${failed.name}' AND finished_at IS NULL)\n` +
         'and run `wa-report db migrate` again.',
     );
   }
@@ -180,7 +183,8 @@ export async function migrateSqlite(
       const migration = shipped.find((m) => m.name === name) as ShippedMigration;
       const id = randomUUID();
       db.prepare(
-        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, 0)`,
+        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
+         VALUES (?, ?, ?, ?, 0)`,
       ).run(id, migration.checksum, name, Date.now());
       // Scripts that switch foreign keys off (Prisma's table rewrites) must run bare: inside a
       // transaction the PRAGMA is ignored and the rewrite cascade-deletes child rows. Every other
@@ -236,7 +240,7 @@ async function acquireLockFile(path: string, timeoutMs: number): Promise<() => v
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    let holder = NaN;
+    let holder: number;
     try {
       holder = Number(readFileSync(path, 'utf8'));
     } catch {
@@ -248,7 +252,8 @@ async function acquireLockFile(path: string, timeoutMs: number): Promise<() => v
     }
     if (Date.now() > deadline) {
       throw new DatabaseError(
-        `Another process (pid ${holder}) has been migrating the database for over ${Math.round(timeoutMs / 1000)} s. If no wa-report is running, delete ${path}.`,
+        `Another process (pid ${holder}) has been migrating the database for over ${Math.round(timeoutMs / 1000)} s. ` +
+          `If no wa-report is running, delete ${path}.`,
       );
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -311,7 +316,8 @@ export async function migratePostgres(
       const migration = shipped.find((m) => m.name === name) as ShippedMigration;
       const id = randomUUID();
       await client.query(
-        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)`,
+        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
+         VALUES ($1, $2, $3, now(), 0)`,
         [id, migration.checksum, name],
       );
       try {

@@ -60,7 +60,8 @@ const CLIENTS: DemoClient[] = [
     lang: 'en',
     assistant: true,
     prompt:
-      'You are the assistant of Northwind Dental, a dental clinic. Answer briefly and kindly; never give medical diagnoses.',
+      'You are the assistant of Northwind Dental, a dental clinic. Answer briefly and kindly; never give medical ' +
+      'diagnoses.',
   },
   {
     name: 'Tienda Ñandú',
@@ -174,6 +175,8 @@ function answerFor(system: string, last: string): string {
   return "Thanks for your message! I'll check and get back to you right away.";
 }
 
+const two = (n: number) => String(n % 100).padStart(2, '0');
+
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const rand = mulberry32(options.seed ?? 20240115);
@@ -279,11 +282,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   for (const client of clients) {
     const lang = client.def.lang;
     for (let c = 0; c < perClient; c++) {
+      // Numbers as users have them: a Spanish mobile is +34 6 and eight digits, a US one +1 and ten.
       const waId =
-        `${lang === 'es' ? '346' : '1555'}${String(client.id).padStart(2, '0')}${String(c).padStart(5, '0')}`.slice(
-          0,
-          13,
-        );
+        lang === 'es'
+          ? `346${two(client.id)}${String(c).padStart(6, '0')}`
+          : `1555${two(client.id)}${String(c).padStart(5, '0')}`;
       const name = NAMES[lang][c % NAMES[lang].length] as string;
       if (c === perClient - 1) closedWindow.add(waId);
       const sessions = 3 + Math.floor(rand() * 6);

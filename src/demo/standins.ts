@@ -74,7 +74,8 @@ export async function startDemoGraph(options: {
           error_data: {
             messaging_product: 'whatsapp',
             details:
-              'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+              'Message failed to send because more than 24 hours have passed since the customer last replied to ' +
+              'this number.',
           },
         },
       });

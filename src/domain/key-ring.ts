@@ -37,7 +37,8 @@ export function parseKey(text: string, variable: string): EncryptionKey {
     : Buffer.alloc(0);
   if (key.length !== 32) {
     throw new EncryptionError(
-      `${variable}: not a key (expected 32 random bytes in base64, 44 characters; got ${key.length ? `${key.length} bytes` : 'something else'}). Run \`wa-report keys generate\` to make one.`,
+      `${variable}: not a key (expected 32 random bytes in base64, 44 characters; got ` +
+        `${key.length ? `${key.length} bytes` : 'something else'}). Run \`wa-report keys generate\` to make one.`,
     );
   }
   return { id: keyIdOf(key), key };
@@ -141,7 +142,8 @@ export class KeyRing {
       return Buffer.concat([decipher.update(body.subarray(12, body.length - 16)), decipher.final()]).toString('utf8');
     } catch {
       throw new EncryptionError(
-        `${what()} (key id ${id}) does not decrypt: it was altered or truncated in the database. Restore it from a backup or an archive.`,
+        `${what()} (key id ${id}) does not decrypt: it was altered or truncated in the database. Restore it from ` +
+          'a backup or an archive.',
       );
     }
   }

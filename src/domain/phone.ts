@@ -14,7 +14,8 @@ export function normalizeWaId(input: string, field = 'wa_id'): string {
   const digits = trimmed.replace(/\D/g, '');
   if (digits.length < 6 || digits.length > 15) {
     throw new UsageError(
-      `${field}: "${input}" has ${digits.length} digits; an international number has 6 to 15 (country code included), e.g. +34612345678.`,
+      `${field}: "${input}" has ${digits.length} digits; an international number has 6 to 15 (country code ` +
+        'included), e.g. +34612345678.',
     );
   }
   return digits;

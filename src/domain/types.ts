@@ -141,7 +141,10 @@ export interface ClientStats {
   readRate: number | null;
 }
 
-/** What a report reads of a message: everything but the identifiers its conversation already gives, and the raw object. */
+/**
+ * What a report reads of a message: everything but the identifiers its conversation already gives,
+ * and the raw object.
+ */
 export type ReportMessage = Pick<
   StoredMessage,
   | 'id'

@@ -93,10 +93,6 @@ export class WriteQueue {
     return this.lastError === null;
   }
 
-  lastFailure(): unknown {
-    return this.lastError;
-  }
-
   /** Resolves once the events are committed; rejects with QueueFullError or StoreUnavailableError. */
   submit(parsed: ParsedWebhook, extraRaw: RawEventInput[] = [], body?: string): Promise<CommittedWrite> {
     const rows =
@@ -136,10 +132,6 @@ export class WriteQueue {
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
-  }
-
-  forgetClient(phoneNumberId: string): void {
-    this.clients.delete(phoneNumberId);
   }
 
   private kick(): void {

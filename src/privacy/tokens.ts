@@ -32,7 +32,8 @@ function parseName(raw: string | undefined): string {
   const name = (raw ?? '').trim();
   if (!/^[\p{L}\p{N}][\p{L}\p{N} ._@-]{0,63}$/u.test(name) || /^\d+$/.test(name)) {
     throw new UsageError(
-      `name: "${raw ?? ''}" is not a token name; use 1 to 64 letters, digits, spaces, dots, dashes, underscores or @, not only digits (those are ids), e.g. "grafana" or "ana@example.com".`,
+      `name: "${raw ?? ''}" is not a token name; use 1 to 64 letters, digits, spaces, dots, dashes, underscores ` +
+        'or @, not only digits (those are ids), e.g. "grafana" or "ana@example.com".',
     );
   }
   return name;

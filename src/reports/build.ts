@@ -1,6 +1,6 @@
 // Reports assembled from the store: what the renderers, the CLI and the HTTP API share.
 import type { Store } from '../db/store.js';
-import type { ClientRecord, ClientStats, Role } from '../domain/types.js';
+import type { ClientRecord, ClientStats } from '../domain/types.js';
 import { NotFoundError } from '../errors.js';
 import { formatWaId } from '../domain/phone.js';
 import type {
@@ -57,7 +57,8 @@ export async function buildDetailedReport(store: Store, q: ReportQuery): Promise
     throw new NotFoundError(
       exists
         ? `The conversation of client ${q.clientId} with ${formatWaId(q.waId)} has no messages in that date range.`
-        : `No conversation of client ${q.clientId} with ${formatWaId(q.waId)}. Run \`wa-report conversations --client-id ${q.clientId}\` to see them.`,
+        : `No conversation of client ${q.clientId} with ${formatWaId(q.waId)}. ` +
+            `Run \`wa-report conversations --client-id ${q.clientId}\` to see them.`,
     );
   }
   return {
@@ -202,8 +203,4 @@ export async function buildStatistics(
       perDay: fillDays(days),
     };
   });
-}
-
-export function roleCount(byRole: Record<Role, number>): number {
-  return byRole.user + byRole.assistant + byRole.agent;
 }

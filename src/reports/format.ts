@@ -106,7 +106,8 @@ export interface ZonedStamp {
 
 function isoOffset(minutes: number): string {
   const abs = Math.abs(minutes);
-  return `${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  const hours = String(Math.floor(abs / 60)).padStart(2, '0');
+  return `${minutes < 0 ? '-' : '+'}${hours}:${String(abs % 60).padStart(2, '0')}`;
 }
 
 /** Every form of one instant at once (one pass through Intl instead of four). */
@@ -123,7 +124,7 @@ export function zonedStamp(at: Date, timeZone: string): ZonedStamp {
   };
 }
 
-/** `2024-01-15 10:30:00` in `timeZone` (the seed's layout). */
+/** `2024-01-15 10:30:00` in `timeZone` (the text report's layout). */
 export function formatDateTime(at: Date, timeZone: string): string {
   const c = wallClock(at, timeZone);
   return `${c.year}-${c.month}-${c.day} ${c.hour}:${c.minute}:${c.second}`;

@@ -196,9 +196,10 @@ function messageView(
   if (!m.replyToWamid) return view(m, stamp, ctx, labels, reaction, null);
   return quoted(m.replyToWamid, cache, ctx).then((target) => {
     const kind = reaction !== null ? labels.reactionTo : labels.replyTo;
+    const who = (t: QuotedMessage) => labels.roles[t.role] ?? t.role;
     const quote = target
       ? {
-          head: `${kind} ${labels.roles[target.role] ?? target.role} · ${formatDateTime(target.createdAt, ctx.timeZone)}`,
+          head: `${kind} ${who(target)} · ${formatDateTime(target.createdAt, ctx.timeZone)}`,
           text: truncate(target.content, QUOTE_LENGTH),
           missing: false,
         }

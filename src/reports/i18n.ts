@@ -1,4 +1,4 @@
-// Every word a report shows, in the two languages reports come in. `es` reproduces the seed's
+// Every word a report shows, in the two languages reports come in. `es` reproduces the original
 // Spanish text report word for word; `en` says the same in English.
 import type { Role } from '../domain/types.js';
 import type { Lang } from './types.js';

@@ -37,6 +37,7 @@ export function jsonMessage(m: ReportMessage, timeZone: string): JsonMessage {
 }
 
 const q = JSON.stringify;
+const CUT_SHORT = 'The report was cut short by an error; it is incomplete.';
 const P5 = `,\n${pad(5)}`;
 
 /**
@@ -45,8 +46,9 @@ const P5 = `,\n${pad(5)}`;
  */
 function messageJson(m: ReportMessage, timeZone: string): string {
   return (
-    `{\n${pad(5)}"id": ${m.id}${P5}"wamid": ${q(m.wamid)}${P5}"role": ${q(m.role)}${P5}"type": ${q(m.type)}${P5}"content": ${q(m.content)}` +
-    `${P5}"created_at": ${q(formatIso(m.createdAt, timeZone))}${P5}"status": ${q(m.status)}${P5}"error_code": ${q(m.errorCode)}` +
+    `{\n${pad(5)}"id": ${m.id}${P5}"wamid": ${q(m.wamid)}${P5}"role": ${q(m.role)}${P5}"type": ${q(m.type)}` +
+    `${P5}"content": ${q(m.content)}${P5}"created_at": ${q(formatIso(m.createdAt, timeZone))}` +
+    `${P5}"status": ${q(m.status)}${P5}"error_code": ${q(m.errorCode)}` +
     `${P5}"error_message": ${q(m.errorMessage)}${P5}"reply_to_wamid": ${q(m.replyToWamid)}\n${pad(4)}}`
   );
 }
@@ -112,7 +114,7 @@ export async function renderJson(report: DetailedReport, out: NodeJS.WritableStr
     try {
       if (inConversation) await closeConversation();
       await writer.write(
-        `${conversations ? `\n${pad(1)}]` : ']'},\n${pad(1)}"error": ${nested({ message: 'The report was cut short by an error; it is incomplete.' }, 1)}\n}\n`,
+        `${conversations ? `\n${pad(1)}]` : ']'},\n${pad(1)}"error": ${nested({ message: CUT_SHORT }, 1)}\n}\n`,
       );
       await writer.flush();
     } catch {

@@ -1,4 +1,4 @@
-// The seed's "summary" report of a client: totals, one row per conversation and messages per day,
+// The "summary" report of a client: totals, one row per conversation and messages per day,
 // for a terminal (text), a browser (self-contained HTML with an inline SVG chart) or a program (JSON).
 import { Chalk } from 'chalk';
 import Table from 'cli-table3';
@@ -55,8 +55,9 @@ export async function renderSummaryText(
       `${labels.timeZone} ${tz}`,
       `${labels.generated} ${formatDateTime(report.generatedAt, tz)}`,
       `${labels.conversations}: ${t.conversations} · ${labels.activeLast24h}: ${t.activeLast24h}`,
-      `${labels.messages}: ${t.messages} (${labels.roles.user} ${t.byRole.user} · ${labels.roles.assistant} ${t.byRole.assistant} · ` +
-        `${labels.roles.agent} ${t.byRole.agent}) · ${labels.failed}: ${t.failed === 0 ? '0' : c.red(String(t.failed))}`,
+      `${labels.messages}: ${t.messages} (${labels.roles.user} ${t.byRole.user} · ` +
+        `${labels.roles.assistant} ${t.byRole.assistant} · ${labels.roles.agent} ${t.byRole.agent}) · ` +
+        `${labels.failed}: ${t.failed === 0 ? '0' : c.red(String(t.failed))}`,
       '',
     ].join('\n') + '\n',
   );

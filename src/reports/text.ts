@@ -1,4 +1,4 @@
-// The plain-text report, laid out exactly like the seed's example ("Ejemplos de Reportes"), plus
+// The plain-text report, laid out exactly like the original generate_report text report, plus
 // the line naming the time zone and a line under each failed message.
 import { formatWaId } from '../domain/phone.js';
 import { ChunkWriter } from '../io/chunk-writer.js';
@@ -6,7 +6,7 @@ import { failureLine, formatDateTime, hasFailure } from './format.js';
 import { labelsFor, type Labels } from './i18n.js';
 import type { DetailedReport, RenderResult, ReportMessage, ReportThread } from './types.js';
 
-/** The seed's rule under the header: 50 '=' characters. */
+/** The rule under the header: 50 '=' characters. */
 export const TEXT_RULE = '='.repeat(50);
 
 /** Lines end in \n whatever the message carried (WhatsApp text may contain \r\n). */

@@ -66,7 +66,7 @@ export interface SummaryRow extends ReportThread {
   failed: number;
 }
 
-/** The seed's summary report of a client: a per-conversation table and messages per day. */
+/** The summary report of a client: a per-conversation table and messages per day. */
 export interface SummaryReport extends ReportContext {
   totals: {
     conversations: number;

@@ -1,8 +1,10 @@
 // The HTTP app: WhatsApp webhooks, health and metrics (the reporting API mounts here too).
 // createApp never listens; src/server/main.ts owns the socket, signals and shutdown.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '../domain/hashing.js';
 import type { Logger } from 'pino';
+import { HttpError } from './http-error.js';
 import type { Store } from '../db/store.js';
 import { parseWebhook } from '../whatsapp/parse.js';
 import { summarizeError } from '../errors.js';
@@ -27,17 +29,6 @@ export interface AppDeps {
   extend?: (app: express.Express) => void;
 }
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -52,7 +43,7 @@ export function createApp(deps: AppDeps): express.Express {
       mode === 'subscribe' &&
       typeof token === 'string' &&
       deps.verifyToken &&
-      safeEqual(token, deps.verifyToken) &&
+      constantTimeEqual(token, deps.verifyToken) &&
       typeof challenge === 'string'
     ) {
       deps.logger.info('webhook verification handshake accepted');
@@ -273,17 +264,7 @@ export function verifySignature(body: Buffer, header: string | string[] | undefi
   if (!match) return 'mismatch';
   const expected = createHmac('sha256', secret).update(body).digest();
   const given = Buffer.from((match[1] as string).toLowerCase(), 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'mismatch';
-}
-
-export function signBody(body: string | Buffer, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = createHmac('sha256', 'wa-report').update(a).digest();
-  const y = createHmac('sha256', 'wa-report').update(b).digest();
-  return timingSafeEqual(x, y);
+  return constantTimeEqual(given, expected) ? 'ok' : 'mismatch';
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

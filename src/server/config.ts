@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
-export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com/v24.0';
+export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com/v26.0';
 
 export interface IngestConfig {
   port: number;
@@ -174,7 +174,8 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
   const insecure = Boolean(flags.insecureSkipSignature);
   if (!env.WHATSAPP_APP_SECRET?.trim() && !insecure) {
     problems.push(
-      'WHATSAPP_APP_SECRET: required to verify webhook signatures (Meta app dashboard → App settings → Basic → App secret). For local experiments only: --insecure-skip-signature.',
+      'WHATSAPP_APP_SECRET: required to verify webhook signatures (Meta app dashboard → App settings → Basic → ' +
+        'App secret). For local experiments only: --insecure-skip-signature.',
     );
   }
   const after = flags.archiveAfter ?? env.WA_REPORT_ARCHIVE_AFTER;
@@ -186,7 +187,8 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
       problems.push('--archive-after (WA_REPORT_ARCHIVE_AFTER): required with --archive-dir, e.g. 365d');
     else if (afterMs === null || afterMs < 86_400_000)
       problems.push(
-        `--archive-after (WA_REPORT_ARCHIVE_AFTER): "${after}" is not a period of at least a day, e.g. 365d, 52w or 720h`,
+        `--archive-after (WA_REPORT_ARCHIVE_AFTER): "${after}" is not a period of at least a day, ` +
+          'e.g. 365d, 52w or 720h',
       );
     if (!dir?.trim())
       problems.push(
@@ -198,7 +200,8 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
         accessSync(dir, constants.W_OK);
       } catch {
         problems.push(
-          `--archive-dir (WA_REPORT_ARCHIVE_DIR): ${dir} is not a writable directory; create it (mode 0700, owned by the service user)`,
+          `--archive-dir (WA_REPORT_ARCHIVE_DIR): ${dir} is not a writable directory; create it (mode 0700, ` +
+            'owned by the service user)',
         );
       }
     }

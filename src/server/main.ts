@@ -180,12 +180,14 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
 
   if (config.insecureSkipSignature) {
     logger.warn(
-      'INSECURE: webhook signatures are NOT verified (--insecure-skip-signature). Anyone who can reach this port can write messages. Never run like this in production.',
+      'INSECURE: webhook signatures are NOT verified (--insecure-skip-signature). Anyone who can reach this port ' +
+        'can write messages. Never run like this in production.',
     );
   }
   if (!config.apiToken)
     logger.info(
-      'WA_REPORT_API_TOKEN is not set: the report API accepts only tokens made with `wa-report tokens create` (503 while there are none)',
+      'WA_REPORT_API_TOKEN is not set: the report API accepts only tokens made with `wa-report tokens create` ' +
+        '(503 while there are none)',
     );
   if (!config.verifyToken)
     logger.warn("WHATSAPP_VERIFY_TOKEN is not set: Meta's verification handshake will be refused");

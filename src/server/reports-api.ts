@@ -1,91 +1,31 @@
-// The reporting HTTP API (the seed's endpoints), behind a bearer token. Served by `wa-report ingest`.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// The reporting HTTP API, behind a bearer token (auth.ts). Served by `wa-report ingest`. The JSON of
+// clients, conversation lists and statistics is the CLI's (reports/documents.ts); every answer
+// that carries personal data is marked `Cache-Control: no-store`.
 import type { Express, NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
 import type { Store } from '../db/store.js';
+import { formatWaId, normalizeContactId } from '../domain/phone.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { formatWaId } from '../domain/phone.js';
-import { buildDetailedReport, buildStatistics } from '../reports/build.js';
-import type { DetailedFormat } from '../reports/types.js';
-import { parseReportOptions, parseSince } from '../reports/query-options.js';
-import { HttpError } from './app.js';
-import { authenticateToken, type Scope } from '../privacy/tokens.js';
 import { eraseContact, exportContact } from '../privacy/contact.js';
-import { normalizeContactId } from '../domain/phone.js';
+import type { Scope } from '../privacy/tokens.js';
+import { buildDetailedReport, buildStatistics } from '../reports/build.js';
+import { clientDocument, conversationListDocument, statisticsDocument } from '../reports/documents.js';
+import { DETAILED_FORMAT_NAMES, DETAILED_FORMATS, isDetailedFormat } from '../reports/index.js';
+import { parseReportOptions, parseSince, type RawReportOptions } from '../reports/query-options.js';
+import { Authenticator, type Principal } from './auth.js';
+import { HttpError } from './http-error.js';
 
 export interface ReportsApiDeps {
   store: Store;
-  /**
-   * WA_REPORT_API_TOKEN (scope WA_REPORT_API_TOKEN_SCOPE, read by default); tokens made with `wa-report tokens create` are accepted too.
-   * With neither, the endpoints answer 503 (never open by default).
-   */
+  /** See AuthDeps: WA_REPORT_API_TOKEN, or null (tokens of `wa-report tokens create` only). */
   apiToken: string | null;
-  /** What WA_REPORT_API_TOKEN may do (WA_REPORT_API_TOKEN_SCOPE); default read. */
   apiTokenScope?: Scope;
   env?: NodeJS.ProcessEnv;
   /** Failed authentications allowed per address and window before 429 (default 10 per 5 minutes). */
   failures?: { limit: number; windowMs: number };
 }
 
-/**
- * Failed authentications per client address, in fixed windows. Written here rather than with
- * express-rate-limit: that library counts every request up front and forgives successes afterwards,
- * so a dashboard's burst of valid concurrent requests could lock its own address out.
- */
-class FailureLimiter {
-  private readonly entries = new Map<string, { count: number; resetAt: number }>();
-  private readonly checking = new Map<string, Promise<unknown>>();
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
-
-  /**
-   * Runs the checks of one address one after another: a failure is counted before the next check
-   * from that address starts, so concurrent guesses cannot all pass before the first is counted.
-   * Valid requests are never counted (a dashboard's burst does not lock itself out); they only
-   * queue behind each other's token lookup.
-   */
-  serially<T>(address: string, check: () => Promise<T>): Promise<T> {
-    const before = this.checking.get(address) ?? Promise.resolve();
-    const run = before.then(check, check);
-    const tail = run.catch(() => {});
-    this.checking.set(address, tail);
-    void tail.then(() => {
-      if (this.checking.get(address) === tail) this.checking.delete(address);
-    });
-    return run;
-  }
-
-  /** Seconds until the address may try again, or 0 when it may now. */
-  blockedFor(address: string, now = Date.now()): number {
-    const e = this.entries.get(address);
-    if (!e || e.resetAt <= now) return 0;
-    return e.count >= this.limit ? Math.ceil((e.resetAt - now) / 1000) : 0;
-  }
-
-  fail(address: string, now = Date.now()): void {
-    const e = this.entries.get(address);
-    if (!e || e.resetAt <= now) {
-      if (this.entries.size >= 100_000) this.prune(now);
-      this.entries.set(address, { count: 1, resetAt: now + this.windowMs });
-    } else {
-      e.count += 1;
-    }
-  }
-
-  private prune(now: number): void {
-    for (const [k, e] of this.entries) if (e.resetAt <= now) this.entries.delete(k);
-    // Still full (a wide attack): forget the oldest half rather than grow without bound.
-    if (this.entries.size >= 100_000) [...this.entries.keys()].slice(0, 50_000).forEach((k) => this.entries.delete(k));
-  }
-}
-
-export interface Principal {
-  name: string;
-  scope: Scope;
-}
-
-const QUERY_NAMES = {
+const QUERY_NAMES: Record<keyof RawReportOptions, string> = {
   clientId: 'client_id',
   waId: 'wa_id',
   startDate: 'start_date',
@@ -93,19 +33,18 @@ const QUERY_NAMES = {
   tz: 'tz',
   lang: 'lang',
 };
-const CONTENT_TYPES: Record<DetailedFormat, string> = {
-  json: 'application/json; charset=utf-8',
-  text: 'text/plain; charset=utf-8',
-  html: 'text/html; charset=utf-8',
-  csv: 'text/csv; charset=utf-8; header=present',
-};
 
-function tokenMatches(given: string, expected: string): boolean {
-  // Hash both sides first: equal lengths for timingSafeEqual, and no length leak.
-  const a = createHmac('sha256', 'wa-report-api').update(given).digest();
-  const b = createHmac('sha256', 'wa-report-api').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+const clientIdText = z
+  .string()
+  .regex(/^\d{1,12}$/, 'is not a client id')
+  .transform(Number)
+  .refine((n) => n >= 1, 'is not a client id');
+
+const limitText = z
+  .string()
+  .optional()
+  .transform((s) => (s === undefined ? 100 : Number(s)))
+  .refine((n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'must be a whole number from 1 to 1000');
 
 function query(req: Request, name: string): string | undefined {
   const v = req.query[name];
@@ -114,96 +53,30 @@ function query(req: Request, name: string): string | undefined {
   return v;
 }
 
-function clientIdParam(req: Request): number {
-  const raw = String(req.params.clientId ?? '');
-  if (!/^\d{1,12}$/.test(raw) || Number(raw) < 1)
-    throw new HttpError(400, 'bad_parameter', `client_id: "${raw}" is not a client id.`);
-  return Number(raw);
+/** A path or query value checked by its schema; a problem is a 400 naming the parameter and the value. */
+function param<S extends z.ZodType>(schema: S, value: string | undefined, name: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new HttpError(400, 'bad_parameter', `${name}: "${value}" ${result.error.issues[0]?.message}.`);
+}
+
+/** Personal data: never kept by a browser or a proxy. */
+function noStore(_req: Request, res: Response, next: NextFunction): void {
+  res.set('Cache-Control', 'no-store');
+  next();
 }
 
 /** Mounts the report endpoints; call before the app's 404 and error handlers. */
 export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
   const env = deps.env ?? process.env;
-  const limiter = new FailureLimiter(deps.failures?.limit ?? 10, deps.failures?.windowMs ?? 5 * 60_000);
-  const anyTokens = () => deps.store.tokens.anyLive();
-  const authorize = (need: Scope) => async (req: Request, res: Response, next: NextFunction) => {
-    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    await limiter.serially(address, async () => {
-      try {
-        await check(address, need, req, res, next);
-      } catch (error) {
-        next(error);
-      }
-    });
-  };
-  const check = async (address: string, need: Scope, req: Request, res: Response, next: NextFunction) => {
-    const wait = limiter.blockedFor(address);
-    if (wait > 0) {
-      next(
-        new HttpError(
-          429,
-          'too_many_failures',
-          `Too many failed authentications from this address; try again in ${wait} s.`,
-          { 'Retry-After': String(wait) },
-        ),
-      );
-      return;
-    }
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    let principal: Principal | null = null;
-    if (m) {
-      const given = m[1] as string;
-      if (deps.apiToken && tokenMatches(given, deps.apiToken))
-        principal = { name: 'WA_REPORT_API_TOKEN', scope: deps.apiTokenScope ?? 'read' };
-      else {
-        const record = await authenticateToken(deps.store, given);
-        if (record) principal = { name: record.name, scope: record.scope };
-      }
-    }
-    if (!principal) {
-      if (!deps.apiToken && !(await anyTokens())) {
-        next(
-          new HttpError(
-            503,
-            'api_token_not_configured',
-            'The report API is disabled until a token exists: run `wa-report tokens create --name <who> --scope read` (or set WA_REPORT_API_TOKEN and restart wa-report ingest).',
-          ),
-        );
-        return;
-      }
-      limiter.fail(address);
-      next(
-        new HttpError(
-          401,
-          'unauthorized',
-          m
-            ? 'The bearer token is not valid (or was revoked).'
-            : 'Send Authorization: Bearer <token> (see `wa-report tokens create`).',
-          { 'WWW-Authenticate': 'Bearer realm="wa-report"' },
-        ),
-      );
-      return;
-    }
-    if (need === 'admin' && principal.scope !== 'admin') {
-      next(
-        new HttpError(
-          403,
-          'forbidden',
-          `The token "${principal.name}" has scope ${principal.scope}; this endpoint needs an admin token (\`wa-report tokens create --scope admin\`).`,
-        ),
-      );
-      return;
-    }
-    res.locals.principal = principal;
-    next();
-  };
-  const auth = authorize('read');
-  const admin = authorize('admin');
-  const options = (req: Request) => {
+  const authenticator = new Authenticator(deps);
+  const auth = [authenticator.bearer('read'), noStore];
+  const admin = [authenticator.bearer('admin'), noStore];
+  const report = (req: Request, waId: string | undefined) => {
     try {
       return parseReportOptions(
         {
-          waId: query(req, 'wa_id'),
+          waId,
           startDate: query(req, 'start_date'),
           endDate: query(req, 'end_date'),
           tz: query(req, 'tz'),
@@ -217,6 +90,7 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
       throw error;
     }
   };
+  const clientId = (req: Request) => param(clientIdText, String(req.params.clientId ?? ''), 'client_id');
   const wrap = (fn: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
     try {
       await fn(req, res);
@@ -229,107 +103,58 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
 
   app.get(
     '/clients',
-    auth,
+    ...auth,
     wrap(async (_req, res) => {
-      const clients = await deps.store.clients.list();
-      res.json({
-        clients: clients.map((c) => ({
-          id: c.id,
-          name: c.name,
-          phone_number: c.phoneNumber,
-          phone_number_id: c.phoneNumberId,
-          assistant_enabled: c.assistantEnabled,
-          created_at: c.createdAt.toISOString(),
-        })),
-      });
+      res.json({ clients: (await deps.store.clients.list()).map(clientDocument) });
     }),
   );
 
   app.get(
     '/clients/:clientId/conversations',
-    auth,
+    ...auth,
     wrap(async (req, res) => {
-      const clientId = clientIdParam(req);
-      const o = options(req);
-      const limitText = query(req, 'limit');
-      const limit = limitText === undefined ? 100 : Number(limitText);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        throw new HttpError(400, 'bad_parameter', `limit: "${limitText}" must be a whole number from 1 to 1000.`);
-      const client = await deps.store.clients.get(clientId);
+      const id = clientId(req);
+      const o = report(req, query(req, 'wa_id'));
+      const limit = param(limitText, query(req, 'limit'), 'limit');
+      const client = await deps.store.clients.get(id);
       const page = await deps.store.threads.list(
-        { clientId, waId: o.waId, start: o.start, end: o.end },
+        { clientId: id, waId: o.waId, start: o.start, end: o.end },
         { limit, cursor: query(req, 'cursor') ?? null },
       );
-      res.json({
-        client: { id: client.id, name: client.name, phone_number: client.phoneNumber },
-        total_conversations: page.total,
-        conversations: page.conversations.map((c) => ({
-          thread_id: c.threadId,
-          wa_id: formatWaId(c.waId),
-          contact_name: c.contactName,
-          created_at: c.createdAt.toISOString(),
-          last_message_at: c.lastMessageAt.toISOString(),
-          message_count: c.messageCount,
-        })),
-        next_cursor: page.nextCursor,
-      });
+      res.json({ ...conversationListDocument(client, page.total, page.conversations), next_cursor: page.nextCursor });
     }),
   );
 
   app.get(
     '/clients/:clientId/conversations/:waId/messages',
-    auth,
+    ...auth,
     wrap(async (req, res) => {
-      const clientId = clientIdParam(req);
-      const format = (query(req, 'format') ?? 'json') as DetailedFormat;
-      if (!Object.hasOwn(CONTENT_TYPES, format))
-        throw new HttpError(400, 'bad_parameter', `format: "${format}" must be json, text, html or csv.`);
-      let o;
-      try {
-        o = parseReportOptions(
-          {
-            waId: String(req.params.waId),
-            startDate: query(req, 'start_date'),
-            endDate: query(req, 'end_date'),
-            tz: query(req, 'tz'),
-            lang: query(req, 'lang'),
-          },
-          env,
-          QUERY_NAMES,
-        );
-      } catch (error) {
-        if (error instanceof UsageError) throw new HttpError(400, 'bad_parameter', error.message);
-        throw error;
+      const id = clientId(req);
+      const format = query(req, 'format') ?? 'json';
+      if (!isDetailedFormat(format)) {
+        throw new HttpError(400, 'bad_parameter', `format: "${format}" must be ${DETAILED_FORMAT_NAMES.join(', ')}.`);
       }
-      const report = await buildDetailedReport(deps.store, {
-        clientId,
-        waId: o.waId,
-        start: o.start,
-        end: o.end,
-        timeZone: o.timeZone,
-        lang: o.lang,
-      });
-      const ext = { json: 'json', text: 'txt', html: 'html', csv: 'csv' }[format];
-      res.status(200).type(CONTENT_TYPES[format]);
-      res.set(
-        'Content-Disposition',
-        `${format === 'html' || format === 'json' ? 'inline' : 'attachment'}; filename="conversation-${clientId}-${o.waId}.${ext}"`,
-      );
+      const o = report(req, String(req.params.waId));
+      const built = await buildDetailedReport(deps.store, { ...o, clientId: id });
+      const info = DETAILED_FORMATS[format];
+      res.status(200).type(info.mediaType);
+      res.set('Content-Disposition', `${info.disposition}; filename="conversation-${id}-${o.waId}.${info.extension}"`);
       res.set('X-Content-Type-Options', 'nosniff');
-      if (format === 'html')
+      if (format === 'html') {
         res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+      }
       const { renderDetailed } = await import('../reports/index.js');
-      await renderDetailed(format, report, res, { bom: query(req, 'bom') === '1' });
+      await renderDetailed(format, built, res, { bom: query(req, 'bom') === '1' });
       res.end();
     }),
   );
 
   app.get(
     '/clients/:clientId/stats',
-    auth,
+    ...auth,
     wrap(async (req, res) => {
-      const clientId = clientIdParam(req);
-      const o = options(req);
+      const id = clientId(req);
+      const o = report(req, undefined);
       const sinceText = query(req, 'since');
       let since: Date | undefined;
       try {
@@ -337,28 +162,14 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
       } catch (error) {
         throw new HttpError(400, 'bad_parameter', (error as Error).message.replace('--since', 'since'));
       }
-      const [s] = await buildStatistics(deps.store, { clientId, since, timeZone: o.timeZone });
-      if (!s) throw new NotFoundError(`No client with id ${clientId}.`);
-      res.json({
-        client_id: s.clientId,
-        client_name: s.clientName,
-        time_zone: o.timeZone,
-        since: since?.toISOString() ?? null,
-        conversations: s.conversations,
-        active_last_24h: s.activeLast24h,
-        messages: s.messages,
-        messages_by_role: s.messagesByRole,
-        outbound_by_status: s.outboundByStatus,
-        failed: s.failed,
-        delivery_rate: s.deliveryRate,
-        read_rate: s.readRate,
-        response_time_seconds: s.responseSeconds,
-        messages_per_day: s.perDay,
-      });
+      const [s] = await buildStatistics(deps.store, { clientId: id, since, timeZone: o.timeZone });
+      if (!s) throw new NotFoundError(`No client with id ${id}.`);
+      const { client_id, client_name, ...figures } = statisticsDocument(s);
+      res.json({ client_id, client_name, time_zone: o.timeZone, since: since?.toISOString() ?? null, ...figures });
     }),
   );
 
-  const contactParam = (req: Request): string => {
+  const contact = (req: Request): string => {
     try {
       return normalizeContactId(String(req.params.waId ?? ''), 'wa_id');
     } catch (error) {
@@ -369,12 +180,11 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
   // Data rights (admin scope): everything stored about a user, and its erasure.
   app.get(
     '/contacts/:waId/export',
-    admin,
+    ...admin,
     wrap(async (req, res) => {
-      const waId = contactParam(req);
+      const waId = contact(req);
       res.status(200).type('application/json; charset=utf-8');
       res.set('Content-Disposition', `attachment; filename="contact-${waId}.json"`);
-      res.set('Cache-Control', 'no-store');
       await exportContact(deps.store, waId, res);
       res.end();
     }),
@@ -382,22 +192,17 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
 
   app.delete(
     '/contacts/:waId',
-    admin,
+    ...admin,
     wrap(async (req, res) => {
-      const waId = contactParam(req);
+      const waId = contact(req);
       const clientText = query(req, 'client_id');
-      let clientId: number | undefined;
-      if (clientText !== undefined) {
-        if (!/^\d{1,12}$/.test(clientText) || Number(clientText) < 1)
-          throw new HttpError(400, 'bad_parameter', `client_id: "${clientText}" is not a client id.`);
-        clientId = Number(clientText);
-        await deps.store.clients.get(clientId);
-      }
+      const only = clientText === undefined ? undefined : param(clientIdText, clientText, 'client_id');
+      if (only !== undefined) await deps.store.clients.get(only);
       const principal = res.locals.principal as Principal;
-      const e = await eraseContact(deps.store, waId, { clientId, actor: `api:${principal.name}` });
+      const e = await eraseContact(deps.store, waId, { clientId: only, actor: `api:${principal.name}` });
       res.json({
         wa_id: formatWaId(waId),
-        client_id: clientId ?? null,
+        client_id: only ?? null,
         erased: e.auditId !== null,
         threads: e.threads,
         messages: e.messages,

@@ -6,7 +6,7 @@
 // message was NOT sent (an error answer from Graph, or no connection at all); an unknown outcome
 // becomes GraphError{ambiguous: true} and the caller reconciles later (status webhooks).
 //
-// Retry table (codes per Meta's error-code page, see /work/shared/WHATSAPP-FACTS.md §5):
+// Retry table (codes per Meta's error-code page, https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes):
 //   HTTP 5xx with a Graph error body; 5xx other than       retried (Graph answered: not sent)
 //     502/504 without one
 //   codes 1 (unknown, "maybe once"), 2, 131000, 131016,     retried (code 1 only once)
@@ -21,12 +21,11 @@
 //     without messages[0].id, caller abort in flight
 // markRead is idempotent (marking twice is harmless), so there ambiguous failures are retried too.
 import { WaReportError } from '../errors.js';
-
-/** WhatsApp's limit for a text body [M-text-messages]. Counted here in UTF-16 units, which is never fewer than code points. */
-export const MAX_TEXT_LENGTH = 4096;
+import { GraphError, type GraphErrorFields } from './graph-error.js';
+import { splitMessageText } from './text-parts.js';
 
 export interface GraphClientOptions {
-  /** e.g. https://graph.facebook.com/v24.0 (or a test server); a trailing slash is fine. */
+  /** e.g. https://graph.facebook.com/v26.0 (or a test server); a trailing slash is fine. */
   baseUrl: string;
   accessToken: string;
   /** Per attempt, including reading the answer. Default 15000. */
@@ -64,108 +63,6 @@ export interface SendTextResult {
   /** HTTP requests made, over all parts. */
   attempts: number;
   latencyMs: number;
-}
-
-export interface GraphErrorFields {
-  status: number | null;
-  code: number | null;
-  subcode?: number | null;
-  title: string | null;
-  details?: string | null;
-  fbtraceId?: string | null;
-  retryable: boolean;
-  ambiguous: boolean;
-  attempts: number;
-  sentWamids?: string[];
-  part?: { index: number; total: number } | null;
-}
-
-export class GraphError extends WaReportError {
-  readonly service = 'whatsapp';
-  /** HTTP status, null when no answer arrived. */
-  status: number | null;
-  /** Graph `error.code`, null when the failure was not a Graph error (network, garbage body). */
-  code: number | null;
-  /** Graph `error_subcode` (deprecated by Meta since v16, kept for diagnosis). */
-  subcode: number | null;
-  /** Short name: the Graph error title, or e.g. "Timeout", "Connection refused". */
-  title: string | null;
-  /** Graph `error_data.details`, or a longer reason for network failures. */
-  details: string | null;
-  fbtraceId: string | null;
-  /** Trying the same message later may succeed without risking a duplicate. */
-  retryable: boolean;
-  /** The message may have been delivered: do not resend, reconcile through status webhooks. */
-  ambiguous: boolean;
-  attempts: number;
-  /** Parts of a split message WhatsApp had already accepted before this failure. */
-  sentWamids: string[];
-  /** Which part of a split message failed (null for single messages). */
-  part: { index: number; total: number } | null;
-
-  constructor(fields: GraphErrorFields, options?: { cause?: unknown }) {
-    const full = {
-      subcode: null,
-      details: null,
-      fbtraceId: null,
-      sentWamids: [],
-      part: null,
-      ...fields,
-    } satisfies Required<GraphErrorFields>;
-    super(compose(full), options);
-    this.status = full.status;
-    this.code = full.code;
-    this.subcode = full.subcode;
-    this.title = full.title;
-    this.details = full.details;
-    this.fbtraceId = full.fbtraceId;
-    this.retryable = full.retryable;
-    this.ambiguous = full.ambiguous;
-    this.attempts = full.attempts;
-    this.sentWamids = full.sentWamids;
-    this.part = full.part;
-  }
-}
-
-/** A readable one-line reason, e.g. "WhatsApp 131047 Re-engagement message: … — send an approved template instead". */
-export function describeGraphError(e: GraphError): string {
-  return compose(e);
-}
-
-// What the operator can do about the common non-retryable codes (STYLE: say how to fix it).
-const HINTS: Record<number, string> = {
-  190: 'the access token is invalid or expired; replace WHATSAPP_ACCESS_TOKEN',
-  131047: 'outside the 24-hour customer service window; only an approved template can be sent now',
-  131026: 'the recipient cannot receive this message (not on WhatsApp, old app or terms not accepted)',
-  131030: 'the recipient is not in the allowed list of this test number',
-  131031: 'the business account is locked',
-  131042: 'a billing problem on the business account',
-  131050: 'the user stopped marketing messages',
-  100: 'invalid parameter; check the phone number id and the recipient',
-  10: 'the token lacks the whatsapp_business_messaging permission',
-  200: 'the token lacks permission for this phone number',
-  130429: 'throughput limit reached',
-  131056: 'too many messages to this user in a short time (pair rate limit)',
-  4: 'application request limit reached',
-  80007: 'WhatsApp Business Account rate limit reached',
-};
-
-function compose(f: Omit<Required<GraphErrorFields>, 'fbtraceId'>): string {
-  let text: string;
-  const reason = [f.title, f.details && f.details !== f.title ? f.details : null].filter(Boolean).join(': ');
-  if (f.ambiguous) {
-    text = `WhatsApp send outcome unknown — ${reason || 'no usable answer'}. The message may have been delivered, so it was not sent again`;
-  } else if (f.code !== null) {
-    const hint = HINTS[f.code];
-    text = `WhatsApp ${f.code} ${reason || 'error'}${f.status ? ` (HTTP ${f.status})` : ''}${hint ? ` — ${hint}` : ''}`;
-  } else if (f.status !== null) {
-    text = `WhatsApp HTTP ${f.status}${reason ? `: ${reason}` : ''}`;
-  } else {
-    text = `WhatsApp unreachable${reason ? `: ${reason}` : ''}`;
-  }
-  if (f.attempts > 1) text += ` (after ${f.attempts} attempts)`;
-  if (f.part) text += ` [part ${f.part.index} of ${f.part.total}; ${f.sentWamids.length} part(s) already sent]`;
-  return text;
 }
 
 // Throughput, pair-rate and app/WABA call limits: Graph refused the message, wait longer.
@@ -339,7 +236,10 @@ export class GraphClient {
     }
   }
 
-  /** Full jitter; rate limits grow 4× per attempt (Meta suggests 4^X s for 131056) and wait at least half the ceiling. */
+  /**
+   * Full jitter; rate limits grow 4× per attempt (Meta suggests 4^X s for 131056) and wait at least
+   * half the ceiling.
+   */
   private delay(attempt: number, rateLimited: boolean, retryAfterMs: number | null): number {
     const { base, max } = this.backoff;
     const ceiling = Math.min(max, base * (rateLimited ? 4 ** attempt : 2 ** (attempt - 1)));
@@ -539,61 +439,6 @@ export class GraphClient {
   };
 }
 
-/**
- * Splits a text body into WhatsApp-sized messages, preferring paragraph, line, sentence and word
- * boundaries, never cutting a surrogate pair. Parts are numbered "(1/3)" on their last line,
- * because WhatsApp does not guarantee that several messages arrive in the order they were sent.
- * Beyond `maxParts` the last part is cut and ends with a marker saying the answer was shortened.
- * Returns [] for an empty or whitespace-only body.
- */
-export function splitMessageText(body: string, options: { limit?: number; maxParts?: number } = {}): string[] {
-  const limit = options.limit ?? MAX_TEXT_LENGTH;
-  const maxParts = Math.max(1, options.maxParts ?? 4);
-  if (body.trim() === '') return [];
-  if (body.length <= limit) return [body];
-
-  const TRUNCATED = '\n… [shortened: the answer was too long for WhatsApp]';
-  const numberingRoom = 12; // "\n\n(99/99)" and a margin
-  const room = limit - numberingRoom;
-  const chunks: string[] = [];
-  let rest = body;
-  while (rest.length > 0) {
-    rest = rest.replace(/^\s+/, '');
-    if (!rest) break;
-    const isLast = chunks.length === maxParts - 1;
-    if (rest.length <= room) {
-      chunks.push(rest);
-      break;
-    }
-    if (isLast) {
-      chunks.push(rest.slice(0, breakPoint(rest, room - TRUNCATED.length)).trimEnd() + TRUNCATED);
-      break;
-    }
-    const cut = breakPoint(rest, room);
-    chunks.push(rest.slice(0, cut).trimEnd());
-    rest = rest.slice(cut);
-  }
-  if (chunks.length === 1) return chunks;
-  return chunks.map((c, i) => `${c}\n\n(${i + 1}/${chunks.length})`);
-}
-
-/** Where to cut `text` so that the first part has at most `max` UTF-16 units. */
-function breakPoint(text: string, max: number): number {
-  const window = text.slice(0, max + 1);
-  const min = Math.floor(max / 2); // never produce tiny parts just to honour a boundary
-  for (const pattern of [/\n\s*\n/g, /\n/g, /[.!?…](?=\s)/g, /\s/g]) {
-    let best = -1;
-    for (const m of window.matchAll(pattern)) {
-      const end = m.index + (pattern.source.startsWith('[') ? 1 : 0);
-      if (end <= max && end >= min) best = end;
-    }
-    if (best > 0) return best;
-  }
-  // One very long word: hard cut, keeping surrogate pairs together.
-  const code = text.charCodeAt(max - 1);
-  return code >= 0xd800 && code <= 0xdbff ? max - 1 : max;
-}
-
 function isSendAccepted(json: GraphBody | null): boolean {
   const id = json?.messages?.[0]?.id;
   return typeof id === 'string' && id.length > 0;
@@ -641,7 +486,10 @@ function toInt(value: unknown): number | null {
   return typeof n === 'number' && Number.isInteger(n) ? n : null;
 }
 
-/** undici wraps the system error: TypeError('fetch failed', {cause: Error{code: 'ECONNREFUSED'}}), sometimes an AggregateError. */
+/**
+ * undici wraps the system error: TypeError('fetch failed', {cause: Error{code: 'ECONNREFUSED'}}),
+ * sometimes an AggregateError.
+ */
 function rootCause(error: unknown): { code: string | null; message: string } {
   let current: unknown = error;
   let message = error instanceof Error ? error.message : String(error);

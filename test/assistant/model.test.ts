@@ -64,14 +64,14 @@ describe('ModelClient (chat completions)', () => {
     const req = openai.requests[0]!;
     expect(req.path).toBe('/v1/chat/completions');
     expect(req.headers.authorization).toBe(`Bearer ${API_KEY}`);
-    expect(req.body.messages).toEqual(turns);
+    expect((req.body as { messages: unknown }).messages).toEqual(turns);
     expect(req.body).toMatchObject({ model: 'test-model', temperature: 0.2, max_tokens: 300 });
     expect(req.body).not.toHaveProperty('stream', true);
   });
 
   it('uses the model given per call', async () => {
     const result = await client().complete(turns, { model: 'other-model' });
-    expect(openai.requests[0]!.body.model).toBe('other-model');
+    expect((openai.requests[0]!.body as { model: unknown }).model).toBe('other-model');
     expect(result.model).toBe('other-model');
   });
 
@@ -242,7 +242,7 @@ describe('ModelClient (chat completions)', () => {
 
 describe('ModelClient (responses API)', () => {
   it('sends system turns as instructions and the rest as input, in order', async () => {
-    openai.reply((req) => `Te llamas Ana (${req.body.input.length} turns)`);
+    openai.reply((req) => `Te llamas Ana (${(req.body as { input: unknown[] }).input.length} turns)`);
     const result = await client({ api: 'responses', maxOutputTokens: 200 }).complete(turns);
     expect(result.text).toBe('Te llamas Ana (3 turns)');
     expect(result.usage).toEqual({ input: expect.any(Number), output: expect.any(Number) });
@@ -254,7 +254,7 @@ describe('ModelClient (responses API)', () => {
       store: false,
       max_output_tokens: 200,
     });
-    expect(req.body.input).toEqual(turns.slice(1));
+    expect((req.body as { input: unknown }).input).toEqual(turns.slice(1));
   });
 
   it('maps empty output, garbage and errors like the chat API', async () => {

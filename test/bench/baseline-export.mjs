@@ -22,7 +22,8 @@ if (pgDialect) {
     (
       await c.query(
         after
-          ? `SELECT ${columns} FROM messages WHERE thread_id = $1 AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT 1000`
+          ? `SELECT ${columns} FROM messages WHERE thread_id = $1 AND (created_at, id) > ($2, $3) ` +
+              'ORDER BY created_at, id LIMIT 1000'
           : `SELECT ${columns} FROM messages WHERE thread_id = $1 ORDER BY created_at, id LIMIT 1000`,
         after ? [thread, after[0], after[1]] : [thread],
       )
@@ -33,7 +34,8 @@ if (pgDialect) {
   const d = new Database(db, { readonly: true });
   const first = d.prepare(`SELECT ${columns} FROM messages WHERE thread_id = 1 ORDER BY created_at, id LIMIT 1000`);
   const next = d.prepare(
-    `SELECT ${columns} FROM messages WHERE thread_id = 1 AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT 1000`,
+    `SELECT ${columns} FROM messages WHERE thread_id = 1 AND (created_at, id) > (?, ?) ` +
+      'ORDER BY created_at, id LIMIT 1000',
   );
   query = async () => (after ? next.all(after[0], after[1]) : first.all());
   close = async () => d.close();
@@ -42,7 +44,9 @@ for (;;) {
   const rows = await query();
   let text = '';
   for (const r of rows)
-    text += `${r.id}\t${r.role}\t${r.type}\t${r.content}\t${r.wamid}\t${r.created_at}\t${r.status}\t${r.error_message}\n`;
+    text +=
+      `${r.id}\t${r.role}\t${r.type}\t${r.content}\t${r.wamid}\t` +
+      `${r.created_at}\t${r.status}\t${r.error_message}\n`;
   await write(text);
   if (rows.length < 1000) break;
   const last = rows[rows.length - 1];

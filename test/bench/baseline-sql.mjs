@@ -13,9 +13,13 @@ const responseTimes = (where) => `SELECT client_id, ${delta} AS d, COUNT(*) AS n
 const queries =
   kind === 'summary'
     ? [
-        `SELECT t.id, t.wa_id, t.contact_name, t.created_at, t.last_message_at, COUNT(m.id) AS n FROM threads t LEFT JOIN messages m ON m.thread_id = t.id WHERE t.client_id = 1 GROUP BY t.id, t.wa_id, t.contact_name, t.created_at, t.last_message_at ORDER BY t.last_message_at DESC`,
-        `SELECT thread_id, role, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, COUNT(*) AS n FROM messages WHERE client_id = 1 GROUP BY thread_id, role`,
-        `SELECT client_id, ${bucket} AS b, COUNT(*) AS n FROM messages WHERE client_id = 1 GROUP BY client_id, ${bucket}`,
+        'SELECT t.id, t.wa_id, t.contact_name, t.created_at, t.last_message_at, COUNT(m.id) AS n ' +
+          'FROM threads t LEFT JOIN messages m ON m.thread_id = t.id WHERE t.client_id = 1 ' +
+          'GROUP BY t.id, t.wa_id, t.contact_name, t.created_at, t.last_message_at ORDER BY t.last_message_at DESC',
+        "SELECT thread_id, role, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, COUNT(*) AS n " +
+          'FROM messages WHERE client_id = 1 GROUP BY thread_id, role',
+        `SELECT client_id, ${bucket} AS b, COUNT(*) AS n FROM messages WHERE client_id = 1 ` +
+          `GROUP BY client_id, ${bucket}`,
       ]
     : [
         `SELECT client_id, role, status, COUNT(*) AS n FROM messages GROUP BY client_id, role, status`,

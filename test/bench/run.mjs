@@ -39,7 +39,8 @@ function record(row) {
   results.push(row);
   const pass = row.pass === undefined ? '' : row.pass ? 'ok' : 'MISSED';
   process.stderr.write(
-    `  ${row.name}: ${fmt(row.value)} ${row.unit} vs ${fmt(row.baseline)} (ratio ${fmt(row.ratio)}) ${row.target ?? ''} ${pass}\n`,
+    `  ${row.name}: ${fmt(row.value)} ${row.unit} vs ${fmt(row.baseline)} ` +
+      `(ratio ${fmt(row.ratio)}) ${row.target ?? ''} ${pass}\n`,
   );
 }
 const wanted = (name) => !only || only.has(name);
@@ -102,13 +103,15 @@ const LOREM = [
 function fill(db, { clients, threadsPerClient, messagesPerThread, start = Date.UTC(2024, 0, 1) }) {
   const now = Date.now();
   const insClient = db.prepare(
-    `INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at) VALUES (?, ?, ?, 1, 1, ?, ?)`,
+    'INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at) ' +
+      'VALUES (?, ?, ?, 1, 1, ?, ?)',
   );
   const insThread = db.prepare(
     `INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at) VALUES (?, ?, ?, ?, ?)`,
   );
   const insMessage = db.prepare(
-    `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, inserted_at) VALUES (?, ?, ?, 'text', ?, ?, ?, ?, ?, ?, ?, ?)`,
+    'INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, ' +
+      "status, status_at, inserted_at) VALUES (?, ?, ?, 'text', ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const statuses = ['read', 'read', 'read', 'delivered', 'sent', 'failed'];
   db.transaction(() => {
@@ -172,19 +175,29 @@ async function pgWith(name, spec) {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   const { clients, threadsPerClient, messagesPerThread } = spec;
-  await c.query(`INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at)
-    SELECT 'Client ' || g, '+3491100000' || g, (100000000000000 + g)::text, true, true, now(), now() FROM generate_series(1, ${clients}) g`);
-  await c.query(`INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at)
-    SELECT c.id, (34600000000 + c.id * 100000 + t)::text, 'User ' || t, timestamptz '2024-01-01 00:00Z' + t * interval '10 minutes',
-           timestamptz '2024-01-01 00:00Z' + t * interval '10 minutes' + ${messagesPerThread - 1} * interval '30 seconds'
-    FROM clients c CROSS JOIN generate_series(0, ${threadsPerClient - 1}) t`);
-  await c.query(`INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, status, status_at, inserted_at)
+  await c.query(
+    'INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at)\n' +
+      "    SELECT 'Client ' || g, '+3491100000' || g, (100000000000000 + g)::text, true, true, now(), now() " +
+      `FROM generate_series(1, ${clients}) g`,
+  );
+  await c.query(
+    'INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at)\n' +
+      "    SELECT c.id, (34600000000 + c.id * 100000 + t)::text, 'User ' || t, " +
+      "timestamptz '2024-01-01 00:00Z' + t * interval '10 minutes',\n" +
+      "           timestamptz '2024-01-01 00:00Z' + t * interval '10 minutes' + " +
+      `${messagesPerThread - 1} * interval '30 seconds'\n` +
+      `    FROM clients c CROSS JOIN generate_series(0, ${threadsPerClient - 1}) t`,
+  );
+  await c.query(
+    'INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, ' +
+      `status, status_at, inserted_at)
     SELECT t.id, t.client_id, CASE WHEN m % 2 = 1 THEN 'assistant' ELSE 'user' END, 'text',
            (ARRAY[${LOREM.map((l) => `'${l.replace(/'/g, "''")}'`).join(', ')}])[1 + m % ${LOREM.length}],
            'wamid.bench.' || t.id || '.' || m, t.wa_id, c.phone_number_id, t.created_at + m * interval '30 seconds',
            CASE WHEN m % 2 = 1 THEN (ARRAY['read','read','read','delivered','sent','failed'])[1 + m % 6] END,
            CASE WHEN m % 2 = 1 THEN t.created_at + m * interval '30 seconds' END, now()
-    FROM threads t JOIN clients c ON c.id = t.client_id CROSS JOIN generate_series(0, ${messagesPerThread - 1}) m`);
+    FROM threads t JOIN clients c ON c.id = t.client_id CROSS JOIN generate_series(0, ${messagesPerThread - 1}) m`,
+  );
   await c.query('ANALYZE');
   await c.query('CREATE TABLE bench_done (x int)');
   await c.end();
@@ -413,7 +426,7 @@ async function benchReply() {
     OPENAI_API_KEY: 'sk-bench',
     OPENAI_BASE_URL: `http://127.0.0.1:${model.address().port}/v1`,
     WHATSAPP_ACCESS_TOKEN: 'bench',
-    WHATSAPP_GRAPH_URL: `http://127.0.0.1:${graph.address().port}/v24.0`,
+    WHATSAPP_GRAPH_URL: `http://127.0.0.1:${graph.address().port}/v26.0`,
   });
   const post = async (to, id) => {
     const body = JSON.stringify({
@@ -545,7 +558,9 @@ async function benchExport() {
   const file = await sqliteWith(`export-${size}`, (db) =>
     fill(db, { clients: 1, threadsPerClient: 1, messagesPerThread: size }),
   );
-  const sql = `SELECT id, role, type, content, wamid, created_at, status, error_message FROM messages WHERE thread_id = 1 ORDER BY created_at, id`;
+  const sql =
+    'SELECT id, role, type, content, wamid, created_at, status, error_message FROM messages ' +
+    'WHERE thread_id = 1 ORDER BY created_at, id';
   const out = join(tmpdir(), `wa-bench-export-${process.pid}`);
   const targets = [
     ['sqlite', file, () => timeCommand('sh', ['-c', `sqlite3 -csv '${file}' "${sql}" > '${out}.baseline'`])],
@@ -558,7 +573,9 @@ async function benchExport() {
       () =>
         timeCommand('sh', [
           '-c',
-          `psql '${url}' -Atc "COPY (${sql.replace('thread_id = 1', '(SELECT min(id) FROM threads) = thread_id')}) TO STDOUT WITH CSV" > '${out}.baseline'`,
+          `psql '${url}' -Atc "COPY (` +
+            `${sql.replace('thread_id = 1', '(SELECT min(id) FROM threads) = thread_id')}` +
+            `) TO STDOUT WITH CSV" > '${out}.baseline'`,
         ]),
     ]);
   }
@@ -592,7 +609,9 @@ async function benchExport() {
       }
       const ratio = median(mine) / median(base);
       record({
-        name: `export ${size.toLocaleString('en-US')} msgs ${format} (${name}) ÷ ${name === 'sqlite' ? 'sqlite3' : 'psql'} dump`,
+        name:
+          `export ${size.toLocaleString('en-US')} msgs ${format} (${name}) ÷ ` +
+          `${name === 'sqlite' ? 'sqlite3' : 'psql'} dump`,
         value: median(mine),
         baseline: median(base),
         unit: 'ms',
@@ -605,7 +624,8 @@ async function benchExport() {
         ratio_to_floor: median(mine) / median(floor),
       });
       console.log(
-        `    Node + driver reading the same rows and writing them raw: ${median(floor).toFixed(0)} ms (export ÷ that: ${(median(mine) / median(floor)).toFixed(2)})`,
+        `    Node + driver reading the same rows and writing them raw: ${median(floor).toFixed(0)} ms ` +
+          `(export ÷ that: ${(median(mine) / median(floor)).toFixed(2)})`,
       );
       rmSync(`${out}.${format}`, { force: true });
     }
@@ -717,7 +737,8 @@ async function benchBatches() {
         await timeEach((i) =>
           plain.transaction((tx) =>
             tx.run(
-              `INSERT INTO settings (key, value, updated_at) VALUES ('bench', ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+              "INSERT INTO settings (key, value, updated_at) VALUES ('bench', ?, ?) " +
+                'ON CONFLICT (key) DO UPDATE SET value = excluded.value',
               [String(i), new Date()],
             ),
           ),
@@ -787,7 +808,8 @@ const benches = {
   batches: benchBatches,
 };
 process.stderr.write(
-  `wa-report benchmarks: ${runs} runs each (median), data in ${dataDir}${pgUrl ? `, PostgreSQL ${new URL(pgUrl).host}` : ', SQLite only (set BENCH_DATABASE_URL for PostgreSQL)'}\n`,
+  `wa-report benchmarks: ${runs} runs each (median), data in ${dataDir}` +
+    `${pgUrl ? `, PostgreSQL ${new URL(pgUrl).host}` : ', SQLite only (set BENCH_DATABASE_URL for PostgreSQL)'}\n`,
 );
 for (const [name, fn] of Object.entries(benches)) {
   if (!wanted(name)) continue;
@@ -800,7 +822,12 @@ const table = [
   '|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${r.name} | ${fmt(r.value, r.unit === 'ms' ? msDigits(r.value) : 1)} ${r.unit}${r.peak_rss_mb ? `, ${fmt(r.peak_rss_mb, 0)} MB RSS` : ''}${r.p99_ms !== undefined ? `, p50 ${r.p50_ms} ms / p99 ${r.p99_ms} ms` : ''}${r.replies_per_s ? `, ${fmt(r.replies_per_s, 0)} replies/s` : ''} | ${fmt(r.baseline, r.unit === 'ms' ? msDigits(r.baseline) : 1)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'met' : 'missed'} |`,
+      `| ${r.name} | ${fmt(r.value, r.unit === 'ms' ? msDigits(r.value) : 1)} ${r.unit}` +
+      `${r.peak_rss_mb ? `, ${fmt(r.peak_rss_mb, 0)} MB RSS` : ''}` +
+      `${r.p99_ms !== undefined ? `, p50 ${r.p50_ms} ms / p99 ${r.p99_ms} ms` : ''}` +
+      `${r.replies_per_s ? `, ${fmt(r.replies_per_s, 0)} replies/s` : ''}` +
+      ` | ${fmt(r.baseline, r.unit === 'ms' ? msDigits(r.baseline) : 1)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ` +
+      `${r.pass === undefined ? '' : r.pass ? 'met' : 'missed'} |`,
   ),
 ];
 process.stdout.write(`\n${table.join('\n')}\n`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
-import { databaseKinds } from '../helpers/databases.js';
+import { databaseKinds, postgresUrl } from '../helpers/databases.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -66,22 +66,25 @@ describe('help and version', () => {
 });
 
 describe('the embedded database on first use', () => {
-  it('creates ${XDG_DATA_HOME}/wa-report/wa-report.db in a 0700 directory, migrated, and lists no clients', async () => {
-    const home = tempDir();
-    const r = await runCli(['--list'], { env: { XDG_DATA_HOME: home } });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const dir = join(home, 'wa-report');
-    expect(statSync(dir).mode & 0o777).toBe(0o700);
-    const db = new Database(join(dir, 'wa-report.db'), { readonly: true });
-    const applied = db.prepare('SELECT migration_name, finished_at FROM _prisma_migrations').all() as {
-      finished_at: number | null;
-    }[];
-    expect(applied.length).toBeGreaterThan(0);
-    expect(applied.every((m) => m.finished_at !== null)).toBe(true);
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    db.close();
-  });
+  it(
+    'creates ${XDG_DATA_HOME}/wa-report/wa-report.db in a 0700 directory, ' + 'migrated, and lists no clients',
+    async () => {
+      const home = tempDir();
+      const r = await runCli(['--list'], { env: { XDG_DATA_HOME: home } });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const dir = join(home, 'wa-report');
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      const db = new Database(join(dir, 'wa-report.db'), { readonly: true });
+      const applied = db.prepare('SELECT migration_name, finished_at FROM _prisma_migrations').all() as {
+        finished_at: number | null;
+      }[];
+      expect(applied.length).toBeGreaterThan(0);
+      expect(applied.every((m) => m.finished_at !== null)).toBe(true);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      db.close();
+    },
+  );
 
   it('falls back to ~/.local/share when XDG_DATA_HOME is not set', async () => {
     const home = tempDir();
@@ -249,14 +252,30 @@ describe.each(databaseKinds)('clients on $name', (kind) => {
 });
 
 describe('bad database configuration', () => {
-  it('rejects a DATABASE_URL that is neither a path nor a PostgreSQL URL with exit 2 and the accepted forms', async () => {
-    const r = await runCli(['--list'], { env: { DATABASE_URL: 'mysql://root@localhost/wa' } });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('mysql:');
-    expect(r.stderr).toContain('Accepted forms');
-    expect(r.stderr).toContain('postgresql://');
-    expect(r.stderr).toContain('file:');
-  });
+  it.skipIf(!postgresUrl)(
+    'exits 4 (authentication) when PostgreSQL rejects the user of the URL (on postgres)',
+    async () => {
+      const url = new URL(postgresUrl as string);
+      url.username = 'no_such_wa_report_user';
+      url.password = 'wrong';
+      const r = await runCli(['--db', url.toString(), 'db', 'status']);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('rejected the credentials');
+      expect(r.stderr).not.toContain('wrong');
+    },
+  );
+
+  it(
+    'rejects a DATABASE_URL that is neither a path nor a PostgreSQL URL ' + 'with exit 2 and the accepted forms',
+    async () => {
+      const r = await runCli(['--list'], { env: { DATABASE_URL: 'mysql://root@localhost/wa' } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('mysql:');
+      expect(r.stderr).toContain('Accepted forms');
+      expect(r.stderr).toContain('postgresql://');
+      expect(r.stderr).toContain('file:');
+    },
+  );
 
   it('names host and port when PostgreSQL refuses connections, exit 1, no stack trace', async () => {
     const r = await runCli(['--list'], { env: { DATABASE_URL: 'postgresql://root@127.0.0.1:1/test' } });

@@ -112,32 +112,35 @@ describe('wa-report ingest', () => {
     }
   });
 
-  it('groups a burst of webhooks into a few transactions (group commit), acknowledging each after its commit', async () => {
-    const db = tempDb();
-    const d = startDaemon(db, ['--port', '0'], { LOG_LEVEL: 'info' });
-    const url = await d.listening;
-    expect(url, d.output().stderr).not.toBeNull();
-    try {
-      const posts = await Promise.all(
-        Array.from({ length: 300 }, (_, i) =>
-          postWebhook(
-            url!,
-            textMessage({ from: `3466${String(i).padStart(7, '0')}`, text: 'hola', id: `wamid.burst.${i}` }),
+  it(
+    'groups a burst of webhooks into a few transactions (group commit), ' + 'acknowledging each after its commit',
+    async () => {
+      const db = tempDb();
+      const d = startDaemon(db, ['--port', '0'], { LOG_LEVEL: 'info' });
+      const url = await d.listening;
+      expect(url, d.output().stderr).not.toBeNull();
+      try {
+        const posts = await Promise.all(
+          Array.from({ length: 300 }, (_, i) =>
+            postWebhook(
+              url!,
+              textMessage({ from: `3466${String(i).padStart(7, '0')}`, text: 'hola', id: `wamid.burst.${i}` }),
+            ),
           ),
-        ),
-      );
-      expect(posts.every((p) => p.status === 200)).toBe(true);
-      const metrics = await (await fetch(`${url}/metrics`)).text();
-      const commits = Number(/wa_report_commits_total (\d+)/.exec(metrics)?.[1]);
-      expect(Number(/wa_report_messages_stored_total (\d+)/.exec(metrics)?.[1])).toBe(300);
-      expect(commits).toBeGreaterThan(0);
-      expect(commits).toBeLessThan(250);
-      console.log(`group commit: 300 webhooks in ${commits} transactions`);
-    } finally {
-      d.child.kill('SIGTERM');
-      await d.exited;
-    }
-  });
+        );
+        expect(posts.every((p) => p.status === 200)).toBe(true);
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        const commits = Number(/wa_report_commits_total (\d+)/.exec(metrics)?.[1]);
+        expect(Number(/wa_report_messages_stored_total (\d+)/.exec(metrics)?.[1])).toBe(300);
+        expect(commits).toBeGreaterThan(0);
+        expect(commits).toBeLessThan(250);
+        console.log(`group commit: 300 webhooks in ${commits} transactions`);
+      } finally {
+        d.child.kill('SIGTERM');
+        await d.exited;
+      }
+    },
+  );
 
   it('--insecure-skip-signature accepts unsigned webhooks and says so loudly', async () => {
     const db = tempDb();
@@ -181,7 +184,7 @@ describe('wa-report ingest', () => {
       const file = join(dir, 'wa-report.service');
       (await import('node:fs')).writeFileSync(file, r.stdout);
       // Unknown directives or syntax errors make verify complain about this file.
-      let out = '';
+      let out: string;
       try {
         out = execFileSync('systemd-analyze', ['verify', file], {
           encoding: 'utf8',
@@ -223,61 +226,66 @@ describe('wa-report ingest', () => {
 });
 
 describe('context clear, history and demo through the CLI', () => {
-  it('demo fills the database through the pipeline; history shows a conversation; context clear moves the reset point', async () => {
-    const db = tempDb();
-    const demo = await runCli(['--db', db, 'demo', '--conversations', '2'], { timeoutMs: 120_000 });
-    expect(demo.stderr).toContain('Done');
-    expect(demo.code).toBe(0);
-    expect(demo.stdout).toBe('');
-    const store = await openStore(resolveDbTarget(db));
-    let waId: string;
-    try {
-      const counts = await sql(store).all<{ role: string; status: string | null; n: unknown }>(
-        `SELECT role, status, COUNT(*) AS n FROM messages GROUP BY role, status`,
-      );
-      const n = (role: string, status?: string | null) =>
-        counts
-          .filter((c) => c.role === role && (status === undefined || c.status === status))
-          .reduce((a, c) => a + Number(c.n), 0);
-      expect(n('user')).toBeGreaterThan(20);
-      expect(n('assistant')).toBeGreaterThan(10);
-      expect(n('agent')).toBeGreaterThan(0);
-      expect(n('assistant', 'read') + n('assistant', 'delivered')).toBeGreaterThan(0);
-      expect(await store.clients.list()).toHaveLength(3);
-      waId = (
-        await sql(store).all<{ wa_id: string }>(`SELECT wa_id FROM threads WHERE client_id = 1 ORDER BY id LIMIT 1`)
-      )[0]!.wa_id;
-    } finally {
-      await store.close();
-    }
-    const history = await runCli([
-      '--db',
-      db,
-      'history',
-      '--wa-id',
-      `+${waId}`,
-      '--client-id',
-      '1',
-      '--limit',
-      '5',
-      '--json',
-    ]);
-    expect(history.code).toBe(0);
-    const doc = JSON.parse(history.stdout);
-    expect(doc.conversations[0].messages).toHaveLength(5);
-    const text = await runCli(['--db', db, 'history', '--wa-id', waId, '--client-id', '1']);
-    expect(text.stdout).toMatch(/\] (User|Assistant): /);
+  it(
+    'demo fills the database through the pipeline; history shows a conversation; ' +
+      'context clear moves the reset point',
+    async () => {
+      const db = tempDb();
+      const demo = await runCli(['--db', db, 'demo', '--conversations', '2'], { timeoutMs: 120_000 });
+      expect(demo.stderr).toContain('Done');
+      expect(demo.code).toBe(0);
+      expect(demo.stdout).toBe('');
+      const store = await openStore(resolveDbTarget(db));
+      let waId: string;
+      try {
+        const counts = await sql(store).all<{ role: string; status: string | null; n: unknown }>(
+          `SELECT role, status, COUNT(*) AS n FROM messages GROUP BY role, status`,
+        );
+        const n = (role: string, status?: string | null) =>
+          counts
+            .filter((c) => c.role === role && (status === undefined || c.status === status))
+            .reduce((a, c) => a + Number(c.n), 0);
+        expect(n('user')).toBeGreaterThan(20);
+        expect(n('assistant')).toBeGreaterThan(10);
+        expect(n('agent')).toBeGreaterThan(0);
+        expect(n('assistant', 'read') + n('assistant', 'delivered')).toBeGreaterThan(0);
+        expect(await store.clients.list()).toHaveLength(3);
+        waId = (
+          await sql(store).all<{ wa_id: string }>(`SELECT wa_id FROM threads WHERE client_id = 1 ORDER BY id LIMIT 1`)
+        )[0]!.wa_id;
+      } finally {
+        await store.close();
+      }
+      const history = await runCli([
+        '--db',
+        db,
+        'history',
+        '--wa-id',
+        `+${waId}`,
+        '--client-id',
+        '1',
+        '--limit',
+        '5',
+        '--json',
+      ]);
+      expect(history.code).toBe(0);
+      const doc = JSON.parse(history.stdout);
+      expect(doc.conversations[0].messages).toHaveLength(5);
+      const text = await runCli(['--db', db, 'history', '--wa-id', waId, '--client-id', '1']);
+      expect(text.stdout).toMatch(/\] (User|Assistant): /);
 
-    const clear = await runCli(['--db', db, 'context', 'clear', '--wa-id', `+${waId.slice(0, 2)} ${waId.slice(2)}`]);
-    expect(clear.code).toBe(0);
-    expect(clear.stderr).toContain('Cleared');
-    const after = JSON.parse((await runCli(['--db', db, 'history', '--wa-id', waId, '--json'])).stdout);
-    expect(after.conversations[0].context_reset_at).not.toBeNull();
+      const clear = await runCli(['--db', db, 'context', 'clear', '--wa-id', `+${waId.slice(0, 2)} ${waId.slice(2)}`]);
+      expect(clear.code).toBe(0);
+      expect(clear.stderr).toContain('Cleared');
+      const after = JSON.parse((await runCli(['--db', db, 'history', '--wa-id', waId, '--json'])).stdout);
+      expect(after.conversations[0].context_reset_at).not.toBeNull();
 
-    const missing = await runCli(['--db', db, 'history', '--wa-id', '+999999999']);
-    expect(missing.code).toBe(3);
-    const bad = await runCli(['--db', db, 'context', 'clear', '--wa-id', 'hello']);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--wa-id');
-  }, 150_000);
+      const missing = await runCli(['--db', db, 'history', '--wa-id', '+999999999']);
+      expect(missing.code).toBe(3);
+      const bad = await runCli(['--db', db, 'context', 'clear', '--wa-id', 'hello']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--wa-id');
+    },
+    150_000,
+  );
 });

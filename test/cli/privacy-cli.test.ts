@@ -66,58 +66,62 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
     }
   };
 
-  it('archive: killed with SIGKILL mid-way, rerun finishes; restore twice changes nothing the second time', async () => {
-    const original = await count();
-    const out = join(dir, 'archive-2023.jsonl.gz');
-    const args = [
-      '--db',
-      db.url,
-      'archive',
-      '--before',
-      '2024-01-01',
-      '--out',
-      out,
-      '--batch-size',
-      '1',
-      '--tz',
-      'UTC',
-    ];
-    // Killed while deleting (after the archive is verified), at the 7th batch.
-    const child = spawn(process.execPath, [BIN, ...args], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    await new Promise<void>((resolve) => {
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        stderr += d;
-        if (/Deleted 7 of/.test(stderr)) child.kill('SIGKILL');
+  it(
+    'archive: killed with SIGKILL mid-way, rerun finishes; ' + 'restore twice changes nothing the second time',
+    async () => {
+      const original = await count();
+      const out = join(dir, 'archive-2023.jsonl.gz');
+      const args = [
+        '--db',
+        db.url,
+        'archive',
+        '--before',
+        '2024-01-01',
+        '--out',
+        out,
+        '--batch-size',
+        '1',
+        '--tz',
+        'UTC',
+      ];
+      // Killed while deleting (after the archive is verified), at the 7th batch.
+      const child = spawn(process.execPath, [BIN, ...args], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      await new Promise<void>((resolve) => {
+        child.stderr.setEncoding('utf8').on('data', (d: string) => {
+          stderr += d;
+          if (/Deleted 7 of/.test(stderr)) child.kill('SIGKILL');
+        });
+        child.on('close', () => resolve());
       });
-      child.on('close', () => resolve());
-    });
-    expect(child.signalCode).toBe('SIGKILL');
-    expect(existsSync(out)).toBe(true);
-    const mid = await count();
-    expect(mid.length).toBeLessThan(original.length);
-    expect(mid.length).toBeGreaterThan(1);
+      expect(child.signalCode).toBe('SIGKILL');
+      expect(existsSync(out)).toBe(true);
+      const mid = await count();
+      expect(mid.length).toBeLessThan(original.length);
+      expect(mid.length).toBeGreaterThan(1);
 
-    const rerun = await cli(['archive', '--before', '2024-01-01', '--out', out, '--tz', 'UTC', '--json']);
-    expect(rerun.code).toBe(0);
-    expect(JSON.parse(rerun.stdout)).toMatchObject({
-      resumed: true,
-      threads: 120,
-      messages: 600,
-      kept_changed: 0,
-      remaining: 0,
-    });
-    expect(await count()).toEqual(['wamid.cli.recent']);
+      const rerun = await cli(['archive', '--before', '2024-01-01', '--out', out, '--tz', 'UTC', '--json']);
+      expect(rerun.code).toBe(0);
+      expect(JSON.parse(rerun.stdout)).toMatchObject({
+        resumed: true,
+        threads: 120,
+        messages: 600,
+        kept_changed: 0,
+        remaining: 0,
+      });
+      expect(await count()).toEqual(['wamid.cli.recent']);
 
-    const restore = await cli(['archive', 'restore', out, '--json']);
-    expect(restore.code).toBe(0);
-    expect(JSON.parse(restore.stdout)).toMatchObject({ messages_inserted: 600, messages_present: 0 });
-    expect(await count()).toEqual(original);
-    const again = await cli(['archive', 'restore', out]);
-    expect(again.code).toBe(0);
-    expect(again.stderr).toContain('Restored 0 messages into 120 conversations (600 were already there)');
-    expect(await count()).toEqual(original);
-  }, 120_000);
+      const restore = await cli(['archive', 'restore', out, '--json']);
+      expect(restore.code).toBe(0);
+      expect(JSON.parse(restore.stdout)).toMatchObject({ messages_inserted: 600, messages_present: 0 });
+      expect(await count()).toEqual(original);
+      const again = await cli(['archive', 'restore', out]);
+      expect(again.code).toBe(0);
+      expect(again.stderr).toContain('Restored 0 messages into 120 conversations (600 were already there)');
+      expect(await count()).toEqual(original);
+    },
+    120_000,
+  );
 
   it('archive: simulated failure after N batches exits 1 saying how to finish; bad flags exit 2', async () => {
     const out = join(dir, 'fail.jsonl.gz');
@@ -179,61 +183,66 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
     expect((await cli(['contact', 'erase', '--wa-id', '+34600000004', '--client-id', '99', '--force'])).code).toBe(3);
   }, 60_000);
 
-  it('keys generate, db encrypt (resumable), keys status, rotate; wrong or missing keys exit 2 naming the key id', async () => {
-    const gen = await cli(['keys', 'generate']);
-    expect(gen.code).toBe(0);
-    expect(gen.stdout).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
-    const keyA = gen.stdout.trim();
-    const idA = /Key id ([0-9a-f]{16})/.exec(gen.stderr)?.[1] as string;
-    const keyB = (await cli(['keys', 'generate'])).stdout.trim();
+  it(
+    'keys generate, db encrypt (resumable), keys status, rotate; ' + 'wrong or missing keys exit 2 naming the key id',
+    async () => {
+      const gen = await cli(['keys', 'generate']);
+      expect(gen.code).toBe(0);
+      expect(gen.stdout).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
+      const keyA = gen.stdout.trim();
+      const idA = /Key id ([0-9a-f]{16})/.exec(gen.stderr)?.[1] as string;
+      const keyB = (await cli(['keys', 'generate'])).stdout.trim();
 
-    const noKey = await cli(['db', 'encrypt']);
-    expect(noKey.code).toBe(2);
-    expect(noKey.stderr).toContain('WA_REPORT_ENCRYPTION_KEY is not set');
-    const badKey = await cli(['--list'], { WA_REPORT_ENCRYPTION_KEY: 'hunter2' });
-    expect(badKey.code).toBe(2);
-    expect(badKey.stderr).toContain('WA_REPORT_ENCRYPTION_KEY: not a key');
+      const noKey = await cli(['db', 'encrypt']);
+      expect(noKey.code).toBe(2);
+      expect(noKey.stderr).toContain('WA_REPORT_ENCRYPTION_KEY is not set');
+      const badKey = await cli(['--list'], { WA_REPORT_ENCRYPTION_KEY: 'hunter2' });
+      expect(badKey.code).toBe(2);
+      expect(badKey.stderr).toContain('WA_REPORT_ENCRYPTION_KEY: not a key');
 
-    const interrupted = await cli(
-      ['db', 'encrypt', '--batch-size', '50'],
-      { WA_REPORT_ENCRYPTION_KEY: keyA },
-      { encryptFailAfterBatches: 3 },
-    );
-    expect(interrupted.code).toBe(2);
-    expect(interrupted.stderr).toContain('Rerun the same command to finish');
-    const encrypted = await cli(['db', 'encrypt'], { WA_REPORT_ENCRYPTION_KEY: keyA });
-    expect(encrypted.code).toBe(0);
-    const status = JSON.parse((await cli(['keys', 'status', '--json'], { WA_REPORT_ENCRYPTION_KEY: keyA })).stdout);
-    expect(status).toMatchObject({ current_key_id: idA, database_key_id: idA, plaintext_values: 0 });
+      const interrupted = await cli(
+        ['db', 'encrypt', '--batch-size', '50'],
+        { WA_REPORT_ENCRYPTION_KEY: keyA },
+        { encryptFailAfterBatches: 3 },
+      );
+      expect(interrupted.code).toBe(2);
+      expect(interrupted.stderr).toContain('Rerun the same command to finish');
+      const encrypted = await cli(['db', 'encrypt'], { WA_REPORT_ENCRYPTION_KEY: keyA });
+      expect(encrypted.code).toBe(0);
+      const status = JSON.parse((await cli(['keys', 'status', '--json'], { WA_REPORT_ENCRYPTION_KEY: keyA })).stdout);
+      expect(status).toMatchObject({ current_key_id: idA, database_key_id: idA, plaintext_values: 0 });
 
-    // Reading without the key: exit 2, naming the key id; writing without it is refused the same way.
-    const report = await cli(['export', '--client-id', '1', '--wa-id', '+34600000005', '--format', 'text']);
-    expect(report.code).toBe(2);
-    expect(report.stderr).toContain(`encrypted with key id ${idA}`);
-    const withKey = await cli(['export', '--client-id', '1', '--wa-id', '+34600000005', '--format', 'text'], {
-      WA_REPORT_ENCRYPTION_KEY: keyA,
-    });
-    expect(withKey.code).toBe(0);
-    expect(withKey.stdout).toContain('Mensaje 5.0 con ñ y 😊');
+      // Reading without the key: exit 2, naming the key id; writing without it is refused the same way.
+      const report = await cli(['export', '--client-id', '1', '--wa-id', '+34600000005', '--format', 'text']);
+      expect(report.code).toBe(2);
+      expect(report.stderr).toContain(`encrypted with key id ${idA}`);
+      const withKey = await cli(['export', '--client-id', '1', '--wa-id', '+34600000005', '--format', 'text'], {
+        WA_REPORT_ENCRYPTION_KEY: keyA,
+      });
+      expect(withKey.code).toBe(0);
+      expect(withKey.stdout).toContain('Mensaje 5.0 con ñ y 😊');
 
-    const rotateWithout = await cli(['keys', 'rotate'], { WA_REPORT_ENCRYPTION_KEY: keyB });
-    expect(rotateWithout.code).toBe(2);
-    const rotated = await cli(['keys', 'rotate'], {
-      WA_REPORT_ENCRYPTION_KEY: keyB,
-      WA_REPORT_ENCRYPTION_KEYS_OLD: keyA,
-    });
-    expect(rotated.code).toBe(0);
-    expect(rotated.stderr).toContain('Re-encrypted with key');
-    const after = JSON.parse((await cli(['keys', 'status', '--json'], { WA_REPORT_ENCRYPTION_KEY: keyB })).stdout);
-    expect(after.plaintext_values).toBe(0);
-    expect(Object.keys(after.encrypted_values)).toEqual([after.current_key_id]);
-    expect(
-      (await cli(['export', '--client-id', '1', '--wa-id', '+34600000005'], { WA_REPORT_ENCRYPTION_KEY: keyB })).code,
-    ).toBe(0);
-    expect(
-      (await cli(['export', '--client-id', '1', '--wa-id', '+34600000005'], { WA_REPORT_ENCRYPTION_KEY: keyA })).stderr,
-    ).toContain(`key id ${after.current_key_id}`);
-  }, 120_000);
+      const rotateWithout = await cli(['keys', 'rotate'], { WA_REPORT_ENCRYPTION_KEY: keyB });
+      expect(rotateWithout.code).toBe(2);
+      const rotated = await cli(['keys', 'rotate'], {
+        WA_REPORT_ENCRYPTION_KEY: keyB,
+        WA_REPORT_ENCRYPTION_KEYS_OLD: keyA,
+      });
+      expect(rotated.code).toBe(0);
+      expect(rotated.stderr).toContain('Re-encrypted with key');
+      const after = JSON.parse((await cli(['keys', 'status', '--json'], { WA_REPORT_ENCRYPTION_KEY: keyB })).stdout);
+      expect(after.plaintext_values).toBe(0);
+      expect(Object.keys(after.encrypted_values)).toEqual([after.current_key_id]);
+      expect(
+        (await cli(['export', '--client-id', '1', '--wa-id', '+34600000005'], { WA_REPORT_ENCRYPTION_KEY: keyB })).code,
+      ).toBe(0);
+      expect(
+        (await cli(['export', '--client-id', '1', '--wa-id', '+34600000005'], { WA_REPORT_ENCRYPTION_KEY: keyA }))
+          .stderr,
+      ).toContain(`key id ${after.current_key_id}`);
+    },
+    120_000,
+  );
 
   it('tokens: create prints the token once, list shows it without the secret, revoke', async () => {
     const created = await cli(['tokens', 'create', '--name', 'grafana', '--scope', 'read']);

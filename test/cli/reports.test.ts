@@ -30,7 +30,7 @@ describe.each(databaseKinds)('report commands on $name', (kind) => {
     await db.drop();
   });
 
-  it("reproduces the seed's detailed text report with --client-id --wa-id --format detailed", async () => {
+  it('reproduces the original detailed text report with --client-id --wa-id --format detailed', async () => {
     const r = await cli('--client-id', String(clientId), '--wa-id', '+34123456789', '--format', 'detailed');
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);

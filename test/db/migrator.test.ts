@@ -104,7 +104,8 @@ describe.each(databaseKinds)('migrator on $name', (kind) => {
     } else {
       const cols = await sql(
         db,
-        `SELECT column_name, data_type, character_maximum_length AS len, is_nullable, column_default FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
+        `SELECT column_name, data_type, character_maximum_length AS len, is_nullable, column_default ` +
+          `FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
       );
       expect(cols).toEqual([
         { column_name: 'id', data_type: 'character varying', len: 36, is_nullable: 'NO', column_default: null },
@@ -200,7 +201,8 @@ describe.each(databaseKinds)('migrator on $name', (kind) => {
     // A process killed in the middle of a migration leaves a started, unfinished row.
     await sql(
       db,
-      `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count, logs) VALUES (?, ?, ?, ?, 0, ?)`,
+      `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count, logs) ` +
+        `VALUES (?, ?, ?, ?, 0, ?)`,
       [
         '00000000-0000-4000-8000-000000000001',
         next.checksum,
@@ -217,7 +219,8 @@ describe.each(databaseKinds)('migrator on $name', (kind) => {
     // Following the advice works.
     await sql(
       db,
-      `UPDATE "_prisma_migrations" SET rolled_back_at = CURRENT_TIMESTAMP WHERE migration_name = '20990101000000_next' AND finished_at IS NULL`,
+      `UPDATE "_prisma_migrations" SET rolled_back_at = CURRENT_TIMESTAMP ` +
+        `WHERE migration_name = '20990101000000_next' AND finished_at IS NULL`,
     );
     const { applied } = await migrateWith(db, [...readShippedMigrations(kind.name), next]);
     expect(applied).toEqual(['20990101000000_next']);
@@ -254,8 +257,11 @@ describe.each(databaseKinds)('migrator on $name', (kind) => {
     const slow = extra(
       '20990101000000_slow',
       kind.name === 'sqlite'
-        ? 'CREATE TABLE slow_table (id INTEGER);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) INSERT INTO slow_table SELECT x FROM c;'
-        : 'CREATE TABLE slow_table (id INTEGER);\nSELECT pg_sleep(0.3);\nINSERT INTO slow_table SELECT generate_series(1, 1000);',
+        ? 'CREATE TABLE slow_table (id INTEGER);\n' +
+            'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) ' +
+            'INSERT INTO slow_table SELECT x FROM c;'
+        : 'CREATE TABLE slow_table (id INTEGER);\n' +
+            'SELECT pg_sleep(0.3);\nINSERT INTO slow_table SELECT generate_series(1, 1000);',
     );
     const shipped = [...readShippedMigrations(kind.name), slow];
     const results = await Promise.all([migrateWith(db, shipped), migrateWith(db, shipped), migrateWith(db, shipped)]);

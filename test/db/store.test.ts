@@ -211,45 +211,49 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect(await store.messages.byWamid('wamid.B2')).toBeNull();
   });
 
-  it('stores a mixed batch as one: repeated wamids, erased ones, no wamid, NUL characters, several conversations', async () => {
-    await recordMessages(store, [msg({ clientId, waId: '34555', wamid: 'wamid.GONE', contactName: 'Gone' })]);
-    await eraseContact(store, '34555', { actor: 'test' });
-    const r = await recordMessages(store, [
-      msg({ clientId, waId: '34666', wamid: 'wamid.M1', contactName: 'Old name', createdAt: new Date(T0 + 3000) }),
-      msg({ clientId, waId: '34555', wamid: 'wamid.GONE', contactName: 'Gone' }), // redelivered after the erase
-      msg({ clientId, waId: '34777', wamid: 'wamid.M2', content: 'a\u0000b' }),
-      msg({ clientId, waId: '34666', wamid: 'wamid.M1', contactName: 'Old name', createdAt: new Date(T0 + 3000) }), // the same message twice in one batch
-      msg({
-        clientId,
-        waId: '34666',
-        wamid: null,
-        role: 'assistant',
-        content: 'sin wamid',
-        createdAt: new Date(T0 + 1000),
-      }),
-      msg({ clientId, waId: '34666', wamid: 'wamid.M3', contactName: 'New name', createdAt: new Date(T0 + 2000) }),
-      msg({ clientId, waId: '34666', wamid: 'wamid.M4', contactName: null, createdAt: new Date(T0 + 4000) }),
-    ]);
-    expect(r.inserted.map((m) => m.wamid)).toEqual(['wamid.M1', 'wamid.M2', null, 'wamid.M3', 'wamid.M4']);
-    expect(r.inserted.map((m) => m.id)).toEqual([...r.inserted.map((m) => m.id)].sort((a, b) => a - b));
-    expect(r.duplicates).toBe(2);
-    expect(await store.threads.find(clientId, '34555')).toBeNull();
-    expect(await store.messages.byWamid('wamid.GONE')).toBeNull();
-    const thread = await store.threads.find(clientId, '34666');
-    expect(thread).toMatchObject({ contactName: 'New name' });
-    expect(thread?.createdAt.getTime()).toBe(T0 + 1000);
-    expect(thread?.lastMessageAt.getTime()).toBe(T0 + 4000);
-    expect(r.inserted.filter((m) => m.threadId === thread?.id)).toHaveLength(4);
-    expect((await store.messages.page(thread!.id)).map((m) => m.wamid)).toEqual([
-      null,
-      'wamid.M3',
-      'wamid.M1',
-      'wamid.M4',
-    ]);
-    expect((await store.messages.byWamid('wamid.M2'))?.content).toBe(
-      store.dialect === 'postgres' ? 'a\uFFFDb' : 'a\u0000b',
-    );
-  });
+  it(
+    'stores a mixed batch as one: repeated wamids, erased ones, no wamid, ' + 'NUL characters, several conversations',
+    async () => {
+      await recordMessages(store, [msg({ clientId, waId: '34555', wamid: 'wamid.GONE', contactName: 'Gone' })]);
+      await eraseContact(store, '34555', { actor: 'test' });
+      const r = await recordMessages(store, [
+        msg({ clientId, waId: '34666', wamid: 'wamid.M1', contactName: 'Old name', createdAt: new Date(T0 + 3000) }),
+        msg({ clientId, waId: '34555', wamid: 'wamid.GONE', contactName: 'Gone' }), // redelivered after the erase
+        msg({ clientId, waId: '34777', wamid: 'wamid.M2', content: 'a\u0000b' }),
+        // the same message twice in one batch
+        msg({ clientId, waId: '34666', wamid: 'wamid.M1', contactName: 'Old name', createdAt: new Date(T0 + 3000) }),
+        msg({
+          clientId,
+          waId: '34666',
+          wamid: null,
+          role: 'assistant',
+          content: 'sin wamid',
+          createdAt: new Date(T0 + 1000),
+        }),
+        msg({ clientId, waId: '34666', wamid: 'wamid.M3', contactName: 'New name', createdAt: new Date(T0 + 2000) }),
+        msg({ clientId, waId: '34666', wamid: 'wamid.M4', contactName: null, createdAt: new Date(T0 + 4000) }),
+      ]);
+      expect(r.inserted.map((m) => m.wamid)).toEqual(['wamid.M1', 'wamid.M2', null, 'wamid.M3', 'wamid.M4']);
+      expect(r.inserted.map((m) => m.id)).toEqual([...r.inserted.map((m) => m.id)].sort((a, b) => a - b));
+      expect(r.duplicates).toBe(2);
+      expect(await store.threads.find(clientId, '34555')).toBeNull();
+      expect(await store.messages.byWamid('wamid.GONE')).toBeNull();
+      const thread = await store.threads.find(clientId, '34666');
+      expect(thread).toMatchObject({ contactName: 'New name' });
+      expect(thread?.createdAt.getTime()).toBe(T0 + 1000);
+      expect(thread?.lastMessageAt.getTime()).toBe(T0 + 4000);
+      expect(r.inserted.filter((m) => m.threadId === thread?.id)).toHaveLength(4);
+      expect((await store.messages.page(thread!.id)).map((m) => m.wamid)).toEqual([
+        null,
+        'wamid.M3',
+        'wamid.M1',
+        'wamid.M4',
+      ]);
+      expect((await store.messages.byWamid('wamid.M2'))?.content).toBe(
+        store.dialect === 'postgres' ? 'a\uFFFDb' : 'a\u0000b',
+      );
+    },
+  );
 
   it('leaves a message as one-by-one updates would when a batch brings many statuses for it', async () => {
     // Seeded: the same 40 random histories every run.
@@ -297,10 +301,14 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     const c = await store.clients.create({ name: 'Dates', phoneNumber: '+34600000003', phoneNumberId: 'PNID-DATES' });
     // Madrid is UTC+1 in January: 2024-01-15 23:30 local is 22:30Z; 2024-01-16 00:30 local is 23:30Z on the 15th.
     await recordMessages(store, [
-      msg({ clientId: c.id, waId: '3401', wamid: 'd1', createdAt: new Date('2024-01-14T23:30:00Z') }), // 15th 00:30 Madrid
-      msg({ clientId: c.id, waId: '3402', wamid: 'd2', createdAt: new Date('2024-01-15T22:30:00Z') }), // 15th 23:30 Madrid
-      msg({ clientId: c.id, waId: '3403', wamid: 'd3', createdAt: new Date('2024-01-15T23:30:00Z') }), // 16th 00:30 Madrid
-      msg({ clientId: c.id, waId: '3403', wamid: 'd4', createdAt: new Date('2024-01-14T22:59:59Z') }), // 14th 23:59:59 Madrid
+      // 15th 00:30 Madrid
+      msg({ clientId: c.id, waId: '3401', wamid: 'd1', createdAt: new Date('2024-01-14T23:30:00Z') }),
+      // 15th 23:30 Madrid
+      msg({ clientId: c.id, waId: '3402', wamid: 'd2', createdAt: new Date('2024-01-15T22:30:00Z') }),
+      // 16th 00:30 Madrid
+      msg({ clientId: c.id, waId: '3403', wamid: 'd3', createdAt: new Date('2024-01-15T23:30:00Z') }),
+      // 14th 23:59:59 Madrid
+      msg({ clientId: c.id, waId: '3403', wamid: 'd4', createdAt: new Date('2024-01-14T22:59:59Z') }),
     ]);
     const tz = 'Europe/Madrid';
     const day15 = await store.threads.list({
@@ -403,7 +411,7 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect(ranged.map((m) => m.content)).toEqual(Array.from({ length: 7 }, (_, k) => `m${7000 + k}`));
   });
 
-  it('answers the seed’s questions: messages per client, active in 24 h, failed messages', async () => {
+  it('answers the original SQL questions: messages per client, active in 24 h, failed messages', async () => {
     const c = await store.clients.create({ name: 'Stats', phoneNumber: '+34600000006', phoneNumberId: 'PNID-STATS' });
     const now = new Date('2024-02-01T12:00:00Z');
     await recordMessages(store, [
@@ -464,7 +472,7 @@ describe.each(databaseKinds)('store on $name', (kind) => {
     expect(all.find((x) => x.clientId === c.id)?.messages).toBe(4);
   });
 
-  it('uses indexes, not full scans, for the seed’s three questions', async () => {
+  it('uses indexes, not full scans, for the original three SQL questions', async () => {
     const plans: string[] = [];
     const explain = async (text: string, params: unknown[]) => {
       if (kind.name === 'sqlite') {

@@ -1027,7 +1027,8 @@ function protocol(n: number, rng: Rng): Spec {
 function aborted(n: number, rng: Rng): Spec {
   const body = () => JSON.stringify(notification(refused(n)));
   const head = (extra: string) =>
-    `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: ${signHeader(body())}\r\n${extra}\r\n`;
+    'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+    `X-Hub-Signature-256: ${signHeader(body())}\r\n${extra}\r\n`;
   const variants: [string, number[], () => RawReq][] = [
     [
       'mid-headers',
@@ -1338,266 +1339,285 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('drill: 1,000 hostile requests against the real daemon', () => {
-  it('answers each with its 4xx (or keeps it, for well-formed garbage), never 5xx, in bounded memory, while valid traffic is stored', async () => {
-    const specs = generate(SEED);
-    expect(specs).toHaveLength(1000 - SLOW_LORIS);
-    const dir = mkdtempSync(join(tmpdir(), 'wa-report-hostile-'));
-    dirs.push(dir);
-    const dbFile = join(dir, 'wa.db');
-    const d = await spawnDaemon(dbFile);
-    const pid = d.child.pid!;
-    const since = () => performance.now() - d.t0;
+  it(
+    'answers each with its 4xx (or keeps it, for well-formed garbage), never 5xx, ' +
+      'in bounded memory, while valid traffic is stored',
+    async () => {
+      const specs = generate(SEED);
+      expect(specs).toHaveLength(1000 - SLOW_LORIS);
+      const dir = mkdtempSync(join(tmpdir(), 'wa-report-hostile-'));
+      dirs.push(dir);
+      const dbFile = join(dir, 'wa.db');
+      const d = await spawnDaemon(dbFile);
+      const pid = d.child.pid!;
+      const since = () => performance.now() - d.t0;
 
-    // Memory: sampled every 25 ms for the whole drill.
-    const baselineRss = rssMb(pid) ?? 0;
-    let peakRss = baselineRss;
-    let peakAt = 0;
-    const rssBySecond: number[] = [];
-    const rssTimer = setInterval(() => {
-      const v = rssMb(pid);
-      if (v === null) return;
-      if (v > peakRss) [peakRss, peakAt] = [v, since()];
-      const second = Math.floor(since() / 1000);
-      rssBySecond[second] = Math.max(rssBySecond[second] ?? 0, v);
-    }, 25);
+      // Memory: sampled every 25 ms for the whole drill.
+      const baselineRss = rssMb(pid) ?? 0;
+      let peakRss = baselineRss;
+      let peakAt = 0;
+      const rssBySecond: number[] = [];
+      const rssTimer = setInterval(() => {
+        const v = rssMb(pid);
+        if (v === null) return;
+        if (v > peakRss) [peakRss, peakAt] = [v, since()];
+        const second = Math.floor(since() / 1000);
+        rssBySecond[second] = Math.max(rssBySecond[second] ?? 0, v);
+      }, 25);
 
-    const loris: SlowLoris[] = [];
-    const validSent: string[] = [];
-    const validResults: (Outcome & { wamid: string })[] = [];
-    let validTimer: NodeJS.Timeout | null = null;
-    try {
-      for (let i = 0; i < SLOW_LORIS; i++)
-        loris.push(
-          slowLoris(d.port, ['header-stall', 'header-trickle', 'body-stall', 'body-trickle'][i % 4] as string, d.t0),
-        );
-
-      // Valid traffic: a signed webhook with a unique wamid every few ms, all along.
-      let validInFlight = 0;
-      let validSkipped = 0;
-      const validPending = new Set<Promise<void>>();
-      const startValid = (everyMs: number) => {
-        if (validTimer) clearInterval(validTimer);
-        validTimer = setInterval(() => {
-          if (validInFlight >= 64) return void validSkipped++;
-          const k = validSent.length;
-          const wamid = `wamid.valid.${SEED}.${k}`;
-          validSent.push(wamid);
-          const body = JSON.stringify(
-            textMessage({ from: `3461${String(k % 1000).padStart(7, '0')}`, text: `valid ${k}`, id: wamid }),
-          );
-          validInFlight++;
-          const p = sendHttp(d.port, signedPost(body)).then((o) => {
-            validInFlight--;
-            validResults.push({ ...o, wamid });
-          });
-          validPending.add(p);
-          void p.finally(() => validPending.delete(p));
-        }, everyMs);
-      };
-      startValid(5);
-
-      // Hostile traffic: HOSTILE_CONCURRENCY workers through the shuffled list.
-      const outcomes: (Outcome & { spec: Spec; keep: Keep })[] = [];
-      let next = 0;
-      const worker = async () => {
-        while (next < specs.length) {
-          const spec = specs[next++] as Spec;
-          const { req, keep } = spec.build();
-          const o = req.kind === 'http' ? await sendHttp(d.port, req) : await sendRaw(d.port, req);
-          outcomes.push({ ...o, spec, keep });
-        }
-      };
-      const hostileStarted = since();
-      await Promise.all(Array.from({ length: HOSTILE_CONCURRENCY }, worker));
-      const hostileMs = since() - hostileStarted;
-
-      // Slow-loris: wait (valid traffic going on, slower) for Node to cut the stalled headers.
-      startValid(20);
-      const headerLoris = loris.filter((s) => s.variant.startsWith('header'));
-      while (since() < HEADER_STALL_DEADLINE_MS && headerLoris.some((s) => s.closedAt === null))
-        await new Promise((r) => setTimeout(r, 100));
-      clearInterval(validTimer!);
-      validTimer = null;
-      await Promise.all([...validPending]);
-
-      const bodyLorisOpen = loris.filter((s) => s.variant.startsWith('body') && s.closedAt === null).length;
-      const health = await sendHttp(d.port, { kind: 'http', method: 'GET', path: '/healthz', headers: {} });
-      const metrics = await new Promise<string>((resolve) => {
-        http
-          .get({ host: '127.0.0.1', port: d.port, path: '/metrics', agent: false }, (res) => {
-            let text = '';
-            res.on('data', (c) => (text += c));
-            res.on('end', () => resolve(text));
-          })
-          .on('error', () => resolve(''));
-      });
-      const aliveBeforeSigterm = d.child.exitCode === null && d.child.signalCode === null;
-
-      // SIGTERM with the body-stalled sockets still open: the daemon must still stop, exit 0.
-      const sigtermAt = since();
-      d.child.kill('SIGTERM');
-      const exitCode = await Promise.race([
-        d.exited,
-        new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000)),
-      ]);
-      const shutdownMs = since() - sigtermAt;
-      clearInterval(rssTimer);
-      if (exitCode === 'timeout') d.child.kill('SIGKILL');
-      await new Promise((r) => setTimeout(r, 50));
-
-      // ---- the database
-      const db = new Database(dbFile, { readonly: true });
-      const found = new Set<string>();
-      const verbatim = new Set<string>();
-      const storedValid = new Set<string>();
-      let textBytes = 0;
+      const loris: SlowLoris[] = [];
+      const validSent: string[] = [];
+      const validResults: (Outcome & { wamid: string })[] = [];
+      let validTimer: NodeJS.Timeout | null = null;
       try {
-        for (const row of db
-          .prepare(
-            `SELECT wamid AS t FROM messages UNION ALL SELECT content FROM messages UNION ALL SELECT raw FROM messages
-          UNION ALL SELECT raw FROM message_status_events UNION ALL SELECT wamid FROM message_status_events UNION ALL SELECT payload FROM raw_events
-          UNION ALL SELECT name FROM clients UNION ALL SELECT phone_number_id FROM clients UNION ALL SELECT contact_name FROM threads`,
-          )
-          .iterate() as Iterable<{ t: string | null }>) {
-          if (!row.t) continue;
-          textBytes += row.t.length;
-          for (const m of row.t.matchAll(MARKER)) found.add(m[0]);
-        }
-        for (const row of db
-          .prepare(`SELECT payload FROM raw_events WHERE kind = 'not-whatsapp'`)
-          .iterate() as Iterable<{ payload: string }>)
-          verbatim.add(sha(row.payload));
-        for (const row of db.prepare(`SELECT wamid FROM messages WHERE wamid LIKE 'wamid.valid.%'`).all() as {
-          wamid: string;
-        }[])
-          storedValid.add(row.wamid);
-      } finally {
-        db.close();
-      }
-      const clients = (() => {
-        const c = new Database(dbFile, { readonly: true });
-        try {
-          return Number((c.prepare('SELECT COUNT(*) AS n FROM clients').get() as { n: number }).n);
-        } finally {
-          c.close();
-        }
-      })();
-
-      // ---- verdicts
-      const wrongStatus = outcomes
-        .filter((o) => !o.spec.expect.includes(o.status))
-        .map((o) => ({
-          n: o.spec.n,
-          category: o.spec.category,
-          variant: o.spec.variant,
-          expected: o.spec.expect,
-          got: o.status,
-          error: o.error,
-        }));
-      const fiveXx = [
-        ...outcomes.map((o) => o.status),
-        ...validResults.map((o) => o.status),
-        ...loris.map((s) => s.status),
-      ].filter((s) => s >= 500);
-      const lost: { n: number; category: string; variant: string; missing: string[] }[] = [];
-      let envelopeSent = 0;
-      let envelopeKept = 0;
-      const envelopeLostBy = new Map<string, number>();
-      for (const o of outcomes) {
-        if (o.status !== 200) continue;
-        if (o.keep.kind === 'verbatim') {
-          if (!verbatim.has(sha(o.keep.text)))
-            lost.push({
-              n: o.spec.n,
-              category: o.spec.category,
-              variant: o.spec.variant,
-              missing: ['<verbatim body>'],
-            });
-        } else if (o.keep.kind === 'markers') {
-          const markers = [...new Set([...o.keep.text.matchAll(MARKER)].map((m) => m[0]))].filter((m) =>
-            m.startsWith('hxa'),
+        for (let i = 0; i < SLOW_LORIS; i++)
+          loris.push(
+            slowLoris(d.port, ['header-stall', 'header-trickle', 'body-stall', 'body-trickle'][i % 4] as string, d.t0),
           );
-          const missing = markers.filter((m) => !m.endsWith('e') && !found.has(m));
-          if (missing.length) lost.push({ n: o.spec.n, category: o.spec.category, variant: o.spec.variant, missing });
-          for (const m of markers.filter((x) => x.endsWith('e'))) {
-            envelopeSent++;
-            if (found.has(m)) envelopeKept++;
-            else
-              envelopeLostBy.set(
-                `${o.spec.category}:${o.spec.variant}`,
-                (envelopeLostBy.get(`${o.spec.category}:${o.spec.variant}`) ?? 0) + 1,
-              );
+
+        // Valid traffic: a signed webhook with a unique wamid every few ms, all along.
+        let validInFlight = 0;
+        let validSkipped = 0;
+        const validPending = new Set<Promise<void>>();
+        const startValid = (everyMs: number) => {
+          if (validTimer) clearInterval(validTimer);
+          validTimer = setInterval(() => {
+            if (validInFlight >= 64) return void validSkipped++;
+            const k = validSent.length;
+            const wamid = `wamid.valid.${SEED}.${k}`;
+            validSent.push(wamid);
+            const body = JSON.stringify(
+              textMessage({ from: `3461${String(k % 1000).padStart(7, '0')}`, text: `valid ${k}`, id: wamid }),
+            );
+            validInFlight++;
+            const p = sendHttp(d.port, signedPost(body)).then((o) => {
+              validInFlight--;
+              validResults.push({ ...o, wamid });
+            });
+            validPending.add(p);
+            void p.finally(() => validPending.delete(p));
+          }, everyMs);
+        };
+        startValid(5);
+
+        // Hostile traffic: HOSTILE_CONCURRENCY workers through the shuffled list.
+        const outcomes: (Outcome & { spec: Spec; keep: Keep })[] = [];
+        let next = 0;
+        const worker = async () => {
+          while (next < specs.length) {
+            const spec = specs[next++] as Spec;
+            const { req, keep } = spec.build();
+            const o = req.kind === 'http' ? await sendHttp(d.port, req) : await sendRaw(d.port, req);
+            outcomes.push({ ...o, spec, keep });
+          }
+        };
+        const hostileStarted = since();
+        await Promise.all(Array.from({ length: HOSTILE_CONCURRENCY }, worker));
+        const hostileMs = since() - hostileStarted;
+
+        // Slow-loris: wait (valid traffic going on, slower) for Node to cut the stalled headers.
+        startValid(20);
+        const headerLoris = loris.filter((s) => s.variant.startsWith('header'));
+        while (since() < HEADER_STALL_DEADLINE_MS && headerLoris.some((s) => s.closedAt === null))
+          await new Promise((r) => setTimeout(r, 100));
+        clearInterval(validTimer!);
+        validTimer = null;
+        await Promise.all([...validPending]);
+
+        const bodyLorisOpen = loris.filter((s) => s.variant.startsWith('body') && s.closedAt === null).length;
+        const health = await sendHttp(d.port, { kind: 'http', method: 'GET', path: '/healthz', headers: {} });
+        const metrics = await new Promise<string>((resolve) => {
+          http
+            .get({ host: '127.0.0.1', port: d.port, path: '/metrics', agent: false }, (res) => {
+              let text = '';
+              res.on('data', (c) => (text += c));
+              res.on('end', () => resolve(text));
+            })
+            .on('error', () => resolve(''));
+        });
+        const aliveBeforeSigterm = d.child.exitCode === null && d.child.signalCode === null;
+
+        // SIGTERM with the body-stalled sockets still open: the daemon must still stop, exit 0.
+        const sigtermAt = since();
+        d.child.kill('SIGTERM');
+        const exitCode = await Promise.race([
+          d.exited,
+          new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000)),
+        ]);
+        const shutdownMs = since() - sigtermAt;
+        clearInterval(rssTimer);
+        if (exitCode === 'timeout') d.child.kill('SIGKILL');
+        await new Promise((r) => setTimeout(r, 50));
+
+        // ---- the database
+        const db = new Database(dbFile, { readonly: true });
+        const found = new Set<string>();
+        const verbatim = new Set<string>();
+        const storedValid = new Set<string>();
+        let textBytes = 0;
+        try {
+          for (const row of db
+            .prepare(
+              'SELECT wamid AS t FROM messages UNION ALL SELECT content FROM messages ' +
+                'UNION ALL SELECT raw FROM messages\n' +
+                '          UNION ALL SELECT raw FROM message_status_events ' +
+                'UNION ALL SELECT wamid FROM message_status_events UNION ALL SELECT payload FROM raw_events\n' +
+                '          UNION ALL SELECT name FROM clients UNION ALL SELECT phone_number_id FROM clients ' +
+                'UNION ALL SELECT contact_name FROM threads',
+            )
+            .iterate() as Iterable<{ t: string | null }>) {
+            if (!row.t) continue;
+            textBytes += row.t.length;
+            for (const m of row.t.matchAll(MARKER)) found.add(m[0]);
+          }
+          for (const row of db
+            .prepare(`SELECT payload FROM raw_events WHERE kind = 'not-whatsapp'`)
+            .iterate() as Iterable<{ payload: string }>)
+            verbatim.add(sha(row.payload));
+          for (const row of db.prepare(`SELECT wamid FROM messages WHERE wamid LIKE 'wamid.valid.%'`).all() as {
+            wamid: string;
+          }[])
+            storedValid.add(row.wamid);
+        } finally {
+          db.close();
+        }
+        const clients = (() => {
+          const c = new Database(dbFile, { readonly: true });
+          try {
+            return Number((c.prepare('SELECT COUNT(*) AS n FROM clients').get() as { n: number }).n);
+          } finally {
+            c.close();
+          }
+        })();
+
+        // ---- verdicts
+        const wrongStatus = outcomes
+          .filter((o) => !o.spec.expect.includes(o.status))
+          .map((o) => ({
+            n: o.spec.n,
+            category: o.spec.category,
+            variant: o.spec.variant,
+            expected: o.spec.expect,
+            got: o.status,
+            error: o.error,
+          }));
+        const fiveXx = [
+          ...outcomes.map((o) => o.status),
+          ...validResults.map((o) => o.status),
+          ...loris.map((s) => s.status),
+        ].filter((s) => s >= 500);
+        const lost: { n: number; category: string; variant: string; missing: string[] }[] = [];
+        let envelopeSent = 0;
+        let envelopeKept = 0;
+        const envelopeLostBy = new Map<string, number>();
+        for (const o of outcomes) {
+          if (o.status !== 200) continue;
+          if (o.keep.kind === 'verbatim') {
+            if (!verbatim.has(sha(o.keep.text)))
+              lost.push({
+                n: o.spec.n,
+                category: o.spec.category,
+                variant: o.spec.variant,
+                missing: ['<verbatim body>'],
+              });
+          } else if (o.keep.kind === 'markers') {
+            const markers = [...new Set([...o.keep.text.matchAll(MARKER)].map((m) => m[0]))].filter((m) =>
+              m.startsWith('hxa'),
+            );
+            const missing = markers.filter((m) => !m.endsWith('e') && !found.has(m));
+            if (missing.length) lost.push({ n: o.spec.n, category: o.spec.category, variant: o.spec.variant, missing });
+            for (const m of markers.filter((x) => x.endsWith('e'))) {
+              envelopeSent++;
+              if (found.has(m)) envelopeKept++;
+              else
+                envelopeLostBy.set(
+                  `${o.spec.category}:${o.spec.variant}`,
+                  (envelopeLostBy.get(`${o.spec.category}:${o.spec.variant}`) ?? 0) + 1,
+                );
+            }
           }
         }
+        const leaked = [...found].filter((m) => m.startsWith('hxr'));
+        const validOk = validResults.filter((o) => o.status === 200);
+        const validNotOk = validResults
+          .filter((o) => o.status !== 200)
+          .map((o) => ({ wamid: o.wamid, status: o.status, error: o.error }));
+        const validMissing = validSent.filter((w) => !storedValid.has(w));
+        const validLatency = validResults.map((o) => o.ms).sort((a, b) => a - b);
+        const q = (p: number) =>
+          Math.round(validLatency[Math.min(validLatency.length - 1, Math.floor(p * validLatency.length))] ?? 0);
+        const logLines = d.stdout().split('\n').filter(Boolean);
+        const errorLines = logLines.filter((l) => /"level":(50|60)/.test(l));
+        const metric = (name: string) =>
+          [...metrics.matchAll(new RegExp(`^${name}\\{outcome="(\\w+)"\\} (\\d+)`, 'gm'))]
+            .map((m) => `${m[1]}=${m[2]}`)
+            .join(' ');
+        const byCategory = tally(outcomes.map((o) => o.spec.category));
+        byCategory['slow-loris'] = loris.length;
+        const statusByCategory: Record<string, Record<string, number>> = {};
+        for (const o of outcomes)
+          (statusByCategory[o.spec.category] ??= {})[String(o.status)] =
+            (statusByCategory[o.spec.category]?.[String(o.status)] ?? 0) + 1;
+        statusByCategory['slow-loris'] = tally(loris.map((s) => s.status));
+        const lorisReport = loris.map(
+          (s) =>
+            `${s.variant}:${s.status || '-'}@${s.closedAt === null ? 'open' : `${(s.closedAt / 1000).toFixed(1)}s`}`,
+        );
+
+        const envelopeDropped = Object.fromEntries([...envelopeLostBy].sort((a, b) => b[1] - a[1]).slice(0, 12));
+        console.log(
+          [
+            `hostile drill seed=${SEED}: ${outcomes.length + loris.length} hostile requests ` +
+              `in ${(hostileMs / 1000).toFixed(1)} s (+ slow-loris until ${(since() / 1000).toFixed(1)} s)`,
+            `  per category: ${JSON.stringify(byCategory)}`,
+            `  statuses: ${JSON.stringify(tally([...outcomes.map((o) => o.status), ...loris.map((s) => s.status)]))}`,
+            `  statuses per category: ${JSON.stringify(statusByCategory)}`,
+            `  wrong status: ${wrongStatus.length}; 5xx: ${fiveXx.length}; accepted-but-lost: ${lost.length}; ` +
+              `refused-but-stored markers: ${leaked.length}`,
+            ...lost.slice(0, 10).map((l) => `    lost: #${l.n} ${l.category} ${l.variant}: ${l.missing.join(', ')}`),
+            `  valid: sent ${validSent.length}, acknowledged 200 ${validOk.length}, stored ${storedValid.size}, ` +
+              `skipped ticks ${validSkipped}; latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms`,
+            `  RSS: baseline ${baselineRss.toFixed(0)} MB, peak ${peakRss.toFixed(0)} MB ` +
+              `at ${(peakAt / 1000).toFixed(1)} s (limit ${RSS_LIMIT_MB} MB); per-second max: ` +
+              `${Array.from(rssBySecond, (v) => (v ? v.toFixed(0) : '-')).join(' ')}`,
+            '  slow-loris (headersTimeout 10 s, requestTimeout 30 s, checked every second): ' +
+              `${lorisReport.join(' ')}; body-stalled still open before SIGTERM: ${bodyLorisOpen}`,
+            `  envelope-level garbage/unknown keys kept: ${envelopeKept}/${envelopeSent}` +
+              `${envelopeLostBy.size ? ` (dropped: ${JSON.stringify(envelopeDropped)})` : ''}`,
+            `  healthz ${health.status}; alive ${aliveBeforeSigterm}; SIGTERM -> exit ${exitCode} ` +
+              `in ${(shutdownMs / 1000).toFixed(1)} s; clients in DB ${clients}; ` +
+              `DB text scanned ${(textBytes / 1024 / 1024).toFixed(1)} MB; error log lines ${errorLines.length}`,
+            `  metrics webhooks: ${metric('wa_report_webhooks_total')}`,
+          ].join('\n'),
+        );
+
+        expect(wrongStatus, 'hostile requests answered with an unexpected status').toEqual([]);
+        expect(fiveXx, '5xx answers').toEqual([]);
+        expect(validNotOk, 'valid webhooks not acknowledged with 200').toEqual([]);
+        expect(validMissing, 'valid webhooks missing from the database').toEqual([]);
+        expect(storedValid.size).toBe(validSent.length);
+        expect(lost, 'accepted hostile content missing from the database').toEqual([]);
+        expect(leaked, 'refused requests that left a trace in the database').toEqual([]);
+        expect(peakRss, `peak RSS ${peakRss.toFixed(0)} MB`).toBeLessThan(RSS_LIMIT_MB);
+        expect(
+          headerLoris.map((s) => s.status),
+          'stalled headers are cut with 408',
+        ).toEqual(headerLoris.map(() => 408));
+        expect(health.status).toBe(200);
+        expect(aliveBeforeSigterm).toBe(true);
+        expect(exitCode).toBe(0);
+        expect(
+          loris.every((s) => s.closedAt !== null),
+          'every slow-loris socket closed by the end',
+        ).toBe(true);
+        expect(errorLines, 'error-level log lines').toEqual([]);
+      } finally {
+        if (validTimer) clearInterval(validTimer);
+        clearInterval(rssTimer);
+        for (const s of loris) s.socket.destroy();
+        if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
       }
-      const leaked = [...found].filter((m) => m.startsWith('hxr'));
-      const validOk = validResults.filter((o) => o.status === 200);
-      const validNotOk = validResults
-        .filter((o) => o.status !== 200)
-        .map((o) => ({ wamid: o.wamid, status: o.status, error: o.error }));
-      const validMissing = validSent.filter((w) => !storedValid.has(w));
-      const validLatency = validResults.map((o) => o.ms).sort((a, b) => a - b);
-      const q = (p: number) =>
-        Math.round(validLatency[Math.min(validLatency.length - 1, Math.floor(p * validLatency.length))] ?? 0);
-      const logLines = d.stdout().split('\n').filter(Boolean);
-      const errorLines = logLines.filter((l) => /"level":(50|60)/.test(l));
-      const metric = (name: string) =>
-        [...metrics.matchAll(new RegExp(`^${name}\\{outcome="(\\w+)"\\} (\\d+)`, 'gm'))]
-          .map((m) => `${m[1]}=${m[2]}`)
-          .join(' ');
-      const byCategory = tally(outcomes.map((o) => o.spec.category));
-      byCategory['slow-loris'] = loris.length;
-      const statusByCategory: Record<string, Record<string, number>> = {};
-      for (const o of outcomes)
-        (statusByCategory[o.spec.category] ??= {})[String(o.status)] =
-          (statusByCategory[o.spec.category]?.[String(o.status)] ?? 0) + 1;
-      statusByCategory['slow-loris'] = tally(loris.map((s) => s.status));
-      const lorisReport = loris.map(
-        (s) => `${s.variant}:${s.status || '-'}@${s.closedAt === null ? 'open' : `${(s.closedAt / 1000).toFixed(1)}s`}`,
-      );
-
-      console.log(
-        [
-          `hostile drill seed=${SEED}: ${outcomes.length + loris.length} hostile requests in ${(hostileMs / 1000).toFixed(1)} s (+ slow-loris until ${(since() / 1000).toFixed(1)} s)`,
-          `  per category: ${JSON.stringify(byCategory)}`,
-          `  statuses: ${JSON.stringify(tally([...outcomes.map((o) => o.status), ...loris.map((s) => s.status)]))}`,
-          `  statuses per category: ${JSON.stringify(statusByCategory)}`,
-          `  wrong status: ${wrongStatus.length}; 5xx: ${fiveXx.length}; accepted-but-lost: ${lost.length}; refused-but-stored markers: ${leaked.length}`,
-          ...lost.slice(0, 10).map((l) => `    lost: #${l.n} ${l.category} ${l.variant}: ${l.missing.join(', ')}`),
-          `  valid: sent ${validSent.length}, acknowledged 200 ${validOk.length}, stored ${storedValid.size}, skipped ticks ${validSkipped}; latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms`,
-          `  RSS: baseline ${baselineRss.toFixed(0)} MB, peak ${peakRss.toFixed(0)} MB at ${(peakAt / 1000).toFixed(1)} s (limit ${RSS_LIMIT_MB} MB); per-second max: ${Array.from(rssBySecond, (v) => (v ? v.toFixed(0) : '-')).join(' ')}`,
-          `  slow-loris (headersTimeout 10 s, requestTimeout 30 s, checked every second): ${lorisReport.join(' ')}; body-stalled still open before SIGTERM: ${bodyLorisOpen}`,
-          `  envelope-level garbage/unknown keys kept: ${envelopeKept}/${envelopeSent}${envelopeLostBy.size ? ` (dropped: ${JSON.stringify(Object.fromEntries([...envelopeLostBy].sort((a, b) => b[1] - a[1]).slice(0, 12)))})` : ''}`,
-          `  healthz ${health.status}; alive ${aliveBeforeSigterm}; SIGTERM -> exit ${exitCode} in ${(shutdownMs / 1000).toFixed(1)} s; clients in DB ${clients}; DB text scanned ${(textBytes / 1024 / 1024).toFixed(1)} MB; error log lines ${errorLines.length}`,
-          `  metrics webhooks: ${metric('wa_report_webhooks_total')}`,
-        ].join('\n'),
-      );
-
-      expect(wrongStatus, 'hostile requests answered with an unexpected status').toEqual([]);
-      expect(fiveXx, '5xx answers').toEqual([]);
-      expect(validNotOk, 'valid webhooks not acknowledged with 200').toEqual([]);
-      expect(validMissing, 'valid webhooks missing from the database').toEqual([]);
-      expect(storedValid.size).toBe(validSent.length);
-      expect(lost, 'accepted hostile content missing from the database').toEqual([]);
-      expect(leaked, 'refused requests that left a trace in the database').toEqual([]);
-      expect(peakRss, `peak RSS ${peakRss.toFixed(0)} MB`).toBeLessThan(RSS_LIMIT_MB);
-      expect(
-        headerLoris.map((s) => s.status),
-        'stalled headers are cut with 408',
-      ).toEqual(headerLoris.map(() => 408));
-      expect(health.status).toBe(200);
-      expect(aliveBeforeSigterm).toBe(true);
-      expect(exitCode).toBe(0);
-      expect(
-        loris.every((s) => s.closedAt !== null),
-        'every slow-loris socket closed by the end',
-      ).toBe(true);
-      expect(errorLines, 'error-level log lines').toEqual([]);
-    } finally {
-      if (validTimer) clearInterval(validTimer);
-      clearInterval(rssTimer);
-      for (const s of loris) s.socket.destroy();
-      if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
-    }
-  }, 58_000);
+    },
+    58_000,
+  );
 });

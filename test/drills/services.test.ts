@@ -116,7 +116,8 @@ describe.each(databaseKinds)('misbehaving services on $name', (kind) => {
       for (const f of failed)
         reasons.set((f.error_message ?? '').slice(0, 40), (reasons.get((f.error_message ?? '').slice(0, 40)) ?? 0) + 1);
       console.log(
-        `services drill (${kind.name}): ${users} messages stored, ${sent.length} answers sent, ${failed.length} failed with a reason: ${JSON.stringify(Object.fromEntries(reasons))}`,
+        `services drill (${kind.name}): ${users} messages stored, ${sent.length} answers sent, ` +
+          `${failed.length} failed with a reason: ${JSON.stringify(Object.fromEntries(reasons))}`,
       );
     } finally {
       await store.close();

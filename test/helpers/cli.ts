@@ -2,6 +2,7 @@
 // environment, capturing stdout, stderr and the exit code.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { TestFaults } from '../../src/cli/context.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/wa-report.js', import.meta.url));
 const WITH_FAULTS = fileURLToPath(new URL('./cli-with-faults.mjs', import.meta.url));
@@ -20,7 +21,7 @@ export interface CliOptions {
   cwd?: string;
   timeoutMs?: number;
   /** Interruptions injected through main's test seam (see cli-with-faults.mjs). */
-  faults?: import('../../src/cli/context.js').TestFaults;
+  faults?: TestFaults;
 }
 
 /** A clean environment: no DATABASE_URL or colour settings leaking in from the developer's shell. */

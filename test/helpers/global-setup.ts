@@ -18,6 +18,7 @@ export default async function setup(): Promise<void> {
     } catch (error) {
       throw new Error(
         `TEST_DATABASE_URL=${url} is not reachable (${(error as Error).message}). Start PostgreSQL or unset it.`,
+        { cause: error },
       );
     } finally {
       await client.end().catch(() => {});

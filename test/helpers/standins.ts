@@ -18,7 +18,7 @@ export interface RecordedRequest {
   path: string;
   headers: http.IncomingHttpHeaders;
   /** Parsed JSON, or the raw text when the body is not JSON ('' when empty). */
-  body: any;
+  body: unknown;
   /** Date.now() when the request was complete. */
   at: number;
   /** Graph only: the wamid answered when this request was accepted as a message send. */
@@ -37,9 +37,16 @@ export type GraphBehavior =
   | { kind: 'close' }
   | { kind: 'delay'; ms: number; then: GraphBehavior }
   | { kind: 'stall' }
-  /** Accept: {messaging_product, contacts: [{input, wa_id}], messages: [{id: 'wamid.standin.<n>'}]}; `body` replaces the answer (e.g. one without messages). */
+  /**
+   * Accept: {messaging_product, contacts: [{input, wa_id}], messages: [{id: 'wamid.standin.<n>'}]};
+   * `body` replaces the answer (e.g. one without messages).
+   */
   | { kind: 'ok'; body?: unknown }
-  /** A Graph error answer {error: {message: "(#code) title", type, code, error_subcode, error_data: {details}, fbtrace_id}}; `retryAfter` in seconds. */
+  /**
+   * A Graph error answer
+   * {error: {message: "(#code) title", type, code, error_subcode, error_data: {details}, fbtrace_id}};
+   * `retryAfter` in seconds.
+   */
   | {
       kind: 'error';
       status: number;
@@ -67,7 +74,7 @@ export type ModelBehavior =
   | { kind: 'empty' };
 
 export interface GraphStandIn {
-  /** Base URL, like https://graph.facebook.com/v24.0. */
+  /** Base URL, like https://graph.facebook.com/v26.0. */
   url: string;
   /** Every request received, in order (clear with `requests.length = 0`). */
   requests: RecordedRequest[];
@@ -87,35 +94,43 @@ export interface ModelStandIn {
   close(): Promise<void>;
 }
 
-interface Base {
+/** Either stand-in's behaviours; startServer itself handles the kinds they share (hang, close, stall, delay). */
+type AnyBehavior = GraphBehavior | ModelBehavior;
+
+interface Base<B extends AnyBehavior> {
   url: string;
   requests: RecordedRequest[];
-  behave(plan: BehaviorPlan<any> | null): void;
+  behave(plan: BehaviorPlan<B> | null): void;
   close(): Promise<void>;
 }
 
-type Responder = (req: RecordedRequest, behavior: any, res: http.ServerResponse) => void;
+type Responder<B extends AnyBehavior> = (req: RecordedRequest, behavior: B, res: http.ServerResponse) => void;
 
-/** The HTTP plumbing both stand-ins share: recording, plans, hang/close/delay, and a close() that never waits on a hung socket. */
-async function startServer(
+/**
+ * The HTTP plumbing both stand-ins share: recording, plans, hang/close/delay, and a close() that never waits on a
+ * hung socket.
+ */
+async function startServer<B extends AnyBehavior>(
   pathPrefix: string,
   authorize: (req: RecordedRequest, res: http.ServerResponse) => boolean,
-  respond: Responder,
-): Promise<Base> {
+  respond: Responder<B>,
+  /** The default behaviour, `{kind: 'ok'}`. */
+  fallback: B,
+): Promise<Base<B>> {
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  let plan: BehaviorPlan<any> | null = null;
+  let plan: BehaviorPlan<B> | null = null;
   let planCount = 0;
 
-  const next = (req: RecordedRequest): any => {
+  const next = (req: RecordedRequest): B => {
     planCount++;
-    if (plan === null) return { kind: 'ok' };
-    if (typeof plan === 'function') return plan(planCount, req) ?? { kind: 'ok' };
-    if (Array.isArray(plan)) return plan.shift() ?? { kind: 'ok' };
+    if (plan === null) return fallback;
+    if (typeof plan === 'function') return plan(planCount, req) ?? fallback;
+    if (Array.isArray(plan)) return plan.shift() ?? fallback;
     return plan;
   };
 
-  const act = (recorded: RecordedRequest, behavior: any, res: http.ServerResponse): void => {
+  const act = (recorded: RecordedRequest, behavior: B, res: http.ServerResponse): void => {
     switch (behavior.kind) {
       case 'hang':
         return;
@@ -129,7 +144,8 @@ async function startServer(
       case 'delay': {
         const timer = setTimeout(() => {
           timers.delete(timer);
-          act(recorded, behavior.then, res);
+          // A delay's `then` is a behaviour of the same stand-in.
+          act(recorded, behavior.then as B, res);
         }, behavior.ms);
         timers.add(timer);
         return;
@@ -211,7 +227,7 @@ function bearer(req: RecordedRequest): string | null {
 // WhatsApp Graph API
 // ---------------------------------------------------------------------------------------------
 
-const GRAPH_VERSION = 'v24.0';
+const GRAPH_VERSION = 'v26.0';
 
 function graphError(
   code: number,
@@ -230,7 +246,10 @@ function graphError(
   };
 }
 
-/** Serves POST /v24.0/{phone-number-id}/messages (text sends and mark-as-read). A wrong Bearer token gets 401 / Graph 190. */
+/**
+ * Serves POST /v26.0/{phone-number-id}/messages (text sends and mark-as-read). A wrong Bearer token gets 401 /
+ * Graph 190.
+ */
 export async function startGraphStandIn(options: { token?: string } = {}): Promise<GraphStandIn> {
   let sends = 0;
   const messagesPath = new RegExp(`^/${GRAPH_VERSION.replace('.', '\\.')}/[^/]+/messages$`);
@@ -307,6 +326,7 @@ export async function startGraphStandIn(options: { token?: string } = {}): Promi
         }
       }
     },
+    { kind: 'ok' },
   );
   return { ...base, sent: () => base.requests.filter((r) => r.wamid !== undefined) };
 }
@@ -322,9 +342,14 @@ function textOf(content: unknown): string {
   return '';
 }
 
+/** A property of a parsed JSON body; undefined when the body is not an object (raw text, '', null). */
+function field(body: unknown, key: string): unknown {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
+}
+
 /** The last user message of a chat.completions or responses request. */
-export function lastUserText(body: any): string {
-  const list: unknown = body?.messages ?? body?.input;
+export function lastUserText(body: unknown): string {
+  const list: unknown = field(body, 'messages') ?? field(body, 'input');
   if (typeof list === 'string') return list;
   if (!Array.isArray(list)) return '';
   for (let i = list.length - 1; i >= 0; i--) {
@@ -336,7 +361,10 @@ export function lastUserText(body: any): string {
 
 const tokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4));
 
-/** Serves POST /v1/chat/completions and POST /v1/responses. A wrong API key gets 401 invalid_api_key, with the key masked as OpenAI does. */
+/**
+ * Serves POST /v1/chat/completions and POST /v1/responses. A wrong API key gets 401 invalid_api_key, with the key
+ * masked as OpenAI does.
+ */
 export async function startModelStandIn(options: { apiKey?: string } = {}): Promise<ModelStandIn> {
   let writer: ((req: RecordedRequest) => string) | null = null;
   let ids = 0;
@@ -373,7 +401,8 @@ export async function startModelStandIn(options: { apiKey?: string } = {}): Prom
         });
         return;
       }
-      const model = typeof req.body?.model === 'string' ? req.body.model : 'unknown';
+      const requested = field(req.body, 'model');
+      const model = typeof requested === 'string' ? requested : 'unknown';
       const id = ++ids;
       const headers = { 'x-request-id': `req_standin_${id}` };
       switch (behavior.kind) {
@@ -437,7 +466,7 @@ export async function startModelStandIn(options: { apiKey?: string } = {}): Prom
         case 'ok': {
           const text =
             behavior.text !== undefined ? behavior.text : writer ? writer(req) : `Echo: ${lastUserText(req.body)}`;
-          const input = tokens(JSON.stringify(req.body?.messages ?? req.body?.input ?? ''));
+          const input = tokens(JSON.stringify(field(req.body, 'messages') ?? field(req.body, 'input') ?? ''));
           const output = text ? tokens(text) : 0;
           if (api === 'chat') {
             sendJson(
@@ -475,7 +504,7 @@ export async function startModelStandIn(options: { apiKey?: string } = {}): Prom
                 model,
                 error: null,
                 incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
-                instructions: req.body?.instructions ?? null,
+                instructions: field(req.body, 'instructions') ?? null,
                 output:
                   text === null
                     ? []
@@ -497,6 +526,7 @@ export async function startModelStandIn(options: { apiKey?: string } = {}): Prom
         }
       }
     },
+    { kind: 'ok' },
   );
   return { ...base, reply: (fn) => void (writer = fn) };
 }

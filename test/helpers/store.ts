@@ -58,7 +58,8 @@ export async function emptyThread(
 ): Promise<ThreadRecord> {
   const now = new Date();
   const [row] = await sql(store).all<{ id: unknown }>(
-    'INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at) VALUES (?, ?, ?, ?, ?) RETURNING id',
+    'INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at) ' +
+      'VALUES (?, ?, ?, ?, ?) RETURNING id',
     [clientId, waId, contactName, now, now],
   );
   return (await store.threads.get(Number(row?.id))) as ThreadRecord;

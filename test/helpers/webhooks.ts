@@ -66,7 +66,9 @@ export function batch(messages: InboundText[]) {
   const byNumber = new Map<string, InboundText[]>();
   for (const m of messages) {
     const key = m.phoneNumberId ?? PHONE_NUMBER_ID;
-    byNumber.get(key)?.push(m) ?? byNumber.set(key, [m]);
+    const list = byNumber.get(key);
+    if (list) list.push(m);
+    else byNumber.set(key, [m]);
   }
   return {
     object: 'whatsapp_business_account',

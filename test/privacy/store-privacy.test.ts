@@ -9,7 +9,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/store.js';
 import type { NewMessage, StatusUpdate } from '../../src/domain/types.js';
-import { archive, restoreArchive, verifyArchive } from '../../src/privacy/archive.js';
+import { archive } from '../../src/privacy/archive.js';
+import { verifyArchive } from '../../src/privacy/archive-file.js';
+import { restoreArchive } from '../../src/privacy/restore.js';
 import { contactSummary, eraseContact, exportContact } from '../../src/privacy/contact.js';
 import { waIdHash } from '../../src/domain/hashing.js';
 import { generateKey, KeyRing, parseKey } from '../../src/domain/key-ring.js';
@@ -268,80 +270,83 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect((await contactSummary(store, user)).messages).toBe(0);
   });
 
-  it('encrypts content at rest: round trip, nothing readable in the database, wrong and missing keys refused', async () => {
-    const ringA = new KeyRing(keyA);
-    const { db, store, a } = await open(ringA);
-    const user = '34600777888';
-    await store.ingest.write({
-      messages: [
-        msg({
-          clientId: a,
-          waId: user,
-          wamid: 'wamid.s1',
-          content: SECRET,
-          raw: JSON.stringify({ text: { body: SECRET } }),
-        }),
-      ],
-      statuses: [
-        {
-          wamid: 'wamid.s1',
-          status: 'read',
-          occurredAt: new Date('2024-01-15T10:40:00Z'),
-          raw: JSON.stringify({ note: SECRET }),
-        },
-      ],
-      rawEvents: [{ kind: 'unknown_field', payload: JSON.stringify({ secret: SECRET }), waId: user }],
-    });
-    const reply = await store.replies.begin({
-      threadId: (await store.threads.find(a, user))!.id,
-      content: `${SECRET} (respuesta)`,
-      replyToWamid: 'wamid.s1',
-    });
-    const [row] = await sql(store).all<{ content: string; raw: string }>(
-      'SELECT content, raw FROM messages WHERE wamid = ?',
-      ['wamid.s1'],
-    );
-    expect(row?.content.startsWith(`enc:v1:${keyA.id}:`)).toBe(true);
-    expect(row?.raw.startsWith('enc:v1:')).toBe(true);
-    // Metadata stays queryable.
-    expect(
-      (
-        await sql(store).all('SELECT id FROM messages WHERE wa_id = ? AND created_at >= ?', [
-          user,
-          new Date('2024-01-01'),
-        ])
-      ).length,
-    ).toBe(2);
-    // Transparent for readers.
-    expect((await store.messages.byWamid('wamid.s1'))?.content).toBe(SECRET);
-    expect((await exportDoc(store, user)).conversations[0]?.messages.map((m) => m.content)).toEqual([
-      SECRET,
-      `${SECRET} (respuesta)`,
-    ]);
-    expect((await store.messages.statusHistory('wamid.s1'))[0]?.raw).toContain(SECRET);
-    expect(reply).toBeGreaterThan(0);
-    await store.checkpoint();
-    expect(storedBytes(db, kind)).not.toContain('4711-ZETA');
-    expect(await sql(store).all('SELECT value FROM settings')).toEqual([{ value: keyA.id }]);
+  it(
+    'encrypts content at rest: round trip, nothing readable in the database, ' + 'wrong and missing keys refused',
+    async () => {
+      const ringA = new KeyRing(keyA);
+      const { db, store, a } = await open(ringA);
+      const user = '34600777888';
+      await store.ingest.write({
+        messages: [
+          msg({
+            clientId: a,
+            waId: user,
+            wamid: 'wamid.s1',
+            content: SECRET,
+            raw: JSON.stringify({ text: { body: SECRET } }),
+          }),
+        ],
+        statuses: [
+          {
+            wamid: 'wamid.s1',
+            status: 'read',
+            occurredAt: new Date('2024-01-15T10:40:00Z'),
+            raw: JSON.stringify({ note: SECRET }),
+          },
+        ],
+        rawEvents: [{ kind: 'unknown_field', payload: JSON.stringify({ secret: SECRET }), waId: user }],
+      });
+      const reply = await store.replies.begin({
+        threadId: (await store.threads.find(a, user))!.id,
+        content: `${SECRET} (respuesta)`,
+        replyToWamid: 'wamid.s1',
+      });
+      const [row] = await sql(store).all<{ content: string; raw: string }>(
+        'SELECT content, raw FROM messages WHERE wamid = ?',
+        ['wamid.s1'],
+      );
+      expect(row?.content.startsWith(`enc:v1:${keyA.id}:`)).toBe(true);
+      expect(row?.raw.startsWith('enc:v1:')).toBe(true);
+      // Metadata stays queryable.
+      expect(
+        (
+          await sql(store).all('SELECT id FROM messages WHERE wa_id = ? AND created_at >= ?', [
+            user,
+            new Date('2024-01-01'),
+          ])
+        ).length,
+      ).toBe(2);
+      // Transparent for readers.
+      expect((await store.messages.byWamid('wamid.s1'))?.content).toBe(SECRET);
+      expect((await exportDoc(store, user)).conversations[0]?.messages.map((m) => m.content)).toEqual([
+        SECRET,
+        `${SECRET} (respuesta)`,
+      ]);
+      expect((await store.messages.statusHistory('wamid.s1'))[0]?.raw).toContain(SECRET);
+      expect(reply).toBeGreaterThan(0);
+      await store.checkpoint();
+      expect(storedBytes(db, kind)).not.toContain('4711-ZETA');
+      expect(await sql(store).all('SELECT value FROM settings')).toEqual([{ value: keyA.id }]);
 
-    // Another key: a clear error naming the key id, never garbage.
-    const wrong = await openStore(db.target, { keys: new KeyRing(keyB) });
-    await expect(wrong.messages.byWamid('wamid.s1')).rejects.toThrow(EncryptionError);
-    await expect(wrong.messages.byWamid('wamid.s1')).rejects.toThrow(new RegExp(`encrypted with key id ${keyA.id}`));
-    // A different key as the current one (a typo in the environment) is refused for writing too.
-    await expect(
-      recordMessages(wrong, [msg({ clientId: a, waId: user, wamid: 'wamid.typo', content: 'x' })]),
-    ).rejects.toThrow(new RegExp(`last encrypted with key id ${keyA.id}`));
-    // No key: reads fail the same way, and writes are refused rather than stored in plaintext.
-    const none = await openStore(db.target);
-    await wrong.close();
-    await expect(none.messages.byWamid('wamid.s1')).rejects.toThrow(/WA_REPORT_ENCRYPTION_KEY is not set/);
-    await expect(
-      recordMessages(none, [msg({ clientId: a, waId: user, wamid: 'wamid.plain', content: 'plain' })]),
-    ).rejects.toThrow(/would be stored in plaintext/);
-    expect(await store.messages.byWamid('wamid.plain')).toBeNull();
-    await none.close();
-  });
+      // Another key: a clear error naming the key id, never garbage.
+      const wrong = await openStore(db.target, { keys: new KeyRing(keyB) });
+      await expect(wrong.messages.byWamid('wamid.s1')).rejects.toThrow(EncryptionError);
+      await expect(wrong.messages.byWamid('wamid.s1')).rejects.toThrow(new RegExp(`encrypted with key id ${keyA.id}`));
+      // A different key as the current one (a typo in the environment) is refused for writing too.
+      await expect(
+        recordMessages(wrong, [msg({ clientId: a, waId: user, wamid: 'wamid.typo', content: 'x' })]),
+      ).rejects.toThrow(new RegExp(`last encrypted with key id ${keyA.id}`));
+      // No key: reads fail the same way, and writes are refused rather than stored in plaintext.
+      const none = await openStore(db.target);
+      await wrong.close();
+      await expect(none.messages.byWamid('wamid.s1')).rejects.toThrow(/WA_REPORT_ENCRYPTION_KEY is not set/);
+      await expect(
+        recordMessages(none, [msg({ clientId: a, waId: user, wamid: 'wamid.plain', content: 'plain' })]),
+      ).rejects.toThrow(/would be stored in plaintext/);
+      expect(await store.messages.byWamid('wamid.plain')).toBeNull();
+      await none.close();
+    },
+  );
 
   it('encrypts existing rows in resumable batches (db encrypt), then rotates keys', async () => {
     const { db, store, a } = await open();
@@ -412,126 +417,135 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect((await encryptionCensus(encrypting)).plaintext).toBe(0);
   });
 
-  it('archives old conversations (verified, then deleted in batches), survives an interruption, restores idempotently', async () => {
-    const { store, a, b } = await open();
-    const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
-    const old = (i: number) => new Date(Date.UTC(2023, 5, 1 + i, 9));
-    const users = Array.from({ length: 7 }, (_, i) => `3461100000${i}`);
-    for (const [i, u] of users.entries()) {
-      await store.ingest.write({
-        messages: [
-          msg({
-            clientId: i % 2 ? b : a,
-            phoneNumberId: i % 2 ? 'PNID2' : 'PNID1',
-            waId: u,
-            wamid: `wamid.old.${i}.1`,
-            content: `Antiguo ${i}`,
-            createdAt: old(i),
-            raw: JSON.stringify({ i }),
-          }),
-          msg({
-            clientId: i % 2 ? b : a,
-            phoneNumberId: i % 2 ? 'PNID2' : 'PNID1',
-            waId: u,
-            wamid: `wamid.old.${i}.2`,
-            role: 'assistant',
-            content: `Respuesta ${i}`,
-            createdAt: new Date(old(i).getTime() + 60_000),
-          }),
-        ],
-        statuses: [
-          {
-            wamid: `wamid.old.${i}.2`,
-            status: 'read',
-            occurredAt: new Date(old(i).getTime() + 120_000),
-            recipientId: u,
-          },
-        ],
+  it(
+    'archives old conversations (verified, then deleted in batches), survives an interruption, ' +
+      'restores idempotently',
+    async () => {
+      const { store, a, b } = await open();
+      const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
+      const old = (i: number) => new Date(Date.UTC(2023, 5, 1 + i, 9));
+      const users = Array.from({ length: 7 }, (_, i) => `3461100000${i}`);
+      for (const [i, u] of users.entries()) {
+        await store.ingest.write({
+          messages: [
+            msg({
+              clientId: i % 2 ? b : a,
+              phoneNumberId: i % 2 ? 'PNID2' : 'PNID1',
+              waId: u,
+              wamid: `wamid.old.${i}.1`,
+              content: `Antiguo ${i}`,
+              createdAt: old(i),
+              raw: JSON.stringify({ i }),
+            }),
+            msg({
+              clientId: i % 2 ? b : a,
+              phoneNumberId: i % 2 ? 'PNID2' : 'PNID1',
+              waId: u,
+              wamid: `wamid.old.${i}.2`,
+              role: 'assistant',
+              content: `Respuesta ${i}`,
+              createdAt: new Date(old(i).getTime() + 60_000),
+            }),
+          ],
+          statuses: [
+            {
+              wamid: `wamid.old.${i}.2`,
+              status: 'read',
+              occurredAt: new Date(old(i).getTime() + 120_000),
+              recipientId: u,
+            },
+          ],
+        });
+      }
+      // A failed answer has no wamid; it must survive the round trip too.
+      const failedId = await store.replies.begin({
+        threadId: (await store.threads.find(a, users[0] as string))!.id,
+        content: 'Sin enviar',
+        replyToWamid: 'wamid.old.0.1',
+        createdAt: new Date(Date.UTC(2023, 5, 1, 9, 5)),
       });
-    }
-    // A failed answer has no wamid; it must survive the round trip too.
-    const failedId = await store.replies.begin({
-      threadId: (await store.threads.find(a, users[0] as string))!.id,
-      content: 'Sin enviar',
-      replyToWamid: 'wamid.old.0.1',
-      createdAt: new Date(Date.UTC(2023, 5, 1, 9, 5)),
-    });
-    await store.replies.fail(failedId, { errorMessage: 'Graph API unreachable' });
-    await recordMessages(store, [
-      msg({ clientId: a, waId: '34622000000', wamid: 'wamid.recent', createdAt: new Date('2024-03-01T10:00:00Z') }),
-    ]);
-    await recordRawEvents(store, [{ kind: 'unknown_field', payload: '{"old":1}' }]);
-    await sql(store).run('UPDATE raw_events SET received_at = ?', [new Date('2023-06-01T00:00:00Z')]);
-    const snapshot = async () =>
-      (
-        await sql(store).all<{ wamid: string | null; content: string; role: string }>(
-          'SELECT wamid, content, role FROM messages ORDER BY created_at, id',
-        )
-      ).map((r) => `${r.role}:${r.wamid}:${r.content}`);
-    const original = await snapshot();
-    const before = new Date('2024-01-01T00:00:00Z');
-    const out = join(dir, 'archive-2023.jsonl.gz');
+      await store.replies.fail(failedId, { errorMessage: 'Graph API unreachable' });
+      await recordMessages(store, [
+        msg({ clientId: a, waId: '34622000000', wamid: 'wamid.recent', createdAt: new Date('2024-03-01T10:00:00Z') }),
+      ]);
+      await recordRawEvents(store, [{ kind: 'unknown_field', payload: '{"old":1}' }]);
+      await sql(store).run('UPDATE raw_events SET received_at = ?', [new Date('2023-06-01T00:00:00Z')]);
+      const snapshot = async () =>
+        (
+          await sql(store).all<{ wamid: string | null; content: string; role: string }>(
+            'SELECT wamid, content, role FROM messages ORDER BY created_at, id',
+          )
+        ).map((r) => `${r.role}:${r.wamid}:${r.content}`);
+      const original = await snapshot();
+      const before = new Date('2024-01-01T00:00:00Z');
+      const out = join(dir, 'archive-2023.jsonl.gz');
 
-    // Killed after the file is verified and 2 batches of 2 conversations are deleted.
-    await expect(archive(store, { before, out, batchSize: 2, failAfterBatches: 2 })).rejects.toThrow(
-      /Simulated failure/,
-    );
-    expect((await verifyArchive(out)).threads).toBe(7);
-    expect((await sql(store).all('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(3);
-    // Meanwhile one archived conversation gets a new status: it must stay in the database.
-    await applyStatuses(store, [
-      {
-        wamid: 'wamid.old.6.2',
-        status: 'read',
-        occurredAt: new Date(old(6).getTime() + 999_000),
-        recipientId: users[6],
-      },
-    ]);
-    // And another one is changed in place (as an answer marked failed would be): it stays too.
-    await sql(store).run('UPDATE messages SET error_message = ? WHERE wamid = ?', [
-      'changed after archiving',
-      'wamid.old.5.2',
-    ]);
-    const rerun = await archive(store, { before, out, batchSize: 2 });
-    expect(rerun).toMatchObject({
-      resumed: true,
-      threads: 7,
-      messages: 15,
-      statusEvents: 7,
-      rawEvents: 1,
-      keptChanged: 2,
-      remaining: 0,
-    });
-    expect((await sql(store).all('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(2);
-    expect(await snapshot()).toEqual(
-      original.filter((s) => s.includes('wamid.recent') || s.includes('.6.') || s.includes('.5.')),
-    );
-    expect(await sql(store).all('SELECT id FROM raw_events')).toEqual([]);
-    // The same command once more: nothing left to do.
-    expect(await archive(store, { before, out, batchSize: 2 })).toMatchObject({ resumed: true, deletedThreads: 0 });
+      // Killed after the file is verified and 2 batches of 2 conversations are deleted.
+      await expect(archive(store, { before, out, batchSize: 2, failAfterBatches: 2 })).rejects.toThrow(
+        /Simulated failure/,
+      );
+      expect((await verifyArchive(out)).threads).toBe(7);
+      expect((await sql(store).all('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(3);
+      // Meanwhile one archived conversation gets a new status: it must stay in the database.
+      await applyStatuses(store, [
+        {
+          wamid: 'wamid.old.6.2',
+          status: 'read',
+          occurredAt: new Date(old(6).getTime() + 999_000),
+          recipientId: users[6],
+        },
+      ]);
+      // And another one is changed in place (as an answer marked failed would be): it stays too.
+      await sql(store).run('UPDATE messages SET error_message = ? WHERE wamid = ?', [
+        'changed after archiving',
+        'wamid.old.5.2',
+      ]);
+      const rerun = await archive(store, { before, out, batchSize: 2 });
+      expect(rerun).toMatchObject({
+        resumed: true,
+        threads: 7,
+        messages: 15,
+        statusEvents: 7,
+        rawEvents: 1,
+        keptChanged: 2,
+        remaining: 0,
+      });
+      expect((await sql(store).all('SELECT id FROM threads WHERE last_message_at < ?', [before])).length).toBe(2);
+      expect(await snapshot()).toEqual(
+        original.filter((s) => s.includes('wamid.recent') || s.includes('.6.') || s.includes('.5.')),
+      );
+      expect(await sql(store).all('SELECT id FROM raw_events')).toEqual([]);
+      // The same command once more: nothing left to do.
+      expect(await archive(store, { before, out, batchSize: 2 })).toMatchObject({ resumed: true, deletedThreads: 0 });
 
-    const first = await restoreArchive(store, out);
-    expect(first).toMatchObject({ messagesInserted: 11, messagesPresent: 4, rawEventsInserted: 1, clientsCreated: 0 });
-    expect(await snapshot()).toEqual(original);
-    expect((await store.messages.byWamid('wamid.old.3.2'))?.status).toBe('read');
-    expect((await store.messages.statusHistory('wamid.old.3.2')).map((s) => s.status)).toEqual(['read']);
-    const second = await restoreArchive(store, out);
-    expect(second).toMatchObject({
-      messagesInserted: 0,
-      messagesPresent: 15,
-      statusEventsInserted: 0,
-      rawEventsInserted: 0,
-    });
-    expect(await snapshot()).toEqual(original);
+      const first = await restoreArchive(store, out);
+      expect(first).toMatchObject({
+        messagesInserted: 11,
+        messagesPresent: 4,
+        rawEventsInserted: 1,
+        clientsCreated: 0,
+      });
+      expect(await snapshot()).toEqual(original);
+      expect((await store.messages.byWamid('wamid.old.3.2'))?.status).toBe('read');
+      expect((await store.messages.statusHistory('wamid.old.3.2')).map((s) => s.status)).toEqual(['read']);
+      const second = await restoreArchive(store, out);
+      expect(second).toMatchObject({
+        messagesInserted: 0,
+        messagesPresent: 15,
+        statusEventsInserted: 0,
+        rawEventsInserted: 0,
+      });
+      expect(await snapshot()).toEqual(original);
 
-    // Erased after archiving: restoring does not bring the contact back.
-    await eraseContact(store, users[2] as string, { actor: 'cli:dpo' });
-    await archive(store, { before, out: join(dir, 'again.jsonl.gz') });
-    const third = await restoreArchive(store, out);
-    expect(third.messagesErased).toBe(2);
-    expect(await contactSummary(store, users[2] as string)).toMatchObject({ messages: 0 });
-    rmSync(dir, { recursive: true, force: true });
-  });
+      // Erased after archiving: restoring does not bring the contact back.
+      await eraseContact(store, users[2] as string, { actor: 'cli:dpo' });
+      await archive(store, { before, out: join(dir, 'again.jsonl.gz') });
+      const third = await restoreArchive(store, out);
+      expect(third.messagesErased).toBe(2);
+      expect(await contactSummary(store, users[2] as string)).toMatchObject({ messages: 0 });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  );
 
   it('restores an encrypted archive only with its key, keeping values sealed and marking the database', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wa-archive-'));
@@ -647,14 +661,16 @@ describe('upgrading a database whose text looks like markers', () => {
     await migrateSqlite(conn, db.url, { shipped: readShippedMigrations('sqlite').slice(0, 1) });
     conn
       .prepare(
-        `INSERT INTO clients (name, phone_number, phone_number_id, created_at, updated_at) VALUES ('c', '+1', 'P', 0, 0)`,
+        'INSERT INTO clients (name, phone_number, phone_number_id, created_at, updated_at) ' +
+          "VALUES ('c', '+1', 'P', 0, 0)",
       )
       .run();
     conn
       .prepare(`INSERT INTO threads (client_id, wa_id, created_at, last_message_at) VALUES (1, '34600000001', 0, 0)`)
       .run();
     const insert = conn.prepare(
-      `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, raw, inserted_at) VALUES (1, 1, 'user', 'text', ?, ?, '34600000001', 'P', 0, ?, 0)`,
+      'INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, ' +
+        "raw, inserted_at) VALUES (1, 1, 'user', 'text', ?, ?, '34600000001', 'P', 0, ?, 0)",
     );
     insert.run('enc:v1:0123456789abcdef:not really', 'wamid.m1', 'plain:{}');
     insert.run('plain: yes', 'wamid.m2', null);

@@ -20,7 +20,8 @@ async function csv(report: DetailedReport, options: { bom?: boolean; escapeFormu
 }
 
 const HEADER =
-  'client_id,client_name,thread_id,wa_id,contact_name,message_id,wamid,created_at,role,type,content,status,error_code,error_message,reply_to_wamid';
+  'client_id,client_name,thread_id,wa_id,contact_name,message_id,wamid,created_at,role,type,' +
+  'content,status,error_code,error_message,reply_to_wamid';
 
 describe('renderCsv', () => {
   it('writes the documented header, CRLF between records, UTF-8 without BOM by default', async () => {

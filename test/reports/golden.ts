@@ -17,7 +17,8 @@ export async function expectGolden(name: string, actual: Buffer): Promise<void> 
     expected = await readFile(file);
   } catch {
     throw new Error(
-      `Golden file test/fixtures/reports/${name} is missing. Create it with UPDATE_GOLDEN=1 npx vitest run test/reports/ and review it.`,
+      `Golden file test/fixtures/reports/${name} is missing. ` +
+        'Create it with UPDATE_GOLDEN=1 npx vitest run test/reports/ and review it.',
     );
   }
   // A readable diff first, then the bytes (a stray \r or BOM would not show in the diff).

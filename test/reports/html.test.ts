@@ -18,7 +18,9 @@ const ciFlag = process.env.CI;
 const mustHaveBrowser =
   (ciFlag !== undefined && ciFlag !== '' && ciFlag !== '0' && ciFlag !== 'false') ||
   process.env.WA_REPORT_REQUIRE_BROWSER === '1';
-const MISSING = `Chromium not found at ${CHROMIUM}; install it with \`apt-get install -y chromium\` (or set WA_REPORT_CHROMIUM) to run the HTML browser tests`;
+const MISSING =
+  `Chromium not found at ${CHROMIUM}; install it with \`apt-get install -y chromium\` ` +
+  '(or set WA_REPORT_CHROMIUM) to run the HTML browser tests';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 
 // The page.evaluate callbacks run in the browser; this project type-checks without the DOM
@@ -182,7 +184,7 @@ describe.skipIf(!haveBrowser)(`renderHtml in headless Chromium${haveBrowser ? ''
       expect(xss.text).toContain('<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">');
       expect(xss.text).toContain('"comillas"\n\tsegunda línea');
       expect(bubbles.some((b) => b.text.includes('somos 4 😀'))).toBe(true);
-      const greeting = await page.locator('#m-2 .text');
+      const greeting = page.locator('#m-2 .text');
       expect(await greeting.evaluate((el) => getComputedStyle(el).whiteSpace)).toBe('pre-wrap');
       expect(await greeting.innerText()).toBe(
         '¡Hola! Soy Released, el agente de IA para alquileres vacacionales. \n¿En qué puedo ayudarte?',

@@ -21,47 +21,50 @@ describe('renderJson', () => {
     await expectGolden('detailed.json', Buffer.from(out));
   });
 
-  it('writes awkward text exactly as JSON.stringify would (quotes, controls, U+2028, lone surrogates, emoji)', async () => {
-    const base = sampleReport();
-    const awkward = [
-      '"quoted" \\ back',
-      'line\nbreak\ttab\u0000nul',
-      'sep\u2028para\u2029',
-      'lone \ud800 half',
-      '👍🏽 ñ',
-      '',
-    ];
-    const report: DetailedReport = {
-      ...base,
-      async *conversations() {
-        for await (const c of base.conversations()) {
-          yield {
-            thread: c.thread,
-            batches: async function* () {
-              let i = 0;
-              for await (const batch of c.batches()) {
-                yield batch.map((m) => {
-                  i += 1;
-                  return {
-                    ...m,
-                    content: awkward[(i - 1) % awkward.length] as string,
-                    errorMessage: i % 2 ? (awkward[i % awkward.length] as string) : null,
-                  };
-                });
-              }
-            },
-          };
-        }
-      },
-    };
-    const out = await json(report);
-    expect(out).toBe(`${JSON.stringify(JSON.parse(out), null, 2)}\n`);
-    expect(
-      JSON.parse(out)
-        .conversations[0].messages.slice(0, 6)
-        .map((m: { content: string }) => m.content),
-    ).toEqual(awkward);
-  });
+  it(
+    'writes awkward text exactly as JSON.stringify would (quotes, controls, ' + 'U+2028, lone surrogates, emoji)',
+    async () => {
+      const base = sampleReport();
+      const awkward = [
+        '"quoted" \\ back',
+        'line\nbreak\ttab\u0000nul',
+        'sep\u2028para\u2029',
+        'lone \ud800 half',
+        '👍🏽 ñ',
+        '',
+      ];
+      const report: DetailedReport = {
+        ...base,
+        async *conversations() {
+          for await (const c of base.conversations()) {
+            yield {
+              thread: c.thread,
+              batches: async function* () {
+                let i = 0;
+                for await (const batch of c.batches()) {
+                  yield batch.map((m) => {
+                    i += 1;
+                    return {
+                      ...m,
+                      content: awkward[(i - 1) % awkward.length] as string,
+                      errorMessage: i % 2 ? (awkward[i % awkward.length] as string) : null,
+                    };
+                  });
+                }
+              },
+            };
+          }
+        },
+      };
+      const out = await json(report);
+      expect(out).toBe(`${JSON.stringify(JSON.parse(out), null, 2)}\n`);
+      expect(
+        JSON.parse(out)
+          .conversations[0].messages.slice(0, 6)
+          .map((m: { content: string }) => m.content),
+      ).toEqual(awkward);
+    },
+  );
 
   it('follows the documented schema', async () => {
     const doc = JSON.parse(await json(sampleReport()));

@@ -1,8 +1,8 @@
 // Bounded memory: a 100,000-message conversation, produced on the fly 1,000 messages at a time,
 // rendered in every format to a sink that keeps nothing. The heap may not grow by more than 32 MB
-// (heapUsed + arrayBuffers, measured after a forced GC every 10 batches, so garbage does not count; a renderer that kept the
-// document or the messages would grow by 40+ MB, and the probe itself is checked against a sink
-// that keeps everything); the time per format is printed.
+// (heapUsed + arrayBuffers, measured after a forced GC every 10 batches, so garbage does not count;
+// a renderer that kept the document or the messages would grow by 40+ MB, and the probe itself is
+// checked against a sink that keeps everything); the time per format is printed.
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';

@@ -199,7 +199,7 @@ export function sampleReport(options: SampleOptions = {}): DetailedReport {
   };
 }
 
-/** The seed's own example: thread of 12 messages, of which the first two are shown. */
+/** The original specification's example: thread of 12 messages, of which the first two are shown. */
 export function seedExampleReport(lang: Lang = 'es'): DetailedReport {
   const messages = [
     msg(9, '34123456789', {

@@ -11,6 +11,7 @@ describe('renderSummaryText', () => {
     const out = new StringWritable();
     await renderSummaryText(sampleSummary(), out);
     const text = out.text;
+    // eslint-disable-next-line no-control-regex -- ESC [ starts every ANSI colour code; piped output has none
     expect(text).not.toMatch(/\x1b\[/);
     expect(text).not.toMatch(/[┌│─]/);
     expect(text).toContain('RESUMEN DE CONVERSACIONES\nCliente: Released (+15556383785)\n');
@@ -29,6 +30,7 @@ describe('renderSummaryText', () => {
   it('draws a bordered, coloured table with colour on', async () => {
     const out = new StringWritable();
     await renderSummaryText(sampleSummary('en'), out, { color: true });
+    // eslint-disable-next-line no-control-regex -- ESC [1m is the ANSI bold code the coloured title starts with
     expect(out.text).toMatch(/\x1b\[1mCONVERSATIONS SUMMARY/);
     expect(out.text).toContain('┌');
     expect(out.text).toContain('WhatsApp user');

@@ -13,7 +13,7 @@ async function text(report: DetailedReport): Promise<string> {
 }
 
 describe('renderText', () => {
-  it("reproduces the seed's example layout exactly (plus the time zone line)", async () => {
+  it('reproduces the original example layout exactly (plus the time zone line)', async () => {
     expect(await text(seedExampleReport('es'))).toBe(
       [
         'REPORTE DE CONVERSACIÓN',
@@ -78,7 +78,9 @@ describe('renderText', () => {
   it('says so when there are no conversations or no messages', async () => {
     const empty: DetailedReport = { ...sampleReport(), conversationCount: 0, async *conversations() {} };
     expect(await text(empty)).toBe(
-      'REPORTE DE CONVERSACIÓN\nCliente: Released\nZona horaria: Europe/Madrid\n==================================================\n\n(sin conversaciones en este periodo)\n',
+      'REPORTE DE CONVERSACIÓN\nCliente: Released\nZona horaria: Europe/Madrid\n' +
+        '==================================================\n\n' +
+        '(sin conversaciones en este periodo)\n',
     );
     const base = sampleReport({ single: true });
     const silent: DetailedReport = {

@@ -150,7 +150,10 @@ describe.each(databaseKinds)('kill -9 during a burst on $name', (kind) => {
           sendsPerUser.set((r.body as { to: string }).to, (sendsPerUser.get((r.body as { to: string }).to) ?? 0) + 1);
         expect([...sendsPerUser.values()].every((n) => n === 1)).toBe(true);
         console.log(
-          `crash drill (${kind.name}): ${total} requests, ${ackedBeforeCrash.size} acknowledged before kill -9, ${rows.length} stored, 0 duplicated; answers: ${answers.filter((a) => a.status === 'sent').length} sent, ${answers.filter((a) => a.status === 'failed').length} failed with a reason`,
+          `crash drill (${kind.name}): ${total} requests, ${ackedBeforeCrash.size} acknowledged before kill -9, ` +
+            `${rows.length} stored, 0 duplicated; ` +
+            `answers: ${answers.filter((a) => a.status === 'sent').length} sent, ` +
+            `${answers.filter((a) => a.status === 'failed').length} failed with a reason`,
         );
       } finally {
         await store.close();

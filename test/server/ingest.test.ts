@@ -117,26 +117,29 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     expect(noMode.status).toBe(403);
   });
 
-  it('verifies signatures over the raw bytes: missing, wrong and re-serialized are refused with nothing stored', async () => {
-    const id = wamid();
-    const payload = textMessage({ from: '34612345678', text: 'hola', id });
-    // Meta's bytes: spacing and escapes a re-serializer would change.
-    const raw = JSON.stringify(payload, null, 1).replace('hola', '\\u0068ola');
-    expect((await postWebhook(daemon.url, payload, { raw, secret: null })).status).toBe(401);
-    expect((await postWebhook(daemon.url, payload, { raw, secret: 'wrong-secret' })).status).toBe(401);
-    const reserialized = await fetch(`${daemon.url}/webhook`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(JSON.stringify(JSON.parse(raw))) },
-      body: raw,
-    });
-    expect(reserialized.status).toBe(401);
-    expect(((await reserialized.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
-    expect(await store.messages.byWamid(id)).toBeNull();
-    const good = await postWebhook(daemon.url, payload, { raw });
-    expect(good.status).toBe(200);
-    const stored = await store.messages.byWamid(id);
-    expect(stored).toMatchObject({ role: 'user', type: 'text', content: 'hola', waId: '34612345678', clientId });
-  });
+  it(
+    'verifies signatures over the raw bytes: missing, wrong and re-serialized ' + 'are refused with nothing stored',
+    async () => {
+      const id = wamid();
+      const payload = textMessage({ from: '34612345678', text: 'hola', id });
+      // Meta's bytes: spacing and escapes a re-serializer would change.
+      const raw = JSON.stringify(payload, null, 1).replace('hola', '\\u0068ola');
+      expect((await postWebhook(daemon.url, payload, { raw, secret: null })).status).toBe(401);
+      expect((await postWebhook(daemon.url, payload, { raw, secret: 'wrong-secret' })).status).toBe(401);
+      const reserialized = await fetch(`${daemon.url}/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(JSON.stringify(JSON.parse(raw))) },
+        body: raw,
+      });
+      expect(reserialized.status).toBe(401);
+      expect(((await reserialized.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
+      expect(await store.messages.byWamid(id)).toBeNull();
+      const good = await postWebhook(daemon.url, payload, { raw });
+      expect(good.status).toBe(200);
+      const stored = await store.messages.byWamid(id);
+      expect(stored).toMatchObject({ role: 'user', type: 'text', content: 'hola', waId: '34612345678', clientId });
+    },
+  );
 
   it('refuses malformed bodies with clear 4xx answers and keeps non-WhatsApp JSON raw', async () => {
     const bad = await postWebhook(daemon.url, null, { raw: '{"object": "whatsapp_business_account", "entry": [' });
@@ -196,6 +199,23 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
     expect(await count(store, `SELECT COUNT(*) AS n FROM messages WHERE role = 'assistant' AND status = 'sent'`)).toBe(
       1,
     );
+  });
+
+  it("stores a disabled client's messages but keeps its assistant silent; enabled again, it answers", async () => {
+    await store.clients.update(clientId, { active: false });
+    const first = textMessage({ from: '34600000009', text: 'Hola, ¿hay alguien?' });
+    expect((await postWebhook(daemon.url, first)).status).toBe(200);
+    await daemon.replier!.idle();
+    expect(await count(store, `SELECT COUNT(*) AS n FROM messages WHERE role = 'user'`)).toBe(1);
+    expect(graph.sent()).toHaveLength(0);
+    expect(model.requests).toHaveLength(0);
+    expect(await store.clients.list()).toEqual([]);
+
+    await store.clients.update(clientId, { active: true });
+    expect((await postWebhook(daemon.url, textMessage({ from: '34600000009', text: '¿Y ahora?' }))).status).toBe(200);
+    await daemon.replier!.idle();
+    expect(await count(store, `SELECT COUNT(*) AS n FROM messages WHERE role = 'user'`)).toBe(2);
+    expect(graph.sent()).toHaveLength(1);
   });
 
   it('answers with the client prompt and the stored context; a context clear starts afresh', async () => {
@@ -411,70 +431,73 @@ describe.each(databaseKinds)('ingest on $name', (kind) => {
 });
 
 describe.each(databaseKinds)('after a restart on $name', (kind) => {
-  it('answers what is still inside the 24-hour window, marks older messages and half-sent answers with why', async () => {
-    const db = await kind.create();
-    const graph = await startGraphStandIn({ token: 'graph-token' });
-    const model = await startModelStandIn({ apiKey: 'sk-test' });
-    const store = await openStore(db.target);
-    try {
-      const client = await store.clients.create({
-        name: 'Released',
-        phoneNumber: '+15550783881',
-        phoneNumberId: PHONE_NUMBER_ID,
-        assistantEnabled: true,
-      });
-      const now = Date.now();
-      const base = { clientId: client.id, phoneNumberId: PHONE_NUMBER_ID, role: 'user' as const, type: 'text' };
-      await recordMessages(store, [
-        {
-          ...base,
-          waId: '34600000101',
-          content: 'hace 30 horas',
-          wamid: 'wamid.old',
-          createdAt: new Date(now - 30 * 3600_000),
-        },
-        {
-          ...base,
-          waId: '34600000102',
-          content: 'hace una hora',
-          wamid: 'wamid.recent',
-          createdAt: new Date(now - 3600_000),
-        },
-        {
-          ...base,
-          waId: '34600000103',
-          content: 'respuesta a medias',
-          wamid: 'wamid.halfsent',
-          createdAt: new Date(now - 600_000),
-        },
-      ]);
-      const half = (await store.threads.ofContact('34600000103'))[0]!;
-      await store.replies.begin({ threadId: half.id, content: 'quizá enviada', replyToWamid: 'wamid.halfsent' });
-      const daemon = await startDaemon(config(graph, model), { target: db.target, logger: silent });
+  it(
+    'answers what is still inside the 24-hour window, ' + 'marks older messages and half-sent answers with why',
+    async () => {
+      const db = await kind.create();
+      const graph = await startGraphStandIn({ token: 'graph-token' });
+      const model = await startModelStandIn({ apiKey: 'sk-test' });
+      const store = await openStore(db.target);
       try {
-        await until(
-          async () => (await store.messages.byWamid('wamid.old'))?.errorMessage?.startsWith('Not answered') ?? false,
-        );
-        await until(() => graph.sent().length === 1);
-        await daemon.replier!.idle();
-        expect((graph.sent()[0]!.body as { to: string }).to).toBe('+34600000102');
-        const halfSent = await sql(store).all<{ status: string; error_message: string }>(
-          `SELECT status, error_message FROM messages WHERE role = 'assistant' AND reply_to_wamid = 'wamid.halfsent'`,
-        );
-        expect(halfSent).toHaveLength(1);
-        expect(halfSent[0]).toMatchObject({ status: 'failed' });
-        expect(halfSent[0]!.error_message).toMatch(/not sent again/);
-        expect((await store.messages.byWamid('wamid.old'))!.errorMessage).toMatch(/24 hours/);
+        const client = await store.clients.create({
+          name: 'Released',
+          phoneNumber: '+15550783881',
+          phoneNumberId: PHONE_NUMBER_ID,
+          assistantEnabled: true,
+        });
+        const now = Date.now();
+        const base = { clientId: client.id, phoneNumberId: PHONE_NUMBER_ID, role: 'user' as const, type: 'text' };
+        await recordMessages(store, [
+          {
+            ...base,
+            waId: '34600000101',
+            content: 'hace 30 horas',
+            wamid: 'wamid.old',
+            createdAt: new Date(now - 30 * 3600_000),
+          },
+          {
+            ...base,
+            waId: '34600000102',
+            content: 'hace una hora',
+            wamid: 'wamid.recent',
+            createdAt: new Date(now - 3600_000),
+          },
+          {
+            ...base,
+            waId: '34600000103',
+            content: 'respuesta a medias',
+            wamid: 'wamid.halfsent',
+            createdAt: new Date(now - 600_000),
+          },
+        ]);
+        const half = (await store.threads.ofContact('34600000103'))[0]!;
+        await store.replies.begin({ threadId: half.id, content: 'quizá enviada', replyToWamid: 'wamid.halfsent' });
+        const daemon = await startDaemon(config(graph, model), { target: db.target, logger: silent });
+        try {
+          await until(
+            async () => (await store.messages.byWamid('wamid.old'))?.errorMessage?.startsWith('Not answered') ?? false,
+          );
+          await until(() => graph.sent().length === 1);
+          await daemon.replier!.idle();
+          expect((graph.sent()[0]!.body as { to: string }).to).toBe('+34600000102');
+          const halfSent = await sql(store).all<{ status: string; error_message: string }>(
+            `SELECT status, error_message FROM messages WHERE role = 'assistant' AND reply_to_wamid = 'wamid.halfsent'`,
+          );
+          expect(halfSent).toHaveLength(1);
+          expect(halfSent[0]).toMatchObject({ status: 'failed' });
+          expect(halfSent[0]!.error_message).toMatch(/not sent again/);
+          expect((await store.messages.byWamid('wamid.old'))!.errorMessage).toMatch(/24 hours/);
+        } finally {
+          await daemon.close();
+        }
       } finally {
-        await daemon.close();
+        await store.close();
+        await graph.close();
+        await model.close();
+        await db.drop();
       }
-    } finally {
-      await store.close();
-      await graph.close();
-      await model.close();
-      await db.drop();
-    }
-  });
+    },
+  );
 });
 
 describe('without the assistant', () => {
@@ -538,7 +561,8 @@ describe.skipIf(!postgresUrl)('PostgreSQL stopped during traffic (on postgres)',
       expect(refused.length).toBeGreaterThan(0);
       expect(refused.every((r) => r.status === 503 && Number(r.retryAfter) >= 1)).toBe(true);
       console.log(
-        `outage drill: ${acked.length + refused.length} requests, ${acked.length} acknowledged, ${refused.length} answered 503 with Retry-After`,
+        `outage drill: ${acked.length + refused.length} requests, ${acked.length} acknowledged, ` +
+          `${refused.length} answered 503 with Retry-After`,
       );
       const check = await openStore(resolveDbTarget(db.url));
       try {

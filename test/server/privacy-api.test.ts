@@ -9,7 +9,7 @@ import { startDaemon, type Daemon } from '../../src/server/main.js';
 import { loadIngestConfig } from '../../src/server/config.js';
 import { openStore, type Store } from '../../src/db/store.js';
 import { createToken, revokeToken } from '../../src/privacy/tokens.js';
-import { verifyArchive } from '../../src/privacy/archive.js';
+import { verifyArchive } from '../../src/privacy/archive-file.js';
 import { generateKey, KeyRing, parseKey } from '../../src/domain/key-ring.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { APP_SECRET, PHONE_NUMBER_ID, postWebhook, textMessage } from '../helpers/webhooks.js';
@@ -54,41 +54,45 @@ describe.each(databaseKinds)('data rights over HTTP on $name', (kind) => {
     await db?.drop();
   });
 
-  it('accepts stored tokens by scope; the env token reads (admin only when configured); revoked and unknown ones get 401', async () => {
-    expect((await call('/clients', readToken)).status).toBe(200);
-    expect((await call('/clients', adminToken)).status).toBe(200);
-    expect((await call('/clients', ENV_TOKEN)).status).toBe(200);
-    expect((await call('/contacts/+34600000001/export', ENV_TOKEN)).status).toBe(200);
-    // Without WA_REPORT_API_TOKEN_SCOPE=admin the environment token only reads.
-    const readOnly = await startDaemon(
-      loadIngestConfig(
-        { WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_API_TOKEN: ENV_TOKEN },
-        { port: '0', host: '127.0.0.1' },
-      ),
-      { target: db.target, logger: silent },
-    );
-    try {
-      expect((await call('/clients', ENV_TOKEN, {}, () => readOnly)).status).toBe(200);
-      expect((await call('/contacts/+34600000001/export', ENV_TOKEN, {}, () => readOnly)).status).toBe(403);
-    } finally {
-      await readOnly.close();
-    }
-    expect(() => loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_API_TOKEN_SCOPE: 'root' })).toThrow(
-      /WA_REPORT_API_TOKEN_SCOPE: "root" must be read or admin/,
-    );
-    const forbidden = await call('/contacts/+34600000001/export', readToken);
-    expect(forbidden.status).toBe(403);
-    expect(((await forbidden.json()) as { error: { message: string } }).error.message).toMatch(
-      /scope read.*admin token/,
-    );
-    expect((await call('/contacts/+34600000001', readToken, { method: 'DELETE' })).status).toBe(403);
-    expect((await call('/clients', revoked)).status).toBe(401);
-    expect((await call('/clients', 'war_notatoken')).status).toBe(401);
-    // Tokens exist in the database, so even the daemon without WA_REPORT_API_TOKEN is open to them.
-    expect((await call('/clients', readToken, {}, () => limited)).status).toBe(200);
-    expect((await call('/clients', null, {}, () => limited)).status).toBe(401);
-    expect((await call('/contacts/not-a-number/export', adminToken)).status).toBe(400);
-  });
+  it(
+    'accepts stored tokens by scope; the env token reads (admin only when configured); ' +
+      'revoked and unknown ones get 401',
+    async () => {
+      expect((await call('/clients', readToken)).status).toBe(200);
+      expect((await call('/clients', adminToken)).status).toBe(200);
+      expect((await call('/clients', ENV_TOKEN)).status).toBe(200);
+      expect((await call('/contacts/+34600000001/export', ENV_TOKEN)).status).toBe(200);
+      // Without WA_REPORT_API_TOKEN_SCOPE=admin the environment token only reads.
+      const readOnly = await startDaemon(
+        loadIngestConfig(
+          { WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_API_TOKEN: ENV_TOKEN },
+          { port: '0', host: '127.0.0.1' },
+        ),
+        { target: db.target, logger: silent },
+      );
+      try {
+        expect((await call('/clients', ENV_TOKEN, {}, () => readOnly)).status).toBe(200);
+        expect((await call('/contacts/+34600000001/export', ENV_TOKEN, {}, () => readOnly)).status).toBe(403);
+      } finally {
+        await readOnly.close();
+      }
+      expect(() => loadIngestConfig({ WHATSAPP_APP_SECRET: APP_SECRET, WA_REPORT_API_TOKEN_SCOPE: 'root' })).toThrow(
+        /WA_REPORT_API_TOKEN_SCOPE: "root" must be read or admin/,
+      );
+      const forbidden = await call('/contacts/+34600000001/export', readToken);
+      expect(forbidden.status).toBe(403);
+      expect(((await forbidden.json()) as { error: { message: string } }).error.message).toMatch(
+        /scope read.*admin token/,
+      );
+      expect((await call('/contacts/+34600000001', readToken, { method: 'DELETE' })).status).toBe(403);
+      expect((await call('/clients', revoked)).status).toBe(401);
+      expect((await call('/clients', 'war_notatoken')).status).toBe(401);
+      // Tokens exist in the database, so even the daemon without WA_REPORT_API_TOKEN is open to them.
+      expect((await call('/clients', readToken, {}, () => limited)).status).toBe(200);
+      expect((await call('/clients', null, {}, () => limited)).status).toBe(401);
+      expect((await call('/contacts/not-a-number/export', adminToken)).status).toBe(400);
+    },
+  );
 
   it('exports and erases a contact; a redelivered webhook is not stored again', async () => {
     const user = '34600222333';

@@ -1,4 +1,4 @@
-// The reporting HTTP API served by the daemon: tokens, the seed's shapes, formats, errors.
+// The reporting HTTP API served by the daemon: tokens, the original shapes, formats, errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startDaemon, type Daemon } from '../../src/server/main.js';
@@ -54,7 +54,41 @@ describe.each(databaseKinds)('report API on $name', (kind) => {
     expect((await get('/clients')).status).toBe(200);
   });
 
-  it("lists conversations in the seed's shape, newest first, with filters and cursor paging", async () => {
+  it('serves clients, conversations and statistics as the CLI prints them, never cached', async () => {
+    const paths = [
+      '/clients',
+      `/clients/${clientId}/conversations`,
+      `/clients/${clientId}/conversations/+34123456789/messages?format=csv`,
+      `/clients/${clientId}/stats`,
+    ];
+    for (const path of paths) {
+      const res = await get(path);
+      expect({ path, status: res.status, cache: res.headers.get('cache-control') }).toEqual({
+        path,
+        status: 200,
+        cache: 'no-store',
+      });
+    }
+    const { clients } = (await (await get('/clients')).json()) as { clients: Record<string, unknown>[] };
+    expect(Object.keys(clients[0]!)).toEqual([
+      'id',
+      'name',
+      'phone_number',
+      'phone_number_id',
+      'waba_id',
+      'active',
+      'assistant_enabled',
+      'assistant_model',
+      'system_prompt',
+      'created_at',
+      'updated_at',
+    ]);
+    const stats = (await (await get(`/clients/${clientId}/stats`)).json()) as Record<string, unknown>;
+    expect(Object.keys(stats).slice(0, 5)).toEqual(['client_id', 'client_name', 'time_zone', 'since', 'conversations']);
+    expect(stats.response_time_seconds).toEqual({ median: 5, p90: 120, answers: 2 });
+  });
+
+  it('lists conversations in the original shape, newest first, with filters and cursor paging', async () => {
     const res = await get(`/clients/${clientId}/conversations`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as {

@@ -3,14 +3,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  describeGraphError,
-  GraphClient,
-  GraphError,
-  MAX_TEXT_LENGTH,
-  splitMessageText,
-  type GraphClientOptions,
-} from '../../src/whatsapp/graph.js';
+import { GraphClient, type GraphClientOptions } from '../../src/whatsapp/graph.js';
+import { describeGraphError, GraphError } from '../../src/whatsapp/graph-error.js';
+import { MAX_TEXT_LENGTH, splitMessageText } from '../../src/whatsapp/text-parts.js';
 import { startGraphStandIn, type GraphStandIn } from '../helpers/standins.js';
 
 const TOKEN = 'EAAG-secret-graph-token-123';
@@ -73,7 +68,7 @@ describe('GraphClient.sendText', () => {
     expect(graph.sent()).toHaveLength(1);
     const [req] = graph.sent();
     expect(req!.method).toBe('POST');
-    expect(req!.path).toBe(`/v24.0/${PHONE_NUMBER_ID}/messages`);
+    expect(req!.path).toBe(`/v26.0/${PHONE_NUMBER_ID}/messages`);
     expect(req!.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(req!.headers['content-type']).toBe('application/json');
     expect(req!.body).toEqual({
@@ -93,7 +88,7 @@ describe('GraphClient.sendText', () => {
       body: 'hola',
       replyToWamid: null,
     });
-    expect(graph.sent()[0]!.path).toBe(`/v24.0/${PHONE_NUMBER_ID}/messages`);
+    expect(graph.sent()[0]!.path).toBe(`/v26.0/${PHONE_NUMBER_ID}/messages`);
     expect(graph.sent()[0]!.body).not.toHaveProperty('context');
   });
 
@@ -198,7 +193,7 @@ describe('GraphClient.sendText', () => {
     const closed = await closedPort();
     const e = await failure(
       new GraphClient({
-        baseUrl: `http://127.0.0.1:${closed}/v24.0`,
+        baseUrl: `http://127.0.0.1:${closed}/v26.0`,
         accessToken: TOKEN,
         maxAttempts: 3,
         backoffMs: { base: 5, max: 20 },
@@ -265,22 +260,25 @@ describe('GraphClient.sendText', () => {
     expect(messageRequests()).toHaveLength(1);
   });
 
-  it('handles garbage bodies: HTML with 200 is ambiguous, HTML with 503 is retried, a proxy 504 is ambiguous', async () => {
-    graph.behave({ kind: 'garbage' });
-    let e = await failure(send(client()));
-    expect(e).toMatchObject({ status: 200, ambiguous: true });
-    expect(e.details).toMatch(/text\/html body: Sorry, something went wrong\./);
+  it(
+    'handles garbage bodies: HTML with 200 is ambiguous, HTML with 503 is retried, ' + 'a proxy 504 is ambiguous',
+    async () => {
+      graph.behave({ kind: 'garbage' });
+      let e = await failure(send(client()));
+      expect(e).toMatchObject({ status: 200, ambiguous: true });
+      expect(e.details).toMatch(/text\/html body: Sorry, something went wrong\./);
 
-    graph.requests.length = 0;
-    graph.behave([{ kind: 'garbage', status: 503, body: '' }]);
-    expect((await send(client())).attempts).toBe(2);
+      graph.requests.length = 0;
+      graph.behave([{ kind: 'garbage', status: 503, body: '' }]);
+      expect((await send(client())).attempts).toBe(2);
 
-    graph.requests.length = 0;
-    graph.behave({ kind: 'garbage', status: 504, body: '<html>Gateway Time-out</html>' });
-    e = await failure(send(client()));
-    expect(e).toMatchObject({ status: 504, code: null, ambiguous: true, retryable: false });
-    expect(messageRequests()).toHaveLength(1);
-  });
+      graph.requests.length = 0;
+      graph.behave({ kind: 'garbage', status: 504, body: '<html>Gateway Time-out</html>' });
+      e = await failure(send(client()));
+      expect(e).toMatchObject({ status: 504, code: null, ambiguous: true, retryable: false });
+      expect(messageRequests()).toHaveLength(1);
+    },
+  );
 
   it('never puts the access token in errors', async () => {
     // A wrong token: the stand-in answers 401 / Graph 190, not retried.
@@ -314,14 +312,14 @@ describe('GraphClient.sendText', () => {
     expect(sent).toHaveLength(2);
     expect(result.wamids).toEqual(sent.map((r) => r.wamid));
     expect(result.wamid).toBe(result.wamids[0]);
-    const bodies = sent.map((r) => r.body.text.body as string);
+    const bodies = sent.map((r) => (r.body as { text: { body: string } }).text.body);
     for (const b of bodies) expect(b.length).toBeLessThanOrEqual(MAX_TEXT_LENGTH);
     expect(bodies[0]).toMatch(/^1\. Nuestro/);
     expect(bodies[0]).toMatch(/\n\n\(1\/2\)$/);
     expect(bodies[1]).toMatch(/\n\n\(2\/2\)$/);
     // Split at a paragraph boundary, nothing lost.
     expect(bodies.map((b) => b.replace(/\n\n\(\d\/2\)$/, '')).join('\n\n')).toBe(body);
-    expect(sent[0]!.body.context).toEqual({ message_id: 'wamid.q' });
+    expect((sent[0]!.body as { context: unknown }).context).toEqual({ message_id: 'wamid.q' });
     expect(sent[1]!.body).not.toHaveProperty('context');
   });
 

@@ -2,16 +2,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { describeMessage, parseTimestamp, parseWebhook } from '../../src/whatsapp/parse.js';
+import { describeMessage } from '../../src/whatsapp/describe.js';
+import { parseWebhook } from '../../src/whatsapp/parse.js';
+import { parseTimestamp } from '../../src/whatsapp/values.js';
 import type { ParsedWebhook } from '../../src/whatsapp/types.js';
 import { mulberry32 } from '../../src/domain/random.js';
 
-// Real payloads copied from the team corpus; see test/fixtures/whatsapp/README.md for where each came from.
+// Real payloads from public projects; see test/fixtures/whatsapp/README.md for where each came from.
 const FIXTURES = fileURLToPath(new URL('../fixtures/whatsapp/', import.meta.url));
 const WABA = 'whatsapp_business_account';
 
 type Json = unknown;
 type Rec = Record<string, unknown>;
+/** A notification as far as these tests reach into it: its first entry's first change's first message. */
+type FirstMessage = { entry: [{ changes: [{ value: { messages: [unknown] } }] }] };
 
 function listJson(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
@@ -320,8 +324,8 @@ describe('message types', () => {
     );
     // Placeholder numbers are shown as sent rather than dropped.
     const netflie = describeMessage(
-      (load('netflie-whatsapp-cloud-api/build_from_payload_can_build_a_contact_notification.json') as any).entry[0]
-        .changes[0].value.messages[0],
+      (load('netflie-whatsapp-cloud-api/build_from_payload_can_build_a_contact_notification.json') as FirstMessage)
+        .entry[0].changes[0].value.messages[0],
     );
     expect(netflie.content).toBe('[contacts] CONTACT_FORMATTED_NAME (CONTACT_PHONE)');
   });
@@ -421,8 +425,9 @@ describe('message types', () => {
       errorCode: 131051,
     });
     // Older API: type "unknown", `details` at the top of the error.
-    const old = (load('netflie-whatsapp-cloud-api/build_from_payload_can_build_an_unknown_notification.json') as any)
-      .entry[0].changes[0].value.messages[0];
+    const old = (
+      load('netflie-whatsapp-cloud-api/build_from_payload_can_build_an_unknown_notification.json') as FirstMessage
+    ).entry[0].changes[0].value.messages[0];
     expect(describeMessage(old)).toMatchObject({
       type: 'unknown',
       content: '[unknown] Unsupported message type',
@@ -621,7 +626,8 @@ describe('statuses', () => {
         errorCode: 131047,
         errorTitle: 'Re-engagement message',
         errorDetails:
-          'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+          'Message failed to send because more than 24 hours have passed ' +
+          'since the customer last replied to this number.',
         phoneNumberId: '109999999999999',
         raw: expect.any(String),
       },
@@ -753,20 +759,23 @@ describe('everything else is kept raw', () => {
     expect(idsInResult(r).messages).toEqual(['wamid.X']);
   });
 
-  it('not a WhatsApp Business Account notification → isWhatsApp false, nothing parsed (the caller keeps the body)', () => {
-    for (const rel of [
-      ...apiExampleFiles,
-      'meta-docs-kapso/account_update__block09.json',
-      'meta-docs-kapso/account_update__block10.json',
-    ]) {
-      const r = parseFixture(rel);
-      expect(r.isWhatsApp, rel).toBe(false);
-      checkShape(r);
-    }
-    expect(parseWebhook({ object: 'page', entry: [] })).toMatchObject({ object: 'page', isWhatsApp: false });
-    expect(parseWebhook({ object: WABA, entry: {} })).toMatchObject({ object: WABA, isWhatsApp: false });
-    expect(parseWebhook({ object: WABA, entry: [] })).toMatchObject({ isWhatsApp: true, messages: [], unknown: [] });
-  });
+  it(
+    'not a WhatsApp Business Account notification → isWhatsApp false, ' + 'nothing parsed (the caller keeps the body)',
+    () => {
+      for (const rel of [
+        ...apiExampleFiles,
+        'meta-docs-kapso/account_update__block09.json',
+        'meta-docs-kapso/account_update__block10.json',
+      ]) {
+        const r = parseFixture(rel);
+        expect(r.isWhatsApp, rel).toBe(false);
+        checkShape(r);
+      }
+      expect(parseWebhook({ object: 'page', entry: [] })).toMatchObject({ object: 'page', isWhatsApp: false });
+      expect(parseWebhook({ object: WABA, entry: {} })).toMatchObject({ object: WABA, isWhatsApp: false });
+      expect(parseWebhook({ object: WABA, entry: [] })).toMatchObject({ isWhatsApp: true, messages: [], unknown: [] });
+    },
+  );
 });
 
 describe('timestamps', () => {
@@ -962,13 +971,13 @@ describe('never throws', () => {
       try {
         result = parseWebhook(body, { receivedAt: RECEIVED_AT });
       } catch (error) {
-        throw new Error(`iteration ${i} threw: ${(error as Error).message}`);
+        throw new Error(`iteration ${i} threw: ${(error as Error).message}`, { cause: error });
       }
       try {
         checkShape(result);
         checkNothingLost(body, result);
       } catch (error) {
-        throw new Error(`iteration ${i}: ${(error as Error).message}`);
+        throw new Error(`iteration ${i}: ${(error as Error).message}`, { cause: error });
       }
       seen.messages += result.messages.length;
       seen.statuses += result.statuses.length;

@@ -14,7 +14,7 @@ export const command = defineCommand({
     const path = resolve(args.file);
     if (!existsSync(path)) throw new UsageError(`${args.file}: no such file.`);
     const store = await ctx.store();
-    const { restoreArchive } = await import('../../privacy/archive.js');
+    const { restoreArchive } = await import('../../privacy/restore.js');
     const r = await restoreArchive(store, path, { progress: (m) => ctx.io.stderr.write(`${m}\n`) });
     if (options.json) {
       writeJson(ctx, {

@@ -64,6 +64,7 @@ export function printClients(clients: ClientRecord[], options: ClientsListOption
     columns,
     options.all
       ? 'No clients yet. Add one with `wa-report clients add --name … --phone-number … --phone-number-id …`.'
-      : 'No active clients. Add one with `wa-report clients add`, or see disabled ones with `wa-report clients list --all`.',
+      : 'No active clients. Add one with `wa-report clients add`, or see disabled ones with ' +
+          '`wa-report clients list --all`.',
   );
 }

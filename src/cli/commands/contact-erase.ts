@@ -1,6 +1,7 @@
 // `wa-report contact erase`: a user's conversations, messages, status events and raw payloads
 // deleted, with an audit record without content and tombstones against redeliveries.
 import { userInfo } from 'node:os';
+import type { ContactSummary } from '../../db/repositories/contacts.js';
 import { formatWaId, normalizeContactId } from '../../domain/phone.js';
 import { CancelledError, UsageError } from '../../errors.js';
 import { bool, defineCommand, required } from '../command.js';
@@ -60,7 +61,7 @@ async function confirm(
   ctx: CommandContext,
   waId: string,
   clientId: number | undefined,
-  summary: Awaited<ReturnType<typeof import('../../privacy/contact.js').contactSummary>>,
+  summary: ContactSummary,
 ): Promise<void> {
   const scope = clientId === undefined ? 'all clients' : `client ${clientId}`;
   if (!(ctx.io.stdinIsTTY && ctx.io.stderr.isTTY)) {
@@ -83,12 +84,13 @@ async function confirm(
     { message: `Type the number (${formatWaId(waId)}) to confirm:` },
     { input: process.stdin, output: ctx.io.stderr },
   );
-  let same = false;
-  try {
-    same = normalizeContactId(typed, 'number') === waId;
-  } catch {
-    same = false;
-  }
+  const same = (() => {
+    try {
+      return normalizeContactId(typed, 'number') === waId;
+    } catch {
+      return false;
+    }
+  })();
   if (!same) throw new CancelledError('Not confirmed: nothing was erased.');
 }
 

@@ -15,9 +15,9 @@ export const command = defineCommand({
     const at = new Date();
     for (const t of threads) await store.threads.resetContext(t.id, at);
     const ids = threads.map((t) => t.id);
+    const conversations = `${ids.length} conversation${ids.length === 1 ? '' : 's'}`;
     ctx.io.stderr.write(
-      `Cleared the assistant's context for +${options.waId} in ${ids.length} conversation${ids.length === 1 ? '' : 's'} ` +
-        `(${ids.join(', ')}).\n`,
+      `Cleared the assistant's context for +${options.waId} in ${conversations} (${ids.join(', ')}).\n`,
     );
   },
 });

@@ -47,7 +47,8 @@ function printDbStatus(result: DbStatusResult, asJson: boolean, ctx: CommandCont
   const lines = [`Database: ${result.database} (${result.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`];
   for (const a of status.applied) {
     lines.push(
-      `  ${o.green('applied')}  ${a.name}  ${a.finishedAt.toISOString()}${a.checksumMatches ? '' : o.yellow('  (modified after it was applied: checksum differs)')}`,
+      `  ${o.green('applied')}  ${a.name}  ${a.finishedAt.toISOString()}` +
+        (a.checksumMatches ? '' : o.yellow('  (modified after it was applied: checksum differs)')),
     );
   }
   for (const f of status.failed)

@@ -47,7 +47,8 @@ export async function runExport(options: ExportOptions, ctx: CommandContext): Pr
     renderDetailed(format, report, out, { bom: Boolean(options.bom) }),
   );
   const n = (x: number) => x.toLocaleString('en-US');
-  const what = `${n(result.conversations)} conversation${result.conversations === 1 ? '' : 's'}, ${n(result.messages)} messages`;
+  const plural = result.conversations === 1 ? '' : 's';
+  const what = `${n(result.conversations)} conversation${plural}, ${n(result.messages)} messages`;
   const done = `${what} (${format}, times in ${o.timeZone})`;
   ctx.io.stderr.write(file ? `Wrote ${file}: ${done}.\n` : ctx.io.stdout.isTTY ? '' : `Exported ${done}.\n`);
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../../errors.js';
+import type { IngestFlags } from '../../server/config.js';
 import { bool, defineCommand, text } from '../command.js';
 import type { CommandContext } from '../context.js';
 
@@ -82,10 +83,7 @@ async function systemdUnit(o: {
   });
 }
 
-async function runDaemon(
-  options: Parameters<typeof import('../../server/config.js').loadIngestConfig>[1],
-  ctx: CommandContext,
-) {
+async function runDaemon(options: IngestFlags, ctx: CommandContext) {
   const [{ loadIngestConfig }, { startDaemon }, { KeyRing }] = await Promise.all([
     import('../../server/config.js'),
     import('../../server/main.js'),

@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { text as streamText } from 'node:stream/consumers';
+import type * as prompts from '@inquirer/prompts';
 import type { ConversationPage, Store } from '../../db/store.js';
 import { formatWaId } from '../../domain/phone.js';
 import type { ClientRecord } from '../../domain/types.js';
@@ -16,7 +17,7 @@ import type { DetailedFormat } from '../../reports/types.js';
 import type { CommandContext } from '../context.js';
 import { parseReportOptions, type RawReportOptions, type ReportOptions } from '../../reports/query-options.js';
 
-type Prompts = typeof import('@inquirer/prompts');
+type Prompts = typeof prompts;
 type Conversation = ConversationPage['conversations'][number];
 
 export interface PickerDeps {

@@ -149,7 +149,8 @@ export class ArchiveRepository {
             continue;
           }
           const messages = await tx.all(
-            'SELECT id, wamid, status, status_at, error_code, error_message FROM messages WHERE thread_id = ? ORDER BY id',
+            `SELECT id, wamid, status, status_at, error_code, error_message FROM messages
+             WHERE thread_id = ? ORDER BY id`,
             [threadId],
           );
           const [e] = await tx.all<{ n: unknown; max_id: unknown }>(
@@ -168,7 +169,8 @@ export class ArchiveRepository {
             continue;
           }
           await tx.run(
-            'DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)',
+            `DELETE FROM message_status_events
+             WHERE wamid IN (SELECT wamid FROM messages WHERE thread_id = ? AND wamid IS NOT NULL)`,
             [threadId],
           );
           await tx.run('DELETE FROM messages WHERE thread_id = ?', [threadId]);

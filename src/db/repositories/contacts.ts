@@ -82,7 +82,8 @@ export class ContactsRepository {
     }));
     const [events] = await this.q.all<{ n: unknown }>(
       `SELECT COUNT(*) AS n FROM message_status_events
-       WHERE wamid IN (SELECT wamid FROM messages WHERE wa_id = ?${byClient ? ' AND client_id = ?' : ''} AND wamid IS NOT NULL)
+       WHERE wamid IN (SELECT wamid FROM messages
+                       WHERE wa_id = ?${byClient ? ' AND client_id = ?' : ''} AND wamid IS NOT NULL)
        ${byClient ? '' : ' OR recipient_id = ?'}`,
       byClient ? [waId, clientId] : [waId, waId],
     );

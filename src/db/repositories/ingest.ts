@@ -75,7 +75,8 @@ export class IngestWriter {
         await insertRawEvents(tx, batch.rawEvents ?? []);
         for (const c of batch.contactNames ?? []) {
           await tx.run(
-            `UPDATE threads SET contact_name = ? WHERE client_id = ? AND wa_id = ? AND (contact_name IS NULL OR contact_name <> ?)`,
+            `UPDATE threads SET contact_name = ?
+             WHERE client_id = ? AND wa_id = ? AND (contact_name IS NULL OR contact_name <> ?)`,
             [c.name, c.clientId, c.waId, c.name],
           );
         }
@@ -302,7 +303,8 @@ const INGEST_STATUSES_SQL = `WITH v AS (
 ), events AS (
   INSERT INTO message_status_events
     (wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, received_at)
-  SELECT wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, $13 FROM live ORDER BY ord
+  SELECT wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw, $13
+  FROM live ORDER BY ord
   ON CONFLICT (wamid, status, occurred_at) DO NOTHING
 ), best AS (
   SELECT DISTINCT ON (wamid) * FROM live WHERE rank > 0 ORDER BY wamid, rank DESC, ord

@@ -8,7 +8,7 @@ import { secondOf } from '../dialect.js';
 import type { EncryptionMarker } from '../encryption-marker.js';
 import { STORED_MESSAGE_COLUMNS } from '../rows.js';
 import type { Querier } from '../sql.js';
-import { ClientsRepository } from './clients.js';
+import type { ClientsRepository } from './clients.js';
 import { openMessage } from './messages.js';
 import { applyEarlierStatuses, statusEventsOf } from './statuses.js';
 import { ThreadsRepository } from './threads.js';

@@ -20,7 +20,8 @@ export async function applyStatus(q: Querier, s: StatusUpdate): Promise<number> 
   if (rank === 0) return 0; // unknown statuses are kept as events only
   const failed = s.status === 'failed';
   return q.run(
-    `UPDATE messages SET status = ?, status_at = ?, error_code = ?, error_message = ? WHERE wamid = ? AND ${RANK_SQL} < ?`,
+    `UPDATE messages SET status = ?, status_at = ?, error_code = ?, error_message = ?
+     WHERE wamid = ? AND ${RANK_SQL} < ?`,
     [
       s.status,
       s.occurredAt,

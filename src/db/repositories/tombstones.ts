@@ -23,7 +23,8 @@ export async function addTombstones(q: Querier, hashes: string[], at: Date): Pro
   for (let i = 0; i < unique.length; i += 400) {
     const chunk = unique.slice(i, i + 400);
     await q.run(
-      `INSERT INTO tombstones (hash, erased_at) VALUES ${chunk.map(() => '(?, ?)').join(', ')} ON CONFLICT (hash) DO NOTHING`,
+      `INSERT INTO tombstones (hash, erased_at) VALUES ${chunk.map(() => '(?, ?)').join(', ')}
+       ON CONFLICT (hash) DO NOTHING`,
       chunk.flatMap((h) => [h, at]),
     );
   }
