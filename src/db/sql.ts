@@ -56,36 +56,46 @@ export function openDatabase(target: DbTarget, keys: KeyRing): Promise<Database>
   return target.kind === 'sqlite' ? Promise.resolve(openSqlite(target, keys)) : openPostgres(target, keys);
 }
 
-/** A Querier over a connection: placeholders, binding and error descriptions applied. */
+/**
+ * A Querier over a connection: placeholders and binding applied; with `target`, driver failures
+ * described (inside a transaction the transaction itself describes them, once).
+ */
 function querier(
   dialect: Dialect,
   keys: KeyRing,
-  target: DbTarget,
+  target: DbTarget | null,
   c: Connection,
   transaction: Querier['transaction'],
 ): Querier {
   const values = (params: readonly unknown[]) => params.map((p) => bind(dialect, p));
+  const all = <T>(sql: string, params: readonly unknown[] = [], name?: string) =>
+    c.all<T>(name ? sql : placeholders(dialect, sql), values(params), name);
+  const run = (sql: string, params: readonly unknown[] = []) => c.run(placeholders(dialect, sql), values(params));
+  if (!target) return { dialect, keys, all, run, transaction };
   return {
     dialect,
     keys,
     all: <T>(sql: string, params: readonly unknown[] = [], name?: string) =>
-      guard(target, () => c.all<T>(name ? sql : placeholders(dialect, sql), values(params), name)),
-    run: (sql: string, params: readonly unknown[] = []) =>
-      guard(target, () => c.run(placeholders(dialect, sql), values(params))),
+      guard(target, () => all<T>(sql, params, name)),
+    run: (sql: string, params: readonly unknown[] = []) => guard(target, () => run(sql, params)),
     transaction,
   };
 }
 
 /** The Querier a transaction's work sees: nested transactions join it. */
-function inTransaction(dialect: Dialect, keys: KeyRing, target: DbTarget, c: Connection): Querier {
-  const tx: Querier = querier(dialect, keys, target, c, async (fn, begin) => {
+function inTransaction(dialect: Dialect, keys: KeyRing, c: Connection): Querier {
+  const tx: Querier = querier(dialect, keys, null, c, async (fn, begin) => {
     if (begin) await tx.all(begin);
     return fn(tx);
   });
   return tx;
 }
 
-/** Serializes async work (one transaction at a time per process and database). */
+/**
+ * Serializes async work (one transaction at a time per process and database). Inside a
+ * transaction's callback, use the querier it was given: asking the database itself for another
+ * transaction (or, on SQLite, a write) would wait for the first to end, which waits for it.
+ */
 function mutex() {
   let tail: Promise<unknown> = Promise.resolve();
   return <T>(fn: () => Promise<T>): Promise<T> => {
@@ -135,7 +145,7 @@ function openSqlite(target: Extract<DbTarget, { kind: 'sqlite' }>, keys: KeyRing
         // Deleted and rewritten content is overwritten with zeros, not left in free pages: an
         // erased contact or a plaintext row replaced by its encrypted form is gone from the file.
         w.pragma('secure_delete = ON');
-        writer = { db: w, tx: inTransaction('sqlite', keys, target, sqliteConnection(w)) };
+        writer = { db: w, tx: inTransaction('sqlite', keys, sqliteConnection(w)) };
       }
       const { db: w, tx } = writer;
       w.exec('BEGIN IMMEDIATE');
@@ -219,12 +229,7 @@ async function openPostgres(target: Extract<DbTarget, { kind: 'postgres' }>, key
     try {
       // Simple protocol: several statements in one round trip.
       await client.query(begin ? `BEGIN; ${begin}` : 'BEGIN');
-      const tx = inTransaction(
-        'postgres',
-        keys,
-        target,
-        pgConnection(client as unknown as { query: pg.Pool['query'] }),
-      );
+      const tx = inTransaction('postgres', keys, pgConnection(client as unknown as { query: pg.Pool['query'] }));
       const result = await fn(tx);
       await client.query('COMMIT');
       return result;

@@ -132,7 +132,9 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
       const id = clientId(req);
       const format = query(req, 'format') ?? 'json';
       if (!isDetailedFormat(format)) {
-        throw new HttpError(400, 'bad_parameter', `format: "${format}" must be ${DETAILED_FORMAT_NAMES.join(', ')}.`);
+        const names = DETAILED_FORMAT_NAMES;
+        const choices = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+        throw new HttpError(400, 'bad_parameter', `format: "${format}" must be ${choices}.`);
       }
       const o = report(req, String(req.params.waId));
       const built = await buildDetailedReport(deps.store, { ...o, clientId: id });

@@ -1,21 +1,12 @@
 // `wa-report db encrypt` (and `keys rotate`, which runs the same pass): every stored value not
 // sealed with WA_REPORT_ENCRYPTION_KEY is sealed with it, a batch of rows per transaction.
-import { z } from 'zod';
 import { UsageError } from '../../errors.js';
-import { defineCommand, flag } from '../command.js';
+import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
+import { wholeNumber } from '../number-flags.js';
 
 export const batchSize = () =>
-  flag(
-    '--batch-size <n>',
-    'rows per transaction (default 500)',
-    z.coerce
-      .number({ error: 'is not a whole number from 1 to 10000' })
-      .int('is not a whole number from 1 to 10000')
-      .min(1, 'is not a whole number from 1 to 10000')
-      .max(10_000, 'is not a whole number from 1 to 10000')
-      .default(500),
-  );
+  wholeNumber('--batch-size <n>', 'rows per transaction (default 500)', { min: 1, max: 10_000, default: 500 });
 
 export const command = defineCommand({
   flags: { batchSize: batchSize() },

@@ -1,26 +1,16 @@
 // `wa-report failed`: failed messages, newest first, with their error.
-import { z } from 'zod';
 import { formatWaId } from '../../domain/phone.js';
 import type { StoredMessage } from '../../domain/types.js';
-import { defineCommand, flag } from '../command.js';
+import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { json } from '../flags.js';
+import { clientIdFlag, wholeNumber } from '../number-flags.js';
 import { writeJson, writeRows } from '../output.js';
-import { clientIdSchema } from './clients-shared.js';
 
 export const command = defineCommand({
   flags: {
-    clientId: flag('--client-id <id>', 'only this client', clientIdSchema.optional()),
-    limit: flag(
-      '--limit <n>',
-      'at most this many (default 100)',
-      z.coerce
-        .number({ error: 'must be a whole number from 1 to 100000' })
-        .int('must be a whole number from 1 to 100000')
-        .min(1, 'must be a whole number from 1 to 100000')
-        .max(100_000, 'must be a whole number from 1 to 100000')
-        .default(100),
-    ),
+    clientId: clientIdFlag('only this client'),
+    limit: wholeNumber('--limit <n>', 'at most this many (default 100)', { min: 1, max: 100_000, default: 100 }),
     json: json(),
   },
   async run({ options }, ctx) {
