@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Store } from '../db/store.js';
 import type { ClientRecord, StoredMessage } from '../domain/types.js';
 import { summarizeError } from '../errors.js';
+import { handoffOf, shouldQuote, silencedByHandoff } from '../domain/client-policy.js';
+import { formatDuration } from '../domain/durations.js';
 import { describeModelError, ModelError, type ChatTurn } from './model.js';
 import { describeGraphError, GraphError } from '../whatsapp/graph-error.js';
 
@@ -213,6 +215,7 @@ export class Replier {
       const pending = await store.replies.pendingInbound(threadId, windowStart);
       const last = pending.at(-1);
       if (!last || !last.wamid) return;
+      if (await this.handedOff(threadId, client, pending)) return;
       const turns = await this.context(threadId, client);
       let text: string;
       try {
@@ -233,10 +236,16 @@ export class Replier {
         const id = await store.replies.begin({
           threadId,
           content: '',
-          replyToWamid: last.wamid,
+          answersWamid: last.wamid,
+          replyToWamid: null,
           createdAt: this.now(),
         });
-        await store.replies.fail(id, { errorCode: error.status, errorMessage: reason });
+        await store.replies.fail(id, {
+          errorCode: error.status,
+          errorMessage: reason,
+          service: 'openai',
+          title: error.code ?? undefined,
+        });
         metrics?.replies.inc({ outcome: 'model_failed' });
         logger.warn(
           { threadId, clientId: client.id, status: error.status, code: error.code },
@@ -246,13 +255,21 @@ export class Replier {
       }
       // The user wrote again while the model was thinking: prepare the answer again with the new
       // messages in context, so they are answered together (a bounded number of times).
-      const newest = (await store.replies.pendingInbound(threadId, windowStart)).at(-1);
+      const now = await store.replies.pendingInbound(threadId, windowStart);
+      const newest = now.at(-1);
       if (newest && newest.id > last.id && restarts < maxRestarts && !this.stopped) continue;
-      const coveredWamid = newest?.wamid ?? last.wamid;
+      // A person may have taken over while the model was thinking.
+      if (await this.handedOff(threadId, client, now)) return;
+      const covered = newest?.wamid ? newest : last;
+      const quote = shouldQuote(client.quoteReplies, {
+        covers: Math.max(now.length, 1),
+        answersLatest: (await store.replies.latestMessageId(threadId)) === covered.id,
+      });
       const id = await store.replies.begin({
         threadId,
         content: text,
-        replyToWamid: coveredWamid,
+        answersWamid: covered.wamid as string,
+        replyToWamid: quote ? covered.wamid : null,
         createdAt: this.now(),
       });
       try {
@@ -261,11 +278,12 @@ export class Replier {
           phoneNumberId: client.phoneNumberId,
           to: `+${thread.waId}`,
           body: text,
+          replyToWamid: quote ? covered.wamid : null,
         });
         metrics?.graphSeconds.observe(sent.latencyMs / 1000);
         await store.replies.complete(id, { wamid: sent.wamid, sentAt: this.now() });
         metrics?.replies.inc({ outcome: 'sent' });
-        logger.info({ threadId, clientId: client.id, covers: pending.length }, 'answer sent');
+        logger.info({ threadId, clientId: client.id, covers: now.length, quoted: quote }, 'answer sent');
       } catch (error) {
         if (!(error instanceof GraphError)) {
           // Unknown outcome (e.g. the database failed after the send): leave it 'sending'; the
@@ -275,6 +293,8 @@ export class Replier {
         await store.replies.fail(id, {
           errorCode: error.code ?? error.status,
           errorMessage: describeGraphError(error),
+          service: 'whatsapp',
+          title: error.title ?? undefined,
         });
         metrics?.replies.inc({ outcome: 'send_failed' });
         logger.warn(
@@ -284,6 +304,30 @@ export class Replier {
       }
       return;
     }
+  }
+
+  /**
+   * A person answered in this conversation and the client's handoff policy says the assistant
+   * waits: the pending messages are marked as not answered by it (with why), and nothing is sent.
+   */
+  private async handedOff(threadId: number, client: ClientRecord, pending: StoredMessage[]): Promise<boolean> {
+    const { store, metrics, logger } = this.deps;
+    const policy = handoffOf(client.handoff);
+    if (policy.mode === 'off') return false;
+    const conversation = await store.conversations.latest(threadId);
+    const lastAgentAt = await store.replies.lastAgentMessageAt(threadId);
+    if (!silencedByHandoff(policy, conversation, lastAgentAt, this.now())) return false;
+    const until =
+      policy.mode === 'pause'
+        ? `for ${formatDuration(policy.ms)} after a person's last message`
+        : 'until the conversation ends';
+    await store.replies.markNotAnswered(
+      pending.map((m) => m.id),
+      `a person is answering this conversation; the assistant stays silent ${until} (handoff).`,
+    );
+    metrics?.replies.inc({ outcome: 'handoff' });
+    logger.info({ threadId, clientId: client.id, messages: pending.length }, 'handed off to a person: not answering');
+    return true;
   }
 
   private async context(threadId: number, client: ClientRecord): Promise<ChatTurn[]> {

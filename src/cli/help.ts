@@ -24,6 +24,11 @@ Environment variables (flags override them):
   WA_REPORT_OPENAI_TIMEOUT_MS  Time limit of one model call (default 60000)
   WA_REPORT_QUEUE_MAX_ROWS     Rows waiting to be written before webhooks get 503 (default 50000)
   WA_REPORT_REPLY_CONCURRENCY  Conversations answered at the same time (default 32)
+  WA_REPORT_CONVERSATION_IDLE  A conversation ends after this long without a message (default 1h; per client:
+                               clients update --conversation-idle)
+  WA_REPORT_WEBHOOK_RETRY      Delays between event webhook attempts (default 5s,5m,30m,2h,5h,10h,10h)
+  WA_REPORT_WEBHOOK_LEASE      How long a daemon's claim on a delivery holds if it dies (default 60s)
+  WA_REPORT_WEBHOOKS_ALLOW_PRIVATE  1: event webhooks may go to loopback and private addresses
   LOG_LEVEL                    Daemon log level: fatal, error, warn, info, debug, trace
   NO_COLOR, FORCE_COLOR        Turn colours off / on
 

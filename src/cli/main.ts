@@ -1,6 +1,5 @@
 // The CLI's entry: the program with its global flags, the commands of the registry (only the one
 // that runs is loaded), and the one place that turns errors into exit codes.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Store } from '../db/store.js';
 import { resolveDbTarget, type DbTarget } from '../db/target.js';
@@ -18,10 +17,7 @@ import {
 } from './context.js';
 import { ENVIRONMENT_HELP } from './help.js';
 import { COMMANDS, type CommandEntry } from './registry.js';
-
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+import { VERSION } from '../server/version.js';
 
 export interface MainDeps {
   /** Test seam: interruptions injected into long runs (test/helpers/cli.ts). */
@@ -52,11 +48,15 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       target: () => (target ??= resolveDbTarget(global.db ?? io.env.DATABASE_URL, io.env)),
       store: async () => {
         if (!store) {
-          const [{ openStore }, { KeyRing }] = await Promise.all([
+          const [{ openStore }, { KeyRing }, { idleFromEnv }] = await Promise.all([
             import('../db/store.js'),
             import('../domain/key-ring.js'),
+            import('../domain/conversations.js'),
           ]);
-          store = await openStore(ctx.target(), { keys: KeyRing.fromEnv(io.env) });
+          store = await openStore(ctx.target(), {
+            keys: KeyRing.fromEnv(io.env),
+            conversationIdleMs: idleFromEnv(io.env),
+          });
         }
         return store;
       },

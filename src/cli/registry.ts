@@ -45,8 +45,17 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: 'conversations',
-    summary: "a client's conversations: thread, wa_id, contact, created, last message, messages",
+    summary:
+      "a client's conversations: thread, wa_id, contact, created, last message, messages (--sessions: each " +
+      'conversation inside them, with its start, end and first response)',
     load: module(() => import('./commands/conversations.js')),
+    children: [
+      {
+        name: 'close',
+        summary: "end a user's open conversation now (the next message starts a new one)",
+        load: module(() => import('./commands/conversations-close.js')),
+      },
+    ],
   },
   {
     name: 'export',
@@ -161,6 +170,57 @@ export const COMMANDS: CommandEntry[] = [
         name: 'restore',
         summary: 'import an archive back (idempotent: restoring twice changes nothing; erased contacts stay erased)',
         load: module(() => import('./commands/archive-restore.js')),
+      },
+    ],
+  },
+  {
+    name: 'webhooks',
+    summary: 'event webhooks: signed notifications of conversations, messages and failures (Standard Webhooks)',
+    children: [
+      {
+        name: 'add',
+        summary: 'add an endpoint and print its signing secret (once)',
+        load: async () => (await import('./commands/webhooks-endpoints.js')).add,
+      },
+      {
+        name: 'list',
+        summary: 'endpoints: url, events, client, state',
+        load: async () => (await import('./commands/webhooks-endpoints.js')).list,
+      },
+      {
+        name: 'remove',
+        summary: 'remove an endpoint and its deliveries',
+        load: async () => (await import('./commands/webhooks-endpoints.js')).remove,
+      },
+      {
+        name: 'enable',
+        summary: 'send to a disabled endpoint again (its waiting deliveries too)',
+        load: async () => (await import('./commands/webhooks-endpoints.js')).enable,
+      },
+      {
+        name: 'disable',
+        summary: 'stop sending to an endpoint for now (events still wait for it)',
+        load: async () => (await import('./commands/webhooks-endpoints.js')).disable,
+      },
+      {
+        name: 'test',
+        summary: 'send a webhook.test event to an endpoint now',
+        load: async () => (await import('./commands/webhooks-deliveries.js')).test,
+      },
+      {
+        name: 'deliveries',
+        summary: 'the delivery log: each attempt with its time, event, webhook-id, HTTP status or error, latency',
+        load: async () => (await import('./commands/webhooks-deliveries.js')).deliveries,
+      },
+      {
+        name: 'redeliver',
+        summary: 'send a delivery again now (same webhook-id)',
+        load: async () => (await import('./commands/webhooks-deliveries.js')).resend,
+      },
+      {
+        name: 'rotate-secret',
+        summary: 'a new signing secret; the old one also signs for 24 hours',
+        load: async () => (await import('./commands/webhooks-endpoints.js')).rotate,
       },
     ],
   },

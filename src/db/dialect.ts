@@ -62,3 +62,8 @@ export function bind(dialect: Dialect, value: unknown): unknown {
   if (typeof value === 'string' && value.includes('\u0000')) return value.replaceAll('\u0000', '\uFFFD');
   return value;
 }
+
+/** A time plus a number of seconds (an SQL expression). */
+export function plusSeconds(dialect: Dialect, column: string, seconds: string): string {
+  return dialect === 'sqlite' ? `(${column} + (${seconds}) * 1000)` : `(${column} + make_interval(secs => ${seconds}))`;
+}

@@ -10,6 +10,7 @@ import type {
   ThreadRecord,
 } from '../domain/types.js';
 import { DatabaseError } from '../errors.js';
+import { isQuoteReplies, type QuoteReplies } from '../domain/client-policy.js';
 import type { Row } from './sql.js';
 
 export const CLIENT_FIELDS = [
@@ -22,6 +23,9 @@ export const CLIENT_FIELDS = [
   'assistant_enabled',
   'assistant_model',
   'system_prompt',
+  'conversation_idle_seconds',
+  'quote_replies',
+  'handoff',
   'created_at',
   'updated_at',
 ] as const;
@@ -55,6 +59,7 @@ export const MESSAGE_FIELDS = [
   'reply_to_wamid',
   'raw',
   'inserted_at',
+  'answers_wamid',
 ] as const;
 
 export const STATUS_EVENT_FIELDS = [
@@ -128,6 +133,12 @@ export function toClientRecord(r: Row): ClientRecord {
     assistantEnabled: Boolean(r.assistant_enabled),
     assistantModel: textOrNull(r.assistant_model),
     systemPrompt: textOrNull(r.system_prompt),
+    conversationIdleSeconds:
+      r.conversation_idle_seconds === null || r.conversation_idle_seconds === undefined
+        ? null
+        : Number(r.conversation_idle_seconds),
+    quoteReplies: isQuoteReplies(String(r.quote_replies)) ? (String(r.quote_replies) as QuoteReplies) : 'auto',
+    handoff: String(r.handoff ?? 'until-end'),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };
@@ -184,6 +195,7 @@ export function toStoredMessage(r: Row): StoredMessage {
     waId: String(r.wa_id),
     phoneNumberId: String(r.phone_number_id),
     raw: textOrNull(r.raw),
+    answersWamid: textOrNull(r.answers_wamid),
   };
 }
 

@@ -35,6 +35,11 @@ export interface Querier {
    * without parameters run first (PostgreSQL: sent with BEGIN, in the same round trip).
    */
   transaction<T>(fn: (tx: Querier) => Promise<T>, begin?: string | null): Promise<T>;
+  /**
+   * Runs `fn` once the current transaction has committed (never if it rolls back); outside a
+   * transaction, right away. For work that must only see committed data (waking the delivery worker).
+   */
+  afterCommit(fn: () => void): void;
 }
 
 export interface Database extends Querier {
@@ -66,12 +71,13 @@ function querier(
   target: DbTarget | null,
   c: Connection,
   transaction: Querier['transaction'],
+  afterCommit: Querier['afterCommit'] = runNow,
 ): Querier {
   const values = (params: readonly unknown[]) => params.map((p) => bind(dialect, p));
   const all = <T>(sql: string, params: readonly unknown[] = [], name?: string) =>
     c.all<T>(name ? sql : placeholders(dialect, sql), values(params), name);
   const run = (sql: string, params: readonly unknown[] = []) => c.run(placeholders(dialect, sql), values(params));
-  if (!target) return { dialect, keys, all, run, transaction };
+  if (!target) return { dialect, keys, all, run, transaction, afterCommit };
   return {
     dialect,
     keys,
@@ -79,15 +85,50 @@ function querier(
       guard(target, () => all<T>(sql, params, name)),
     run: (sql: string, params: readonly unknown[] = []) => guard(target, () => run(sql, params)),
     transaction,
+    afterCommit,
   };
 }
 
+function runNow(fn: () => void): void {
+  fn();
+}
+
+/** What a transaction runs once it committed. */
+class Committed {
+  private pending: (() => void)[] = [];
+  add = (fn: () => void): void => {
+    this.pending.push(fn);
+  };
+  /** After COMMIT; a failing callback cannot undo the commit nor stop the others. */
+  run(): void {
+    const all = this.pending;
+    this.pending = [];
+    for (const fn of all) {
+      try {
+        fn();
+      } catch {
+        /* callbacks only wake things up; they must not throw */
+      }
+    }
+  }
+  discard(): void {
+    this.pending = [];
+  }
+}
+
 /** The Querier a transaction's work sees: nested transactions join it. */
-function inTransaction(dialect: Dialect, keys: KeyRing, c: Connection): Querier {
-  const tx: Querier = querier(dialect, keys, null, c, async (fn, begin) => {
-    if (begin) await tx.all(begin);
-    return fn(tx);
-  });
+function inTransaction(dialect: Dialect, keys: KeyRing, c: Connection, committed: Committed): Querier {
+  const tx: Querier = querier(
+    dialect,
+    keys,
+    null,
+    c,
+    async (fn, begin) => {
+      if (begin) await tx.all(begin);
+      return fn(tx);
+    },
+    committed.add,
+  );
   return tx;
 }
 
@@ -136,7 +177,7 @@ function openSqlite(target: Extract<DbTarget, { kind: 'sqlite' }>, keys: KeyRing
   const reads = sqliteConnection(db);
   // Transactions get their own connection: a read issued by another request while a transaction
   // awaits must not land inside it.
-  let writer: { db: BetterSqlite3.Database; tx: Querier } | null = null;
+  let writer: { db: BetterSqlite3.Database; tx: Querier; committed: Committed } | null = null;
   const serial = mutex();
   const transaction = <T>(fn: (tx: Querier) => Promise<T>): Promise<T> =>
     serial(async () => {
@@ -145,15 +186,18 @@ function openSqlite(target: Extract<DbTarget, { kind: 'sqlite' }>, keys: KeyRing
         // Deleted and rewritten content is overwritten with zeros, not left in free pages: an
         // erased contact or a plaintext row replaced by its encrypted form is gone from the file.
         w.pragma('secure_delete = ON');
-        writer = { db: w, tx: inTransaction('sqlite', keys, sqliteConnection(w)) };
+        const committed = new Committed();
+        writer = { db: w, tx: inTransaction('sqlite', keys, sqliteConnection(w), committed), committed };
       }
-      const { db: w, tx } = writer;
+      const { db: w, tx, committed } = writer;
       w.exec('BEGIN IMMEDIATE');
       try {
         const result = await fn(tx);
         w.exec('COMMIT');
+        committed.run();
         return result;
       } catch (error) {
+        committed.discard();
         if (w.inTransaction) w.exec('ROLLBACK');
         throw error;
       }
@@ -220,6 +264,7 @@ async function openPostgres(target: Extract<DbTarget, { kind: 'postgres' }>, key
   const once = async <T>(fn: (tx: Querier) => Promise<T>, begin?: string | null): Promise<T> => {
     const client = await pool.connect();
     let broken = false;
+    const committed = new Committed();
     // A connection that dies between two statements of the transaction emits 'error' on the
     // client; without a listener that would crash the process. The failing query reports it.
     const onError = () => {
@@ -229,11 +274,18 @@ async function openPostgres(target: Extract<DbTarget, { kind: 'postgres' }>, key
     try {
       // Simple protocol: several statements in one round trip.
       await client.query(begin ? `BEGIN; ${begin}` : 'BEGIN');
-      const tx = inTransaction('postgres', keys, pgConnection(client as unknown as { query: pg.Pool['query'] }));
+      const tx = inTransaction(
+        'postgres',
+        keys,
+        pgConnection(client as unknown as { query: pg.Pool['query'] }),
+        committed,
+      );
       const result = await fn(tx);
       await client.query('COMMIT');
+      committed.run();
       return result;
     } catch (error) {
+      committed.discard();
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });

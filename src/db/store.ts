@@ -12,6 +12,9 @@
 //   store.contacts     a user's data rights: summary, erase, what an export reads
 //   store.archives     archive reads, checked deletions, restores
 //   store.sealedContent  content columns for encryption and rotation
+//   store.conversations  conversations inside threads: listed, swept when idle, closed
+//   store.outbox       events written with the changes that cause them
+//   store.webhooks     event webhook endpoints and their deliveries
 import { KeyRing } from '../domain/key-ring.js';
 import { prepareDatabase, type MigrateMode } from './connect.js';
 import type { Dialect } from './dialect.js';
@@ -20,13 +23,17 @@ import { prismaLoader } from './prisma.js';
 import { ArchiveRepository } from './repositories/archives.js';
 import { ClientsRepository } from './repositories/clients.js';
 import { ContactsRepository } from './repositories/contacts.js';
+import { ConversationsRepository, type ConversationDefaults } from './repositories/conversations.js';
 import { IngestWriter } from './repositories/ingest.js';
 import { MessagesRepository } from './repositories/messages.js';
+import { Outbox } from './repositories/outbox.js';
 import { RepliesRepository } from './repositories/replies.js';
 import { SealedContentRepository } from './repositories/sealed-content.js';
 import { StatisticsRepository } from './repositories/statistics.js';
 import { ThreadsRepository } from './repositories/threads.js';
 import { TokensRepository } from './repositories/tokens.js';
+import { WebhooksRepository } from './repositories/webhooks.js';
+import { DEFAULT_IDLE_MS } from '../domain/conversations.js';
 import { openDatabase, type Database } from './sql.js';
 import type { DbTarget } from './target.js';
 
@@ -38,6 +45,8 @@ export interface OpenStoreOptions {
   migrate?: MigrateMode;
   /** Keys for content at rest (default: none, plaintext). */
   keys?: KeyRing;
+  /** The idle period of clients without their own (WA_REPORT_CONVERSATION_IDLE; default 1 h). */
+  conversationIdleMs?: number;
 }
 
 export async function openStore(target: DbTarget, options: OpenStoreOptions = {}): Promise<Store> {
@@ -46,7 +55,10 @@ export async function openStore(target: DbTarget, options: OpenStoreOptions = {}
   try {
     const marker = new EncryptionMarker(db.keys);
     await marker.load(db);
-    return new Store(db, marker);
+    const store = new Store(db, marker, { idleMs: options.conversationIdleMs ?? DEFAULT_IDLE_MS });
+    // Conversations of what was stored before they existed: derived once, by the first to open it.
+    if (options.migrate !== 'verify') await store.conversations.backfill();
+    return store;
   } catch (error) {
     await db.close().catch(() => {});
     throw error;
@@ -64,21 +76,28 @@ export class Store {
   readonly contacts: ContactsRepository;
   readonly archives: ArchiveRepository;
   readonly sealedContent: SealedContentRepository;
+  readonly conversations: ConversationsRepository;
+  readonly outbox: Outbox;
+  readonly webhooks: WebhooksRepository;
   private readonly prisma: ReturnType<typeof prismaLoader>;
 
   constructor(
     private readonly db: Database,
     private readonly marker: EncryptionMarker,
+    readonly conversationDefaults: ConversationDefaults,
   ) {
     this.prisma = prismaLoader(db);
+    this.outbox = new Outbox();
+    this.webhooks = new WebhooksRepository(db, this.outbox);
+    this.conversations = new ConversationsRepository(db, conversationDefaults, this.outbox);
     this.clients = new ClientsRepository(db, () => this.prisma.get(), db.target);
     this.threads = new ThreadsRepository(db);
     this.messages = new MessagesRepository(db);
     this.statistics = new StatisticsRepository(db, this.clients);
-    this.ingest = new IngestWriter(db, marker);
-    this.replies = new RepliesRepository(db, marker, this.clients);
+    this.ingest = new IngestWriter(db, marker, this.outbox, conversationDefaults);
+    this.replies = new RepliesRepository(db, marker, this.clients, this.outbox, conversationDefaults);
     this.tokens = new TokensRepository(db);
-    this.contacts = new ContactsRepository(db);
+    this.contacts = new ContactsRepository(db, this.outbox);
     this.archives = new ArchiveRepository(db);
     this.sealedContent = new SealedContentRepository(db);
   }

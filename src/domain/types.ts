@@ -1,4 +1,5 @@
 // Plain data shared by the parser, the store and the reports. No Prisma, no Express.
+import type { QuoteReplies } from './client-policy.js';
 
 export type Role = 'user' | 'assistant' | 'agent';
 export const ROLES: readonly Role[] = ['user', 'assistant', 'agent'];
@@ -33,6 +34,11 @@ export interface ClientInput {
   assistantEnabled?: boolean;
   assistantModel?: string | null;
   systemPrompt?: string | null;
+  /** Seconds without a message after which a conversation ends; null: the program's default. */
+  conversationIdleSeconds?: number | null;
+  quoteReplies?: QuoteReplies;
+  /** 'off', 'until-end' or whole seconds (see domain/client-policy.ts). */
+  handoff?: string;
 }
 
 export interface ClientRecord {
@@ -45,6 +51,9 @@ export interface ClientRecord {
   assistantEnabled: boolean;
   assistantModel: string | null;
   systemPrompt: string | null;
+  conversationIdleSeconds: number | null;
+  quoteReplies: QuoteReplies;
+  handoff: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -93,6 +102,8 @@ export interface StoredMessage {
   errorCode: number | null;
   errorMessage: string | null;
   replyToWamid: string | null;
+  /** An assistant's answer: the last inbound message it covers. */
+  answersWamid: string | null;
   raw: string | null;
 }
 

@@ -206,6 +206,8 @@ function messageValues(r: Row, threadId: number, clientId: number, seal: (v: unk
     if (f === 'content') return seal(r.content);
     if (f === 'raw') return seal(r.raw ?? null);
     if (TIME_FIELDS.has(f)) return time(r[f]);
+    // Archives written before answers_wamid: an answer's reply_to_wamid was what it covered.
+    if (f === 'answers_wamid') return r.answers_wamid ?? (r.role === 'assistant' ? (r.reply_to_wamid ?? null) : null);
     return r[f] ?? null;
   });
 }

@@ -2,6 +2,7 @@
 import type { Store } from '../db/store.js';
 import type { ClientRecord, ClientStats } from '../domain/types.js';
 import { NotFoundError } from '../errors.js';
+import { sessionFigures, type SessionFigures } from './sessions.js';
 import { formatWaId } from '../domain/phone.js';
 import type {
   ConversationSource,
@@ -110,6 +111,7 @@ export function fillDays(counts: Map<string, number>): { day: string; messages: 
 export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<SummaryReport> {
   const client = await store.clients.get(q.clientId);
   const now = q.now ?? new Date();
+  await store.conversations.sweep(now);
   const filter = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
   const conversations: SummaryRow[] = (await store.threads.all(filter)).map((c) => ({
     id: c.threadId,
@@ -155,13 +157,19 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
       }
     }
   }
-  return { ...context(store, client, q), totals, conversations, perDay: fillDays(perDay) };
+  const sessions = sessionFigures(
+    await store.statistics.sessions({ clientId: q.clientId, waId: q.waId, start: q.start, end: q.end }),
+    day,
+    fillDays,
+  );
+  return { ...context(store, client, q), totals, conversations, perDay: fillDays(perDay), sessions };
 }
 
 export interface ClientStatistics extends ClientStats {
   /** Seconds from a user's message to the assistant's answer; null without answers. */
   responseSeconds: { median: number | null; p90: number | null; answers: number };
   perDay: { day: string; messages: number }[];
+  sessions: SessionFigures;
 }
 
 export function percentile(histogram: { seconds: number; n: number }[], p: number): number | null {
@@ -183,10 +191,13 @@ export async function buildStatistics(
   q: { clientId?: number; since?: Date; timeZone: string; now?: Date },
 ): Promise<ClientStatistics[]> {
   const now = q.now ?? new Date();
-  const [stats, histogram, buckets] = await Promise.all([
+  // Conversations idle by now are ended before they are counted (idempotent; the daemon does it too).
+  await store.conversations.sweep(now);
+  const [stats, histogram, buckets, sessions] = await Promise.all([
     store.statistics.perClient({ clientId: q.clientId, since: q.since, now }),
     store.statistics.responseTimes({ clientId: q.clientId, since: q.since }),
     store.statistics.timeBuckets({ clientId: q.clientId, start: q.since }),
+    store.statistics.sessions({ clientId: q.clientId, start: q.since }),
   ]);
   const day = dayIn(q.timeZone);
   return stats.map((s) => {
@@ -201,6 +212,11 @@ export async function buildStatistics(
         answers: mine.reduce((a, h) => a + h.n, 0),
       },
       perDay: fillDays(days),
+      sessions: sessionFigures(
+        sessions.filter((x) => x.clientId === s.clientId),
+        day,
+        fillDays,
+      ),
     };
   });
 }

@@ -1,9 +1,12 @@
 // The JSON shapes of clients, conversation lists and statistics: one place, so `wa-report … --json`
 // and the HTTP API can never drift apart. Stable and documented (docs/report-json.md): fields are
 // added, never renamed.
+import { formatHandoff } from '../domain/client-policy.js';
 import { formatWaId } from '../domain/phone.js';
 import type { ClientRecord, ConversationSummary } from '../domain/types.js';
 import type { ClientStatistics } from './build.js';
+import type { ConversationState } from '../domain/conversations.js';
+import { sessionFiguresDocument } from './sessions.js';
 
 export function clientDocument(c: ClientRecord) {
   return {
@@ -16,6 +19,10 @@ export function clientDocument(c: ClientRecord) {
     assistant_enabled: c.assistantEnabled,
     assistant_model: c.assistantModel,
     system_prompt: c.systemPrompt,
+    /** null: the program's default (WA_REPORT_CONVERSATION_IDLE). */
+    conversation_idle_seconds: c.conversationIdleSeconds,
+    quote_replies: c.quoteReplies,
+    handoff: formatHandoff(c.handoff),
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   };
@@ -64,5 +71,36 @@ export function statisticsDocument(s: ClientStatistics) {
       answers: s.responseSeconds.answers,
     },
     messages_per_day: s.perDay,
+    sessions: sessionFiguresDocument(s.sessions),
   };
+}
+
+const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
+const secondsBetween = (from: Date | null, to: Date | null) =>
+  from && to ? Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000)) : null;
+
+/** A conversation inside a thread (a session): when it started and ended, why, its messages. */
+export function sessionDocument(s: ConversationState & { id: number; contactName: string | null }) {
+  return {
+    id: s.id,
+    thread_id: s.threadId,
+    wa_id: formatWaId(s.waId),
+    contact_name: s.contactName,
+    started_at: s.startedAt.toISOString(),
+    last_message_at: s.lastMessageAt.toISOString(),
+    ended_at: isoOrNull(s.endedAt),
+    end_reason: s.endReason,
+    duration_seconds: secondsBetween(s.startedAt, s.lastMessageAt),
+    messages: { user: s.userMessages, assistant: s.assistantMessages, agent: s.agentMessages },
+    first_response_seconds: secondsBetween(s.firstUserAt, s.firstResponseAt),
+    handoff_at: isoOrNull(s.handoffAt),
+  };
+}
+
+/** A client's sessions in a period, newest first. */
+export function sessionListDocument(
+  client: ClientRecord,
+  sessions: (ConversationState & { id: number; contactName: string | null })[],
+) {
+  return { client: clientReference(client), total_sessions: sessions.length, sessions: sessions.map(sessionDocument) };
 }

@@ -209,3 +209,16 @@ export function truncate(text: string, max: number): string {
   }
   return text;
 }
+
+/** A number of seconds for people: "42 s", "3 min 5 s", "2 h 10 min"; "–" for none. */
+export function formatSeconds(seconds: number | null): string {
+  if (seconds === null) return '–';
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+}
+
+/** A rate as a percentage with one decimal ("83.3 %"); "–" when there is nothing to divide. */
+export function formatRate(x: number | null): string {
+  return x === null ? '–' : `${(x * 100).toFixed(1)} %`;
+}

@@ -33,6 +33,13 @@ export interface Labels {
   messages: string;
   failed: string;
   activeLast24h: string;
+  /** Conversations inside threads, with a start and an end. */
+  sessions: string;
+  open: string;
+  medianDuration: string;
+  firstResponse: string;
+  handoffRate: string;
+  botOnly: string;
   perDay: string;
   day: string;
   summaryTitle: string;
@@ -66,6 +73,12 @@ const es: Labels = {
   messages: 'Mensajes',
   failed: 'Fallidos',
   activeLast24h: 'Activas en las últimas 24 h',
+  sessions: 'Sesiones',
+  open: 'abiertas',
+  medianDuration: 'duración mediana',
+  firstResponse: 'primera respuesta (mediana)',
+  handoffRate: 'Derivadas a una persona',
+  botOnly: 'resueltas solo por el asistente',
   perDay: 'Mensajes por día',
   day: 'Día',
   summaryTitle: 'RESUMEN DE CONVERSACIONES',
@@ -115,6 +128,12 @@ const en: Labels = {
   messages: 'Messages',
   failed: 'Failed',
   activeLast24h: 'Active in the last 24 h',
+  sessions: 'Sessions',
+  open: 'open',
+  medianDuration: 'median length',
+  firstResponse: 'first response (median)',
+  handoffRate: 'Handed to a person',
+  botOnly: 'resolved by the assistant alone',
   perDay: 'Messages per day',
   day: 'Day',
   summaryTitle: 'CONVERSATIONS SUMMARY',

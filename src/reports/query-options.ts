@@ -2,6 +2,7 @@
 // their own spellings): checked once, every problem reported at once.
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { parseDuration } from '../domain/durations.js';
 import { parseOptions } from '../domain/validation.js';
 import { assertTimeZone, parseDateBound, systemTimeZone } from '../domain/dates.js';
 import { normalizeWaId } from '../domain/phone.js';
@@ -116,13 +117,8 @@ export function requireClientId(o: ReportOptions, flagName = '--client-id'): num
 
 /** "7d", "24h", "90m", "2w" or an ISO date. */
 export function parseSince(text: string, timeZone: string, now: Date): Date {
-  const m = /^(\d+)\s*(m|h|d|w)$/i.exec(text.trim());
-  if (m) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
-      (m[2] as string).toLowerCase() as 'm' | 'h' | 'd' | 'w'
-    ];
-    return new Date(now.getTime() - Number(m[1]) * unit);
-  }
+  const ago = parseDuration(text, ['m', 'h', 'd', 'w']);
+  if (ago !== null) return new Date(now.getTime() - ago);
   try {
     return parseDateBound(text, timeZone, 'start');
   } catch {

@@ -4,7 +4,8 @@ import { Chalk } from 'chalk';
 import Table from 'cli-table3';
 import { formatWaId } from '../domain/phone.js';
 import { ChunkWriter } from '../io/chunk-writer.js';
-import { formatDateTime, formatIso, formatIsoOrNull } from './format.js';
+import { formatDateTime, formatIso, formatIsoOrNull, formatRate, formatSeconds } from './format.js';
+import { sessionFiguresDocument } from './sessions.js';
 import { perDayChart, unicodeBar } from './charts.js';
 import { describeRange, htmlLabels, reportTemplates } from './html.js';
 import { bare, labelsFor, type Labels } from './i18n.js';
@@ -33,6 +34,17 @@ function tableHead(labels: Labels): string[] {
   ];
 }
 
+/** "Sessions: 12 (open 2) · median length 4 min · first response 12 s", then the two bot rates. */
+function sessionLine(report: SummaryReport, labels: Labels): string {
+  const s = report.sessions;
+  return (
+    `${labels.sessions}: ${s.total} (${labels.open} ${s.open}) · ${labels.medianDuration} ` +
+    `${formatSeconds(s.durationSeconds.median)} · ` +
+    `${labels.firstResponse} ${formatSeconds(s.firstResponseSeconds.median)}\n` +
+    `${labels.handoffRate}: ${formatRate(s.handoffRate)} · ${labels.botOnly}: ${formatRate(s.botOnlyResolutionRate)}`
+  );
+}
+
 /** Writes the terminal summary; does not end `out`. */
 export async function renderSummaryText(
   report: SummaryReport,
@@ -58,6 +70,7 @@ export async function renderSummaryText(
       `${labels.messages}: ${t.messages} (${labels.roles.user} ${t.byRole.user} · ` +
         `${labels.roles.assistant} ${t.byRole.assistant} · ${labels.roles.agent} ${t.byRole.agent}) · ` +
         `${labels.failed}: ${t.failed === 0 ? '0' : c.red(String(t.failed))}`,
+      sessionLine(report, labels),
       '',
     ].join('\n') + '\n',
   );
@@ -148,6 +161,14 @@ export async function renderSummaryHtml(report: SummaryReport, out: NodeJS.Writa
       generated: formatDateTime(report.generatedAt, tz),
       generatedIso: formatIso(report.generatedAt, tz),
       totals: report.totals,
+      sessions: {
+        total: report.sessions.total,
+        open: report.sessions.open,
+        medianDuration: formatSeconds(report.sessions.durationSeconds.median),
+        firstResponse: formatSeconds(report.sessions.firstResponseSeconds.median),
+        handoffRate: formatRate(report.sessions.handoffRate),
+        botOnly: formatRate(report.sessions.botOnlyResolutionRate),
+      },
       rows: report.conversations.map((row) => ({
         waId: formatWaId(row.waId),
         contactName: row.contactName ?? '',
@@ -190,6 +211,7 @@ export async function renderSummaryJson(report: SummaryReport, out: NodeJS.Writa
       failed: row.failed,
     })),
     per_day: report.perDay.map((d) => ({ day: d.day, messages: d.messages })),
+    sessions: sessionFiguresDocument(report.sessions),
   };
   const writer = new ChunkWriter(out);
   await writer.write(`${JSON.stringify(doc, null, 2)}\n`);

@@ -1,6 +1,7 @@
 // What report renderers receive: plain data and async iterables (so a conversation of any size
 // streams through in batches). No Prisma, no Express, no commander.
 import type { ReportMessage, StoredMessage } from '../domain/types.js';
+import type { SessionFigures } from './sessions.js';
 
 export type { ReportMessage };
 
@@ -78,6 +79,8 @@ export interface SummaryReport extends ReportContext {
   conversations: SummaryRow[];
   /** Messages per day in the report's zone, oldest first, days without messages included (0). */
   perDay: { day: string; messages: number }[];
+  /** Conversations inside the threads that started in the range. */
+  sessions: SessionFigures;
 }
 
 export interface RenderResult {

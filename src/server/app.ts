@@ -23,8 +23,10 @@ export interface AppDeps {
   verifyToken: string | null;
   /** App secret for X-Hub-Signature-256; null only with --insecure-skip-signature. */
   appSecret: string | null;
-  /** Extra health facts (the reply scheduler's backlog). */
+  /** Extra health facts (the reply scheduler's backlog, the outbox). */
   health?: () => Record<string, unknown>;
+  /** What else makes the daemon unhealthy (the outbox not moving); empty when fine. */
+  problems?: () => string[];
   /** More routes (the reporting API), mounted before the error handler. */
   extend?: (app: express.Express) => void;
 }
@@ -163,12 +165,14 @@ export function createApp(deps: AppDeps): express.Express {
     } catch (error) {
       database = `unreachable: ${summarizeError(error).message}`;
     }
-    const healthy = database === 'ok' && deps.queue.healthy();
+    const problems = deps.problems?.() ?? [];
+    const healthy = database === 'ok' && deps.queue.healthy() && problems.length === 0;
     res.status(healthy ? 200 : 503).json({
       status: healthy ? 'ok' : 'unhealthy',
       database,
       writes: deps.queue.healthy() ? 'ok' : 'failing',
       ...facts,
+      ...(problems.length ? { problems } : {}),
     });
   });
 

@@ -3,7 +3,10 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { idleFromEnv } from '../domain/conversations.js';
+import { parseDuration } from '../domain/durations.js';
 import { UsageError } from '../errors.js';
+import { webhookSettingsFromEnv, type WebhookSettings } from '../events/policy.js';
 
 export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com/v26.0';
 
@@ -35,6 +38,10 @@ export interface IngestConfig {
   replyConcurrency: number;
   /** Retention: archive conversations idle longer than this, once a day, into `dir`; null: off. */
   archive: { afterMs: number; after: string; dir: string } | null;
+  /** Idle period of clients without their own (WA_REPORT_CONVERSATION_IDLE). */
+  conversationIdleMs: number;
+  /** Event webhook delivery (WA_REPORT_WEBHOOK_RETRY, …_LEASE, WA_REPORT_WEBHOOKS_ALLOW_PRIVATE). */
+  webhooks: WebhookSettings;
 }
 
 export interface IngestFlags {
@@ -47,12 +54,8 @@ export interface IngestFlags {
 }
 
 /** "365d", "52w", "12h" → milliseconds (retention periods). */
-export function parseDuration(text: string): number | null {
-  const m = /^(\d+)\s*(h|d|w)$/i.exec(text.trim());
-  if (!m || Number(m[1]) > 100_000) return null; // ~270 years at most: a date must come out
-  return (
-    Number(m[1]) * { h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(m[2] as string).toLowerCase() as 'h' | 'd' | 'w']
-  );
+export function parseRetention(text: string): number | null {
+  return parseDuration(text, ['h', 'd', 'w']);
 }
 
 const optionalText = z
@@ -182,7 +185,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
   const dir = flags.archiveDir ?? env.WA_REPORT_ARCHIVE_DIR;
   let archive: IngestConfig['archive'] = null;
   if (after?.trim() || dir?.trim()) {
-    const afterMs = after?.trim() ? parseDuration(after) : null;
+    const afterMs = after?.trim() ? parseRetention(after) : null;
     if (!after?.trim())
       problems.push('--archive-after (WA_REPORT_ARCHIVE_AFTER): required with --archive-dir, e.g. 365d');
     else if (afterMs === null || afterMs < 86_400_000)
@@ -210,6 +213,14 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
   const scopeText = (env.WA_REPORT_API_TOKEN_SCOPE ?? '').trim().toLowerCase() || 'read';
   if (scopeText !== 'read' && scopeText !== 'admin')
     problems.push(`WA_REPORT_API_TOKEN_SCOPE: "${env.WA_REPORT_API_TOKEN_SCOPE}" must be read or admin`);
+  let conversationIdleMs = 0;
+  try {
+    conversationIdleMs = idleFromEnv(env);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  const webhooks = webhookSettingsFromEnv(env);
+  problems.push(...webhooks.problems);
   const proxyText = (env.WA_REPORT_TRUST_PROXY ?? '').trim();
   const trustProxy = proxyText === '' ? null : /^\d+$/.test(proxyText) ? Number(proxyText) : proxyText;
   if (problems.length || !result.success) {
@@ -241,5 +252,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
     maxPendingRows: d.maxPendingRows,
     replyConcurrency: d.replyConcurrency,
     archive,
+    conversationIdleMs,
+    webhooks: webhooks.settings,
   };
 }

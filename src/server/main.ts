@@ -1,6 +1,8 @@
 // The daemon: opens the store, wires queue, replier and app, listens, and shuts down cleanly on
 // SIGTERM/SIGINT (stop accepting, flush the write queue, let answers in progress finish).
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { openStore, type Store } from '../db/store.js';
@@ -16,6 +18,12 @@ import type { IngestConfig } from './config.js';
 import { createMetrics } from './metrics.js';
 import type { KeyRing } from '../domain/key-ring.js';
 import { archive, retentionFileName } from '../privacy/archive.js';
+import { DeliveryWorker } from '../events/worker.js';
+import { Sender } from '../events/sender.js';
+import { startBackground } from './background.js';
+import { mountAdminApi } from './admin-api.js';
+import { Authenticator } from './auth.js';
+import { VERSION } from './version.js';
 
 export interface Daemon {
   url: string;
@@ -24,6 +32,7 @@ export interface Daemon {
   store: Store;
   queue: WriteQueue;
   replier: Replier | null;
+  worker: DeliveryWorker;
   logger: Logger;
   /** Graceful stop; resolves when everything is flushed and closed. */
   close(): Promise<void>;
@@ -46,6 +55,8 @@ export interface StartOptions {
   archiveFirstDelayMs?: number;
   /** Keys for content at rest (the CLI passes WA_REPORT_ENCRYPTION_KEY…); default none. */
   keys?: KeyRing;
+  /** Periodic work (tests use short periods): idle sweep, outbox watch, worker poll. */
+  background?: { sweepMs?: number; watchMs?: number; pollMs?: number };
 }
 
 export function createLogger(level: string, stream?: NodeJS.WritableStream): Logger {
@@ -87,7 +98,10 @@ export class PortInUseError extends WaReportError {
 
 export async function startDaemon(config: IngestConfig, options: StartOptions): Promise<Daemon> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = await openStore(options.target, { keys: options.keys });
+  const store = await openStore(options.target, {
+    keys: options.keys,
+    conversationIdleMs: config.conversationIdleMs,
+  });
   try {
     // A database whose content is encrypted never receives plaintext: refuse to start without the key.
     store.assertKeyForWrites();
@@ -142,6 +156,28 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     ...options.queue,
     onCommitted: notifyReplier,
   });
+  // Event webhooks: the outbox's worker, and the periodic sweep of idle conversations.
+  const sender = new Sender({ allowPrivate: config.webhooks.allowPrivate, userAgent: `wa-report/${VERSION}` });
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  // SQLite has one daemon: claims a killed predecessor left are free at once (PostgreSQL: their lease runs out).
+  if (store.dialect === 'sqlite') await store.webhooks.releaseLeases();
+  const worker = new DeliveryWorker({
+    store,
+    sender,
+    logger,
+    metrics,
+    owner,
+    policy: config.webhooks,
+    pollMs: options.background?.pollMs,
+  });
+  const background = startBackground({
+    store,
+    logger,
+    metrics,
+    sweepMs: options.background?.sweepMs,
+    watchMs: options.background?.watchMs,
+  });
+
   const app = createApp({
     store,
     queue,
@@ -149,10 +185,26 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     metrics,
     verifyToken: config.verifyToken,
     appSecret: config.appSecret,
-    health: () => ({ assistant: replier ? 'on' : 'off', reply_backlog: replier?.backlog() ?? 0 }),
+    health: () => ({
+      assistant: replier ? 'on' : 'off',
+      reply_backlog: replier?.backlog() ?? 0,
+      outbox: background.outboxProblem() ? 'stuck' : 'ok',
+      outbox_depth: background.outboxFacts().depth,
+      outbox_oldest_seconds: background.outboxFacts().oldest_seconds,
+    }),
+    problems: () => {
+      const p = background.outboxProblem();
+      return p ? [`outbox: ${p}`] : [];
+    },
     extend: (app) => {
       if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
-      mountReportsApi(app, { store, apiToken: config.apiToken, apiTokenScope: config.apiTokenScope });
+      const authenticator = new Authenticator({
+        store,
+        apiToken: config.apiToken,
+        apiTokenScope: config.apiTokenScope,
+      });
+      mountReportsApi(app, { store, authenticator });
+      mountAdminApi(app, { store, authenticator, sender, webhooks: config.webhooks, owner });
     },
   });
 
@@ -202,6 +254,7 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     'wa-report ingest listening',
   );
 
+  worker.start();
   if (replier) {
     replier
       .recover()
@@ -275,6 +328,11 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
       if (retentionTimer) clearTimeout(retentionTimer);
       await queue.close();
       await retentionRun;
+      await background.close();
+      const delivered = await worker.close(config.shutdownTimeoutMs);
+      if (!delivered)
+        logger.warn('event deliveries still in flight at the time limit; they are sent again after their lease');
+      sender.close();
       if (replier) {
         const finished = await replier.close(config.shutdownTimeoutMs);
         if (!finished)
@@ -308,5 +366,5 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     });
   }
 
-  return { url, port: address.port, server, store, queue, replier, logger, close, closed };
+  return { url, port: address.port, server, store, queue, replier, worker, logger, close, closed };
 }

@@ -54,6 +54,33 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15],
     }),
+    webhookDeliveries: new Counter({
+      name: 'wa_report_webhook_deliveries_total',
+      help: 'Event webhook delivery attempts by outcome (delivered, retry, dead, gone, rejected)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    webhookSeconds: new Histogram({
+      name: 'wa_report_webhook_delivery_seconds',
+      help: 'Event webhook delivery latency (request to answer)',
+      registers,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    }),
+    outboxDepth: new Gauge({
+      name: 'wa_report_outbox_depth',
+      help: 'Event deliveries waiting or in flight (enabled endpoints)',
+      registers,
+    }),
+    outboxOldestSeconds: new Gauge({
+      name: 'wa_report_outbox_oldest_seconds',
+      help: 'Age of the oldest event delivery waiting or in flight (0 when none)',
+      registers,
+    }),
+    conversationsEnded: new Counter({
+      name: 'wa_report_conversations_ended_total',
+      help: 'Conversations this daemon ended for being idle',
+      registers,
+    }),
     replyQueue: new Gauge({
       name: 'wa_report_reply_queue_depth',
       help: 'Conversations waiting for an answer',

@@ -933,7 +933,9 @@ function method(n: number, rng: Rng): Spec {
       403,
       false,
     ],
-    ['POST-other-path', 'POST', '/webhooks', 404, true],
+    ['POST-other-path', 'POST', '/webhook-other', 404, true],
+    // The admin API's webhook endpoints, without a token (none exists in this drill).
+    ['POST-admin-no-token', 'POST', '/webhooks', 503, true],
     ['POST-dot-path', 'POST', '/webhook/../admin', 404, true],
   ];
   const [variant, verb, path, status, withBody] = pick(rng, variants);

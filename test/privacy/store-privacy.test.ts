@@ -299,6 +299,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       const reply = await store.replies.begin({
         threadId: (await store.threads.find(a, user))!.id,
         content: `${SECRET} (respuesta)`,
+        answersWamid: 'wamid.s1',
         replyToWamid: 'wamid.s1',
       });
       const [row] = await sql(store).all<{ content: string; raw: string }>(
@@ -326,7 +327,9 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       expect(reply).toBeGreaterThan(0);
       await store.checkpoint();
       expect(storedBytes(db, kind)).not.toContain('4711-ZETA');
-      expect(await sql(store).all('SELECT value FROM settings')).toEqual([{ value: keyA.id }]);
+      expect(await sql(store).all(`SELECT value FROM settings WHERE key = 'encryption_key_id'`)).toEqual([
+        { value: keyA.id },
+      ]);
 
       // Another key: a clear error naming the key id, never garbage.
       const wrong = await openStore(db.target, { keys: new KeyRing(keyB) });
@@ -382,7 +385,13 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     expect(await encryptionCensus(withA)).toEqual({ plaintext: 0, byKey: { [keyA.id]: 61 } });
     expect(storedBytes(db, kind)).not.toContain('4711-ZETA');
     // Again: nothing to do.
-    expect((await reencrypt(withA)).changed).toEqual({ messages: 0, message_status_events: 0, raw_events: 0 });
+    expect((await reencrypt(withA)).changed).toEqual({
+      messages: 0,
+      message_status_events: 0,
+      raw_events: 0,
+      events: 0,
+      webhook_endpoints: 0,
+    });
 
     // Rotation: B is current, A still accepted; afterwards B alone reads everything and A alone cannot.
     const rotating = await openStore(db.target, { keys: new KeyRing(keyB, [keyA]) });
@@ -461,10 +470,11 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       const failedId = await store.replies.begin({
         threadId: (await store.threads.find(a, users[0] as string))!.id,
         content: 'Sin enviar',
-        replyToWamid: 'wamid.old.0.1',
+        answersWamid: 'wamid.old.0.1',
+        replyToWamid: null,
         createdAt: new Date(Date.UTC(2023, 5, 1, 9, 5)),
       });
-      await store.replies.fail(failedId, { errorMessage: 'Graph API unreachable' });
+      await store.replies.fail(failedId, { errorMessage: 'Graph API unreachable', service: 'whatsapp' });
       await recordMessages(store, [
         msg({ clientId: a, waId: '34622000000', wamid: 'wamid.recent', createdAt: new Date('2024-03-01T10:00:00Z') }),
       ]);

@@ -37,6 +37,7 @@ function msg(
     errorCode: null,
     errorMessage: null,
     replyToWamid: null,
+    answersWamid: null,
     raw: null,
     ...fields,
   };
@@ -278,6 +279,7 @@ export function generatedReport(
       errorCode: role !== 'user' && i % 97 === 0 ? 131047 : null,
       errorMessage: role !== 'user' && i % 97 === 0 ? 'Re-engagement message' : null,
       replyToWamid: kind === 13 || kind === 21 ? `wamid.G${i - 1 - (kind === 21 ? 400 : 0)}` : null,
+      answersWamid: null,
       raw: null,
     };
   };
@@ -339,6 +341,22 @@ export function sampleSummary(lang: Lang = 'es'): SummaryReport {
       { day: '2024-03-30', messages: 5 },
       { day: '2024-03-31', messages: 6 },
     ],
+    sessions: {
+      total: 3,
+      open: 1,
+      ended: { idle: 1, closed: 1 },
+      durationSeconds: { median: 240, p90: 3_900 },
+      firstResponseSeconds: { median: 12, p90: 75, answered: 3 },
+      handoffs: 1,
+      handoffRate: 1 / 3,
+      botOnlyResolutionRate: 0.5,
+      perDay: [
+        { day: '2024-03-28', sessions: 0 },
+        { day: '2024-03-29', sessions: 1 },
+        { day: '2024-03-30', sessions: 1 },
+        { day: '2024-03-31', sessions: 1 },
+      ],
+    },
   };
 }
 

@@ -68,6 +68,7 @@ describe('renderSummaryHtml and renderSummaryJson', () => {
       'totals',
       'conversations',
       'per_day',
+      'sessions',
     ]);
     expect(doc.range).toEqual({ start: '2024-03-28T00:00:00.000+01:00', end: null });
     expect(doc.totals).toEqual({

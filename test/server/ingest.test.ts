@@ -471,7 +471,12 @@ describe.each(databaseKinds)('after a restart on $name', (kind) => {
           },
         ]);
         const half = (await store.threads.ofContact('34600000103'))[0]!;
-        await store.replies.begin({ threadId: half.id, content: 'quizá enviada', replyToWamid: 'wamid.halfsent' });
+        await store.replies.begin({
+          threadId: half.id,
+          content: 'quizá enviada',
+          answersWamid: 'wamid.halfsent',
+          replyToWamid: null,
+        });
         const daemon = await startDaemon(config(graph, model), { target: db.target, logger: silent });
         try {
           await until(
@@ -481,7 +486,7 @@ describe.each(databaseKinds)('after a restart on $name', (kind) => {
           await daemon.replier!.idle();
           expect((graph.sent()[0]!.body as { to: string }).to).toBe('+34600000102');
           const halfSent = await sql(store).all<{ status: string; error_message: string }>(
-            `SELECT status, error_message FROM messages WHERE role = 'assistant' AND reply_to_wamid = 'wamid.halfsent'`,
+            `SELECT status, error_message FROM messages WHERE role = 'assistant' AND answers_wamid = 'wamid.halfsent'`,
           );
           expect(halfSent).toHaveLength(1);
           expect(halfSent[0]).toMatchObject({ status: 'failed' });

@@ -80,6 +80,9 @@ describe.each(databaseKinds)('report API on $name', (kind) => {
       'assistant_enabled',
       'assistant_model',
       'system_prompt',
+      'conversation_idle_seconds',
+      'quote_replies',
+      'handoff',
       'created_at',
       'updated_at',
     ]);

@@ -1,4 +1,5 @@
 // `wa-report clients add`: a business phone number whose conversations are kept.
+import type { QuoteReplies } from '../../domain/client-policy.js';
 import type { ClientRecord } from '../../domain/types.js';
 import { defineCommand, required } from '../command.js';
 import type { CommandContext } from '../context.js';
@@ -32,6 +33,9 @@ export async function addClient(
     assistant?: boolean;
     model?: string;
     systemPromptFile?: string;
+    conversationIdle?: number;
+    quoteReplies?: QuoteReplies;
+    handoff?: string;
   },
   ctx: CommandContext,
 ): Promise<ClientRecord> {
@@ -45,5 +49,8 @@ export async function addClient(
     assistantEnabled: o.assistant ?? false,
     assistantModel: o.model ?? null,
     systemPrompt,
+    conversationIdleSeconds: o.conversationIdle ?? null,
+    quoteReplies: o.quoteReplies ?? 'auto',
+    handoff: o.handoff ?? 'until-end',
   });
 }

@@ -2,6 +2,8 @@
 // a client is confirmed (JSON on stdout, or a line for the person on stderr).
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
+import { parseHandoffFlag, QUOTE_REPLIES } from '../../domain/client-policy.js';
+import { parseIdle } from '../../domain/conversations.js';
 import { normalizeWaId } from '../../domain/phone.js';
 import type { ClientRecord } from '../../domain/types.js';
 import { UsageError } from '../../errors.js';
@@ -70,6 +72,44 @@ export function clientFlags() {
       z.string().trim().min(1, 'must not be empty').optional(),
     ),
     systemPromptFile: text('--system-prompt-file <file>', 'system prompt for the assistant, read from a UTF-8 file'),
+    conversationIdle: flag(
+      '--conversation-idle <period>',
+      'a conversation ends after this long without a message: 30m, 2h, 1d (default WA_REPORT_CONVERSATION_IDLE, 1h)',
+      z
+        .string()
+        .optional()
+        .transform((s, ctx) => {
+          if (s === undefined) return undefined;
+          const ms = parseIdle(s);
+          if (ms === null) {
+            ctx.addIssue({ code: 'custom', message: `"${s}" is not a period from 1s to 30d, such as 30m, 2h or 1d` });
+            return z.NEVER;
+          }
+          return ms / 1000;
+        }),
+    ),
+    quoteReplies: flag(
+      '--quote-replies <when>',
+      "auto (quote the user's message only when the answer covers several or is not next to it), always or never",
+      z.enum(QUOTE_REPLIES, { error: (i) => `"${String(i.input)}" must be auto, always or never` }).optional(),
+    ),
+    handoff: flag(
+      '--handoff <policy>',
+      'after a person answers in a conversation the assistant stays silent: until-end (default), off, or for a ' +
+        'period such as 2h',
+      z
+        .string()
+        .optional()
+        .transform((s, ctx) => {
+          if (s === undefined) return undefined;
+          const stored = parseHandoffFlag(s);
+          if (stored === null) {
+            ctx.addIssue({ code: 'custom', message: `"${s}" must be off, until-end or a period such as 30m or 2h` });
+            return z.NEVER;
+          }
+          return stored;
+        }),
+    ),
     json: json('print the client as JSON'),
   };
 }

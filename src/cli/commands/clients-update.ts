@@ -9,6 +9,10 @@ export const command = defineCommand({
   flags: {
     ...clientFlags(),
     clearSystemPrompt: bool('--clear-system-prompt', 'remove the system prompt'),
+    defaultConversationIdle: bool(
+      '--default-conversation-idle',
+      "use the program's idle period again (WA_REPORT_CONVERSATION_IDLE)",
+    ),
     active: { ...bool('--active', 'enable the client'), hidden: true },
   },
   async run({ args, options: o }, ctx) {
@@ -25,10 +29,18 @@ export const command = defineCommand({
     if (o.active !== undefined) patch.active = o.active;
     if (o.systemPromptFile) patch.systemPrompt = readSystemPrompt(o.systemPromptFile);
     if (o.clearSystemPrompt) patch.systemPrompt = null;
+    if (o.conversationIdle !== undefined && o.defaultConversationIdle) {
+      throw new UsageError('--conversation-idle and --default-conversation-idle: choose one.');
+    }
+    if (o.conversationIdle !== undefined) patch.conversationIdleSeconds = o.conversationIdle;
+    if (o.defaultConversationIdle) patch.conversationIdleSeconds = null;
+    if (o.quoteReplies !== undefined) patch.quoteReplies = o.quoteReplies;
+    if (o.handoff !== undefined) patch.handoff = o.handoff;
     if (Object.keys(patch).length === 0) {
       throw new UsageError(
         'Nothing to update: give at least one of --name, --phone-number, --phone-number-id, --waba-id, ' +
-          '--assistant/--no-assistant, --model, --system-prompt-file, --clear-system-prompt.',
+          '--assistant/--no-assistant, --model, --system-prompt-file, --clear-system-prompt, --conversation-idle, ' +
+          '--default-conversation-idle, --quote-replies, --handoff.',
       );
     }
     const store = await ctx.store();

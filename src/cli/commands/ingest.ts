@@ -57,14 +57,14 @@ async function systemdUnit(o: {
   archiveDir?: string;
   archiveAfter?: string;
 }): Promise<string> {
-  const { parseDuration } = await import('../../server/config.js');
+  const { parseRetention } = await import('../../server/config.js');
   if (o.archiveDir !== undefined && !/^[\w./@+-]+$/.test(resolve(o.archiveDir))) {
     throw new UsageError(
       `--archive-dir: "${o.archiveDir}" has spaces or special characters a systemd unit would need quoted; ` +
         'choose a plain path such as /var/lib/wa-report/archives.',
     );
   }
-  if (o.archiveAfter !== undefined && parseDuration(o.archiveAfter) === null) {
+  if (o.archiveAfter !== undefined && parseRetention(o.archiveAfter) === null) {
     throw new UsageError(`--archive-after: "${o.archiveAfter}" is not a period such as 365d, 52w or 720h.`);
   }
   const { render } = await import('ejs');

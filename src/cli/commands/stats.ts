@@ -3,6 +3,7 @@
 import { buildStatistics, type ClientStatistics } from '../../reports/build.js';
 import { unicodeBar } from '../../reports/charts.js';
 import { statisticsDocument } from '../../reports/documents.js';
+import { formatRate, formatSeconds } from '../../reports/format.js';
 import { parseReportOptions, parseSince, type RawReportOptions } from '../../reports/query-options.js';
 import { defineCommand, text } from '../command.js';
 import type { CommandContext } from '../context.js';
@@ -44,14 +45,7 @@ export async function runStats(
   return { stats, timeZone: o.timeZone, since };
 }
 
-const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
-
-export function duration(seconds: number | null): string {
-  if (seconds === null) return '–';
-  if (seconds < 60) return `${seconds} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
-}
+const pct = formatRate;
 
 /** The last `days` days as bars of at most `width` cells. */
 function bars(perDay: { day: string; messages: number }[], width = 40, days = 14): string[] {
@@ -85,7 +79,29 @@ export function printStats(r: StatsResult, asJson: boolean, ctx: CommandContext)
     line('Failed', s.failed ? `${c.red(n(s.failed))}   (list: wa-report failed --client-id ${s.clientId})` : '0');
     line('Delivered / read', `${pct(s.deliveryRate)} / ${pct(s.readRate)}`);
     const rt = s.responseSeconds;
-    line('Response time', `median ${duration(rt.median)} · p90 ${duration(rt.p90)} (${n(rt.answers)} answers)`);
+    line(
+      'Response time',
+      `median ${formatSeconds(rt.median)} · p90 ${formatSeconds(rt.p90)} (${n(rt.answers)} answers)`,
+    );
+    const ss = s.sessions;
+    line(
+      'Sessions',
+      `${n(ss.total)}   open ${n(ss.open)} · ended idle ${n(ss.ended.idle)} · closed ${n(ss.ended.closed)}`,
+    );
+    line(
+      'Session length',
+      `median ${formatSeconds(ss.durationSeconds.median)} · p90 ${formatSeconds(ss.durationSeconds.p90)}`,
+    );
+    line(
+      'First response',
+      `median ${formatSeconds(ss.firstResponseSeconds.median)} · p90 ${formatSeconds(ss.firstResponseSeconds.p90)} ` +
+        `(${n(ss.firstResponseSeconds.answered)} sessions)`,
+    );
+    line(
+      'Handoff / bot-only',
+      `${pct(ss.handoffRate)} handed to a person (${n(ss.handoffs)}) · ${pct(ss.botOnlyResolutionRate)} ` +
+        'resolved by the assistant alone',
+    );
     if (s.perDay.length) {
       out.write(`  Messages per day${s.perDay.length > 14 ? ' (last 14 days)' : ''}\n`);
       for (const b of bars(s.perDay)) out.write(`    ${c.cyan(b)}\n`);

@@ -1,11 +1,17 @@
 // Clients: the business phone numbers whose conversations are kept. Read through the SQL layer
 // (every command and webhook looks clients up); written through Prisma (see prisma.ts).
+import { isQuoteReplies } from '../../domain/client-policy.js';
 import type { ClientInput, ClientRecord } from '../../domain/types.js';
 import { NotFoundError, UsageError } from '../../errors.js';
 import type { Prisma } from '../prisma.js';
 import { CLIENT_COLUMNS, toClientRecord } from '../rows.js';
 import { describeDatabaseError, type Querier } from '../sql.js';
 import type { DbTarget } from '../target.js';
+
+/** Prisma's client row as a ClientRecord (its quote_replies is plain text to Prisma). */
+function fromPrisma(c: Omit<ClientRecord, 'quoteReplies'> & { quoteReplies: string }): ClientRecord {
+  return { ...c, quoteReplies: isQuoteReplies(c.quoteReplies) ? c.quoteReplies : 'auto' };
+}
 
 export class ClientsRepository {
   constructor(
@@ -44,7 +50,7 @@ export class ClientsRepository {
     }
     return this.writing(async (prisma) => {
       try {
-        return await prisma.client.create({ data: { ...input } });
+        return fromPrisma(await prisma.client.create({ data: { ...input } }));
       } catch (error) {
         if ((error as { code?: string }).code === 'P2002') {
           throw new UsageError(`phone_number_id: ${input.phoneNumberId} already belongs to another client.`);
@@ -64,7 +70,9 @@ export class ClientsRepository {
         );
       }
     }
-    return this.writing((prisma) => prisma.client.update({ where: { id }, data: { ...patch } }));
+    return this.writing(async (prisma) =>
+      fromPrisma(await prisma.client.update({ where: { id }, data: { ...patch } })),
+    );
   }
 
   private async writing<T>(fn: (prisma: Prisma) => Promise<T>): Promise<T> {

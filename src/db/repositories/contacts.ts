@@ -1,10 +1,13 @@
 // A WhatsApp user's data across clients: what an erase would remove, the erase itself (one
-// transaction, tombstones, an audit record without content) and what a contact export reads.
+// transaction, tombstones, an audit record without content, the contact.erased event, and the
+// data of the contact's events dropped from the outbox) and what a contact export reads.
+import { contactErased } from '../../domain/events.js';
 import { waIdHash, wamidTombstone } from '../../domain/hashing.js';
 import type { StatusUpdate } from '../../domain/types.js';
 import { ingestLock } from '../dialect.js';
 import { toDate, toDateOrNull, toStatusUpdate } from '../rows.js';
 import type { Querier, Row } from '../sql.js';
+import type { Outbox } from './outbox.js';
 import { addTombstones } from './tombstones.js';
 
 export interface ContactSummary {
@@ -63,7 +66,10 @@ const STATUS_EVENT_COLUMNS =
   'id, wamid, status, occurred_at, recipient_id, error_code, error_title, error_details, raw';
 
 export class ContactsRepository {
-  constructor(private readonly q: Querier) {}
+  constructor(
+    private readonly q: Querier,
+    private readonly outbox: Outbox,
+  ) {}
 
   /** What an erase would remove (shown before asking for confirmation). */
   async summary(waId: string, clientId?: number): Promise<ContactSummary> {
@@ -122,6 +128,10 @@ export class ContactsRepository {
           `DELETE FROM messages WHERE wa_id = ?${own} RETURNING wamid`,
           params,
         );
+        const threadIds = (await tx.all<{ id: unknown }>(`SELECT id FROM threads WHERE wa_id = ?${own}`, params)).map(
+          (t) => Number(t.id),
+        );
+        await forgetEvents(tx, threadIds);
         const threads = await tx.run(`DELETE FROM threads WHERE wa_id = ?${own}`, params);
         const raws = await rawEventsOf(tx, waId, options.clientId);
         let rawEvents = 0;
@@ -143,6 +153,18 @@ export class ContactsRepository {
           `INSERT INTO erasures (wa_id_hash, client_id, threads, messages, status_events, raw_events, actor, erased_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
           [waIdHash(waId), options.clientId ?? null, threads, messages, statusEvents, rawEvents, options.actor, now],
+        );
+        await this.outbox.emit(
+          tx,
+          [
+            contactErased({
+              waIdHash: waIdHash(waId),
+              clientId: options.clientId ?? null,
+              counts: { threads, messages, statusEvents, rawEvents },
+              at: now,
+            }),
+          ],
+          now,
         );
         return { threads, messages, statusEvents, rawEvents, auditId: Number(audit?.id) };
       },
@@ -226,6 +248,24 @@ export class ContactsRepository {
  * multi-contact changes stored under another number) naming it inside the payload. The payloads
  * are read (decrypted) a page at a time; raw events are rare, so the scan stays small.
  */
+/**
+ * The outbox forgets what it held of these threads: every event's data is dropped, and what was
+ * still to be delivered is cancelled (its event cannot be sent without its data).
+ */
+async function forgetEvents(tx: Querier, threadIds: number[]): Promise<void> {
+  for (let i = 0; i < threadIds.length; i += 500) {
+    const ids = threadIds.slice(i, i + 500);
+    const list = ids.map(() => '?').join(', ');
+    await tx.run(
+      `UPDATE webhook_deliveries SET state = 'cancelled', lease_owner = NULL, lease_until = NULL,
+         last_error = 'cancelled: the contact was erased'
+       WHERE state IN ('pending', 'delivering') AND event_id IN (SELECT id FROM events WHERE thread_id IN (${list}))`,
+      ids,
+    );
+    await tx.run(`UPDATE events SET payload = NULL WHERE thread_id IN (${list}) AND payload IS NOT NULL`, ids);
+  }
+}
+
 async function rawEventsOf(q: Querier, waId: string, clientId?: number): Promise<RawEventRecord[]> {
   const found: RawEventRecord[] = [];
   const needle = `"${waId}"`;

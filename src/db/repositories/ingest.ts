@@ -6,6 +6,7 @@
 // statement for the batch's messages and one for its statuses: 3 round trips per commit instead of
 // 7, plus 2 per status before. Each passes one array per column, so its text never changes with the
 // batch size and is prepared once per connection (named statements).
+import { messageFailed, type NewEvent } from '../../domain/events.js';
 import { rawEventHash, wamidTombstone } from '../../domain/hashing.js';
 import {
   formatStatusError,
@@ -13,13 +14,16 @@ import {
   statusRank,
   type NewMessage,
   type RawEventInput,
+  type Role,
   type StatusUpdate,
 } from '../../domain/types.js';
 import { UsageError } from '../../errors.js';
 import { bind, ingestLock } from '../dialect.js';
 import { MARKER_SUBQUERY, type EncryptionMarker } from '../encryption-marker.js';
-import { int32OrNull, MESSAGE_INSERT_FIELDS } from '../rows.js';
+import { int32OrNull, MESSAGE_INSERT_FIELDS, toDate } from '../rows.js';
 import type { Querier, Row } from '../sql.js';
+import { trackConversations, type ConversationDefaults, type TrackedMessage } from './conversations.js';
+import type { Outbox } from './outbox.js';
 import { applyEarlierStatuses, applyStatus, rankSql, statusEventsOf } from './statuses.js';
 import { threadUpsert } from './threads.js';
 import { tombstoned } from './tombstones.js';
@@ -38,6 +42,31 @@ export interface RecordResult {
   duplicates: number;
 }
 
+/** A message just inserted, as the statement returns it (content comes from the batch). */
+interface InsertedRow {
+  id: number;
+  wamid: string | null;
+  threadId: number;
+  clientId: number;
+  waId: string;
+  role: Role;
+  type: string;
+  createdAt: Date;
+}
+
+function insertedRow(r: Row): InsertedRow {
+  return {
+    id: Number(r.id),
+    wamid: (r.wamid as string | null) ?? null,
+    threadId: Number(r.thread_id),
+    clientId: Number(r.client_id),
+    waId: String(r.wa_id),
+    role: r.role as Role,
+    type: String(r.type),
+    createdAt: toDate(r.created_at),
+  };
+}
+
 export interface BatchResult extends RecordResult {
   /** Messages whose status moved forward (PostgreSQL) or status steps applied (SQLite). */
   statusesApplied: number;
@@ -47,6 +76,8 @@ export class IngestWriter {
   constructor(
     private readonly q: Querier,
     private readonly marker: EncryptionMarker,
+    private readonly outbox: Outbox,
+    private readonly conversations: ConversationDefaults,
   ) {}
 
   /** Messages, statuses and raw events of one batch in one transaction. */
@@ -64,14 +95,27 @@ export class IngestWriter {
     const done = await this.q.transaction(
       async (tx) => {
         if (!markerRead || tx.keys.current) await this.marker.noteIn(tx);
-        const result =
+        const rows =
           pg && messages.length
             ? await insertMessagesPostgres(tx, messages, this.marker)
             : await insertMessages(tx, messages);
+        const result: RecordResult = {
+          inserted: rows.inserted.map((m) => ({ id: m.id, wamid: m.wamid, threadId: m.threadId })),
+          duplicates: rows.duplicates,
+        };
+        // Conversations move with their messages, and every event is written with the change.
+        const content = new Map(messages.map((m) => [m.wamid, m.content]));
+        const tracked: TrackedMessage[] = rows.inserted.map((m) => ({
+          ...m,
+          content: (m.wamid !== null ? content.get(m.wamid) : undefined) ?? '',
+        }));
+        const { events } = await trackConversations(tx, tracked, this.conversations);
         const statusesApplied =
           pg && statuses.length
             ? await insertStatusesPostgres(tx, statuses, this.marker)
             : await insertStatuses(tx, statuses);
+        events.push(...(await failuresOf(tx, statuses)));
+        await this.outbox.emit(tx, events);
         await insertRawEvents(tx, batch.rawEvents ?? []);
         for (const c of batch.contactNames ?? []) {
           await tx.run(
@@ -95,8 +139,13 @@ function checkRoles(messages: NewMessage[]): void {
   }
 }
 
+interface Inserted {
+  inserted: InsertedRow[];
+  duplicates: number;
+}
+
 /** Stores messages once per wamid; creates and updates their threads (SQLite). */
-async function insertMessages(tx: Querier, all: NewMessage[]): Promise<RecordResult> {
+async function insertMessages(tx: Querier, all: NewMessage[]): Promise<Inserted> {
   if (all.length === 0) return { inserted: [], duplicates: 0 };
   checkRoles(all);
   // A redelivered webhook of an erased message is not stored again (nor its conversation re-created).
@@ -109,7 +158,7 @@ async function insertMessages(tx: Querier, all: NewMessage[]): Promise<RecordRes
   const threadIds = await upsertThreadsOf(tx, messages);
 
   // Messages, skipping wamids already stored.
-  const inserted: RecordResult['inserted'] = [];
+  const inserted: InsertedRow[] = [];
   const now = new Date();
   const tuple = `(${MESSAGE_INSERT_FIELDS.map(() => '?').join(', ')})`;
   for (let i = 0; i < messages.length; i += 400) {
@@ -133,15 +182,17 @@ async function insertMessages(tx: Querier, all: NewMessage[]): Promise<RecordRes
         m.replyToWamid ?? null,
         tx.keys.seal(m.raw ?? null),
         now,
+        null, // answers_wamid: only the assistant's answers have one
       );
     }
-    const rows = await tx.all<{ id: unknown; wamid: string | null; thread_id: unknown }>(
+    const rows = await tx.all(
       `INSERT INTO messages (${MESSAGE_INSERT_FIELDS.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}
-       ON CONFLICT (wamid) DO NOTHING RETURNING id, wamid, thread_id`,
+       ON CONFLICT (wamid) DO NOTHING RETURNING ${INSERTED_COLUMNS}`,
       params,
     );
-    for (const r of rows) inserted.push({ id: Number(r.id), wamid: r.wamid, threadId: Number(r.thread_id) });
+    for (const r of rows) inserted.push(insertedRow(r));
   }
+  inserted.sort((a, b) => a.id - b.id);
 
   // Statuses that arrived before their message.
   const newWamids = inserted.map((r) => r.wamid).filter((w): w is string => w !== null);
@@ -187,6 +238,35 @@ async function upsertThreadsOf(tx: Querier, messages: NewMessage[]): Promise<Map
     for (const r of rows) threadIds.set(`${Number(r.client_id)}\u0000${r.wa_id}`, Number(r.id));
   }
   return threadIds;
+}
+
+const INSERTED_COLUMNS = 'id, wamid, thread_id, client_id, wa_id, role, type, created_at';
+
+/** message.failed for each failed status of a message we have (a redelivered one is the same event). */
+async function failuresOf(tx: Querier, statuses: StatusUpdate[]): Promise<NewEvent[]> {
+  const failed = statuses.filter((s) => s.status === 'failed');
+  if (failed.length === 0) return [];
+  const rows = await tx.all(
+    `SELECT ${INSERTED_COLUMNS} FROM messages WHERE wamid IN (${failed.map(() => '?').join(', ')})`,
+    failed.map((s) => s.wamid),
+  );
+  const byWamid = new Map(rows.map((r) => [String(r.wamid), insertedRow(r)]));
+  return failed.flatMap((s) => {
+    const m = byWamid.get(s.wamid);
+    if (!m) return [];
+    return [
+      messageFailed(
+        { ...m, conversationId: null },
+        {
+          service: 'whatsapp',
+          code: s.errorCode ?? null,
+          title: s.errorTitle ?? null,
+          details: s.errorDetails ?? null,
+          at: s.occurredAt,
+        },
+      ),
+    ];
+  });
 }
 
 /** Keeps every status event once and moves each message forward (SQLite). */
@@ -273,19 +353,21 @@ const INGEST_MESSAGES_SQL = `WITH v AS (
   INSERT INTO messages (${MESSAGE_INSERT_FIELDS.join(', ')})
   SELECT th.id, live.client_id, live.role, live.type, live.content, live.wamid, live.wa_id, live.phone_number_id,
          live.created_at, live.status, CASE WHEN NULLIF(live.status, '') IS NULL THEN NULL ELSE live.created_at END,
-         live.error_code, live.error_message, live.reply_to_wamid, live.raw, $16
+         live.error_code, live.error_message, live.reply_to_wamid, live.raw, $16, NULL
   FROM live JOIN th ON th.client_id = live.client_id AND th.wa_id = live.wa_id
   ORDER BY live.ord
   ON CONFLICT (wamid) DO NOTHING
-  RETURNING id, wamid, thread_id
+  RETURNING id, wamid, thread_id, client_id, wa_id, role, type, created_at
 )
 SELECT 'm' AS kind, id, wamid, thread_id, NULL::text AS status, NULL::timestamptz AS occurred_at,
-       NULL::int AS error_code, NULL::text AS error_title, NULL::text AS error_details FROM ins
+       NULL::int AS error_code, NULL::text AS error_title, NULL::text AS error_details,
+       client_id, wa_id, role, type, created_at FROM ins
 UNION ALL
-SELECT 'e', e.id, e.wamid, NULL, e.status, e.occurred_at, e.error_code, e.error_title, e.error_details
+SELECT 'e', e.id, e.wamid, NULL, e.status, e.occurred_at, e.error_code, e.error_title, e.error_details,
+       NULL, NULL, NULL, NULL, NULL
 FROM message_status_events e WHERE e.wamid IN (SELECT wamid FROM ins)
 UNION ALL
-SELECT 'k', NULL, ${MARKER_SUBQUERY}, NULL, NULL, NULL, NULL, NULL, NULL`;
+SELECT 'k', NULL, ${MARKER_SUBQUERY}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL`;
 
 /**
  * A batch of statuses ($1–$12: one array per column, $13 the reception time). Every event is kept
@@ -329,7 +411,7 @@ export async function insertMessagesPostgres(
   tx: Querier,
   all: NewMessage[],
   marker: EncryptionMarker,
-): Promise<RecordResult> {
+): Promise<Inserted> {
   checkRoles(all);
   const columns = columnsOf(all, (m) => [
     m.clientId,
@@ -348,13 +430,12 @@ export async function insertMessagesPostgres(
     tx.keys.seal(m.raw ?? null),
     m.wamid ? wamidTombstone(m.wamid) : null,
   ]);
-  const rows = await tx.all<Row>(INGEST_MESSAGES_SQL, [...columns, new Date()], 'wa_report_ingest_messages_v2');
-  const inserted: RecordResult['inserted'] = [];
+  const rows = await tx.all<Row>(INGEST_MESSAGES_SQL, [...columns, new Date()], 'wa_report_ingest_messages_v3');
+  const inserted: InsertedRow[] = [];
   const earlier: Row[] = [];
   let sealedWith: string | null = null;
   for (const r of rows) {
-    if (r.kind === 'm')
-      inserted.push({ id: Number(r.id), wamid: r.wamid as string | null, threadId: Number(r.thread_id) });
+    if (r.kind === 'm') inserted.push(insertedRow(r));
     else if (r.kind === 'e') earlier.push(r);
     else sealedWith = r.wamid as string | null;
   }

@@ -1,14 +1,18 @@
 // The assistant's answers are tracked in the messages table itself, so a restart knows what was
-// answered. An answer covers every inbound message up to the one named by its reply_to_wamid; an
-// answer being sent has status 'sending' until the Graph API returns its wamid. Every step of an
-// answer goes through the SQL layer, on the same connections.
+// answered. An answer covers every inbound message up to the one named by its answers_wamid (its
+// reply_to_wamid is the message WhatsApp shows it quoting, when it quotes one); an answer being
+// sent has status 'sending' until the Graph API returns its wamid. Once sent it counts in its
+// conversation (message.sent); a failure is a message.failed event, in the same transaction.
+import { messageFailed, type FailureFacts } from '../../domain/events.js';
 import type { StoredMessage } from '../../domain/types.js';
 import { NotFoundError } from '../../errors.js';
 import { secondOf } from '../dialect.js';
 import type { EncryptionMarker } from '../encryption-marker.js';
-import { STORED_MESSAGE_COLUMNS } from '../rows.js';
+import { STORED_MESSAGE_COLUMNS, toDate, toStatusUpdate } from '../rows.js';
 import type { Querier } from '../sql.js';
 import type { ClientsRepository } from './clients.js';
+import { trackConversations, type ConversationDefaults } from './conversations.js';
+import type { Outbox } from './outbox.js';
 import { openMessage } from './messages.js';
 import { applyEarlierStatuses, statusEventsOf } from './statuses.js';
 import { ThreadsRepository } from './threads.js';
@@ -36,6 +40,8 @@ export class RepliesRepository {
     private readonly q: Querier,
     private readonly marker: EncryptionMarker,
     private readonly clients: ClientsRepository,
+    private readonly outbox: Outbox,
+    private readonly conversations: ConversationDefaults,
   ) {}
 
   /** Inbound messages of a thread not covered by any answer yet (oldest first), received since `since`. */
@@ -45,7 +51,7 @@ export class RepliesRepository {
        WHERE m.thread_id = ? AND m.role = 'user' AND m.created_at >= ?
          AND m.type IN (${ANSWERABLE_TYPES.map(() => '?').join(', ')})
          AND (m.error_message IS NULL OR m.error_message NOT LIKE '${NOT_ANSWERED_PREFIX}%')
-         AND m.id > COALESCE((SELECT MAX(u.id) FROM messages a JOIN messages u ON u.wamid = a.reply_to_wamid
+         AND m.id > COALESCE((SELECT MAX(u.id) FROM messages a JOIN messages u ON u.wamid = a.answers_wamid
                               WHERE a.thread_id = ? AND a.role = 'assistant'), 0)
        ORDER BY m.id`,
       [threadId, since, ...ANSWERABLE_TYPES, threadId],
@@ -73,8 +79,36 @@ export class RepliesRepository {
     return rows.map((r) => openMessage(this.q, r)).reverse();
   }
 
-  /** Records an answer about to be sent ('sending'), before the Graph API is called. */
-  async begin(reply: { threadId: number; content: string; replyToWamid: string; createdAt?: Date }): Promise<number> {
+  /** The id of a thread's latest message (any role), or null. */
+  async latestMessageId(threadId: number): Promise<number | null> {
+    const [row] = await this.q.all<{ id: unknown }>(
+      `SELECT id FROM messages WHERE thread_id = ? ORDER BY ${secondOf(this.q.dialect, 'created_at')} DESC, id DESC
+       LIMIT 1`,
+      [threadId],
+    );
+    return row ? Number(row.id) : null;
+  }
+
+  /** When a person last wrote in a thread (an agent message), or null. */
+  async lastAgentMessageAt(threadId: number): Promise<Date | null> {
+    const [row] = await this.q.all<{ at: unknown }>(
+      `SELECT MAX(created_at) AS at FROM messages WHERE thread_id = ? AND role = 'agent'`,
+      [threadId],
+    );
+    return row?.at === null || row?.at === undefined ? null : toDate(row.at);
+  }
+
+  /**
+   * Records an answer about to be sent ('sending'), before the Graph API is called. It covers the
+   * inbound messages up to `answersWamid`; `replyToWamid` is the message it quotes, or null.
+   */
+  async begin(reply: {
+    threadId: number;
+    content: string;
+    answersWamid: string;
+    replyToWamid: string | null;
+    createdAt?: Date;
+  }): Promise<number> {
     const thread = await new ThreadsRepository(this.q).get(reply.threadId);
     if (!thread) throw new NotFoundError(`No conversation with id ${reply.threadId}.`);
     const client = await this.clients.get(thread.clientId);
@@ -86,8 +120,8 @@ export class RepliesRepository {
       await this.marker.noteIn(tx);
       const [row] = await tx.all<{ id: unknown }>(
         `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at,
-                               status, status_at, reply_to_wamid, inserted_at)
-         VALUES (?, ?, 'assistant', 'text', ?, NULL, ?, ?, ?, 'sending', ?, ?, ?) RETURNING id`,
+                               status, status_at, reply_to_wamid, answers_wamid, inserted_at)
+         VALUES (?, ?, 'assistant', 'text', ?, NULL, ?, ?, ?, 'sending', ?, ?, ?, ?) RETURNING id`,
         [
           thread.id,
           thread.clientId,
@@ -97,6 +131,7 @@ export class RepliesRepository {
           at,
           at,
           reply.replyToWamid,
+          reply.answersWamid,
           at,
         ],
       );
@@ -107,23 +142,101 @@ export class RepliesRepository {
     return id;
   }
 
-  /** The Graph API accepted the answer: store its wamid, then apply statuses that raced ahead of it. */
+  /**
+   * The Graph API accepted the answer: store its wamid, count it in its conversation (with
+   * message.sent), then apply statuses that raced ahead of it (a failed one is a message.failed).
+   */
   async complete(id: number, result: { wamid: string; sentAt?: Date }): Promise<void> {
+    const sentAt = result.sentAt ?? new Date();
     await this.q.transaction(async (tx) => {
+      // The thread first: on PostgreSQL its row lock keeps its conversation changes serial.
+      const [m] = await tx.all(
+        `SELECT m.id, m.thread_id, m.client_id, m.wa_id, m.type, m.content, m.created_at FROM messages m
+         WHERE m.id = ? AND m.status = 'sending'`,
+        [id],
+      );
+      if (!m) return;
+      await new ThreadsRepository(tx).touch(Number(m.thread_id), toDate(m.created_at));
       await tx.run(
         `UPDATE messages SET wamid = ?, status = 'sent', status_at = ? WHERE id = ? AND status = 'sending'`,
-        [result.wamid, result.sentAt ?? new Date(), id],
+        [result.wamid, sentAt, id],
       );
-      await applyEarlierStatuses(tx, await statusEventsOf(tx, [result.wamid]));
+      const facts = {
+        id,
+        threadId: Number(m.thread_id),
+        clientId: Number(m.client_id),
+        waId: String(m.wa_id),
+        role: 'assistant' as const,
+        type: String(m.type),
+        content: tx.keys.open(String(m.content), () => `The content of message ${id}`),
+        wamid: result.wamid,
+        createdAt: toDate(m.created_at),
+      };
+      const { events, conversationOf } = await trackConversations(tx, [facts], this.conversations);
+      const conversationId = conversationOf.get(id) ?? null;
+      const earlier = await statusEventsOf(tx, [result.wamid]);
+      await applyEarlierStatuses(tx, earlier);
+      for (const e of earlier.map(toStatusUpdate).filter((s) => s.status === 'failed')) {
+        events.push(
+          messageFailed(
+            { ...facts, conversationId },
+            {
+              service: 'whatsapp',
+              code: e.errorCode ?? null,
+              title: e.errorTitle ?? null,
+              details: e.errorDetails ?? null,
+              at: e.occurredAt,
+            },
+          ),
+        );
+      }
+      await this.outbox.emit(tx, events);
     });
   }
 
-  /** The answer could not be sent (or not even produced): keep it, failed, with the reason. */
-  async fail(id: number, failure: { errorCode?: number | null; errorMessage: string }): Promise<void> {
-    await this.q.run(
-      `UPDATE messages SET status = 'failed', status_at = ?, error_code = ?, error_message = ? WHERE id = ?`,
-      [new Date(), failure.errorCode ?? null, failure.errorMessage, id],
-    );
+  /** The answer could not be sent (or not even produced): keep it, failed, with the reason (message.failed). */
+  async fail(
+    id: number,
+    failure: { errorCode?: number | null; errorMessage: string; service: FailureFacts['service']; title?: string },
+  ): Promise<void> {
+    const at = new Date();
+    await this.q.transaction(async (tx) => {
+      const [m] = await tx.all(
+        `SELECT id, thread_id, client_id, wa_id, type, wamid, created_at FROM messages WHERE id = ?`,
+        [id],
+      );
+      await tx.run(
+        `UPDATE messages SET status = 'failed', status_at = ?, error_code = ?, error_message = ? WHERE id = ?`,
+        [at, failure.errorCode ?? null, failure.errorMessage, id],
+      );
+      if (!m) return;
+      const conversation = await tx.all<{ id: unknown }>(
+        'SELECT id FROM conversations WHERE thread_id = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1',
+        [m.thread_id],
+      );
+      await this.outbox.emit(tx, [
+        messageFailed(
+          {
+            id,
+            threadId: Number(m.thread_id),
+            clientId: Number(m.client_id),
+            waId: String(m.wa_id),
+            role: 'assistant',
+            type: String(m.type),
+            wamid: (m.wamid as string | null) ?? null,
+            createdAt: toDate(m.created_at),
+            conversationId: conversation[0] ? Number(conversation[0].id) : null,
+          },
+          {
+            service: failure.service,
+            code: failure.errorCode ?? null,
+            title: failure.title ?? null,
+            details: failure.errorMessage,
+            at,
+          },
+        ),
+      ]);
+    });
   }
 
   /** Inbound messages that will not be answered, with why (e.g. outside the 24-hour window). */

@@ -10,6 +10,8 @@ export const SEALED_COLUMNS = [
   { table: 'messages', columns: ['content', 'raw'], what: 'message' },
   { table: 'message_status_events', columns: ['raw'], what: 'status event' },
   { table: 'raw_events', columns: ['payload'], what: 'raw event' },
+  { table: 'events', columns: ['payload'], what: 'event' },
+  { table: 'webhook_endpoints', columns: ['secret', 'previous_secret'], what: 'webhook endpoint' },
 ] as const;
 
 export type SealedTable = (typeof SEALED_COLUMNS)[number];

@@ -6,6 +6,8 @@ import { statusRank, type ClientStats, type Role } from '../../domain/types.js';
 import { epochBucket, secondsBetween } from '../dialect.js';
 import type { Querier } from '../sql.js';
 import type { ClientsRepository } from './clients.js';
+import { CONVERSATION_COLUMNS, toConversation } from './conversations.js';
+import type { ConversationState } from '../../domain/conversations.js';
 
 /** WHERE conditions on a client and a time column; empty conditions give an empty clause. */
 function conditions(parts: [string, unknown][]): { where: string; params: unknown[] } {
@@ -88,6 +90,22 @@ export class StatisticsRepository {
       params,
     );
     return rows.map((r) => ({ clientId: Number(r.client_id), seconds: Number(r.d), n: Number(r.n) }));
+  }
+
+  /** Conversations (sessions) that started in the period, of one client or all, oldest first. */
+  async sessions(filter: { clientId?: number; waId?: string; start?: Date; end?: Date }): Promise<ConversationState[]> {
+    const { where, params } = conditions([
+      ['c.client_id = ?', filter.clientId],
+      ['t.wa_id = ?', filter.waId],
+      ['c.started_at >= ?', filter.start],
+      ['c.started_at < ?', filter.end],
+    ]);
+    const rows = await this.q.all(
+      `SELECT ${CONVERSATION_COLUMNS}, t.wa_id FROM conversations c JOIN threads t ON t.id = c.thread_id ${where}
+       ORDER BY c.started_at, c.id`,
+      params,
+    );
+    return rows.map((r) => toConversation(r, String(r.wa_id)));
   }
 
   /** Per-client counts: messages by role and status, conversations, activity, failures, delivery rates. */

@@ -1,0 +1,145 @@
+// Managing event webhooks, the same from the CLI (`wa-report webhooks …`) and the HTTP API
+// (/webhooks, admin tokens): adding an endpoint (its secret shown once), sending a test event or
+// a delivery again right away, rotating a secret; and the JSON of endpoints and deliveries.
+import type { Store } from '../db/store.js';
+import type { DeliveryRecord, EndpointRecord } from '../db/repositories/webhooks.js';
+import { webhookTest } from '../domain/events.js';
+import { parseEventList } from '../domain/webhooks.js';
+import { UsageError } from '../errors.js';
+import { attempt, type AttemptOutcome } from './delivery.js';
+import { checkDestination, checkEndpointUrl, DestinationError } from './destination.js';
+import type { WebhookSettings } from './policy.js';
+import type { Sender } from './sender.js';
+import { newSecret } from './signature.js';
+
+export interface EndpointInput {
+  url: string;
+  /** Comma-separated event names, or * (default). */
+  events?: string;
+  clientId?: number | null;
+  includeContent?: boolean;
+  allowHttp?: boolean;
+}
+
+/** Checks and stores a new endpoint; returns it with its secret (shown once, never again). */
+export async function addEndpoint(
+  store: Store,
+  input: EndpointInput,
+  settings: WebhookSettings,
+): Promise<{ endpoint: EndpointRecord; secret: string }> {
+  const url = checkEndpointUrl(input.url, { allowHttp: Boolean(input.allowHttp) });
+  let events: string;
+  try {
+    events = parseEventList(input.events ?? '*');
+  } catch (error) {
+    throw new UsageError(`--events: ${(error as Error).message}.`);
+  }
+  if (input.clientId !== undefined && input.clientId !== null) await store.clients.get(input.clientId);
+  try {
+    await checkDestination(url, settings.allowPrivate);
+  } catch (error) {
+    if (error instanceof DestinationError) throw new UsageError(`--url: ${error.message}.`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `--url: ${new URL(url).hostname} does not resolve (${code ?? (error as Error).message}); check the address.`,
+    );
+  }
+  const secret = newSecret();
+  const endpoint = await store.webhooks.create({
+    url,
+    events,
+    clientId: input.clientId ?? null,
+    includeContent: Boolean(input.includeContent),
+    allowHttp: Boolean(input.allowHttp),
+    secret,
+  });
+  return { endpoint, secret };
+}
+
+/** A new secret for an endpoint (the old one keeps signing for 24 hours). */
+export async function rotateSecret(store: Store, id: number): Promise<{ endpoint: EndpointRecord; secret: string }> {
+  const secret = newSecret();
+  return { endpoint: await store.webhooks.rotateSecret(id, secret), secret };
+}
+
+export interface SentNow {
+  deliveryId: number;
+  /** null: the daemon took it first (it is sent anyway). */
+  outcome: AttemptOutcome | null;
+}
+
+/** Writes a webhook.test event for one endpoint and sends it now. */
+export async function sendTest(store: Store, sender: Sender, id: number, settings: WebhookSettings, owner: string) {
+  await store.webhooks.get(id);
+  const webhookId = await store.webhooks.queueEvent(webhookTest(id, new Date()));
+  const deliveryId = await store.webhooks.deliveryOf(webhookId, id);
+  if (deliveryId === null) throw new UsageError(`Endpoint ${id}: the test event could not be queued.`);
+  return sendNow(store, sender, deliveryId, settings, owner);
+}
+
+/** Queues a delivery again (same event, same webhook-id) and sends it now. */
+export async function redeliver(
+  store: Store,
+  sender: Sender,
+  deliveryId: number,
+  settings: WebhookSettings,
+  owner: string,
+): Promise<SentNow> {
+  const again = await store.webhooks.redeliver(deliveryId);
+  return sendNow(store, sender, again, settings, owner);
+}
+
+async function sendNow(
+  store: Store,
+  sender: Sender,
+  deliveryId: number,
+  settings: WebhookSettings,
+  owner: string,
+): Promise<SentNow> {
+  const claimed = await store.webhooks.claimOne(deliveryId, owner, settings);
+  if (!claimed) return { deliveryId, outcome: null };
+  return { deliveryId, outcome: await attempt(store, sender, claimed, owner, settings) };
+}
+
+// ---- JSON ---------------------------------------------------------------------------------------
+
+export function endpointDocument(e: EndpointRecord) {
+  return {
+    id: e.id,
+    url: e.url,
+    events: e.events === '*' ? ['*'] : e.events.split(','),
+    client_id: e.clientId,
+    include_content: e.includeContent,
+    allow_http: e.allowHttp,
+    enabled: e.disabledAt === null,
+    disabled_at: e.disabledAt?.toISOString() ?? null,
+    disabled_reason: e.disabledReason,
+    failing_since: e.failingSince?.toISOString() ?? null,
+    previous_secret_until: e.previousSecretUntil?.toISOString() ?? null,
+    created_at: e.createdAt.toISOString(),
+  };
+}
+
+export function deliveryDocument(d: DeliveryRecord) {
+  return {
+    id: d.id,
+    endpoint_id: d.endpointId,
+    webhook_id: d.webhookId,
+    type: d.type,
+    occurred_at: d.occurredAt.toISOString(),
+    state: d.state,
+    attempts: d.attempts,
+    next_attempt_at: d.nextAttemptAt?.toISOString() ?? null,
+    last_status: d.lastStatus,
+    last_error: d.lastError,
+    created_at: d.createdAt.toISOString(),
+    delivered_at: d.deliveredAt?.toISOString() ?? null,
+    attempt_log: d.attemptLog.map((a) => ({
+      attempted_at: a.attemptedAt.toISOString(),
+      http_status: a.httpStatus,
+      error: a.error,
+      latency_ms: a.latencyMs,
+      response: a.response,
+    })),
+  };
+}

@@ -1,0 +1,93 @@
+// The daemon's periodic work besides answering requests: ending idle conversations (with their
+// conversation.ended events), watching the outbox (metrics, and /healthz when it stops moving),
+// and pruning delivered events older than 30 days.
+import type { Logger } from 'pino';
+import type { Store } from '../db/store.js';
+import { summarizeError } from '../errors.js';
+import type { IngestMetrics } from './metrics.js';
+
+/** The outbox is reported stuck when a delivery could have been sent this long ago and was not. */
+export const OUTBOX_STUCK_MS = 10 * 60_000;
+/** Events with nothing left to deliver are kept this long (the delivery log), then deleted. */
+export const EVENT_RETENTION_MS = 30 * 86_400_000;
+
+export interface BackgroundOptions {
+  store: Store;
+  logger: Logger;
+  metrics: IngestMetrics;
+  /** How often idle conversations are ended (default 5 s). */
+  sweepMs?: number;
+  /** How often the outbox is looked at (default 5 s). */
+  watchMs?: number;
+}
+
+export interface Background {
+  /** null while fine; otherwise what is wrong with the outbox. */
+  outboxProblem(): string | null;
+  outboxFacts(): { depth: number; oldest_seconds: number };
+  close(): Promise<void>;
+}
+
+export function startBackground(o: BackgroundOptions): Background {
+  const { store, logger, metrics } = o;
+  let problem: string | null = null;
+  let facts = { depth: 0, oldest_seconds: 0 };
+  let lastPrune = 0;
+  const running = new Set<Promise<void>>();
+  const timers: NodeJS.Timeout[] = [];
+  let stopped = false;
+
+  const every = (ms: number, name: string, fn: () => Promise<void>) => {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || stopped) return;
+      busy = true;
+      const run = fn()
+        .catch((error) => logger.error({ err: summarizeError(error) }, `${name} failed; trying again later`))
+        .finally(() => {
+          busy = false;
+          running.delete(run);
+        });
+      running.add(run);
+    }, ms);
+    timer.unref();
+    timers.push(timer);
+  };
+
+  every(o.sweepMs ?? 5_000, 'ending idle conversations', async () => {
+    const ended = await store.conversations.sweep(new Date());
+    if (ended) {
+      metrics.conversationsEnded.inc(ended);
+      logger.debug({ ended }, 'idle conversations ended');
+    }
+  });
+
+  every(o.watchMs ?? 5_000, 'watching the outbox', async () => {
+    const now = new Date();
+    const h = await store.webhooks.health(now);
+    const oldest = h.oldestAt ? Math.max(0, (now.getTime() - h.oldestAt.getTime()) / 1000) : 0;
+    metrics.outboxDepth.set(h.depth);
+    metrics.outboxOldestSeconds.set(oldest);
+    facts = { depth: h.depth, oldest_seconds: Math.round(oldest) };
+    const stuckFor = h.oldestClaimableAt ? now.getTime() - h.oldestClaimableAt.getTime() : 0;
+    problem =
+      stuckFor >= OUTBOX_STUCK_MS
+        ? `a delivery due since ${h.oldestClaimableAt?.toISOString()} has not been sent (no worker is delivering)`
+        : null;
+    if (now.getTime() - lastPrune >= 3_600_000) {
+      lastPrune = now.getTime();
+      const pruned = await store.webhooks.prune(new Date(now.getTime() - EVENT_RETENTION_MS));
+      if (pruned) logger.info({ events: pruned }, 'outbox: events older than 30 days with nothing to deliver deleted');
+    }
+  });
+
+  return {
+    outboxProblem: () => problem,
+    outboxFacts: () => facts,
+    async close() {
+      stopped = true;
+      for (const t of timers) clearInterval(t);
+      await Promise.allSettled([...running]);
+    },
+  };
+}

@@ -1,0 +1,355 @@
+// Event webhooks end to end, in-process: the real daemon on loopback (SQLite file and PostgreSQL),
+// WhatsApp webhooks in, events out to a receiver that verifies every signature with the
+// `standardwebhooks` package; the Graph API and OpenAI stand-ins behind the real clients.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { startDaemon, type Daemon } from '../../src/server/main.js';
+import { loadIngestConfig } from '../../src/server/config.js';
+import { openStore, type Store } from '../../src/db/store.js';
+import { addEndpoint } from '../../src/events/admin.js';
+import { webhookSettingsFromEnv } from '../../src/events/policy.js';
+import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
+import { startGraphStandIn, startModelStandIn, type GraphStandIn, type ModelStandIn } from '../helpers/standins.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import {
+  APP_SECRET,
+  PHONE_NUMBER_ID,
+  VERIFY_TOKEN,
+  batch,
+  echoMessage,
+  postWebhook,
+  statusUpdate,
+  textMessage,
+  wamid,
+} from '../helpers/webhooks.js';
+import { sql } from '../helpers/store.js';
+
+const silent = pino({ level: 'silent' });
+
+const ENV = {
+  WA_REPORT_WEBHOOKS_ALLOW_PRIVATE: '1',
+  WA_REPORT_WEBHOOK_RETRY: '200ms,200ms,200ms',
+};
+
+function config(graph: GraphStandIn | null, model: ModelStandIn | null, extra: Record<string, string> = {}) {
+  return loadIngestConfig(
+    {
+      WHATSAPP_APP_SECRET: APP_SECRET,
+      WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
+      WA_REPORT_API_TOKEN: 'admin-token',
+      WA_REPORT_API_TOKEN_SCOPE: 'admin',
+      ...ENV,
+      ...(graph ? { WHATSAPP_ACCESS_TOKEN: 'graph-token', WHATSAPP_GRAPH_URL: graph.url } : {}),
+      ...(model
+        ? {
+            OPENAI_API_KEY: 'sk-test',
+            OPENAI_BASE_URL: model.url,
+            OPENAI_MODEL: 'test-model',
+            WA_REPORT_OPENAI_TIMEOUT_MS: '2000',
+          }
+        : {}),
+      ...extra,
+    },
+    { port: '0', host: '127.0.0.1' },
+  );
+}
+
+const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 15_000, what = 'condition') => {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${what} not met in time`);
+};
+
+const types = (r: Receiver) => r.unique().map((d) => d.event.type);
+
+describe.each(databaseKinds)('event webhooks on $name', (kind) => {
+  let db: TestDatabase;
+  let graph: GraphStandIn;
+  let model: ModelStandIn;
+  let receiver: Receiver;
+  let daemon: Daemon | null;
+  let store: Store;
+  let clientId: number;
+  const settings = webhookSettingsFromEnv({ ...ENV, WA_REPORT_WEBHOOK_RETRY: '200ms,200ms,200ms' }).settings;
+
+  beforeAll(async () => {
+    graph = await startGraphStandIn({ token: 'graph-token' });
+    model = await startModelStandIn({ apiKey: 'sk-test' });
+  });
+  afterAll(async () => {
+    await graph.close();
+    await model.close();
+  });
+
+  beforeEach(async () => {
+    db = await kind.create();
+    store = await openStore(db.target);
+    receiver = await startReceiver();
+    clientId = (
+      await store.clients.create({
+        name: 'Released',
+        phoneNumber: '+15550783881',
+        phoneNumberId: PHONE_NUMBER_ID,
+        assistantEnabled: true,
+        conversationIdleSeconds: 2,
+      })
+    ).id;
+    graph.requests.length = 0;
+    model.requests.length = 0;
+    graph.behave(null);
+    model.behave(null);
+    daemon = null;
+  });
+  afterEach(async () => {
+    await daemon?.close();
+    await receiver.close();
+    await store.close();
+    await db.drop();
+  });
+
+  const start = async (extra: Record<string, string> = {}, withAssistant = true) => {
+    daemon = await startDaemon(config(withAssistant ? graph : null, withAssistant ? model : null, extra), {
+      target: db.target,
+      logger: silent,
+      graph: { backoffMs: { base: 5, max: 20 }, timeoutMs: 2000 },
+      replier: { retryDelayMs: 50 },
+      background: { sweepMs: 100, watchMs: 100, pollMs: 100 },
+    });
+    return daemon;
+  };
+
+  const subscribe = async (events = '*', extra: { includeContent?: boolean; clientId?: number } = {}) => {
+    const { endpoint, secret } = await addEndpoint(
+      store,
+      { url: receiver.url, events, allowHttp: true, ...extra },
+      settings,
+    );
+    receiver.secrets.push(secret);
+    return endpoint;
+  };
+
+  it('notifies a conversation in order, signed: started, received, sent, handoff, failed, ended', async () => {
+    await subscribe();
+    const d = await start();
+    const user = '34600000001';
+    const first = wamid();
+    expect((await postWebhook(d.url, textMessage({ from: user, text: 'Hola', id: first }))).status).toBe(200);
+    // The assistant answers (message.sent), then a person answers from the Business app (handoff).
+    await until(() => types(receiver).includes('message.sent'), 15_000, 'the answer');
+    await postWebhook(d.url, echoMessage({ to: user, text: 'Soy Ana, te ayudo yo' }));
+    await until(() => types(receiver).includes('conversation.handoff'), 15_000, 'the handoff');
+    // WhatsApp reports the person's message failed.
+    const echoWamid = (await sql(store).all<{ wamid: string }>(`SELECT wamid FROM messages WHERE role = 'agent'`))[0]!
+      .wamid;
+    await postWebhook(
+      d.url,
+      statusUpdate([
+        {
+          id: echoWamid,
+          status: 'failed',
+          recipient: user,
+          error: { code: 131047, title: 'Re-engagement message', details: 'More than 24 hours' },
+        },
+      ]),
+    );
+    // Idle for 2 s: the sweep ends it.
+    await until(() => types(receiver).includes('conversation.ended'), 15_000, 'the idle end');
+    expect(types(receiver)).toEqual([
+      'conversation.started',
+      'message.received',
+      'message.sent',
+      'message.sent',
+      'conversation.handoff',
+      'message.failed',
+      'conversation.ended',
+    ]);
+    for (const r of receiver.deliveries) expect(r.verifiedWith, r.event.type).toBe(0);
+    const [started, received, , agent, handoff, failed, ended] = receiver.unique().map((x) => x.event);
+    expect(started!.data).toMatchObject({ client_id: clientId, wa_id: '+34600000001' });
+    const conversationId = started!.data.conversation_id;
+    expect(received!.data).toMatchObject({ wamid: first, role: 'user', conversation_id: conversationId });
+    expect(received!.data).not.toHaveProperty('content'); // thin by default
+    expect(agent!.data).toMatchObject({ role: 'agent', conversation_id: conversationId });
+    expect(handoff!.data).toMatchObject({ conversation_id: conversationId });
+    expect(failed!.data).toMatchObject({
+      wamid: echoWamid,
+      service: 'whatsapp',
+      error: { code: 131047, title: 'Re-engagement message', details: 'More than 24 hours' },
+    });
+    expect(ended!.data).toMatchObject({
+      conversation_id: conversationId,
+      reason: 'idle',
+      messages: { user: 1, assistant: 1, agent: 1 },
+      handed_off: true,
+    });
+    expect(typeof ended!.data.first_response_seconds).toBe('number');
+    // Standard Webhooks headers, and nothing secret in any body.
+    const one = receiver.deliveries[0]!;
+    expect(one.headers['content-type']).toBe('application/json');
+    expect(one.webhookId).toMatch(/^evt_[\w-]{24}$/);
+    expect(Math.abs(Number(one.timestamp) - Date.now() / 1000)).toBeLessThan(60);
+    for (const r of receiver.deliveries) {
+      expect(r.body).not.toContain('graph-token');
+      expect(r.body).not.toContain('sk-test');
+      expect(r.body).not.toContain('Hola');
+    }
+  });
+
+  it('keeps the assistant silent after a person answered, until the conversation ends', async () => {
+    await start();
+    const user = '34600000002';
+    await postWebhook(daemon!.url, textMessage({ from: user, text: 'Primera pregunta' }));
+    await until(() => graph.sent().length === 1, 15_000, 'the first answer');
+    await postWebhook(daemon!.url, echoMessage({ to: user, text: 'Hola, soy una persona' }));
+    await until(
+      async () =>
+        (await store.conversations.latest((await store.threads.find(clientId, user))!.id))?.handoffAt !== null,
+    );
+    await postWebhook(daemon!.url, textMessage({ from: user, text: 'Segunda pregunta' }));
+    await until(async () =>
+      (
+        (
+          await store.messages.byWamid(
+            (
+              await sql(store).all<{ wamid: string }>(`SELECT wamid FROM messages WHERE content = 'Segunda pregunta'`)
+            )[0]?.wamid ?? '',
+          )
+        )?.errorMessage ?? ''
+      ).includes('handoff'),
+    );
+    expect(graph.sent()).toHaveLength(1);
+    // After the idle period the next message starts a new conversation, which the assistant answers.
+    await new Promise((r) => setTimeout(r, 2_300));
+    await postWebhook(daemon!.url, textMessage({ from: user, text: 'Tercera, otro día' }));
+    await until(() => graph.sent().length === 2, 15_000, 'the answer in the new conversation');
+  });
+
+  it('quotes only when it helps: a plain reply is not quoted, an answer covering several messages is', async () => {
+    await start();
+    const user = '34600000003';
+    await postWebhook(daemon!.url, textMessage({ from: user, text: 'Una' }));
+    await until(() => graph.sent().length === 1);
+    expect((graph.sent()[0]!.body as { context?: unknown }).context).toBeUndefined();
+    // Two messages at once: one answer covers both and quotes the last.
+    model.behave({ kind: 'ok', text: 'Respuesta a las dos' });
+    const a = wamid();
+    const b = wamid();
+    await postWebhook(
+      daemon!.url,
+      batch([
+        { from: user, text: 'Dos', id: a },
+        { from: user, text: 'Tres', id: b },
+      ]),
+    );
+    await until(() => graph.sent().length === 2);
+    expect((graph.sent()[1]!.body as { context?: { message_id: string } }).context).toEqual({ message_id: b });
+    const [answer] = await sql(store).all<{ reply_to_wamid: string; answers_wamid: string }>(
+      `SELECT reply_to_wamid, answers_wamid FROM messages WHERE role = 'assistant' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(answer).toEqual({ reply_to_wamid: b, answers_wamid: b });
+  });
+
+  it('delivers everything once the receiver is back, with the same webhook-id, in order per conversation', async () => {
+    await subscribe('message.received');
+    await start({ WA_REPORT_WEBHOOK_RETRY: '300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms' });
+    await receiver.stop();
+    const users = ['34600000010', '34600000011'];
+    for (let i = 0; i < 5; i++) {
+      for (const u of users) await postWebhook(daemon!.url, textMessage({ from: u, text: `m${i}` }));
+    }
+    await new Promise((r) => setTimeout(r, 700)); // a few attempts fail meanwhile
+    const failedSoFar = await sql(store).all<{ n: unknown }>(
+      `SELECT count(*) AS n FROM webhook_attempts WHERE http_status IS NULL`,
+    );
+    expect(Number(failedSoFar[0]?.n)).toBeGreaterThan(0);
+    await receiver.start();
+    await until(() => receiver.unique().length === 10, 20_000, 'all ten events');
+    for (const u of users) {
+      const wa = `+${u}`;
+      const mine = receiver.unique().filter((d) => d.event.data.wa_id === wa);
+      const ids = mine.map((d) => Number(d.event.data.message_id));
+      expect(ids, `order for ${u}`).toEqual([...ids].sort((x, y) => x - y));
+    }
+    // Every retry carried the webhook-id of the first attempt.
+    const attempts = await sql(store).all<{ n: unknown }>(
+      `SELECT count(DISTINCT d.event_id) AS n FROM webhook_deliveries d WHERE d.attempts > 1`,
+    );
+    expect(Number(attempts[0]?.n)).toBeGreaterThan(0);
+    expect(new Set(receiver.deliveries.map((d) => d.webhookId)).size).toBe(10);
+  });
+
+  it('disables an endpoint that answers 410 Gone, and dead-letters after the last retry', async () => {
+    const gone = await subscribe('message.received');
+    receiver.answer = () => ({ status: 410 });
+    await start();
+    await postWebhook(daemon!.url, textMessage({ from: '34600000020', text: 'x' }));
+    await until(async () => (await store.webhooks.get(gone.id)).disabledAt !== null);
+    expect((await store.webhooks.get(gone.id)).disabledReason).toMatch(/410 Gone/);
+    // Another endpoint that keeps failing with 500: retried three times, then failed for good.
+    const other = await startReceiver();
+    try {
+      const { endpoint, secret } = await addEndpoint(
+        store,
+        { url: other.url, events: 'message.received', allowHttp: true },
+        settings,
+      );
+      other.secrets.push(secret);
+      other.answer = () => ({ status: 500, body: 'x'.repeat(100_000) });
+      await postWebhook(daemon!.url, textMessage({ from: '34600000021', text: 'y' }));
+      await until(
+        async () => (await store.webhooks.deliveries({ endpointId: endpoint.id, failed: true })).length === 1,
+      );
+      const [dead] = await store.webhooks.deliveries({ endpointId: endpoint.id, failed: true });
+      expect(dead!.attempts).toBe(4);
+      expect(dead!.attemptLog.map((a) => a.httpStatus)).toEqual([500, 500, 500, 500]);
+      expect(dead!.attemptLog[0]!.response!.length).toBe(64 * 1024);
+      expect(new Set(other.deliveries.map((x) => x.webhookId)).size).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('honours Retry-After on 429', async () => {
+    await subscribe('message.received');
+    receiver.answer = (n) => (n === 0 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 });
+    await start();
+    await postWebhook(daemon!.url, textMessage({ from: '34600000030', text: 'x' }));
+    await until(() => receiver.deliveries.length === 2, 10_000);
+    const gap = receiver.deliveries[1]!.receivedAt - receiver.deliveries[0]!.receivedAt;
+    expect(gap).toBeGreaterThanOrEqual(1_900);
+  });
+
+  it('signs with both secrets for a day after a rotation', async () => {
+    const e = await subscribe('message.received');
+    const { rotateSecret } = await import('../../src/events/admin.js');
+    const { secret } = await rotateSecret(store, e.id);
+    await start();
+    await postWebhook(daemon!.url, textMessage({ from: '34600000040', text: 'x' }));
+    await until(() => receiver.deliveries.length === 1);
+    const d = receiver.deliveries[0]!;
+    expect(d.signature.split(' ')).toHaveLength(2);
+    // Either secret verifies it on its own.
+    const { Webhook } = await import('standardwebhooks');
+    const headers = { 'webhook-id': d.webhookId, 'webhook-timestamp': d.timestamp, 'webhook-signature': d.signature };
+    expect(() => new Webhook(secret).verify(d.body, headers)).not.toThrow();
+    expect(() => new Webhook(receiver.secrets[0]!).verify(d.body, headers)).not.toThrow();
+    // After the 24 hours only the new one signs.
+    await sql(store).run('UPDATE webhook_endpoints SET previous_secret_until = ? WHERE id = ?', [
+      new Date(Date.now() - 1),
+      e.id,
+    ]);
+    await postWebhook(daemon!.url, textMessage({ from: '34600000041', text: 'y' }));
+    await until(() => receiver.deliveries.length === 2);
+    expect(receiver.deliveries[1]!.signature.split(' ')).toHaveLength(1);
+    expect(() =>
+      new Webhook(secret).verify(receiver.deliveries[1]!.body, {
+        'webhook-id': receiver.deliveries[1]!.webhookId,
+        'webhook-timestamp': receiver.deliveries[1]!.timestamp,
+        'webhook-signature': receiver.deliveries[1]!.signature,
+      }),
+    ).not.toThrow();
+  });
+});
