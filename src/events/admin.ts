@@ -2,11 +2,11 @@
 // (/webhooks, admin tokens): adding an endpoint (its secret shown once), sending a test event or
 // a delivery again right away, rotating a secret; and the JSON of endpoints and deliveries.
 import type { Store } from '../db/store.js';
-import type { DeliveryRecord, EndpointRecord } from '../db/repositories/webhooks.js';
+import type { DeliveryRecord, DeliveryState, EndpointRecord } from '../db/repositories/webhooks.js';
 import { webhookTest } from '../domain/events.js';
-import { parseEventList } from '../domain/webhooks.js';
+import { DELIVERY_TIMEOUT_MS, parseEventList } from '../domain/webhooks.js';
 import { UsageError } from '../errors.js';
-import { attempt, type AttemptOutcome } from './delivery.js';
+import { attempt } from './delivery.js';
 import { checkDestination, checkEndpointUrl, DestinationError } from './destination.js';
 import type { WebhookSettings } from './policy.js';
 import type { Sender } from './sender.js';
@@ -62,10 +62,17 @@ export async function rotateSecret(store: Store, id: number): Promise<{ endpoint
   return { endpoint: await store.webhooks.rotateSecret(id, secret), secret };
 }
 
+/** How sending a delivery now went. */
 export interface SentNow {
   deliveryId: number;
-  /** null: the daemon took it first (it is sent anyway). */
-  outcome: AttemptOutcome | null;
+  /** The delivery's state afterwards; null if it was still being sent when we stopped waiting. */
+  state: DeliveryState | null;
+  httpStatus: number | null;
+  error: string | null;
+  latencyMs: number | null;
+  endpointDisabled: string | null;
+  /** Who sent it: this process, or a daemon's worker that claimed it first. */
+  sentBy: 'here' | 'worker';
 }
 
 /** Writes a webhook.test event for one endpoint and sends it now. */
@@ -97,8 +104,42 @@ async function sendNow(
   owner: string,
 ): Promise<SentNow> {
   const claimed = await store.webhooks.claimOne(deliveryId, owner, settings);
-  if (!claimed) return { deliveryId, outcome: null };
-  return { deliveryId, outcome: await attempt(store, sender, claimed, owner, settings) };
+  if (claimed) {
+    const o = await attempt(store, sender, claimed, owner, settings);
+    return {
+      deliveryId,
+      state: o.state,
+      httpStatus: o.result.status,
+      error: o.result.error,
+      latencyMs: o.result.latencyMs,
+      endpointDisabled: o.endpointDisabled,
+      sentBy: 'here',
+    };
+  }
+  // A daemon's worker took it first (it wakes up on every commit): wait for its attempt.
+  return awaitAttempt(store, deliveryId);
+}
+
+/** Waits (up to a delivery's time limit and a little more) for the first attempt of a delivery. */
+async function awaitAttempt(store: Store, deliveryId: number): Promise<SentNow> {
+  const end = Date.now() + DELIVERY_TIMEOUT_MS + 5_000;
+  for (;;) {
+    const d = await store.webhooks.delivery(deliveryId);
+    const last = d.attemptLog.at(-1);
+    if ((last && d.state !== 'delivering') || Date.now() > end) {
+      const endpoint = await store.webhooks.get(d.endpointId);
+      return {
+        deliveryId,
+        state: last && d.state !== 'delivering' ? d.state : null,
+        httpStatus: last?.httpStatus ?? null,
+        error: last?.error ?? null,
+        latencyMs: last?.latencyMs ?? null,
+        endpointDisabled: endpoint.disabledReason,
+        sentBy: 'worker',
+      };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 // ---- JSON ---------------------------------------------------------------------------------------

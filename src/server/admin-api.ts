@@ -40,15 +40,14 @@ const endpointBody = z.strictObject(
 );
 
 function sentDocument(s: SentNow) {
-  if (!s.outcome) return { delivery_id: s.deliveryId, sent: false, note: 'the daemon is delivering it' };
-  const { result, state } = s.outcome;
   return {
     delivery_id: s.deliveryId,
-    sent: true,
-    state,
-    http_status: result.status,
-    error: result.error,
-    latency_ms: result.latencyMs,
+    state: s.state,
+    delivered: s.state === 'delivered',
+    http_status: s.httpStatus,
+    error: s.error,
+    latency_ms: s.latencyMs,
+    endpoint_disabled: s.endpointDisabled,
   };
 }
 

@@ -151,6 +151,7 @@ describe.each(databaseKinds)('event webhooks on $name', (kind) => {
           id: echoWamid,
           status: 'failed',
           recipient: user,
+          timestamp: Math.floor(Date.now() / 1000),
           error: { code: 131047, title: 'Re-engagement message', details: 'More than 24 hours' },
         },
       ]),
@@ -351,5 +352,175 @@ describe.each(databaseKinds)('event webhooks on $name', (kind) => {
         'webhook-signature': receiver.deliveries[1]!.signature,
       }),
     ).not.toThrow();
+  });
+  it('serves the same through the HTTP API to admin tokens only, with clear errors for bad requests', async () => {
+    await start();
+    const api = (path: string, init: RequestInit & { token?: string } = {}) =>
+      fetch(`${daemon!.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${init.token ?? 'admin-token'}`, ...(init.headers ?? {}) },
+      });
+    const json = { 'content-type': 'application/json' };
+    const { createToken } = await import('../../src/privacy/tokens.js');
+    const { token: readToken } = await createToken(store, { name: 'grafana', scope: 'read' });
+    expect((await api('/webhooks', { token: readToken })).status).toBe(403);
+    expect((await api('/webhooks', { token: 'wrong' })).status).toBe(401);
+
+    const bad = async (body: string, headers: Record<string, string> = json) => {
+      const res = await api('/webhooks', { method: 'POST', headers, body });
+      return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
+    };
+    expect(await bad('{"url":')).toMatchObject({ status: 400, body: { error: { code: 'bad_json' } } });
+    expect(await bad('url=x', { 'content-type': 'application/x-www-form-urlencoded' })).toMatchObject({ status: 415 });
+    expect(await bad(JSON.stringify({ url: receiver.url, allow_http: true, color: 'red' }))).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringContaining('unknown field color') } },
+    });
+    expect(await bad(JSON.stringify({ url: receiver.url }))).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringMatching(/plain http/) } },
+    });
+    expect(await bad(JSON.stringify({ url: receiver.url, allow_http: true, include_content: 'yes' }))).toMatchObject({
+      status: 400,
+    });
+    expect(await bad(JSON.stringify({ url: 'x'.repeat(70_000) }))).toMatchObject({ status: 413 });
+
+    const created = await api('/webhooks', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        url: receiver.url,
+        allow_http: true,
+        events: ['message.received'],
+        include_content: true,
+      }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('cache-control')).toBe('no-store');
+    const { endpoint, secret } = (await created.json()) as { endpoint: { id: number }; secret: string };
+    receiver.secrets.push(secret);
+    const listed = (await (await api('/webhooks')).json()) as { endpoints: Record<string, unknown>[] };
+    expect(listed.endpoints).toEqual([
+      expect.objectContaining({ id: endpoint.id, events: ['message.received'], include_content: true, enabled: true }),
+    ]);
+    expect(JSON.stringify(listed)).not.toContain(secret.slice(6));
+
+    const tested = (await (await api(`/webhooks/${endpoint.id}/test`, { method: 'POST' })).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(tested).toMatchObject({ delivered: true, state: 'delivered', http_status: 200 });
+    // With --include-content, message events carry the text.
+    await postWebhook(daemon!.url, textMessage({ from: '34600000050', text: 'Texto completo' }));
+    await until(() => receiver.unique().some((d) => d.event.type === 'message.received'));
+    expect(receiver.unique().find((d) => d.event.type === 'message.received')!.event.data.content).toBe(
+      'Texto completo',
+    );
+
+    const log = (await (await api(`/webhooks/${endpoint.id}/deliveries`)).json()) as {
+      deliveries: { id: number; webhook_id: string; state: string }[];
+    };
+    expect(log.deliveries.map((d) => d.state)).toEqual(['delivered', 'delivered']);
+    const again = (await (
+      await api(`/webhooks/deliveries/${log.deliveries[0]!.id}/redeliver`, { method: 'POST' })
+    ).json()) as Record<string, unknown>;
+    expect(again).toMatchObject({ delivered: true, state: 'delivered' });
+    expect(receiver.deliveries.at(-1)!.webhookId).toBe(log.deliveries[0]!.webhook_id);
+    expect((await api('/webhooks/deliveries?failed=maybe')).status).toBe(400);
+    expect((await api('/webhooks/9999/test', { method: 'POST' })).status).toBe(404);
+    expect((await api('/webhooks/abc', { method: 'DELETE' })).status).toBe(400);
+    const rotated = (await (await api(`/webhooks/${endpoint.id}/rotate-secret`, { method: 'POST' })).json()) as {
+      secret: string;
+    };
+    expect(rotated.secret).toMatch(/^whsec_/);
+
+    // Closing a conversation: admin only; 404 when none is open.
+    const close = (waId: string, token?: string) =>
+      api(`/clients/${clientId}/conversations/${waId}/close`, { method: 'POST', token });
+    expect((await close('34600000050', readToken)).status).toBe(403);
+    const closed = await close('34600000050');
+    expect(closed.status).toBe(200);
+    expect(await closed.json()).toMatchObject({ closed: true, conversation: { end_reason: 'closed' } });
+    expect((await close('34600000050')).status).toBe(404);
+    const sessions = (await (await api(`/clients/${clientId}/sessions`, { token: readToken })).json()) as {
+      total_sessions: number;
+    };
+    expect(sessions.total_sessions).toBe(1);
+    expect((await api(`/webhooks/${endpoint.id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await api('/webhooks')).status).toBe(200);
+  });
+
+  it('refuses to deliver to a private address unless allowed, and filters by event and client', async () => {
+    // Allowed when added (the test sets WA_REPORT_WEBHOOKS_ALLOW_PRIVATE), not when sent: the daemon refuses.
+    const endpoint = await subscribe('message.received');
+    await start({ WA_REPORT_WEBHOOKS_ALLOW_PRIVATE: '0', WA_REPORT_WEBHOOK_RETRY: '100ms' });
+    await postWebhook(daemon!.url, textMessage({ from: '34600000060', text: 'x' }));
+    await until(async () => (await store.webhooks.deliveries({ endpointId: endpoint.id, failed: true })).length === 1);
+    const [dead] = await store.webhooks.deliveries({ endpointId: endpoint.id, failed: true });
+    expect(dead!.attemptLog[0]!.error).toMatch(/refused: 127\.0\.0\.1 is a loopback, private or link-local address/);
+    expect(receiver.deliveries).toHaveLength(0);
+    await daemon!.close();
+    daemon = null;
+
+    // Another client's events and unsubscribed types never reach an endpoint.
+    await store.webhooks.remove(endpoint.id);
+    const other = await store.clients.create({
+      name: 'Other',
+      phoneNumber: '+15550000001',
+      phoneNumberId: '999000111',
+    });
+    await subscribe('conversation.started', { clientId: other.id });
+    await start();
+    await postWebhook(daemon!.url, textMessage({ from: '34600000061', text: 'x' }));
+    await postWebhook(daemon!.url, textMessage({ from: '34600000062', text: 'y', phoneNumberId: '999000111' }));
+    await until(() => receiver.deliveries.length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(types(receiver)).toEqual(['conversation.started']);
+    expect(receiver.deliveries[0]!.event.data.client_id).toBe(other.id);
+    // Nothing was written for events no endpoint wants.
+    const events = await sql(store).all<{ type: string }>('SELECT type FROM events ORDER BY id');
+    expect(events.map((e) => e.type)).toEqual(['message.received', 'conversation.started']);
+  });
+
+  it('notifies an answer the model could not produce (message.failed from openai)', async () => {
+    await subscribe('message.failed');
+    model.behave({ kind: 'error', status: 400, code: 'context_length_exceeded', message: 'too long' });
+    await start();
+    await postWebhook(daemon!.url, textMessage({ from: '34600000070', text: 'x' }));
+    await until(() => receiver.deliveries.length === 1);
+    expect(receiver.deliveries[0]!.event.data).toMatchObject({
+      role: 'assistant',
+      service: 'openai',
+      error: { code: 400, title: 'context_length_exceeded' },
+    });
+  });
+
+  it('reports the outbox in /metrics, and an outbox that does not move in /healthz', async () => {
+    const e = await subscribe('message.received');
+    receiver.answer = () => ({ status: 500 });
+    await start({ WA_REPORT_WEBHOOK_RETRY: '100ms,100ms' });
+    await postWebhook(daemon!.url, textMessage({ from: '34600000080', text: 'x' }));
+    await until(async () => (await store.webhooks.deliveries({ endpointId: e.id, failed: true })).length === 1);
+    // The outbox gauges are refreshed by the daemon's watch (every 100 ms here, 5 s by default).
+    await until(async () => /wa_report_outbox_depth 0/.test(await (await fetch(`${daemon!.url}/metrics`)).text()));
+    const metrics = await (await fetch(`${daemon!.url}/metrics`)).text();
+    expect(metrics).toMatch(/wa_report_webhook_deliveries_total\{outcome="retry"\} 2/);
+    expect(metrics).toMatch(/wa_report_webhook_deliveries_total\{outcome="dead"\} 1/);
+    expect(metrics).toMatch(/wa_report_webhook_delivery_seconds_count 3/);
+    expect(metrics).toMatch(/wa_report_outbox_depth 0/);
+    const healthy = (await (await fetch(`${daemon!.url}/healthz`)).json()) as Record<string, unknown>;
+    expect(healthy).toMatchObject({ status: 'ok', outbox: 'ok', outbox_depth: 0 });
+    // A delivery due for 11 minutes that nobody sends (the worker stopped): unhealthy.
+    await daemon!.worker.close(1000);
+    await sql(store).run(
+      `INSERT INTO webhook_deliveries (event_id, endpoint_id, ordering_key, state, attempts, next_attempt_at, created_at)
+       SELECT event_id, endpoint_id, 'stuck', 'pending', 0, ?, ? FROM webhook_deliveries LIMIT 1`,
+      [new Date(Date.now() - 11 * 60_000), new Date(Date.now() - 11 * 60_000)],
+    );
+    await until(async () => (await fetch(`${daemon!.url}/healthz`)).status === 503);
+    const sick = (await (await fetch(`${daemon!.url}/healthz`)).json()) as { problems: string[]; outbox: string };
+    expect(sick.outbox).toBe('stuck');
+    expect(sick.problems[0]).toMatch(/outbox: a delivery due since .* has not been sent/);
+    expect(await (await fetch(`${daemon!.url}/metrics`)).text()).toMatch(/wa_report_outbox_depth 1/);
   });
 });

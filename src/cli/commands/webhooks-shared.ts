@@ -41,24 +41,25 @@ export async function withSender<T>(
 
 /** How an immediate send went, for a person (stderr); the exit code (0 delivered, 1 otherwise). */
 export function reportSent(ctx: CommandContext, what: string, sent: SentNow): number {
-  if (!sent.outcome) {
-    ctx.io.stderr.write(`${what}: delivery ${sent.deliveryId} queued; the daemon is sending it.\n`);
-    return 0;
+  if (sent.state === null) {
+    ctx.io.stderr.write(`${what}: delivery ${sent.deliveryId} is still being sent by the daemon.\n`);
+    return 1;
   }
-  const { result, state, endpointDisabled } = sent.outcome;
-  const answer = result.status !== null ? `HTTP ${result.status}` : (result.error ?? 'no answer');
-  const detail = result.status !== null && result.error ? ` (${result.error})` : '';
-  if (state === 'delivered') {
-    ctx.io.stderr.write(`${what}: delivered (${answer}, ${result.latencyMs} ms), delivery ${sent.deliveryId}.\n`);
+  const answer = sent.httpStatus !== null ? `HTTP ${sent.httpStatus}` : (sent.error ?? 'no answer');
+  const detail = sent.httpStatus !== null && sent.error ? ` (${sent.error})` : '';
+  const by = sent.sentBy === 'worker' ? ' by the daemon' : '';
+  if (sent.state === 'delivered') {
+    ctx.io.stderr.write(`${what}: delivered${by} (${answer}, ${sent.latencyMs} ms), delivery ${sent.deliveryId}.\n`);
     return 0;
   }
   const next =
-    state === 'pending'
+    sent.state === 'pending'
       ? 'the daemon tries again on the retry schedule'
       : 'not retried (see `wa-report webhooks deliveries --failed`)';
   ctx.io.stderr.write(
-    `${what}: not delivered: ${answer}${detail} after ${result.latencyMs} ms; delivery ${sent.deliveryId}, ${next}.\n` +
-      (endpointDisabled ? `The endpoint is now disabled: ${endpointDisabled}.\n` : ''),
+    `${what}: not delivered${by}: ${answer}${detail} after ${sent.latencyMs} ms; delivery ${sent.deliveryId}, ` +
+      `${next}.\n` +
+      (sent.endpointDisabled ? `The endpoint is disabled: ${sent.endpointDisabled}.\n` : ''),
   );
   return 1;
 }
