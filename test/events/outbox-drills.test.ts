@@ -106,7 +106,8 @@ describe.each(databaseKinds)('outbox drills on $name', (kind) => {
         // out (or at once, on SQLite). At-least-once delivery: receivers deduplicate by webhook-id.
         const twice = receiver.deliveries.length - total;
         console.info(
-          `[${kind.name}] kill -9 drill: ${total} events, ${twice} sent twice (receiver saw ${receiver.duplicates()} repeats after a 2xx)`,
+          `[${kind.name}] kill -9 drill: ${total} events, ${twice} sent twice ` +
+            `(receiver saw ${receiver.duplicates()} repeats after a 2xx)`,
         );
         expect(twice).toBeLessThanOrEqual(40);
         const undelivered = async () =>

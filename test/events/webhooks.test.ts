@@ -513,7 +513,8 @@ describe.each(databaseKinds)('event webhooks on $name', (kind) => {
     // A delivery due for 11 minutes that nobody sends (the worker stopped): unhealthy.
     await daemon!.worker.close(1000);
     await sql(store).run(
-      `INSERT INTO webhook_deliveries (event_id, endpoint_id, ordering_key, state, attempts, next_attempt_at, created_at)
+      `INSERT INTO webhook_deliveries
+         (event_id, endpoint_id, ordering_key, state, attempts, next_attempt_at, created_at)
        SELECT event_id, endpoint_id, 'stuck', 'pending', 0, ?, ? FROM webhook_deliveries LIMIT 1`,
       [new Date(Date.now() - 11 * 60_000), new Date(Date.now() - 11 * 60_000)],
     );
