@@ -14,7 +14,8 @@
 //   store.sealedContent  content columns for encryption and rotation
 //   store.conversations  conversations inside threads: listed, swept when idle, closed
 //   store.outbox       events written with the changes that cause them
-//   store.webhooks     event webhook endpoints and their deliveries
+//   store.webhooks     event webhook endpoints
+//   store.deliveries   their deliveries: claims, attempts, retries, the delivery log
 import { KeyRing } from '../domain/key-ring.js';
 import { prepareDatabase, type MigrateMode } from './connect.js';
 import type { Dialect } from './dialect.js';
@@ -33,6 +34,7 @@ import { StatisticsRepository } from './repositories/statistics.js';
 import { ThreadsRepository } from './repositories/threads.js';
 import { TokensRepository } from './repositories/tokens.js';
 import { WebhooksRepository } from './repositories/webhooks.js';
+import { DeliveriesRepository } from './repositories/webhook-deliveries.js';
 import { DEFAULT_IDLE_MS } from '../domain/conversations.js';
 import { openDatabase, type Database } from './sql.js';
 import type { DbTarget } from './target.js';
@@ -79,6 +81,7 @@ export class Store {
   readonly conversations: ConversationsRepository;
   readonly outbox: Outbox;
   readonly webhooks: WebhooksRepository;
+  readonly deliveries: DeliveriesRepository;
   private readonly prisma: ReturnType<typeof prismaLoader>;
 
   constructor(
@@ -88,7 +91,8 @@ export class Store {
   ) {
     this.prisma = prismaLoader(db);
     this.outbox = new Outbox();
-    this.webhooks = new WebhooksRepository(db, this.outbox);
+    this.deliveries = new DeliveriesRepository(db, this.outbox);
+    this.webhooks = new WebhooksRepository(db, this.deliveries);
     this.conversations = new ConversationsRepository(db, conversationDefaults, this.outbox);
     this.clients = new ClientsRepository(db, () => this.prisma.get(), db.target);
     this.threads = new ThreadsRepository(db);

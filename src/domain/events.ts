@@ -48,10 +48,12 @@ export function eventUid(e: Pick<NewEvent, 'key'>): string {
   return `evt_${bytes.subarray(0, 18).toString('base64url')}`;
 }
 
-/** The key events are delivered in order by, per endpoint: one conversation thread. */
-export function orderingKey(e: Pick<NewEvent, 'type' | 'threadId' | 'clientId'>): string {
-  if (e.threadId !== null) return `thread:${e.threadId}`;
-  return e.clientId !== null ? `client:${e.clientId}` : e.type;
+/**
+ * The key events are delivered in order by, per endpoint: one conversation thread. Events of no
+ * thread (contact.erased, webhook.test) wait for nothing.
+ */
+export function orderingKey(e: Pick<NewEvent, 'threadId' | 'key'>): string {
+  return e.threadId !== null ? `thread:${e.threadId}` : `event:${eventUid(e)}`;
 }
 
 /** Fields that carry message content: sent only to endpoints created with --include-content. */

@@ -2,11 +2,12 @@
 // (/webhooks, admin tokens): adding an endpoint (its secret shown once), sending a test event or
 // a delivery again right away, rotating a secret; and the JSON of endpoints and deliveries.
 import type { Store } from '../db/store.js';
-import type { DeliveryRecord, DeliveryState, EndpointRecord } from '../db/repositories/webhooks.js';
+import type { EndpointRecord } from '../db/repositories/webhooks.js';
+import type { DeliveryRecord, DeliveryState } from '../db/repositories/webhook-deliveries.js';
 import { webhookTest } from '../domain/events.js';
 import { DELIVERY_TIMEOUT_MS, parseEventList } from '../domain/webhooks.js';
 import { UsageError } from '../errors.js';
-import { attempt } from './delivery.js';
+import { attemptNow } from './delivery.js';
 import { checkDestination, checkEndpointUrl, DestinationError } from './destination.js';
 import type { WebhookSettings } from './policy.js';
 import type { Sender } from './sender.js';
@@ -78,8 +79,8 @@ export interface SentNow {
 /** Writes a webhook.test event for one endpoint and sends it now. */
 export async function sendTest(store: Store, sender: Sender, id: number, settings: WebhookSettings, owner: string) {
   await store.webhooks.get(id);
-  const webhookId = await store.webhooks.queueEvent(webhookTest(id, new Date()));
-  const deliveryId = await store.webhooks.deliveryOf(webhookId, id);
+  const webhookId = await store.deliveries.queueEvent(webhookTest(id, new Date()));
+  const deliveryId = await store.deliveries.deliveryOf(webhookId, id);
   if (deliveryId === null) throw new UsageError(`Endpoint ${id}: the test event could not be queued.`);
   return sendNow(store, sender, deliveryId, settings, owner);
 }
@@ -92,7 +93,7 @@ export async function redeliver(
   settings: WebhookSettings,
   owner: string,
 ): Promise<SentNow> {
-  const again = await store.webhooks.redeliver(deliveryId);
+  const again = await store.deliveries.redeliver(deliveryId);
   return sendNow(store, sender, again, settings, owner);
 }
 
@@ -103,9 +104,9 @@ async function sendNow(
   settings: WebhookSettings,
   owner: string,
 ): Promise<SentNow> {
-  const claimed = await store.webhooks.claimOne(deliveryId, owner, settings);
+  const claimed = await store.deliveries.claimOne(deliveryId, owner, settings);
   if (claimed) {
-    const o = await attempt(store, sender, claimed, owner, settings);
+    const o = await attemptNow(store, sender, claimed, owner, settings);
     return {
       deliveryId,
       state: o.state,
@@ -116,6 +117,19 @@ async function sendNow(
       sentBy: 'here',
     };
   }
+  const d = await store.deliveries.get(deliveryId);
+  if (d.state === 'waiting') {
+    // Behind an earlier delivery of its conversation: sent in order, after that one.
+    return {
+      deliveryId,
+      state: 'waiting',
+      httpStatus: null,
+      error: null,
+      latencyMs: null,
+      endpointDisabled: (await store.webhooks.get(d.endpointId)).disabledReason,
+      sentBy: 'worker',
+    };
+  }
   // A daemon's worker took it first (it wakes up on every commit): wait for its attempt.
   return awaitAttempt(store, deliveryId);
 }
@@ -124,7 +138,7 @@ async function sendNow(
 async function awaitAttempt(store: Store, deliveryId: number): Promise<SentNow> {
   const end = Date.now() + DELIVERY_TIMEOUT_MS + 5_000;
   for (;;) {
-    const d = await store.webhooks.delivery(deliveryId);
+    const d = await store.deliveries.get(deliveryId);
     const last = d.attemptLog.at(-1);
     if ((last && d.state !== 'delivering') || Date.now() > end) {
       const endpoint = await store.webhooks.get(d.endpointId);

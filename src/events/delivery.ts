@@ -1,11 +1,15 @@
-// One delivery attempt, start to finish: the Standard Webhooks body and headers, the POST, and the
-// outcome written back (webhooks.record). Used by the daemon's worker and by the CLI's
-// `webhooks test` / `webhooks redeliver`, which send at once.
+// One delivery attempt: the Standard Webhooks body and headers, and the POST. The daemon's worker
+// records attempts in batches; the CLI's `webhooks test` / `webhooks redeliver` (and the API's)
+// send one at once and record it (`attemptNow`).
 import type { Store } from '../db/store.js';
-import type { ClaimedDelivery, DeliveryPolicy, DeliveryState } from '../db/repositories/webhooks.js';
+import type {
+  AttemptResult,
+  ClaimedDelivery,
+  DeliveryPolicy,
+  Recorded,
+} from '../db/repositories/webhook-deliveries.js';
 import { withoutContent } from '../domain/events.js';
-import type { Verdict } from '../domain/webhooks.js';
-import type { PostResult, Sender } from './sender.js';
+import type { Sender } from './sender.js';
 import { webhookHeaders } from './signature.js';
 
 /** The body receivers get: `{ "type", "timestamp", "data" }`, the same bytes on every attempt. */
@@ -14,40 +18,43 @@ export function eventBody(d: Pick<ClaimedDelivery, 'type' | 'occurredAt' | 'data
   return `{"type":${JSON.stringify(d.type)},"timestamp":${JSON.stringify(d.occurredAt.toISOString())},"data":${data}}`;
 }
 
-export interface AttemptOutcome {
-  result: PostResult;
-  verdict: Verdict;
-  /** The delivery's new state; null when another daemon had taken it over meanwhile. */
-  state: DeliveryState | null;
-  endpointDisabled: string | null;
+/** Sends a claimed delivery once; what came of it. */
+export async function send(sender: Sender, d: ClaimedDelivery): Promise<AttemptResult> {
+  if (d.data === null) {
+    // Erased while it waited: nothing may be sent.
+    return {
+      status: null,
+      error: 'not sent: the event was erased with its contact',
+      latencyMs: 0,
+      response: null,
+      retryAfter: null,
+      at: new Date(),
+      final: true,
+    };
+  }
+  const body = eventBody(d);
+  const result = await sender.post({
+    url: d.url,
+    body,
+    allowHttp: d.allowHttp,
+    headers: webhookHeaders(d.secrets, d.webhookId, body, new Date()),
+  });
+  return { ...result, at: new Date() };
 }
 
-export async function attempt(
+export interface AttemptOutcome extends Recorded {
+  result: AttemptResult;
+}
+
+/** Sends a claimed delivery and records the attempt at once. */
+export async function attemptNow(
   store: Store,
   sender: Sender,
   d: ClaimedDelivery,
   owner: string,
   policy: DeliveryPolicy,
 ): Promise<AttemptOutcome> {
-  let result: PostResult;
-  if (d.data === null) {
-    // Erased while it waited: nothing may be sent.
-    result = {
-      status: null,
-      error: 'not sent: the event was erased with its contact',
-      latencyMs: 0,
-      response: null,
-      retryAfter: null,
-    };
-  } else {
-    const body = eventBody(d);
-    result = await sender.post({
-      url: d.url,
-      body,
-      allowHttp: d.allowHttp,
-      headers: webhookHeaders(d.secrets, d.webhookId, body, new Date()),
-    });
-  }
-  const recorded = await store.webhooks.record(d, owner, { ...result, at: new Date(), final: d.data === null }, policy);
-  return { result, ...recorded };
+  const result = await send(sender, d);
+  const [recorded] = await store.deliveries.record([{ delivery: d, result }], owner, policy);
+  return { result, ...(recorded as Recorded) };
 }

@@ -2,7 +2,7 @@
 //   WA_REPORT_WEBHOOK_RETRY            delays between attempts (default 5s,5m,30m,2h,5h,10h,10h)
 //   WA_REPORT_WEBHOOK_LEASE            how long a claim holds before another daemon may take over (60s)
 //   WA_REPORT_WEBHOOKS_ALLOW_PRIVATE   1: loopback and private destinations allowed
-import type { DeliveryPolicy } from '../db/repositories/webhooks.js';
+import type { DeliveryPolicy } from '../db/repositories/webhook-deliveries.js';
 import { parseDuration } from '../domain/durations.js';
 import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from '../domain/webhooks.js';
 

@@ -1,12 +1,13 @@
-// The daemon's delivery worker: claims due deliveries from the outbox (several daemons on one
-// PostgreSQL share the work, each claim leased), sends them a few at a time, records each outcome,
-// and wakes up as soon as this process commits an event (otherwise it looks every second, which
-// also picks up other daemons' events and retries that came due).
+// The daemon's delivery worker: claims due deliveries from the outbox in batches (several daemons
+// on one PostgreSQL share the work, each claim leased), sends up to `concurrency` at once, and
+// records outcomes in batches (a group commit: what finished while one batch was written goes in
+// the next). It wakes up as soon as this process commits an event; otherwise it looks every
+// second, which also picks up other daemons' events and retries that came due.
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.js';
-import type { DeliveryPolicy } from '../db/repositories/webhooks.js';
+import type { AttemptResult, ClaimedDelivery, DeliveryPolicy } from '../db/repositories/webhook-deliveries.js';
 import { summarizeError } from '../errors.js';
-import { attempt } from './delivery.js';
+import { send } from './delivery.js';
 import type { Sender } from './sender.js';
 
 /** What the worker counts; the daemon passes its Prometheus metrics. */
@@ -23,28 +24,40 @@ export interface WorkerOptions {
   /** This process's name in leases (unique per daemon). */
   owner: string;
   metrics?: DeliveryMetrics;
-  /** Deliveries in flight at once. */
+  /** Deliveries in flight at once (default 32). */
   concurrency?: number;
   /** How often to look for due deliveries when nothing woke the worker. */
   pollMs?: number;
+  /**
+   * How long deliveries may wait now (ms; 0: none). While webhooks pour in, the daemon stores them
+   * first: events are sent once they have waited this long, or when it is quiet again.
+   */
+  defer?: () => number;
 }
 
 export class DeliveryWorker {
-  private inFlight = new Set<Promise<void>>();
-  private running = false;
+  private inFlight = 0;
+  private sending = new Set<Promise<void>>();
+  private claiming = false;
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private failures = 0;
+  private finished: { delivery: ClaimedDelivery; result: AttemptResult }[] = [];
+  private flushing: Promise<void> | null = null;
   private readonly concurrency: number;
+  private recheck: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: WorkerOptions) {
-    this.concurrency = o.concurrency ?? 16;
+    this.concurrency = o.concurrency ?? 32;
   }
 
   start(): void {
-    this.unsubscribe = this.o.store.outbox.onWritten(() => this.kick());
+    // Woken by every commit that queued a delivery, unless deliveries wait anyway (see `defer`).
+    this.unsubscribe = this.o.store.outbox.onWritten(() => {
+      if (!(this.o.defer?.() ?? 0)) this.kick();
+    });
     this.schedule();
     this.kick();
   }
@@ -52,13 +65,13 @@ export class DeliveryWorker {
   /** Look for work now. */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) {
+    if (this.claiming) {
       this.again = true;
       return;
     }
-    this.running = true;
-    void this.pass().finally(() => {
-      this.running = false;
+    this.claiming = true;
+    void this.fill().finally(() => {
+      this.claiming = false;
       if (this.again && !this.stopped) {
         this.again = false;
         this.kick();
@@ -66,15 +79,15 @@ export class DeliveryWorker {
     });
   }
 
-  /** Deliveries being sent now. */
+  /** Deliveries being sent or recorded now. */
   busy(): number {
-    return this.inFlight.size;
+    return this.inFlight;
   }
 
-  /** Resolves when nothing is in flight and nothing is due (tests). */
+  /** Resolves when nothing is being claimed, sent or recorded (tests). */
   async idle(): Promise<void> {
-    while (this.running || this.inFlight.size) {
-      if (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+    while (this.claiming || this.inFlight || this.flushing) {
+      if (this.sending.size) await Promise.allSettled([...this.sending]);
       else await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -84,13 +97,31 @@ export class DeliveryWorker {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
+    if (this.recheck) clearTimeout(this.recheck);
     let timer: NodeJS.Timeout | undefined;
     const done = await Promise.race([
-      Promise.allSettled([...this.inFlight]).then(() => true),
+      (async () => {
+        while (this.inFlight || this.flushing) {
+          if (this.sending.size) await Promise.allSettled([...this.sending]);
+          await this.flushing;
+          if (!this.sending.size && !this.flushing && this.inFlight) await new Promise((r) => setTimeout(r, 10));
+        }
+        return true;
+      })(),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
     clearTimeout(timer);
     return done;
+  }
+
+  /** Looks again shortly (deliveries are deferred while webhooks pour in). */
+  private recheckSoon(): void {
+    if (this.recheck || this.stopped) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = null;
+      this.kick();
+    }, 250);
+    this.recheck.unref();
   }
 
   private schedule(): void {
@@ -104,53 +135,101 @@ export class DeliveryWorker {
     this.timer.unref();
   }
 
-  private async pass(): Promise<void> {
+  /**
+   * Claims while there is room: a batch at a time, once a quarter of the slots are free. While
+   * webhooks pour in (see `defer`), only deliveries that have waited long enough: the rest go when
+   * it is quiet, at full speed (the outbox's depth and age show the lag meanwhile).
+   */
+  private async fill(): Promise<void> {
     const { store, policy, owner, logger } = this.o;
     try {
-      while (!this.stopped && this.inFlight.size < this.concurrency) {
-        const claimed = await store.webhooks.claim(owner, this.concurrency - this.inFlight.size, policy);
+      while (!this.stopped) {
+        const limit = this.concurrency;
+        const batch = Math.max(1, Math.floor(limit / 4));
+        const room = limit - this.inFlight;
+        if (room <= 0) return;
+        const deferMs = this.o.defer?.() ?? 0;
+        const dueBefore = new Date(Date.now() - deferMs);
+        if (deferMs > 0) this.recheckSoon();
+        if (room < batch && this.inFlight > 0) return;
+        // A read first: a transaction (SQLite: the write lock) only when something is due.
+        if (!(await store.deliveries.anyDue(dueBefore))) return;
+        const claimed = await store.deliveries.claim(owner, room, policy, new Date(), dueBefore);
         this.failures = 0;
         if (claimed.length === 0) return;
-        for (const d of claimed) {
-          const run = attempt(store, this.o.sender, d, owner, policy)
-            .then((outcome) => {
-              const { verdict, state, result, endpointDisabled } = outcome;
-              this.o.metrics?.webhookDeliveries.inc({ outcome: state === 'failed' ? 'dead' : verdict.outcome });
-              this.o.metrics?.webhookSeconds.observe(result.latencyMs / 1000);
-              const facts = {
-                delivery: d.id,
-                endpoint: d.endpointId,
-                webhookId: d.webhookId,
-                type: d.type,
-                attempt: d.attempts,
-                status: result.status,
-                latencyMs: result.latencyMs,
-              };
-              if (state === 'delivered') logger.debug(facts, 'event delivered');
-              else if (state === 'pending')
-                logger.info({ ...facts, error: result.error }, 'event delivery failed; will retry');
-              else if (state === 'failed')
-                logger.warn(
-                  { ...facts, error: result.error },
-                  'event delivery failed for good (see webhooks deliveries --failed)',
-                );
-              if (endpointDisabled)
-                logger.warn({ endpoint: d.endpointId, reason: endpointDisabled }, 'webhook endpoint disabled');
-            })
-            .catch((error) => {
-              // Recording failed (the database went away): the lease runs out and it is sent again.
-              logger.error({ err: summarizeError(error), delivery: d.id }, 'could not record a delivery attempt');
-            })
-            .finally(() => {
-              this.inFlight.delete(run);
-              this.kick();
-            });
-          this.inFlight.add(run);
-        }
+        for (const d of claimed) this.start1(d);
+        if (claimed.length < room) return;
       }
     } catch (error) {
       this.failures = Math.min(this.failures + 1, 5);
       logger.error({ err: summarizeError(error) }, 'could not claim event deliveries; will retry');
+    }
+  }
+
+  private start1(d: ClaimedDelivery): void {
+    this.inFlight++;
+    const run = send(this.o.sender, d)
+      .then((result) => {
+        this.finished.push({ delivery: d, result });
+        this.flush();
+      })
+      .catch((error) => {
+        // Sending never throws (failures are results); this is a bug or an exhausted process.
+        this.inFlight--;
+        this.o.logger.error({ err: summarizeError(error), delivery: d.id }, 'could not send an event delivery');
+      })
+      .finally(() => this.sending.delete(run));
+    this.sending.add(run);
+  }
+
+  /** Writes what finished, in one transaction; what finishes meanwhile goes in the next. */
+  private flush(): void {
+    if (this.flushing || this.finished.length === 0) return;
+    const batch = this.finished;
+    this.finished = [];
+    this.flushing = this.record(batch).finally(() => {
+      this.flushing = null;
+      this.inFlight -= batch.length;
+      this.flush();
+      this.kick();
+    });
+  }
+
+  private async record(batch: { delivery: ClaimedDelivery; result: AttemptResult }[]): Promise<void> {
+    const { store, policy, owner, logger, metrics } = this.o;
+    try {
+      const recorded = await store.deliveries.record(batch, owner, policy);
+      recorded.forEach((r, i) => {
+        const { delivery: d, result } = batch[i] as (typeof batch)[number];
+        metrics?.webhookDeliveries.inc({ outcome: r.state === 'failed' ? 'dead' : r.verdict.outcome });
+        metrics?.webhookSeconds.observe(result.latencyMs / 1000);
+        const facts = {
+          delivery: d.id,
+          endpoint: d.endpointId,
+          webhookId: d.webhookId,
+          type: d.type,
+          attempt: d.attempts,
+          status: result.status,
+          latencyMs: result.latencyMs,
+        };
+        if (r.state === 'delivered') logger.debug(facts, 'event delivered');
+        else if (r.state === 'pending')
+          logger.info({ ...facts, error: result.error }, 'event delivery failed; will retry');
+        else if (r.state === 'failed') {
+          logger.warn(
+            { ...facts, error: result.error },
+            'event delivery failed for good (see wa-report webhooks deliveries --failed)',
+          );
+        }
+        if (r.endpointDisabled)
+          logger.warn({ endpoint: d.endpointId, reason: r.endpointDisabled }, 'webhook endpoint disabled');
+      });
+    } catch (error) {
+      // The database went away: these leases run out and the deliveries are sent again.
+      logger.error(
+        { err: summarizeError(error), deliveries: batch.length },
+        'could not record delivery attempts; they are sent again after their lease',
+      );
     }
   }
 }

@@ -73,6 +73,8 @@ export class WriteQueue {
   private unavailableUntil = 0;
   private lastError: unknown = null;
   private closed = false;
+  /** (time, rows) of the commits of the last second. */
+  private recent: [number, number][] = [];
   readonly maxPendingRows: number;
   readonly maxBatchRows: number;
   readonly failureBackoffMs: number;
@@ -86,6 +88,12 @@ export class WriteQueue {
   /** Rows waiting or being written. */
   depth(): number {
     return this.pendingRows;
+  }
+
+  /** Rows committed in the last second (how hard webhooks are arriving). */
+  recentRows(now = Date.now()): number {
+    while (this.recent.length && (this.recent[0] as [number, number])[0] < now - 1_000) this.recent.shift();
+    return this.recent.reduce((a, [, n]) => a + n, 0);
   }
 
   /** False after a failed commit, until a commit succeeds again. */
@@ -218,6 +226,8 @@ export class WriteQueue {
   }
 
   private succeeded(batch: Job[], committed: CommittedWrite, rows: number): void {
+    this.recent.push([Date.now(), rows]);
+    if (this.recent.length > 10_000) this.recent.splice(0, 5_000);
     this.options.metrics?.messagesStored.inc(committed.inserted.length);
     this.options.metrics?.statusesStored.inc(committed.statuses);
     this.options.metrics?.batches.inc();

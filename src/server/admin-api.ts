@@ -134,7 +134,7 @@ export function mountAdminApi(app: Express, deps: AdminApiDeps): void {
       throw new HttpError(400, 'bad_parameter', `failed: "${failed}" must be 1 or 0.`);
     }
     if (endpointId !== undefined) await store.webhooks.get(endpointId);
-    const list = await store.webhooks.deliveries({
+    const list = await store.deliveries.list({
       endpointId,
       failed: failed === '1',
       limit: param(limitText, query(req, 'limit'), 'limit'),

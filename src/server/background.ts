@@ -1,6 +1,6 @@
 // The daemon's periodic work besides answering requests: ending idle conversations (with their
-// conversation.ended events), watching the outbox (metrics, and /healthz when it stops moving),
-// and pruning delivered events older than 30 days.
+// conversation.ended events), looking after the outbox (expired claims, metrics, /healthz when it
+// stops moving) and pruning delivered events older than 30 days.
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.js';
 import { summarizeError } from '../errors.js';
@@ -64,19 +64,21 @@ export function startBackground(o: BackgroundOptions): Background {
 
   every(o.watchMs ?? 5_000, 'watching the outbox', async () => {
     const now = new Date();
-    const h = await store.webhooks.health(now);
+    // Claims of daemons that died run out; a thread left without a delivery in progress gets its next.
+    await store.deliveries.repair(now);
+    const h = await store.deliveries.health(now);
     const oldest = h.oldestAt ? Math.max(0, (now.getTime() - h.oldestAt.getTime()) / 1000) : 0;
     metrics.outboxDepth.set(h.depth);
     metrics.outboxOldestSeconds.set(oldest);
     facts = { depth: h.depth, oldest_seconds: Math.round(oldest) };
-    const stuckFor = h.oldestClaimableAt ? now.getTime() - h.oldestClaimableAt.getTime() : 0;
+    const stuckFor = h.oldestDueAt ? now.getTime() - h.oldestDueAt.getTime() : 0;
     problem =
       stuckFor >= OUTBOX_STUCK_MS
-        ? `a delivery due since ${h.oldestClaimableAt?.toISOString()} has not been sent (no worker is delivering)`
+        ? `a delivery due since ${h.oldestDueAt?.toISOString()} has not been sent (no worker is delivering)`
         : null;
     if (now.getTime() - lastPrune >= 3_600_000) {
       lastPrune = now.getTime();
-      const pruned = await store.webhooks.prune(new Date(now.getTime() - EVENT_RETENTION_MS));
+      const pruned = await store.deliveries.prune(new Date(now.getTime() - EVENT_RETENTION_MS));
       if (pruned) logger.info({ events: pruned }, 'outbox: events older than 30 days with nothing to deliver deleted');
     }
   });

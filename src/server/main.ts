@@ -25,6 +25,10 @@ import { mountAdminApi } from './admin-api.js';
 import { Authenticator } from './auth.js';
 import { VERSION } from './version.js';
 
+/** Above this many rows stored per second, event deliveries wait (up to DEFER_MS) so storing goes first. */
+export const DEFER_ABOVE_ROWS_PER_SECOND = 500;
+export const DEFER_MS = 30_000;
+
 export interface Daemon {
   url: string;
   port: number;
@@ -160,7 +164,7 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
   const sender = new Sender({ allowPrivate: config.webhooks.allowPrivate, userAgent: `wa-report/${VERSION}` });
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   // SQLite has one daemon: claims a killed predecessor left are free at once (PostgreSQL: their lease runs out).
-  if (store.dialect === 'sqlite') await store.webhooks.releaseLeases();
+  if (store.dialect === 'sqlite') await store.deliveries.repair(new Date(), { all: true });
   const worker = new DeliveryWorker({
     store,
     sender,
@@ -169,6 +173,8 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     owner,
     policy: config.webhooks,
     pollMs: options.background?.pollMs,
+    // Storing webhooks comes first: while they pour in, events wait up to 30 s (sent at once otherwise).
+    defer: () => (queue.recentRows() >= DEFER_ABOVE_ROWS_PER_SECOND ? DEFER_MS : 0),
   });
   const background = startBackground({
     store,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --only ingest,reply,export,summary,start,batches] [--runs 3] [--quick]`
+// `npm run bench [-- --only ingest,reply,export,summary,start,batches,outbox] [--runs 3] [--quick]`
 // Every figure is compared with a baseline measured in the same run (machines here are shared and
 // noisy): the median of several runs, as a ratio. Prints one table and writes bench-results.json.
 import { spawn, spawnSync } from 'node:child_process';
@@ -799,6 +799,156 @@ async function benchBatches() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// 7. The outbox: ingest with an endpoint subscribed to message.received against none (same run),
+//    and sustained deliveries to a receiver on loopback against a bare HTTP client's POSTs.
+async function addBenchEndpoint(dbUrl, receiverUrl) {
+  const r = spawnSync(
+    process.execPath,
+    [BIN, '--db', dbUrl, 'webhooks', 'add', '--url', receiverUrl, '--allow-http', '--events', 'message.received'],
+    { encoding: 'utf8', env: { ...process.env, WA_REPORT_WEBHOOKS_ALLOW_PRIVATE: '1' } },
+  );
+  if (r.status !== 0) throw new Error(`webhooks add failed: ${r.stderr}`);
+}
+
+async function receiverCount(url) {
+  return Number(await (await fetch(url.replace(/\/hooks$/, '/count'))).text());
+}
+
+async function barePosts(url, total, concurrency) {
+  const { Agent, request } = await import('node:http');
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const body = JSON.stringify({ type: 'message.received', timestamp: new Date().toISOString(), data: { n: 1 } });
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      await new Promise((resolve, reject) => {
+        const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+  return total / ((performance.now() - started) / 1000);
+}
+
+async function benchOutbox() {
+  const seconds = quick ? 3 : 10;
+  const secret = 'bench-secret';
+  const receiver = await startChild([join(root, 'test/bench/receiver.mjs')], {});
+  const receiverUrl = `${receiver.url}/hooks`;
+  const env = {
+    WHATSAPP_APP_SECRET: secret,
+    LOG_LEVEL: 'info',
+    OPENAI_API_KEY: '',
+    WA_REPORT_WEBHOOKS_ALLOW_PRIVATE: '1',
+  };
+  try {
+    for (const [name, makeDb] of emptyDatabases('outbox')) {
+      // Interleaved runs: none, one, none, one…
+      const none = [];
+      const one = [];
+      for (let r = 0; r < runs; r++) {
+        for (const subscribed of [false, true]) {
+          const dbUrl = await makeDb();
+          if (subscribed) await addBenchEndpoint(dbUrl, receiverUrl);
+          const before = await receiverCount(receiverUrl);
+          const ingest = await startChild([BIN, '--db', dbUrl, 'ingest', '--port', '0', '--host', '127.0.0.1'], env);
+          const measured = await load(ingest.url, seconds, secret);
+          // Let the worker finish what is queued before stopping (counted below).
+          const deadline = Date.now() + 60_000;
+          while (subscribed && Date.now() < deadline && (await receiverCount(receiverUrl)) - before < measured.ok) {
+            await new Promise((res) => setTimeout(res, 100));
+          }
+          ingest.child.kill('SIGTERM');
+          await new Promise((res) => ingest.child.on('exit', res));
+          const delivered = (await receiverCount(receiverUrl)) - before;
+          if (subscribed && delivered < measured.ok)
+            throw new Error(`${name}: ${measured.ok} messages acknowledged, only ${delivered} events delivered`);
+          (subscribed ? one : none).push({ rps: measured.rps, p99: measured.p99 });
+        }
+      }
+      const ratios = one.map((o, i) => o.rps / none[i].rps);
+      const m = median(ratios);
+      const i = ratios.indexOf(m);
+      record({
+        name: `outbox ${name}: ingest msg/s with an endpoint on message.received ÷ with none`,
+        value: one[i].rps,
+        baseline: none[i].rps,
+        unit: 'msg/s',
+        ratio: m,
+        target: '≥ 0.9',
+        pass: m >= 0.9,
+        p99_ms: one[i].p99,
+        p50_ms: undefined,
+      });
+
+      // Sustained deliveries: N events queued while no daemon runs, then one daemon delivers them.
+      const total = quick ? 3_000 : 10_000;
+      const { openStore } = await import('../../dist/db/store.js');
+      const { resolveDbTarget } = await import('../../dist/db/target.js');
+      const { messageEvent } = await import('../../dist/domain/events.js');
+      const rates = [];
+      const bare = [];
+      for (let r = 0; r < runs; r++) {
+        const dbUrl = await makeDb();
+        await addBenchEndpoint(dbUrl, receiverUrl);
+        const store = await openStore(resolveDbTarget(dbUrl));
+        for (let b = 0; b < total; b += 500) {
+          const events = Array.from({ length: Math.min(500, total - b) }, (_, k) =>
+            messageEvent('message.received', {
+              id: b + k + 1,
+              wamid: `wamid.bench.${b + k}`,
+              threadId: 1 + ((b + k) % 200),
+              clientId: 1,
+              waId: String(34600000000 + ((b + k) % 200)),
+              role: 'user',
+              type: 'text',
+              content: 'hola',
+              createdAt: new Date(),
+              conversationId: null,
+            }),
+          );
+          await store.deliveries.queueEvents(events);
+        }
+        await store.close();
+        const before = await receiverCount(receiverUrl);
+        const daemon = await startChild([BIN, '--db', dbUrl, 'ingest', '--port', '0', '--host', '127.0.0.1'], env);
+        // Timed from the first delivery (the daemon's start is not the outbox's).
+        let first = before;
+        while ((first = await receiverCount(receiverUrl)) === before) await new Promise((res) => setTimeout(res, 5));
+        const started = performance.now();
+        while ((await receiverCount(receiverUrl)) - before < total) await new Promise((res) => setTimeout(res, 20));
+        rates.push((total - (first - before)) / ((performance.now() - started) / 1000));
+        daemon.child.kill('SIGTERM');
+        await new Promise((res) => daemon.child.on('exit', res));
+        bare.push(await barePosts(receiverUrl, total, 16));
+      }
+      const dr = rates.map((x, k) => x / bare[k]);
+      const md = median(dr);
+      const k = dr.indexOf(md);
+      record({
+        name: `outbox ${name}: deliveries/s (signed, claimed, logged) ÷ bare HTTP POSTs/s, 16 at a time`,
+        value: rates[k],
+        baseline: bare[k],
+        unit: 'deliveries/s',
+        ratio: md,
+        target: '≥ 0.2',
+        pass: md >= 0.2,
+      });
+    }
+  } finally {
+    receiver.child.kill('SIGTERM');
+  }
+}
+
 const benches = {
   start: benchStart,
   ingest: benchIngest,
@@ -806,6 +956,7 @@ const benches = {
   export: benchExport,
   summary: benchSummary,
   batches: benchBatches,
+  outbox: benchOutbox,
 };
 process.stderr.write(
   `wa-report benchmarks: ${runs} runs each (median), data in ${dataDir}` +

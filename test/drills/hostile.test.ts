@@ -934,8 +934,6 @@ function method(n: number, rng: Rng): Spec {
       false,
     ],
     ['POST-other-path', 'POST', '/webhook-other', 404, true],
-    // The admin API's webhook endpoints, without a token (none exists in this drill).
-    ['POST-admin-no-token', 'POST', '/webhooks', 503, true],
     ['POST-dot-path', 'POST', '/webhook/../admin', 404, true],
   ];
   const [variant, verb, path, status, withBody] = pick(rng, variants);

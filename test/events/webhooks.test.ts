@@ -300,10 +300,8 @@ describe.each(databaseKinds)('event webhooks on $name', (kind) => {
       other.secrets.push(secret);
       other.answer = () => ({ status: 500, body: 'x'.repeat(100_000) });
       await postWebhook(daemon!.url, textMessage({ from: '34600000021', text: 'y' }));
-      await until(
-        async () => (await store.webhooks.deliveries({ endpointId: endpoint.id, failed: true })).length === 1,
-      );
-      const [dead] = await store.webhooks.deliveries({ endpointId: endpoint.id, failed: true });
+      await until(async () => (await store.deliveries.list({ endpointId: endpoint.id, failed: true })).length === 1);
+      const [dead] = await store.deliveries.list({ endpointId: endpoint.id, failed: true });
       expect(dead!.attempts).toBe(4);
       expect(dead!.attemptLog.map((a) => a.httpStatus)).toEqual([500, 500, 500, 500]);
       expect(dead!.attemptLog[0]!.response!.length).toBe(64 * 1024);
@@ -455,8 +453,8 @@ describe.each(databaseKinds)('event webhooks on $name', (kind) => {
     const endpoint = await subscribe('message.received');
     await start({ WA_REPORT_WEBHOOKS_ALLOW_PRIVATE: '0', WA_REPORT_WEBHOOK_RETRY: '100ms' });
     await postWebhook(daemon!.url, textMessage({ from: '34600000060', text: 'x' }));
-    await until(async () => (await store.webhooks.deliveries({ endpointId: endpoint.id, failed: true })).length === 1);
-    const [dead] = await store.webhooks.deliveries({ endpointId: endpoint.id, failed: true });
+    await until(async () => (await store.deliveries.list({ endpointId: endpoint.id, failed: true })).length === 1);
+    const [dead] = await store.deliveries.list({ endpointId: endpoint.id, failed: true });
     expect(dead!.attemptLog[0]!.error).toMatch(/refused: 127\.0\.0\.1 is a loopback, private or link-local address/);
     expect(receiver.deliveries).toHaveLength(0);
     await daemon!.close();
@@ -500,7 +498,7 @@ describe.each(databaseKinds)('event webhooks on $name', (kind) => {
     receiver.answer = () => ({ status: 500 });
     await start({ WA_REPORT_WEBHOOK_RETRY: '100ms,100ms' });
     await postWebhook(daemon!.url, textMessage({ from: '34600000080', text: 'x' }));
-    await until(async () => (await store.webhooks.deliveries({ endpointId: e.id, failed: true })).length === 1);
+    await until(async () => (await store.deliveries.list({ endpointId: e.id, failed: true })).length === 1);
     // The outbox gauges are refreshed by the daemon's watch (every 100 ms here, 5 s by default).
     await until(async () => /wa_report_outbox_depth 0/.test(await (await fetch(`${daemon!.url}/metrics`)).text()));
     const metrics = await (await fetch(`${daemon!.url}/metrics`)).text();

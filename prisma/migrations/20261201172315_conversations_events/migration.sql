@@ -104,19 +104,11 @@ CREATE UNIQUE INDEX "events_uid_key" ON "events"("uid");
 CREATE INDEX "events_thread_id_idx" ON "events"("thread_id");
 
 -- CreateIndex
-CREATE INDEX "events_created_at_idx" ON "events"("created_at");
-
--- CreateIndex
-CREATE INDEX "webhook_deliveries_endpoint_id_ordering_key_event_id_idx" ON "webhook_deliveries"("endpoint_id", "ordering_key", "event_id");
-
--- CreateIndex
 CREATE INDEX "webhook_deliveries_event_id_idx" ON "webhook_deliveries"("event_id");
 
 -- CreateIndex
 CREATE INDEX "webhook_attempts_delivery_id_idx" ON "webhook_attempts"("delivery_id");
 
--- CreateIndex
-CREATE INDEX "webhook_attempts_attempted_at_idx" ON "webhook_attempts"("attempted_at");
 
 -- AddForeignKey
 ALTER TABLE "conversations" ADD CONSTRAINT "conversations_thread_id_fkey" FOREIGN KEY ("thread_id") REFERENCES "threads"("id") ON DELETE CASCADE ON UPDATE CASCADE;
@@ -134,6 +126,9 @@ ALTER TABLE "webhook_attempts" ADD CONSTRAINT "webhook_attempts_delivery_id_fkey
 -- The idle sweep looks up open conversations only; the delivery worker, due deliveries only.
 CREATE INDEX "conversations_open_idx" ON "conversations"("last_message_at") WHERE "ended_at" IS NULL;
 CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries"("next_attempt_at") WHERE "state" = 'pending';
+-- What each thread still has to send to each endpoint (a delivery waits behind an earlier one).
+CREATE INDEX "webhook_deliveries_unfinished_idx" ON "webhook_deliveries"("endpoint_id", "ordering_key", "event_id")
+  WHERE "state" IN ('waiting', 'pending', 'delivering');
 
 -- Answers keep what they cover in answers_wamid; reply_to_wamid is from now on only the message
 -- WhatsApp shows them quoting.

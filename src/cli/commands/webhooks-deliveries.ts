@@ -1,6 +1,6 @@
 // `wa-report webhooks test|deliveries|redeliver`: sending events now and reading the delivery log.
 import { deliveryDocument, redeliver, sendTest } from '../../events/admin.js';
-import type { DeliveryRecord } from '../../db/repositories/webhooks.js';
+import type { DeliveryRecord } from '../../db/repositories/webhook-deliveries.js';
 import { arg, bool, defineCommand } from '../command.js';
 import { json } from '../flags.js';
 import { wholeNumber } from '../number-flags.js';
@@ -46,7 +46,7 @@ export const deliveries = defineCommand({
   async run({ args, options }, ctx) {
     const store = await ctx.store();
     if (args.id !== undefined) await store.webhooks.get(args.id);
-    const list = await store.webhooks.deliveries({ endpointId: args.id, failed: options.failed, limit: options.limit });
+    const list = await store.deliveries.list({ endpointId: args.id, failed: options.failed, limit: options.limit });
     if (options.json) {
       writeJson(ctx, { deliveries: list.map(deliveryDocument) });
       return;

@@ -45,6 +45,16 @@ export function reportSent(ctx: CommandContext, what: string, sent: SentNow): nu
     ctx.io.stderr.write(`${what}: delivery ${sent.deliveryId} is still being sent by the daemon.\n`);
     return 1;
   }
+  if (sent.state === 'waiting') {
+    ctx.io.stderr.write(
+      sent.endpointDisabled
+        ? `${what}: delivery ${sent.deliveryId} waits: the endpoint is disabled (${sent.endpointDisabled}); ` +
+            'enable it with `wa-report webhooks enable`.\n'
+        : `${what}: delivery ${sent.deliveryId} waits behind an earlier delivery of its conversation; the daemon ` +
+            'sends it right after that one.\n',
+    );
+    return 0;
+  }
   const answer = sent.httpStatus !== null ? `HTTP ${sent.httpStatus}` : (sent.error ?? 'no answer');
   const detail = sent.httpStatus !== null && sent.error ? ` (${sent.error})` : '';
   const by = sent.sentBy === 'worker' ? ' by the daemon' : '';

@@ -7,7 +7,7 @@ import type { StatusUpdate } from '../../domain/types.js';
 import { ingestLock } from '../dialect.js';
 import { toDate, toDateOrNull, toStatusUpdate } from '../rows.js';
 import type { Querier, Row } from '../sql.js';
-import type { Outbox } from './outbox.js';
+import { UNFINISHED, type Outbox } from './outbox.js';
 import { addTombstones } from './tombstones.js';
 
 export interface ContactSummary {
@@ -259,7 +259,7 @@ async function forgetEvents(tx: Querier, threadIds: number[]): Promise<void> {
     await tx.run(
       `UPDATE webhook_deliveries SET state = 'cancelled', lease_owner = NULL, lease_until = NULL,
          last_error = 'cancelled: the contact was erased'
-       WHERE state IN ('pending', 'delivering') AND event_id IN (SELECT id FROM events WHERE thread_id IN (${list}))`,
+       WHERE state IN ${UNFINISHED} AND event_id IN (SELECT id FROM events WHERE thread_id IN (${list}))`,
       ids,
     );
     await tx.run(`UPDATE events SET payload = NULL WHERE thread_id IN (${list}) AND payload IS NOT NULL`, ids);

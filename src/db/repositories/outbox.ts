@@ -11,9 +11,18 @@ import { bind } from '../dialect.js';
 import type { Querier } from '../sql.js';
 
 /**
+ * States of a delivery still to be sent. Written exactly so in every query that looks them up: the
+ * partial index webhook_deliveries_unfinished_idx has this condition, and SQLite uses a partial
+ * index only for a query that repeats it.
+ */
+export const UNFINISHED = `('waiting', 'pending', 'delivering')`;
+
+/**
  * PostgreSQL: a transaction's events and their deliveries in one statement ($1–$7 one array per
  * event column, $8–$9 the (event uid, endpoint) pairs, $10 the time). An event already written
- * (same uid: the same change seen again) is skipped with its deliveries.
+ * (same uid: the same change seen again) is skipped with its deliveries. A delivery is pending
+ * when it is the first its thread has to send to that endpoint, waiting otherwise (see
+ * webhook-deliveries.ts).
  */
 const EMIT_SQL = `WITH v AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::timestamptz[])
@@ -23,11 +32,19 @@ const EMIT_SQL = `WITH v AS (
   SELECT uid, type, client_id, thread_id, ordering_key, payload, occurred_at, $10 FROM v ORDER BY ord
   ON CONFLICT (uid) DO NOTHING
   RETURNING id, uid, ordering_key
+), d AS (
+  SELECT ev.id AS event_id, p.endpoint_id, ev.ordering_key,
+         row_number() OVER (PARTITION BY p.endpoint_id, ev.ordering_key ORDER BY ev.id) AS nth
+  FROM unnest($8::text[], $9::int[]) AS p(uid, endpoint_id) JOIN ev ON ev.uid = p.uid
 )
 INSERT INTO webhook_deliveries (event_id, endpoint_id, ordering_key, state, attempts, next_attempt_at, created_at)
-SELECT ev.id, d.endpoint_id, ev.ordering_key, 'pending', 0, $10, $10
-FROM unnest($8::text[], $9::int[]) AS d(uid, endpoint_id) JOIN ev ON ev.uid = d.uid
-ORDER BY ev.id, d.endpoint_id
+SELECT d.event_id, d.endpoint_id, d.ordering_key,
+       CASE WHEN d.nth = 1 AND NOT EXISTS (
+              SELECT 1 FROM webhook_deliveries x WHERE x.endpoint_id = d.endpoint_id
+                AND x.ordering_key = d.ordering_key AND x.state IN ${UNFINISHED})
+            THEN 'pending' ELSE 'waiting' END,
+       0, $10, $10
+FROM d ORDER BY d.event_id, d.endpoint_id
 RETURNING id`;
 
 export class Outbox {
@@ -43,11 +60,13 @@ export class Outbox {
    * Writes `events` in the transaction `tx` for every enabled endpoint that receives them (an
    * event with endpointId: that endpoint only). Returns how many deliveries were queued.
    */
-  async emit(tx: Querier, events: NewEvent[], now = new Date()): Promise<number> {
+  async emit(tx: Querier, events: NewEvent[], now = new Date(), known?: EndpointFilter[]): Promise<number> {
     if (events.length === 0) return 0;
-    const endpoints = await enabledEndpoints(tx, events);
+    // `known`: the enabled endpoints as a statement of this transaction already read them.
+    const direct = events.some((e) => e.endpointId !== undefined);
+    const endpoints = known && !direct ? known : await enabledEndpoints(tx, events);
     if (endpoints.length === 0) return 0;
-    const rows: { uid: string; e: NewEvent; payload: string; endpoints: number[] }[] = [];
+    const rows: EmitRow[] = [];
     for (const e of events) {
       const to = endpoints.filter((p) =>
         e.endpointId !== undefined ? p.id === e.endpointId : subscribes(p, e.type, e.clientId),
@@ -55,13 +74,42 @@ export class Outbox {
       if (to.length === 0) continue;
       // Content is stored only when an endpoint that receives the event was created to get it.
       const data = to.some((p) => p.includeContent) ? e.data : withoutContent(e.data);
-      rows.push({ uid: eventUid(e), e, payload: tx.keys.seal(JSON.stringify(data)), endpoints: to.map((p) => p.id) });
+      rows.push({
+        uid: eventUid(e),
+        key: orderingKey(e),
+        e,
+        payload: tx.keys.seal(JSON.stringify(data)),
+        endpoints: to.map((p) => p.id),
+      });
     }
     if (rows.length === 0) return 0;
     const queued = tx.dialect === 'postgres' ? await emitPostgres(tx, rows, now) : await emitSqlite(tx, rows, now);
     if (queued > 0) tx.afterCommit(() => this.listeners.forEach((fn) => fn()));
     return queued;
   }
+}
+
+/**
+ * The enabled endpoints as one JSON value, for a statement that returns them along with its own
+ * rows (PostgreSQL ingest: one round trip less per commit); read back with endpointsFromJson.
+ */
+export const ENDPOINTS_JSON_SUBQUERY = `SELECT COALESCE(json_agg(json_build_object('id', id, 'events', events,
+  'client_id', client_id, 'include_content', include_content))::text, '[]')
+  FROM webhook_endpoints WHERE disabled_at IS NULL`;
+
+export function endpointsFromJson(text: unknown): EndpointFilter[] {
+  const list = JSON.parse(typeof text === 'string' ? text : '[]') as {
+    id: number;
+    events: string;
+    client_id: number | null;
+    include_content: boolean;
+  }[];
+  return list.map((e) => ({
+    id: Number(e.id),
+    events: String(e.events),
+    clientId: e.client_id === null ? null : Number(e.client_id),
+    includeContent: Boolean(e.include_content),
+  }));
 }
 
 async function enabledEndpoints(tx: Querier, events: NewEvent[]): Promise<EndpointFilter[]> {
@@ -79,25 +127,52 @@ async function enabledEndpoints(tx: Querier, events: NewEvent[]): Promise<Endpoi
   }));
 }
 
-type EmitRow = { uid: string; e: NewEvent; payload: string; endpoints: number[] };
+type EmitRow = { uid: string; key: string; e: NewEvent; payload: string; endpoints: number[] };
 
 async function emitSqlite(tx: Querier, rows: EmitRow[], now: Date): Promise<number> {
-  let queued = 0;
-  for (const r of rows) {
-    const [ev] = await tx.all<{ id: unknown }>(
-      `INSERT INTO events (uid, type, client_id, thread_id, ordering_key, payload, occurred_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO NOTHING RETURNING id`,
-      [r.uid, r.e.type, r.e.clientId, r.e.threadId, orderingKey(r.e), r.payload, r.e.occurredAt, now],
+  // Threads that already have something to send to an endpoint: their new deliveries wait.
+  const endpoints = [...new Set(rows.flatMap((r) => r.endpoints))];
+  const keys = [...new Set(rows.map((r) => r.key))];
+  const busy = new Set<string>();
+  for (let i = 0; i < keys.length; i += 400) {
+    const chunk = keys.slice(i, i + 400);
+    const found = await tx.all<{ endpoint_id: unknown; ordering_key: string }>(
+      `SELECT DISTINCT endpoint_id, ordering_key FROM webhook_deliveries
+       WHERE endpoint_id IN (${endpoints.map(() => '?').join(', ')})
+         AND ordering_key IN (${chunk.map(() => '?').join(', ')})
+         AND state IN ${UNFINISHED}`,
+      [...endpoints, ...chunk],
     );
-    if (!ev) continue;
-    for (const endpointId of r.endpoints) {
+    for (const f of found) busy.add(`${Number(f.endpoint_id)}\u0000${f.ordering_key}`);
+  }
+  let queued = 0;
+  for (let i = 0; i < rows.length; i += 100) {
+    const chunk = rows.slice(i, i + 100);
+    const inserted = await tx.all<{ id: unknown; uid: string }>(
+      `INSERT INTO events (uid, type, client_id, thread_id, ordering_key, payload, occurred_at, created_at)
+       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (uid) DO NOTHING RETURNING id, uid`,
+      chunk.flatMap((r) => [r.uid, r.e.type, r.e.clientId, r.e.threadId, r.key, r.payload, r.e.occurredAt, now]),
+    );
+    const ids = new Map(inserted.map((e) => [e.uid, Number(e.id)]));
+    const deliveries: unknown[][] = [];
+    for (const r of chunk) {
+      const eventId = ids.get(r.uid);
+      if (eventId === undefined) continue; // written before: the same change seen again
+      for (const endpointId of r.endpoints) {
+        const pair = `${endpointId}\u0000${r.key}`;
+        deliveries.push([eventId, endpointId, r.key, busy.has(pair) ? 'waiting' : 'pending', now, now]);
+        busy.add(pair);
+      }
+    }
+    for (let j = 0; j < deliveries.length; j += 150) {
+      const part = deliveries.slice(j, j + 150);
       await tx.run(
         `INSERT INTO webhook_deliveries
            (event_id, endpoint_id, ordering_key, state, attempts, next_attempt_at, created_at)
-         VALUES (?, ?, ?, 'pending', 0, ?, ?)`,
-        [Number(ev.id), endpointId, orderingKey(r.e), now, now],
+         VALUES ${part.map(() => '(?, ?, ?, ?, 0, ?, ?)').join(', ')}`,
+        part.flat(),
       );
-      queued++;
+      queued += part.length;
     }
   }
   return queued;
@@ -113,14 +188,14 @@ async function emitPostgres(tx: Querier, rows: EmitRow[], now: Date): Promise<nu
       col((r) => r.e.type),
       col((r) => r.e.clientId),
       col((r) => r.e.threadId),
-      col((r) => orderingKey(r.e)),
+      col((r) => r.key),
       col((r) => r.payload),
       col((r) => r.e.occurredAt),
       pairs.map((p) => p[0]),
       pairs.map((p) => p[1]),
       now,
     ],
-    'wa_report_emit_events_v1',
+    'wa_report_emit_events_v2',
   );
   return result.length;
 }
