@@ -123,8 +123,9 @@ ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_endpoint_id_
 ALTER TABLE "webhook_attempts" ADD CONSTRAINT "webhook_attempts_delivery_id_fkey" FOREIGN KEY ("delivery_id") REFERENCES "webhook_deliveries"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- Written by hand (Prisma's schema cannot express these).
--- The idle sweep looks up open conversations only; the delivery worker, due deliveries only.
-CREATE INDEX "conversations_open_idx" ON "conversations"("last_message_at") WHERE "ended_at" IS NULL;
+-- The idle sweep reads open conversations only (keyed on what a new message does not change, so
+-- storing one does not move the entry); the delivery worker, due deliveries only.
+CREATE INDEX "conversations_open_idx" ON "conversations"("client_id") WHERE "ended_at" IS NULL;
 CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries"("next_attempt_at") WHERE "state" = 'pending';
 -- What each thread still has to send to each endpoint (a delivery waits behind an earlier one).
 CREATE INDEX "webhook_deliveries_unfinished_idx" ON "webhook_deliveries"("endpoint_id", "ordering_key", "event_id")

@@ -62,6 +62,21 @@ export function toConversation(r: Row, waId: string): ConversationState {
   };
 }
 
+/**
+ * PostgreSQL: a thread's latest conversation with its client's policy, as one JSON value (the
+ * ingest statement returns it for every thread it wrote, saving trackConversations a round trip).
+ * The same fields as the query in trackConversations.
+ */
+export const LATEST_CONVERSATION_JSON = (threadId: string, clientId: string) =>
+  `SELECT row_to_json(x)::text FROM (
+     SELECT cl.conversation_idle_seconds, cl.assistant_enabled, c.id, c.thread_id, c.client_id, c.started_at,
+            c.last_message_at, c.ended_at, c.end_reason, c.user_messages, c.assistant_messages, c.agent_messages,
+            c.first_user_at, c.first_response_at, c.handoff_at
+     FROM clients cl LEFT JOIN LATERAL (
+       SELECT * FROM conversations c2 WHERE c2.thread_id = ${threadId} ORDER BY c2.started_at DESC, c2.id DESC LIMIT 1
+     ) c ON true
+     WHERE cl.id = ${clientId}) x`;
+
 /** Milliseconds of `idle` (clients.conversation_idle_seconds) or the default. */
 function idleOf(seconds: unknown, defaults: ConversationDefaults): number {
   return seconds === null || seconds === undefined ? defaults.idleMs : Number(seconds) * 1000;
@@ -79,8 +94,9 @@ export async function trackConversations(
   tx: Querier,
   messages: TrackedMessage[],
   defaults: ConversationDefaults,
-): Promise<{ events: NewEvent[]; conversationOf: Map<number, number> }> {
-  if (messages.length === 0) return { events: [], conversationOf: new Map() };
+  preloaded?: Map<number, Row>,
+): Promise<{ events: () => NewEvent[]; conversationOf: Map<number, number> }> {
+  if (messages.length === 0) return { events: () => [], conversationOf: new Map() };
   const byThread = new Map<number, TrackedMessage[]>();
   for (const m of messages) {
     const list = byThread.get(m.threadId);
@@ -89,17 +105,21 @@ export async function trackConversations(
   }
   const threadIds = [...byThread.keys()];
   const ids = threadIds.map(() => '?').join(', ');
-  // The latest conversation of each thread, with the client's policy.
-  const latest = await tx.all(
-    `SELECT t.id AS tid, cl.conversation_idle_seconds, cl.assistant_enabled, ${CONVERSATION_COLUMNS}
-     FROM threads t JOIN clients cl ON cl.id = t.client_id
-     LEFT JOIN conversations c ON c.thread_id = t.id
-       AND c.id = (SELECT c2.id FROM conversations c2 WHERE c2.thread_id = t.id
-                   ORDER BY c2.started_at DESC, c2.id DESC LIMIT 1)
-     WHERE t.id IN (${ids})`,
-    threadIds,
-  );
+  // The latest conversation of each thread, with the client's policy (read already, or now).
+  const latest: Row[] =
+    preloaded && threadIds.every((id) => preloaded.has(id))
+      ? threadIds.map((id) => ({ ...(preloaded.get(id) as Row), tid: id }))
+      : await tx.all(
+          `SELECT t.id AS tid, cl.conversation_idle_seconds, cl.assistant_enabled, ${CONVERSATION_COLUMNS}
+           FROM threads t JOIN clients cl ON cl.id = t.client_id
+           LEFT JOIN conversations c ON c.thread_id = t.id
+             AND c.id = (SELECT c2.id FROM conversations c2 WHERE c2.thread_id = t.id
+                         ORDER BY c2.started_at DESC, c2.id DESC LIMIT 1)
+           WHERE t.id IN (${ids})`,
+          threadIds,
+        );
   const folded: { happenings: Happening[]; changed: ConversationState[] }[] = [];
+  const before = new Map<number, string>();
   for (const row of latest) {
     const threadId = Number(row.tid);
     const list = byThread.get(threadId) as TrackedMessage[];
@@ -108,6 +128,7 @@ export async function trackConversations(
     const newest = known[0];
     const late = newest ? list.filter((m) => m.createdAt < newest.startedAt) : [];
     if (late.length && newest) known.push(...(await olderConversations(tx, threadId, late, first.waId, newest)));
+    for (const c of known) before.set(c.id as number, shapeOf(c));
     const policy = {
       idleMs: idleOf(row.conversation_idle_seconds, defaults),
       assistantEnabled: Boolean(row.assistant_enabled),
@@ -117,24 +138,34 @@ export async function trackConversations(
   await save(
     tx,
     folded.flatMap((f) => f.changed),
+    before,
   );
-  const byId = new Map(messages.map((m) => [m.id, m]));
+  const happenings = folded.flatMap((f) => f.happenings);
   const conversationOf = new Map<number, number>();
-  const events: NewEvent[] = [];
-  for (const h of folded.flatMap((f) => f.happenings)) {
-    const c = { ...h.conversation, id: h.conversation.id as number };
-    if (h.kind === 'ended') events.push(conversationEnded(c));
-    else if (h.kind === 'started') events.push(conversationStarted(c));
-    else if (h.kind === 'handoff') events.push(conversationHandoff(c));
-    else {
-      const m = byId.get(h.message.id) as TrackedMessage;
-      conversationOf.set(m.id, c.id);
-      const facts = { ...m, conversationId: c.id };
-      if (m.role === 'user') events.push(messageEvent('message.received', facts));
-      else events.push(messageEvent('message.sent', facts));
+  for (const h of happenings) if (h.kind === 'message') conversationOf.set(h.message.id, h.conversation.id as number);
+  // Built only if an endpoint wants them (most transactions notify no one).
+  const events = () => {
+    const byId = new Map(messages.map((m) => [m.id, m]));
+    const list: NewEvent[] = [];
+    for (const h of happenings) {
+      const c = { ...h.conversation, id: h.conversation.id as number };
+      if (h.kind === 'ended') list.push(conversationEnded(c));
+      else if (h.kind === 'started') list.push(conversationStarted(c));
+      else if (h.kind === 'handoff') list.push(conversationHandoff(c));
+      else {
+        const m = byId.get(h.message.id) as TrackedMessage;
+        const facts = { ...m, conversationId: c.id };
+        list.push(messageEvent(m.role === 'user' ? 'message.received' : 'message.sent', facts));
+      }
     }
-  }
+    return list;
+  };
   return { events, conversationOf };
+}
+
+/** What decides a conversation's index entries: its start and whether (when) it ended. */
+function shapeOf(c: ConversationState): string {
+  return `${c.startedAt.getTime()}:${c.endedAt?.getTime() ?? ''}`;
 }
 
 /** For messages older than the thread's latest conversation: the conversations they fall in. */
@@ -195,24 +226,59 @@ const valuesOf = (c: ConversationState): unknown[] => [
   c.handoffAt,
 ];
 
-/** Writes changed conversations; new ones get their ids. */
-export async function save(tx: Querier, conversations: ConversationState[]): Promise<void> {
+/**
+ * Writes changed conversations; new ones get their ids. `before`: the start and end they were read
+ * with, so that SQLite rewrites only what changed (a message moves only counts and times, not the
+ * columns the start and open indexes hold).
+ */
+export async function save(
+  tx: Querier,
+  conversations: ConversationState[],
+  before: Map<number, string> = new Map(),
+): Promise<void> {
   const fresh = conversations.filter((c) => c.id === null);
   const known = conversations.filter((c) => c.id !== null);
   if (tx.dialect === 'postgres') return savePostgres(tx, fresh, known);
-  for (const c of fresh) {
-    const [row] = await tx.all<{ id: unknown }>(
-      `INSERT INTO conversations (${FIELDS.join(', ')}) VALUES (${FIELDS.map(() => '?').join(', ')}) RETURNING id`,
-      valuesOf(c),
+  for (let i = 0; i < fresh.length; i += 50) {
+    const chunk = fresh.slice(i, i + 50);
+    const rows = await tx.all<{ id: unknown; thread_id: unknown; started_at: unknown }>(
+      `INSERT INTO conversations (${FIELDS.join(', ')})
+       VALUES ${chunk.map(() => `(${FIELDS.map(() => '?').join(', ')})`).join(', ')}
+       RETURNING id, thread_id, started_at`,
+      chunk.flatMap(valuesOf),
     );
-    c.id = Number(row?.id);
+    assignIds(chunk, rows);
   }
   for (const c of known) {
-    await tx.run(`UPDATE conversations SET ${FIELDS.map((f) => `${f} = ?`).join(', ')} WHERE id = ?`, [
-      ...valuesOf(c),
-      c.id,
-    ]);
+    if (before.get(c.id as number) === shapeOf(c)) {
+      await tx.run(
+        `UPDATE conversations SET last_message_at = ?, user_messages = ?, assistant_messages = ?, agent_messages = ?,
+           first_user_at = ?, first_response_at = ?, handoff_at = ? WHERE id = ?`,
+        [
+          c.lastMessageAt,
+          c.userMessages,
+          c.assistantMessages,
+          c.agentMessages,
+          c.firstUserAt,
+          c.firstResponseAt,
+          c.handoffAt,
+          c.id,
+        ],
+      );
+    } else {
+      await tx.run(`UPDATE conversations SET ${FIELDS.map((f) => `${f} = ?`).join(', ')} WHERE id = ?`, [
+        ...valuesOf(c),
+        c.id,
+      ]);
+    }
   }
+}
+
+/** New conversations get the ids the database gave them (a thread starts at most one per instant). */
+function assignIds(fresh: ConversationState[], rows: { id: unknown; thread_id: unknown; started_at: unknown }[]): void {
+  const key = (threadId: number, at: number) => `${threadId}:${at}`;
+  const ids = new Map(rows.map((r) => [key(Number(r.thread_id), toDate(r.started_at).getTime()), Number(r.id)]));
+  for (const c of fresh) c.id = ids.get(key(c.threadId, c.startedAt.getTime())) ?? null;
 }
 
 const PG_TYPES = [
@@ -250,9 +316,7 @@ async function savePostgres(tx: Querier, fresh: ConversationState[], known: Conv
     [...columns(known), ...columns(fresh), known.map((c) => c.id)],
     'wa_report_save_conversations_v1',
   );
-  const key = (threadId: number, at: number) => `${threadId}:${at}`;
-  const ids = new Map(rows.map((r) => [key(Number(r.thread_id), toDate(r.started_at).getTime()), Number(r.id)]));
-  for (const c of fresh) c.id = ids.get(key(c.threadId, c.startedAt.getTime())) ?? null;
+  assignIds(fresh, rows);
 }
 
 export interface SessionFilter {
@@ -340,7 +404,7 @@ export class ConversationsRepository {
           `SELECT ${CONVERSATION_COLUMNS}, t.wa_id, ${idle} AS idle FROM conversations c
            JOIN threads t ON t.id = c.thread_id JOIN clients cl ON cl.id = c.client_id
            WHERE c.ended_at IS NULL AND ${plusSeconds(tx.dialect, 'c.last_message_at', idle)} <= ?
-           ORDER BY c.last_message_at LIMIT 500 ${lock}`,
+           LIMIT 500 ${lock}`,
           [this.defaults.idleMs / 1000, this.defaults.idleMs / 1000, now],
         );
         const done: ConversationState[] = [];

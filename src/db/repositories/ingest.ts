@@ -22,7 +22,12 @@ import { bind, ingestLock } from '../dialect.js';
 import { MARKER_SUBQUERY, type EncryptionMarker } from '../encryption-marker.js';
 import { int32OrNull, MESSAGE_INSERT_FIELDS, toDate } from '../rows.js';
 import type { Querier, Row } from '../sql.js';
-import { trackConversations, type ConversationDefaults, type TrackedMessage } from './conversations.js';
+import {
+  LATEST_CONVERSATION_JSON,
+  trackConversations,
+  type ConversationDefaults,
+  type TrackedMessage,
+} from './conversations.js';
 import { ENDPOINTS_JSON_SUBQUERY, endpointsFromJson, type Outbox } from './outbox.js';
 import type { EndpointFilter } from '../../domain/webhooks.js';
 import { applyEarlierStatuses, applyStatus, rankSql, statusEventsOf } from './statuses.js';
@@ -110,13 +115,17 @@ export class IngestWriter {
           ...m,
           content: (m.wamid !== null ? content.get(m.wamid) : undefined) ?? '',
         }));
-        const { events } = await trackConversations(tx, tracked, this.conversations);
+        const { events } = await trackConversations(tx, tracked, this.conversations, rows.latest);
         const statusesApplied =
           pg && statuses.length
             ? await insertStatusesPostgres(tx, statuses, this.marker)
             : await insertStatuses(tx, statuses);
-        events.push(...(await failuresOf(tx, statuses)));
-        await this.outbox.emit(tx, events, new Date(), rows.endpoints);
+        await this.outbox.emit(
+          tx,
+          async () => [...events(), ...(await failuresOf(tx, statuses))],
+          new Date(),
+          rows.endpoints,
+        );
         await insertRawEvents(tx, batch.rawEvents ?? []);
         for (const c of batch.contactNames ?? []) {
           await tx.run(
@@ -145,6 +154,8 @@ interface Inserted {
   duplicates: number;
   /** PostgreSQL: the enabled webhook endpoints, read by the same statement (one round trip less). */
   endpoints?: EndpointFilter[];
+  /** PostgreSQL: each thread's latest conversation and its client's policy, read by the same statement. */
+  latest?: Map<number, Row>;
 }
 
 /** Stores messages once per wamid; creates and updates their threads (SQLite). */
@@ -370,6 +381,10 @@ SELECT 'e', e.id, e.wamid, NULL, e.status, e.occurred_at, e.error_code, e.error_
        NULL, NULL, NULL, NULL, NULL, NULL
 FROM message_status_events e WHERE e.wamid IN (SELECT wamid FROM ins)
 UNION ALL
+SELECT 'c', th.id, NULL, th.id, NULL, NULL, NULL, NULL, NULL, th.client_id, th.wa_id, NULL, NULL, NULL,
+       (${LATEST_CONVERSATION_JSON('th.id', 'th.client_id')})
+FROM th
+UNION ALL
 SELECT 'k', NULL, ${MARKER_SUBQUERY}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        (${ENDPOINTS_JSON_SUBQUERY})`;
 
@@ -434,14 +449,16 @@ export async function insertMessagesPostgres(
     tx.keys.seal(m.raw ?? null),
     m.wamid ? wamidTombstone(m.wamid) : null,
   ]);
-  const rows = await tx.all<Row>(INGEST_MESSAGES_SQL, [...columns, new Date()], 'wa_report_ingest_messages_v4');
+  const rows = await tx.all<Row>(INGEST_MESSAGES_SQL, [...columns, new Date()], 'wa_report_ingest_messages_v5');
   const inserted: InsertedRow[] = [];
   const earlier: Row[] = [];
   let sealedWith: string | null = null;
   let endpoints: EndpointFilter[] = [];
+  const latest = new Map<number, Row>();
   for (const r of rows) {
     if (r.kind === 'm') inserted.push(insertedRow(r));
     else if (r.kind === 'e') earlier.push(r);
+    else if (r.kind === 'c') latest.set(Number(r.id), JSON.parse(String(r.endpoints)) as Row);
     else {
       sealedWith = r.wamid as string | null;
       endpoints = endpointsFromJson(r.endpoints);
@@ -454,7 +471,7 @@ export async function insertMessagesPostgres(
     earlier.sort((a, b) => Number(a.id) - Number(b.id)),
   );
   inserted.sort((a, b) => a.id - b.id);
-  return { inserted, duplicates: all.length - inserted.length, endpoints };
+  return { inserted, duplicates: all.length - inserted.length, endpoints, latest };
 }
 
 /** The batch's statuses (see INGEST_STATUSES_SQL); returns the number of messages whose status moved. */

@@ -57,15 +57,22 @@ export class Outbox {
   }
 
   /**
-   * Writes `events` in the transaction `tx` for every enabled endpoint that receives them (an
-   * event with endpointId: that endpoint only). Returns how many deliveries were queued.
+   * Writes events in the transaction `tx` for every enabled endpoint that receives them (an event
+   * with endpointId: that endpoint only). Returns how many deliveries were queued. `events` may be
+   * a function: it is called only when some endpoint is enabled (most transactions notify no one).
+   * `known`: the enabled endpoints as a statement of this transaction already read them.
    */
-  async emit(tx: Querier, events: NewEvent[], now = new Date(), known?: EndpointFilter[]): Promise<number> {
-    if (events.length === 0) return 0;
-    // `known`: the enabled endpoints as a statement of this transaction already read them.
-    const direct = events.some((e) => e.endpointId !== undefined);
-    const endpoints = known && !direct ? known : await enabledEndpoints(tx, events);
+  async emit(
+    tx: Querier,
+    given: NewEvent[] | (() => NewEvent[] | Promise<NewEvent[]>),
+    now = new Date(),
+    known?: EndpointFilter[],
+  ): Promise<number> {
+    if (Array.isArray(given) && given.length === 0) return 0;
+    const direct = Array.isArray(given) && given.some((e) => e.endpointId !== undefined);
+    const endpoints = known && !direct ? known : await enabledEndpoints(tx, Array.isArray(given) ? given : []);
     if (endpoints.length === 0) return 0;
+    const events = Array.isArray(given) ? given : await given();
     const rows: EmitRow[] = [];
     for (const e of events) {
       const to = endpoints.filter((p) =>

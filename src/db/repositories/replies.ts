@@ -172,10 +172,11 @@ export class RepliesRepository {
         wamid: result.wamid,
         createdAt: toDate(m.created_at),
       };
-      const { events, conversationOf } = await trackConversations(tx, [facts], this.conversations);
-      const conversationId = conversationOf.get(id) ?? null;
+      const tracked = await trackConversations(tx, [facts], this.conversations);
+      const conversationId = tracked.conversationOf.get(id) ?? null;
       const earlier = await statusEventsOf(tx, [result.wamid]);
       await applyEarlierStatuses(tx, earlier);
+      const events = tracked.events();
       for (const e of earlier.map(toStatusUpdate).filter((s) => s.status === 'failed')) {
         events.push(
           messageFailed(
