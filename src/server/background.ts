@@ -19,6 +19,8 @@ export interface BackgroundOptions {
   sweepMs?: number;
   /** How often the outbox is looked at (default 5 s). */
   watchMs?: number;
+  /** How often threads left without a delivery in progress are repaired (default 60 s). */
+  repairMs?: number;
 }
 
 export interface Background {
@@ -64,8 +66,8 @@ export function startBackground(o: BackgroundOptions): Background {
 
   every(o.watchMs ?? 5_000, 'watching the outbox', async () => {
     const now = new Date();
-    // Claims of daemons that died run out; a thread left without a delivery in progress gets its next.
-    await store.deliveries.repair(now);
+    // Claims of daemons that died run out.
+    await store.deliveries.expireLeases(now);
     const h = await store.deliveries.health(now);
     const oldest = h.oldestAt ? Math.max(0, (now.getTime() - h.oldestAt.getTime()) / 1000) : 0;
     metrics.outboxDepth.set(h.depth);
@@ -81,6 +83,11 @@ export function startBackground(o: BackgroundOptions): Background {
       const pruned = await store.deliveries.prune(new Date(now.getTime() - EVENT_RETENTION_MS));
       if (pruned) logger.info({ events: pruned }, 'outbox: events older than 30 days with nothing to deliver deleted');
     }
+  });
+
+  // A thread left without a delivery in progress (a race between two daemons) gets its next one.
+  every(o.repairMs ?? 60_000, 'repairing the outbox', async () => {
+    await store.deliveries.repair();
   });
 
   return {

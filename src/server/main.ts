@@ -164,7 +164,8 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
   const sender = new Sender({ allowPrivate: config.webhooks.allowPrivate, userAgent: `wa-report/${VERSION}` });
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   // SQLite has one daemon: claims a killed predecessor left are free at once (PostgreSQL: their lease runs out).
-  if (store.dialect === 'sqlite') await store.deliveries.repair(new Date(), { all: true });
+  if (store.dialect === 'sqlite') await store.deliveries.expireLeases(new Date(), { all: true });
+  await store.deliveries.repair();
   const worker = new DeliveryWorker({
     store,
     sender,

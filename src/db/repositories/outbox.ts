@@ -39,9 +39,10 @@ const EMIT_SQL = `WITH v AS (
 )
 INSERT INTO webhook_deliveries (event_id, endpoint_id, ordering_key, state, attempts, next_attempt_at, created_at)
 SELECT d.event_id, d.endpoint_id, d.ordering_key,
-       CASE WHEN d.nth = 1 AND NOT EXISTS (
+       -- A scalar subquery with LIMIT: probed per row in the index (NOT EXISTS could be hashed over all).
+       CASE WHEN d.nth = 1 AND (
               SELECT 1 FROM webhook_deliveries x WHERE x.endpoint_id = d.endpoint_id
-                AND x.ordering_key = d.ordering_key AND x.state IN ${UNFINISHED})
+                AND x.ordering_key = d.ordering_key AND x.state IN ${UNFINISHED} LIMIT 1) IS NULL
             THEN 'pending' ELSE 'waiting' END,
        0, $10, $10
 FROM d ORDER BY d.event_id, d.endpoint_id
@@ -137,20 +138,22 @@ async function enabledEndpoints(tx: Querier, events: NewEvent[]): Promise<Endpoi
 type EmitRow = { uid: string; key: string; e: NewEvent; payload: string; endpoints: number[] };
 
 async function emitSqlite(tx: Querier, rows: EmitRow[], now: Date): Promise<number> {
-  // Threads that already have something to send to an endpoint: their new deliveries wait.
+  // Threads that already have something to send to an endpoint: their new deliveries wait. One
+  // probe per thread and endpoint, stopping at the first row (a thread may have many waiting).
   const endpoints = [...new Set(rows.flatMap((r) => r.endpoints))];
   const keys = [...new Set(rows.map((r) => r.key))];
   const busy = new Set<string>();
-  for (let i = 0; i < keys.length; i += 400) {
-    const chunk = keys.slice(i, i + 400);
-    const found = await tx.all<{ endpoint_id: unknown; ordering_key: string }>(
-      `SELECT DISTINCT endpoint_id, ordering_key FROM webhook_deliveries
-       WHERE endpoint_id IN (${endpoints.map(() => '?').join(', ')})
-         AND ordering_key IN (${chunk.map(() => '?').join(', ')})
-         AND state IN ${UNFINISHED}`,
-      [...endpoints, ...chunk],
-    );
-    for (const f of found) busy.add(`${Number(f.endpoint_id)}\u0000${f.ordering_key}`);
+  for (const endpointId of endpoints) {
+    for (let i = 0; i < keys.length; i += 400) {
+      const chunk = keys.slice(i, i + 400);
+      const found = await tx.all<{ k: string }>(
+        `WITH k(k) AS (VALUES ${chunk.map(() => '(?)').join(', ')})
+         SELECT k FROM k WHERE EXISTS (SELECT 1 FROM webhook_deliveries x
+           WHERE x.endpoint_id = ? AND x.ordering_key = k.k AND x.state IN ${UNFINISHED})`,
+        [...chunk, endpointId],
+      );
+      for (const f of found) busy.add(`${endpointId}\u0000${f.k}`);
+    }
   }
   let queued = 0;
   for (let i = 0; i < rows.length; i += 100) {
@@ -202,7 +205,7 @@ async function emitPostgres(tx: Querier, rows: EmitRow[], now: Date): Promise<nu
       pairs.map((p) => p[1]),
       now,
     ],
-    'wa_report_emit_events_v2',
+    'wa_report_emit_events_v3',
   );
   return result.length;
 }

@@ -466,17 +466,24 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Frees the claims of daemons that died (their lease ran out; `all`: every claim, at the start
-   * of the only daemon on SQLite) and gives every thread without a delivery in progress its next
-   * one. Cheap when nothing is wrong; returns how many deliveries it moved.
+   * Frees the claims of daemons that died: their lease ran out (`all`: every claim, at the start of
+   * the only daemon on SQLite). Cheap (an index of the claims held); returns how many it freed.
    */
-  async repair(now = new Date(), options: { all?: boolean } = {}): Promise<number> {
+  async expireLeases(now = new Date(), options: { all?: boolean } = {}): Promise<number> {
+    return this.q.run(
+      `UPDATE webhook_deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL
+       WHERE state = 'delivering'${options.all ? '' : ' AND lease_until <= ?'}`,
+      options.all ? [] : [now],
+    );
+  }
+
+  /**
+   * Gives every thread without a delivery in progress to an enabled endpoint its next one: after an
+   * endpoint is enabled, at start, and now and then for a promotion lost in a race between two
+   * daemons on PostgreSQL. Reads every waiting delivery: not for every commit.
+   */
+  async repair(): Promise<number> {
     return this.q.transaction(async (tx) => {
-      const freed = await tx.run(
-        `UPDATE webhook_deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL
-         WHERE state = 'delivering'${options.all ? '' : ' AND lease_until <= ?'}`,
-        options.all ? [] : [now],
-      );
       const promoted = await tx.run(
         `UPDATE webhook_deliveries SET state = 'pending'
          WHERE id IN (
@@ -488,7 +495,7 @@ export class DeliveriesRepository {
                              AND b.ordering_key = w.ordering_key AND b.state IN ${UNFINISHED} AND b.state = 'waiting'
                              AND (b.event_id < w.event_id OR (b.event_id = w.event_id AND b.id < w.id))))`,
       );
-      return freed + promoted;
+      return promoted;
     });
   }
 

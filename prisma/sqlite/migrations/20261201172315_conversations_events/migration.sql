@@ -117,9 +117,6 @@ CREATE INDEX "conversations_client_id_started_at_idx" ON "conversations"("client
 CREATE UNIQUE INDEX "events_uid_key" ON "events"("uid");
 
 -- CreateIndex
-CREATE INDEX "events_thread_id_idx" ON "events"("thread_id");
-
--- CreateIndex
 CREATE INDEX "webhook_deliveries_event_id_idx" ON "webhook_deliveries"("event_id");
 
 -- CreateIndex
@@ -134,6 +131,8 @@ CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries"("next_attempt_
 -- What each thread still has to send to each endpoint (a delivery waits behind an earlier one).
 CREATE INDEX "webhook_deliveries_unfinished_idx" ON "webhook_deliveries"("endpoint_id", "ordering_key", "event_id")
   WHERE "state" IN ('waiting', 'pending', 'delivering');
+-- Claims being held (their lease runs out if their daemon dies).
+CREATE INDEX "webhook_deliveries_leased_idx" ON "webhook_deliveries"("lease_until") WHERE "state" = 'delivering';
 
 -- Answers keep what they cover in answers_wamid; reply_to_wamid is from now on only the message
 -- WhatsApp shows them quoting.
