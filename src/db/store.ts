@@ -92,7 +92,7 @@ export class Store {
     this.prisma = prismaLoader(db);
     this.outbox = new Outbox();
     this.deliveries = new DeliveriesRepository(db, this.outbox);
-    this.webhooks = new WebhooksRepository(db, this.deliveries);
+    this.webhooks = new WebhooksRepository(db, this.deliveries, marker);
     this.conversations = new ConversationsRepository(db, conversationDefaults, this.outbox);
     this.clients = new ClientsRepository(db, () => this.prisma.get(), db.target);
     this.threads = new ThreadsRepository(db);

@@ -183,6 +183,8 @@ export async function restoreArchive(
     if (pending.length >= 500) await flush();
   });
   await flush();
+  // The restored threads' conversations, derived from their messages as live tracking makes them.
+  await store.conversations.rebuild([...threads.values()].flatMap((t) => (t.id === null ? [] : [t.id])));
   return result;
 }
 

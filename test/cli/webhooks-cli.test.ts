@@ -259,4 +259,35 @@ describe.each(databaseKinds)('webhooks commands on $name', (kind) => {
       erased: { messages: 4 },
     });
   });
+  it('keeps webhook secrets and event data sealed at rest with an encryption key', async () => {
+    const own = await kind.create();
+    const key = (await runCli(['keys', 'generate'])).stdout.trim();
+    const env = { ...PRIVATE, WA_REPORT_ENCRYPTION_KEY: key };
+    const run = (args: string[]) => runCli(['--db', own.url, ...args], { env, timeoutMs: 60_000 });
+    try {
+      const added = await run(['webhooks', 'add', '--url', receiver.url, '--allow-http', '--json']);
+      expect(added.code, added.stderr).toBe(0);
+      const { endpoint, secret } = JSON.parse(added.stdout) as { endpoint: { id: number }; secret: string };
+      receiver.secrets.push(secret);
+      const before = receiver.deliveries.length;
+      expect((await run(['webhooks', 'test', String(endpoint.id)])).code).toBe(0);
+      expect(receiver.deliveries[before]!.verifiedWith).not.toBeNull();
+      const check = await openStore(own.target);
+      try {
+        const [row] = await sql(check).all<{ secret: string }>('SELECT secret FROM webhook_endpoints');
+        expect(row!.secret).toMatch(/^enc:v1:/);
+        expect(row!.secret).not.toContain(secret.slice(6, 20));
+        const [event] = await sql(check).all<{ payload: string }>('SELECT payload FROM events');
+        expect(event!.payload).toMatch(/^enc:v1:/);
+      } finally {
+        await check.close();
+      }
+      // Without the key: refused with a message naming it, not garbage.
+      const without = await runCli(['--db', own.url, 'webhooks', 'test', String(endpoint.id)], { env: PRIVATE });
+      expect(without.code).toBe(2);
+      expect(without.stderr).toMatch(/WA_REPORT_ENCRYPTION_KEY/);
+    } finally {
+      await own.drop();
+    }
+  });
 });

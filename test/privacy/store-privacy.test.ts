@@ -487,6 +487,15 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
           )
         ).map((r) => `${r.role}:${r.wamid}:${r.content}`);
       const original = await snapshot();
+      // The conversations inside the threads, to compare after the restore.
+      const sessions = () =>
+        sql(store).all(
+          `SELECT t.wa_id, c.started_at, c.last_message_at, c.ended_at, c.end_reason, c.user_messages,
+                  c.assistant_messages, c.agent_messages, c.first_response_at
+           FROM conversations c JOIN threads t ON t.id = c.thread_id ORDER BY t.wa_id, c.started_at`,
+        );
+      await store.conversations.sweep();
+      const originalSessions = await sessions();
       const before = new Date('2024-01-01T00:00:00Z');
       const out = join(dir, 'archive-2023.jsonl.gz');
 
@@ -536,6 +545,8 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
         clientsCreated: 0,
       });
       expect(await snapshot()).toEqual(original);
+      // Restored threads have their conversations again, derived as live tracking made them.
+      expect(await sessions()).toEqual(originalSessions);
       expect((await store.messages.byWamid('wamid.old.3.2'))?.status).toBe('read');
       expect((await store.messages.statusHistory('wamid.old.3.2')).map((s) => s.status)).toEqual(['read']);
       const second = await restoreArchive(store, out);

@@ -479,42 +479,72 @@ export class ConversationsRepository {
          JOIN clients cl ON cl.id = t.client_id
          WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.thread_id = t.id) ORDER BY t.id`,
       );
-      let created = 0;
-      for (let i = 0; i < threads.length; i += 200) {
-        const page = threads.slice(i, i + 200);
-        const messages = await tx.all(
-          `SELECT id, thread_id, role, created_at FROM messages
-           WHERE thread_id IN (${page.map(() => '?').join(', ')}) AND NOT (role = 'assistant' AND wamid IS NULL)
-           ORDER BY thread_id, created_at, id`,
-          page.map((t) => t.id),
-        );
-        const byThread = new Map<number, PlacedMessage[]>();
-        for (const m of messages) {
-          const list = byThread.get(Number(m.thread_id)) ?? [];
-          list.push({ id: Number(m.id), role: m.role as Role, createdAt: toDate(m.created_at) });
-          byThread.set(Number(m.thread_id), list);
-        }
-        const changed: ConversationState[] = [];
-        for (const t of page) {
-          const list = byThread.get(Number(t.id));
-          if (!list) continue;
-          const policy = {
-            idleMs: idleOf(t.conversation_idle_seconds, this.defaults),
-            assistantEnabled: Boolean(t.assistant_enabled),
-          };
-          const thread = { threadId: Number(t.id), clientId: Number(t.client_id), waId: String(t.wa_id) };
-          const folded = foldMessages([], list, thread, policy);
-          const last = folded.changed.at(-1);
-          if (last && last.endedAt === null && last.lastMessageAt.getTime() + policy.idleMs <= now.getTime()) {
-            endIdle(last, policy.idleMs);
-          }
-          changed.push(...folded.changed);
-        }
-        await save(tx, changed);
-        created += changed.length;
-      }
+      const created = await this.derive(tx, threads, now);
       await tx.run(`UPDATE settings SET value = 'done', updated_at = ? WHERE key = 'conversations_backfill'`, [now]);
       return created;
     });
+  }
+
+  /**
+   * Derives again the conversations of these threads from their messages (after an archive was
+   * restored into them), in one transaction; no events. Returns how many there are now.
+   */
+  async rebuild(threadIds: number[], now = new Date()): Promise<number> {
+    if (threadIds.length === 0) return 0;
+    return this.q.transaction(async (tx) => {
+      let total = 0;
+      for (let i = 0; i < threadIds.length; i += 200) {
+        const ids = threadIds.slice(i, i + 200);
+        const list = ids.map(() => '?').join(', ');
+        if (tx.dialect === 'postgres') await tx.all(`SELECT id FROM threads WHERE id IN (${list}) FOR UPDATE`, ids);
+        await tx.run(`DELETE FROM conversations WHERE thread_id IN (${list})`, ids);
+        const threads = await tx.all(
+          `SELECT t.id, t.client_id, t.wa_id, cl.conversation_idle_seconds, cl.assistant_enabled FROM threads t
+           JOIN clients cl ON cl.id = t.client_id WHERE t.id IN (${list}) ORDER BY t.id`,
+          ids,
+        );
+        total += await this.derive(tx, threads, now);
+      }
+      return total;
+    });
+  }
+
+  /** Folds the messages of these threads into conversations (none may exist yet) and writes them. */
+  private async derive(tx: Querier, threads: Row[], now: Date): Promise<number> {
+    let created = 0;
+    for (let i = 0; i < threads.length; i += 200) {
+      const page = threads.slice(i, i + 200);
+      const messages = await tx.all(
+        `SELECT id, thread_id, role, created_at FROM messages
+         WHERE thread_id IN (${page.map(() => '?').join(', ')}) AND NOT (role = 'assistant' AND wamid IS NULL)
+         ORDER BY thread_id, created_at, id`,
+        page.map((t) => t.id),
+      );
+      const byThread = new Map<number, PlacedMessage[]>();
+      for (const m of messages) {
+        const list = byThread.get(Number(m.thread_id)) ?? [];
+        list.push({ id: Number(m.id), role: m.role as Role, createdAt: toDate(m.created_at) });
+        byThread.set(Number(m.thread_id), list);
+      }
+      const changed: ConversationState[] = [];
+      for (const t of page) {
+        const list = byThread.get(Number(t.id));
+        if (!list) continue;
+        const policy = {
+          idleMs: idleOf(t.conversation_idle_seconds, this.defaults),
+          assistantEnabled: Boolean(t.assistant_enabled),
+        };
+        const thread = { threadId: Number(t.id), clientId: Number(t.client_id), waId: String(t.wa_id) };
+        const folded = foldMessages([], list, thread, policy);
+        const last = folded.changed.at(-1);
+        if (last && last.endedAt === null && last.lastMessageAt.getTime() + policy.idleMs <= now.getTime()) {
+          endIdle(last, policy.idleMs);
+        }
+        changed.push(...folded.changed);
+      }
+      await save(tx, changed);
+      created += changed.length;
+    }
+    return created;
   }
 }

@@ -265,12 +265,18 @@ async function failuresOf(tx: Querier, statuses: StatusUpdate[]): Promise<NewEve
     failed.map((s) => s.wamid),
   );
   const byWamid = new Map(rows.map((r) => [String(r.wamid), insertedRow(r)]));
-  return failed.flatMap((s) => {
+  const events: NewEvent[] = [];
+  for (const s of failed) {
     const m = byWamid.get(s.wamid);
-    if (!m) return [];
-    return [
+    if (!m) continue;
+    // The conversation the message belongs to: the latest that started by its time.
+    const [c] = await tx.all<{ id: unknown }>(
+      'SELECT id FROM conversations WHERE thread_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT 1',
+      [m.threadId, m.createdAt],
+    );
+    events.push(
       messageFailed(
-        { ...m, conversationId: null },
+        { ...m, conversationId: c ? Number(c.id) : null },
         {
           service: 'whatsapp',
           code: s.errorCode ?? null,
@@ -279,8 +285,9 @@ async function failuresOf(tx: Querier, statuses: StatusUpdate[]): Promise<NewEve
           at: s.occurredAt,
         },
       ),
-    ];
-  });
+    );
+  }
+  return events;
 }
 
 /** Keeps every status event once and moves each message forward (SQLite). */

@@ -4,6 +4,7 @@
 import { PREVIOUS_SECRET_MS } from '../../domain/webhooks.js';
 import { NotFoundError } from '../../errors.js';
 import { toDate, toDateOrNull } from '../rows.js';
+import type { EncryptionMarker } from '../encryption-marker.js';
 import type { Querier, Row } from '../sql.js';
 import { pauseDeliveries, type DeliveriesRepository } from './webhook-deliveries.js';
 
@@ -55,25 +56,33 @@ export class WebhooksRepository {
   constructor(
     private readonly q: Querier,
     private readonly deliveries: DeliveriesRepository,
+    private readonly marker: EncryptionMarker,
   ) {}
 
   // ---- endpoints ------------------------------------------------------------------------------
 
+  /** Secrets are sealed like content: never in plaintext into a database whose content is encrypted. */
   async create(input: NewEndpoint, now = new Date()): Promise<EndpointRecord> {
-    const [row] = await this.q.all(
-      `INSERT INTO webhook_endpoints (url, events, client_id, include_content, allow_http, secret, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${ENDPOINT_COLUMNS}`,
-      [
-        input.url,
-        input.events,
-        input.clientId,
-        input.includeContent,
-        input.allowHttp,
-        this.q.keys.seal(input.secret),
-        now,
-      ],
-    );
-    return toEndpoint(row as Row);
+    this.marker.assertKeyForWrites();
+    const row = await this.q.transaction(async (tx) => {
+      await this.marker.noteIn(tx);
+      const [created] = await tx.all(
+        `INSERT INTO webhook_endpoints (url, events, client_id, include_content, allow_http, secret, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${ENDPOINT_COLUMNS}`,
+        [
+          input.url,
+          input.events,
+          input.clientId,
+          input.includeContent,
+          input.allowHttp,
+          tx.keys.seal(input.secret),
+          now,
+        ],
+      );
+      return created as Row;
+    });
+    this.marker.committed();
+    return toEndpoint(row);
   }
 
   async list(): Promise<EndpointRecord[]> {
@@ -95,15 +104,18 @@ export class WebhooksRepository {
 
   /** A new secret; the previous one keeps signing for 24 hours (receivers accept either meanwhile). */
   async rotateSecret(id: number, secret: string, now = new Date()): Promise<EndpointRecord> {
-    return this.q.transaction(async (tx) => {
+    this.marker.assertKeyForWrites();
+    await this.q.transaction(async (tx) => {
+      await this.marker.noteIn(tx);
       const [row] = await tx.all<{ secret: string }>('SELECT secret FROM webhook_endpoints WHERE id = ?', [id]);
       if (!row) throw new NotFoundError(`No webhook endpoint with id ${id}. Run \`wa-report webhooks list\`.`);
       await tx.run(
         `UPDATE webhook_endpoints SET secret = ?, previous_secret = ?, previous_secret_until = ? WHERE id = ?`,
         [tx.keys.seal(secret), row.secret, new Date(now.getTime() + PREVIOUS_SECRET_MS), id],
       );
-      return this.get(id);
     });
+    this.marker.committed();
+    return this.get(id);
   }
 
   /**
@@ -121,7 +133,7 @@ export class WebhooksRepository {
       );
       if (!enabled) await pauseDeliveries(tx, id);
     });
-    if (enabled) await this.deliveries.repair(now);
+    if (enabled) await this.deliveries.repair();
     return this.get(id);
   }
 }
