@@ -1,5 +1,5 @@
 // What every command gets: where to write, the environment, and how to open the store.
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Store } from '../db/store.js';
 import type { DbTarget } from '../db/target.js';
@@ -15,6 +15,8 @@ export interface CliIo {
   stderr: Writable & { isTTY?: boolean };
   stdinIsTTY: boolean;
   env: NodeJS.ProcessEnv;
+  /** What commands that read input read (default: the process's stdin). */
+  stdin?: Readable;
 }
 
 export function processIo(): CliIo {

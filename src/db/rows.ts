@@ -26,6 +26,7 @@ export const CLIENT_FIELDS = [
   'conversation_idle_seconds',
   'quote_replies',
   'handoff',
+  'language',
   'created_at',
   'updated_at',
 ] as const;
@@ -60,6 +61,7 @@ export const MESSAGE_FIELDS = [
   'raw',
   'inserted_at',
   'answers_wamid',
+  'sentiment',
 ] as const;
 
 export const STATUS_EVENT_FIELDS = [
@@ -139,6 +141,7 @@ export function toClientRecord(r: Row): ClientRecord {
         : Number(r.conversation_idle_seconds),
     quoteReplies: isQuoteReplies(String(r.quote_replies)) ? (String(r.quote_replies) as QuoteReplies) : 'auto',
     handoff: String(r.handoff ?? 'until-end'),
+    language: textOrNull(r.language),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };

@@ -16,6 +16,7 @@
 //   store.outbox       events written with the changes that cause them
 //   store.webhooks     event webhook endpoints
 //   store.deliveries   their deliveries: claims, attempts, retries, the delivery log
+//   store.sentiment    the backfill of message scores, conversations' sentiment recounted
 import { KeyRing } from '../domain/key-ring.js';
 import { prepareDatabase, type MigrateMode } from './connect.js';
 import type { Dialect } from './dialect.js';
@@ -27,6 +28,7 @@ import { ContactsRepository } from './repositories/contacts.js';
 import { ConversationsRepository, type ConversationDefaults } from './repositories/conversations.js';
 import { IngestWriter } from './repositories/ingest.js';
 import { MessagesRepository } from './repositories/messages.js';
+import { SentimentRepository } from './repositories/sentiment.js';
 import { Outbox } from './repositories/outbox.js';
 import { RepliesRepository } from './repositories/replies.js';
 import { SealedContentRepository } from './repositories/sealed-content.js';
@@ -36,6 +38,7 @@ import { TokensRepository } from './repositories/tokens.js';
 import { WebhooksRepository } from './repositories/webhooks.js';
 import { DeliveriesRepository } from './repositories/webhook-deliveries.js';
 import { DEFAULT_IDLE_MS } from '../domain/conversations.js';
+import { DEFAULT_NEGATIVE_ALERT } from '../domain/sentiment/index.js';
 import { openDatabase, type Database } from './sql.js';
 import type { DbTarget } from './target.js';
 
@@ -49,6 +52,10 @@ export interface OpenStoreOptions {
   keys?: KeyRing;
   /** The idle period of clients without their own (WA_REPORT_CONVERSATION_IDLE; default 1 h). */
   conversationIdleMs?: number;
+  /** WA_REPORT_SENTIMENT_ALERT (default −0.5; null: no sentiment.negative events). */
+  sentimentAlert?: number | null;
+  /** WA_REPORT_SENTIMENT: 'lexicon' (default) scores user messages as they are stored; 'off' does not. */
+  sentiment?: 'lexicon' | 'off';
 }
 
 export async function openStore(target: DbTarget, options: OpenStoreOptions = {}): Promise<Store> {
@@ -57,7 +64,15 @@ export async function openStore(target: DbTarget, options: OpenStoreOptions = {}
   try {
     const marker = new EncryptionMarker(db.keys);
     await marker.load(db);
-    const store = new Store(db, marker, { idleMs: options.conversationIdleMs ?? DEFAULT_IDLE_MS });
+    const store = new Store(
+      db,
+      marker,
+      {
+        idleMs: options.conversationIdleMs ?? DEFAULT_IDLE_MS,
+        negativeAlert: options.sentimentAlert === undefined ? DEFAULT_NEGATIVE_ALERT : options.sentimentAlert,
+      },
+      { sentiment: options.sentiment !== 'off' },
+    );
     // Conversations of what was stored before they existed: derived once, by the first to open it.
     if (options.migrate !== 'verify') await store.conversations.backfill();
     return store;
@@ -82,12 +97,14 @@ export class Store {
   readonly outbox: Outbox;
   readonly webhooks: WebhooksRepository;
   readonly deliveries: DeliveriesRepository;
+  readonly sentiment: SentimentRepository;
   private readonly prisma: ReturnType<typeof prismaLoader>;
 
   constructor(
     private readonly db: Database,
     private readonly marker: EncryptionMarker,
     readonly conversationDefaults: ConversationDefaults,
+    writes: { sentiment: boolean } = { sentiment: true },
   ) {
     this.prisma = prismaLoader(db);
     this.outbox = new Outbox();
@@ -98,12 +115,13 @@ export class Store {
     this.threads = new ThreadsRepository(db);
     this.messages = new MessagesRepository(db);
     this.statistics = new StatisticsRepository(db, this.clients);
-    this.ingest = new IngestWriter(db, marker, this.outbox, conversationDefaults);
+    this.ingest = new IngestWriter(db, marker, this.outbox, conversationDefaults, writes);
     this.replies = new RepliesRepository(db, marker, this.clients, this.outbox, conversationDefaults);
     this.tokens = new TokensRepository(db);
     this.contacts = new ContactsRepository(db, this.outbox);
     this.archives = new ArchiveRepository(db);
     this.sealedContent = new SealedContentRepository(db);
+    this.sentiment = new SentimentRepository(db);
   }
 
   get dialect(): Dialect {

@@ -27,12 +27,24 @@ export interface ConversationState {
   firstUserAt: Date | null;
   firstResponseAt: Date | null;
   handoffAt: Date | null;
+  /** Scored user messages, and the sum of their scores. */
+  sentimentCount: number;
+  sentimentSum: number;
+  /** Mean of the first three scored user messages, and of the last three (null before any). */
+  openingSentiment: number | null;
+  closingSentiment: number | null;
+  /** The last three scores, oldest first (what the closing mean moves with). */
+  recentSentiments: number[];
+  /** When the closing sentiment first fell to the policy's alert threshold. */
+  negativeAt: Date | null;
 }
 
 export interface PlacedMessage {
   id: number;
   role: Role;
   createdAt: Date;
+  /** A user message's sentiment score, when it has one. */
+  sentiment?: number | null;
 }
 
 export interface ThreadPolicy {
@@ -40,6 +52,8 @@ export interface ThreadPolicy {
   idleMs: number;
   /** An agent message is a handoff only when the assistant is on for the client. */
   assistantEnabled: boolean;
+  /** A closing sentiment at or below this is an alert (sentiment.negative); null: no alerts. */
+  negativeAlert?: number | null;
 }
 
 /** What happened, in order: what the events will say. */
@@ -47,7 +61,8 @@ export type Happening =
   | { kind: 'ended'; conversation: ConversationState }
   | { kind: 'started'; conversation: ConversationState }
   | { kind: 'message'; conversation: ConversationState; message: PlacedMessage }
-  | { kind: 'handoff'; conversation: ConversationState };
+  | { kind: 'handoff'; conversation: ConversationState }
+  | { kind: 'negative'; conversation: ConversationState };
 
 export interface Folded {
   /** Every conversation that changed or is new (new ones have id null). */
@@ -85,6 +100,7 @@ export function foldMessages(
       firstUserAt: null,
       firstResponseAt: null,
       handoffAt: null,
+      ...noSentiment(),
     };
     conversations.push(c);
     happenings.push({ kind: 'started', conversation: c });
@@ -119,8 +135,56 @@ export function foldMessages(
     changed.add(target);
     happenings.push({ kind: 'message', conversation: target, message: m });
     if (handedOff && target.endedAt === null) happenings.push({ kind: 'handoff', conversation: target });
+    if (scoreSentiment(target, m, policy)) happenings.push({ kind: 'negative', conversation: target });
   }
   return { changed: [...changed], happenings };
+}
+
+/** A conversation before any scored message. */
+export type SentimentFigures = Pick<
+  ConversationState,
+  'sentimentCount' | 'sentimentSum' | 'openingSentiment' | 'closingSentiment' | 'recentSentiments' | 'negativeAt'
+>;
+
+export function noSentiment(): SentimentFigures {
+  return {
+    sentimentCount: 0,
+    sentimentSum: 0,
+    openingSentiment: null,
+    closingSentiment: null,
+    recentSentiments: [],
+    negativeAt: null,
+  };
+}
+
+/** How many first and last user messages make the opening and closing sentiment. */
+const OPENING_CLOSING = 3;
+
+const mean = (values: number[]): number =>
+  Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000;
+
+/**
+ * Counts a user message's score into its conversation's sentiment; true when that makes the
+ * closing sentiment fall to the alert threshold for the first time (the conversation's alert).
+ */
+function scoreSentiment(c: ConversationState, m: PlacedMessage, policy: ThreadPolicy): boolean {
+  if (m.role !== 'user' || m.sentiment === null || m.sentiment === undefined) return false;
+  recountSentiment(c, m.sentiment);
+  const alert = policy.negativeAlert;
+  if (alert === null || alert === undefined || c.endedAt !== null || c.negativeAt !== null) return false;
+  if ((c.closingSentiment ?? 0) > alert) return false;
+  c.negativeAt = m.createdAt;
+  return true;
+}
+
+/** Counts one more user message's score (in time order) into a conversation's figures. */
+export function recountSentiment(c: SentimentFigures, score: number): void {
+  c.sentimentCount += 1;
+  c.sentimentSum = Math.round((c.sentimentSum + score) * 1000) / 1000;
+  c.recentSentiments = [...c.recentSentiments, score].slice(-OPENING_CLOSING);
+  c.closingSentiment = mean(c.recentSentiments);
+  // Until the third, every score so far is among the last three.
+  if (c.sentimentCount <= OPENING_CLOSING) c.openingSentiment = c.closingSentiment;
 }
 
 /** Ends an open conversation for being idle: at its last message plus the idle period. */

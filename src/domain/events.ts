@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'conversation.started',
   'conversation.ended',
   'conversation.handoff',
+  'sentiment.negative',
   'message.received',
   'message.sent',
   'message.failed',
@@ -84,6 +85,22 @@ export interface ConversationFacts {
   firstUserAt: Date | null;
   firstResponseAt: Date | null;
   handoffAt: Date | null;
+  sentimentCount?: number;
+  sentimentSum?: number;
+  openingSentiment?: number | null;
+  closingSentiment?: number | null;
+  negativeAt?: Date | null;
+}
+
+/** A conversation's sentiment figures (scores only: nothing of what was said). */
+function sentimentOf(c: ConversationFacts) {
+  const n = c.sentimentCount ?? 0;
+  return {
+    scored_messages: n,
+    mean: n ? Math.round(((c.sentimentSum ?? 0) / n) * 1000) / 1000 : null,
+    opening: c.openingSentiment ?? null,
+    closing: c.closingSentiment ?? null,
+  };
 }
 
 function conversationRef(c: ConversationFacts) {
@@ -118,7 +135,21 @@ export function conversationEnded(c: ConversationFacts): NewEvent {
       messages: { user: c.userMessages, assistant: c.assistantMessages, agent: c.agentMessages },
       first_response_seconds: seconds(c.firstUserAt, c.firstResponseAt),
       handed_off: c.handoffAt !== null,
+      sentiment: sentimentOf(c),
     },
+  };
+}
+
+/** A conversation's user messages turned clearly negative (its closing sentiment fell to the threshold). */
+export function sentimentNegative(c: ConversationFacts): NewEvent {
+  const at = c.negativeAt ?? c.lastMessageAt;
+  return {
+    type: 'sentiment.negative',
+    clientId: c.clientId,
+    threadId: c.threadId,
+    occurredAt: at,
+    key: `sentiment.negative:${c.id}`,
+    data: { ...conversationRef(c), at: iso(at), sentiment: sentimentOf(c) },
   };
 }
 

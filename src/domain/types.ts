@@ -1,4 +1,5 @@
 // Plain data shared by the parser, the store and the reports. No Prisma, no Express.
+import type { SentimentLanguage } from './sentiment/language.js';
 import type { QuoteReplies } from './client-policy.js';
 
 export type Role = 'user' | 'assistant' | 'agent';
@@ -39,6 +40,8 @@ export interface ClientInput {
   quoteReplies?: QuoteReplies;
   /** 'off', 'until-end' or whole seconds (see domain/client-policy.ts). */
   handoff?: string;
+  /** The language its users write in (es | en), for sentiment; null: detected from each message. */
+  language?: string | null;
 }
 
 export interface ClientRecord {
@@ -54,6 +57,7 @@ export interface ClientRecord {
   conversationIdleSeconds: number | null;
   quoteReplies: QuoteReplies;
   handoff: string;
+  language: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -84,6 +88,10 @@ export interface NewMessage {
   errorMessage?: string | null;
   replyToWamid?: string | null;
   raw?: string | null;
+  /** A user message's sentiment (−1..1); computed when stored if left out. */
+  sentiment?: number | null;
+  /** The client's language for sentiment, when it has one (else detected from the text). */
+  sentimentLanguage?: SentimentLanguage | null;
 }
 
 export interface StoredMessage {

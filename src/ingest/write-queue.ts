@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { summarizeError } from '../errors.js';
 import type { Store, RecordResult } from '../db/store.js';
+import { isSentimentLanguage } from '../domain/sentiment/index.js';
 import type { ClientRecord, NewMessage, RawEventInput, StatusUpdate } from '../domain/types.js';
 import { normalizePhoneNumber } from '../domain/phone.js';
 import type { BusinessNumber, ParsedWebhook } from '../whatsapp/types.js';
@@ -197,7 +198,8 @@ export class WriteQueue {
       const withMessage = new Set<string>();
       for (const m of job.parsed.messages) {
         const client = await this.clientFor(m.phoneNumberId, numbers.get(m.phoneNumberId));
-        messages.push({ ...m, clientId: client.id });
+        const language = client.language !== null && isSentimentLanguage(client.language) ? client.language : null;
+        messages.push({ ...m, clientId: client.id, sentimentLanguage: language });
         withMessage.add(`${m.phoneNumberId}\u0000${m.waId}`);
       }
       // Names that came without a message (with statuses, say) still rename known conversations.

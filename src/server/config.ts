@@ -4,6 +4,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { idleFromEnv } from '../domain/conversations.js';
+import { negativeAlertFromEnv, sentimentModeFromEnv } from '../domain/sentiment/index.js';
 import { parseDuration } from '../domain/durations.js';
 import { UsageError } from '../errors.js';
 import { webhookSettingsFromEnv, type WebhookSettings } from '../events/policy.js';
@@ -40,6 +41,10 @@ export interface IngestConfig {
   archive: { afterMs: number; after: string; dir: string } | null;
   /** Idle period of clients without their own (WA_REPORT_CONVERSATION_IDLE). */
   conversationIdleMs: number;
+  /** WA_REPORT_SENTIMENT_ALERT: a closing sentiment at or below it sends sentiment.negative; null: off. */
+  sentimentAlert: number | null;
+  /** WA_REPORT_SENTIMENT: score user messages as they are stored (lexicon, the default) or not (off). */
+  sentiment: 'lexicon' | 'off';
   /** Event webhook delivery (WA_REPORT_WEBHOOK_RETRY, …_LEASE, WA_REPORT_WEBHOOKS_ALLOW_PRIVATE). */
   webhooks: WebhookSettings;
 }
@@ -219,6 +224,14 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
   } catch (error) {
     problems.push((error as Error).message);
   }
+  let sentimentAlert: number | null = null;
+  let sentiment: 'lexicon' | 'off' = 'lexicon';
+  try {
+    sentimentAlert = negativeAlertFromEnv(env);
+    sentiment = sentimentModeFromEnv(env);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   const webhooks = webhookSettingsFromEnv(env);
   problems.push(...webhooks.problems);
   const proxyText = (env.WA_REPORT_TRUST_PROXY ?? '').trim();
@@ -253,6 +266,8 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
     replyConcurrency: d.replyConcurrency,
     archive,
     conversationIdleMs,
+    sentimentAlert,
+    sentiment,
     webhooks: webhooks.settings,
   };
 }

@@ -105,6 +105,8 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
   const store = await openStore(options.target, {
     keys: options.keys,
     conversationIdleMs: config.conversationIdleMs,
+    sentimentAlert: config.sentimentAlert,
+    sentiment: config.sentiment,
   });
   try {
     // A database whose content is encrypted never receives plaintext: refuse to start without the key.

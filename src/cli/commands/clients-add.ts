@@ -36,6 +36,7 @@ export async function addClient(
     conversationIdle?: number;
     quoteReplies?: QuoteReplies;
     handoff?: string;
+    language?: string | null;
   },
   ctx: CommandContext,
 ): Promise<ClientRecord> {
@@ -52,5 +53,6 @@ export async function addClient(
     conversationIdleSeconds: o.conversationIdle ?? null,
     quoteReplies: o.quoteReplies ?? 'auto',
     handoff: o.handoff ?? 'until-end',
+    language: o.language ?? null,
   });
 }

@@ -110,6 +110,14 @@ export function clientFlags() {
           return stored;
         }),
     ),
+    language: flag(
+      '--language <lang>',
+      'the language its users write in, for sentiment: es, en, or auto (detected from each message, the default)',
+      z
+        .enum(['es', 'en', 'auto'], { error: (i) => `"${String(i.input)}" must be es, en or auto` })
+        .optional()
+        .transform((s) => (s === undefined ? undefined : s === 'auto' ? null : s)),
+    ),
     json: json('print the client as JSON'),
   };
 }

@@ -36,11 +36,12 @@ export const command = defineCommand({
     if (o.defaultConversationIdle) patch.conversationIdleSeconds = null;
     if (o.quoteReplies !== undefined) patch.quoteReplies = o.quoteReplies;
     if (o.handoff !== undefined) patch.handoff = o.handoff;
+    if (o.language !== undefined) patch.language = o.language;
     if (Object.keys(patch).length === 0) {
       throw new UsageError(
         'Nothing to update: give at least one of --name, --phone-number, --phone-number-id, --waba-id, ' +
           '--assistant/--no-assistant, --model, --system-prompt-file, --clear-system-prompt, --conversation-idle, ' +
-          '--default-conversation-idle, --quote-replies, --handoff.',
+          '--default-conversation-idle, --quote-replies, --handoff, --language.',
       );
     }
     const store = await ctx.store();

@@ -13,8 +13,10 @@ import {
   conversationHandoff,
   conversationStarted,
   messageEvent,
+  sentimentNegative,
   type NewEvent,
 } from '../../domain/events.js';
+import { DEFAULT_NEGATIVE_ALERT } from '../../domain/sentiment/index.js';
 import type { Role } from '../../domain/types.js';
 import { bind, plusSeconds } from '../dialect.js';
 import { toDate, toDateOrNull } from '../rows.js';
@@ -32,16 +34,20 @@ export interface TrackedMessage {
   content: string;
   wamid: string | null;
   createdAt: Date;
+  sentiment?: number | null;
 }
 
 export interface ConversationDefaults {
   /** WA_REPORT_CONVERSATION_IDLE, for clients without their own. */
   idleMs: number;
+  /** WA_REPORT_SENTIMENT_ALERT (default −0.5); null: no sentiment.negative events. */
+  negativeAlert?: number | null;
 }
 
 export const CONVERSATION_COLUMNS =
   'c.id, c.thread_id, c.client_id, c.started_at, c.last_message_at, c.ended_at, c.end_reason, c.user_messages, ' +
-  'c.assistant_messages, c.agent_messages, c.first_user_at, c.first_response_at, c.handoff_at';
+  'c.assistant_messages, c.agent_messages, c.first_user_at, c.first_response_at, c.handoff_at, ' +
+  'c.sentiment_count, c.sentiment_sum, c.opening_sentiment, c.closing_sentiment, c.recent_sentiments, c.negative_at';
 
 export function toConversation(r: Row, waId: string): ConversationState {
   return {
@@ -59,8 +65,16 @@ export function toConversation(r: Row, waId: string): ConversationState {
     firstUserAt: toDateOrNull(r.first_user_at),
     firstResponseAt: toDateOrNull(r.first_response_at),
     handoffAt: toDateOrNull(r.handoff_at),
+    sentimentCount: Number(r.sentiment_count ?? 0),
+    sentimentSum: Number(r.sentiment_sum ?? 0),
+    openingSentiment: numberOrNull(r.opening_sentiment),
+    closingSentiment: numberOrNull(r.closing_sentiment),
+    recentSentiments: r.recent_sentiments ? String(r.recent_sentiments).split(',').map(Number) : [],
+    negativeAt: toDateOrNull(r.negative_at),
   };
 }
+
+const numberOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /**
  * PostgreSQL: a thread's latest conversation with its client's policy, as one JSON value (the
@@ -71,7 +85,8 @@ export const LATEST_CONVERSATION_JSON = (threadId: string, clientId: string) =>
   `SELECT row_to_json(x)::text FROM (
      SELECT cl.conversation_idle_seconds, cl.assistant_enabled, c.id, c.thread_id, c.client_id, c.started_at,
             c.last_message_at, c.ended_at, c.end_reason, c.user_messages, c.assistant_messages, c.agent_messages,
-            c.first_user_at, c.first_response_at, c.handoff_at
+            c.first_user_at, c.first_response_at, c.handoff_at, c.sentiment_count, c.sentiment_sum,
+            c.opening_sentiment, c.closing_sentiment, c.recent_sentiments, c.negative_at
      FROM clients cl LEFT JOIN LATERAL (
        SELECT * FROM conversations c2 WHERE c2.thread_id = ${threadId} ORDER BY c2.started_at DESC, c2.id DESC LIMIT 1
      ) c ON true
@@ -132,6 +147,7 @@ export async function trackConversations(
     const policy = {
       idleMs: idleOf(row.conversation_idle_seconds, defaults),
       assistantEnabled: Boolean(row.assistant_enabled),
+      negativeAlert: defaults.negativeAlert === undefined ? DEFAULT_NEGATIVE_ALERT : defaults.negativeAlert,
     };
     folded.push(foldMessages(known, list, { threadId, clientId: first.clientId, waId: first.waId }, policy));
   }
@@ -152,6 +168,7 @@ export async function trackConversations(
       if (h.kind === 'ended') list.push(conversationEnded(c));
       else if (h.kind === 'started') list.push(conversationStarted(c));
       else if (h.kind === 'handoff') list.push(conversationHandoff(c));
+      else if (h.kind === 'negative') list.push(sentimentNegative(c));
       else {
         const m = byId.get(h.message.id) as TrackedMessage;
         const facts = { ...m, conversationId: c.id };
@@ -209,6 +226,12 @@ const FIELDS = [
   'first_user_at',
   'first_response_at',
   'handoff_at',
+  'sentiment_count',
+  'sentiment_sum',
+  'opening_sentiment',
+  'closing_sentiment',
+  'recent_sentiments',
+  'negative_at',
 ] as const;
 
 const valuesOf = (c: ConversationState): unknown[] => [
@@ -224,6 +247,12 @@ const valuesOf = (c: ConversationState): unknown[] => [
   c.firstUserAt,
   c.firstResponseAt,
   c.handoffAt,
+  c.sentimentCount,
+  c.sentimentSum,
+  c.openingSentiment,
+  c.closingSentiment,
+  c.recentSentiments.length ? c.recentSentiments.join(',') : null,
+  c.negativeAt,
 ];
 
 /**
@@ -253,7 +282,8 @@ export async function save(
     if (before.get(c.id as number) === shapeOf(c)) {
       await tx.run(
         `UPDATE conversations SET last_message_at = ?, user_messages = ?, assistant_messages = ?, agent_messages = ?,
-           first_user_at = ?, first_response_at = ?, handoff_at = ? WHERE id = ?`,
+           first_user_at = ?, first_response_at = ?, handoff_at = ?, sentiment_count = ?, sentiment_sum = ?,
+           opening_sentiment = ?, closing_sentiment = ?, recent_sentiments = ?, negative_at = ? WHERE id = ?`,
         [
           c.lastMessageAt,
           c.userMessages,
@@ -262,6 +292,7 @@ export async function save(
           c.firstUserAt,
           c.firstResponseAt,
           c.handoffAt,
+          ...valuesOf(c).slice(12),
           c.id,
         ],
       );
@@ -294,6 +325,12 @@ const PG_TYPES = [
   'timestamptz',
   'timestamptz',
   'timestamptz',
+  'int',
+  'float8',
+  'float8',
+  'float8',
+  'text',
+  'timestamptz',
 ];
 
 /** PostgreSQL: every new and changed conversation of a batch in one statement. */
@@ -314,7 +351,7 @@ async function savePostgres(tx: Querier, fresh: ConversationState[], known: Conv
      )
      SELECT id, thread_id, started_at FROM ins`,
     [...columns(known), ...columns(fresh), known.map((c) => c.id)],
-    'wa_report_save_conversations_v1',
+    'wa_report_save_conversations_v2',
   );
   assignIds(fresh, rows);
 }
@@ -515,7 +552,7 @@ export class ConversationsRepository {
     for (let i = 0; i < threads.length; i += 200) {
       const page = threads.slice(i, i + 200);
       const messages = await tx.all(
-        `SELECT id, thread_id, role, created_at FROM messages
+        `SELECT id, thread_id, role, created_at, sentiment FROM messages
          WHERE thread_id IN (${page.map(() => '?').join(', ')}) AND NOT (role = 'assistant' AND wamid IS NULL)
          ORDER BY thread_id, created_at, id`,
         page.map((t) => t.id),
@@ -523,16 +560,23 @@ export class ConversationsRepository {
       const byThread = new Map<number, PlacedMessage[]>();
       for (const m of messages) {
         const list = byThread.get(Number(m.thread_id)) ?? [];
-        list.push({ id: Number(m.id), role: m.role as Role, createdAt: toDate(m.created_at) });
+        list.push({
+          id: Number(m.id),
+          role: m.role as Role,
+          createdAt: toDate(m.created_at),
+          sentiment: numberOrNull(m.sentiment),
+        });
         byThread.set(Number(m.thread_id), list);
       }
       const changed: ConversationState[] = [];
       for (const t of page) {
         const list = byThread.get(Number(t.id));
         if (!list) continue;
+        // No alerts for the past: derived conversations keep negative_at empty.
         const policy = {
           idleMs: idleOf(t.conversation_idle_seconds, this.defaults),
           assistantEnabled: Boolean(t.assistant_enabled),
+          negativeAlert: null,
         };
         const thread = { threadId: Number(t.id), clientId: Number(t.client_id), waId: String(t.wa_id) };
         const folded = foldMessages([], list, thread, policy);

@@ -17,6 +17,7 @@ import {
   type Role,
   type StatusUpdate,
 } from '../../domain/types.js';
+import { messageSentiment } from '../../domain/sentiment/index.js';
 import { UsageError } from '../../errors.js';
 import { bind, ingestLock } from '../dialect.js';
 import { MARKER_SUBQUERY, type EncryptionMarker } from '../encryption-marker.js';
@@ -84,12 +85,14 @@ export class IngestWriter {
     private readonly marker: EncryptionMarker,
     private readonly outbox: Outbox,
     private readonly conversations: ConversationDefaults,
+    /** Whether user messages are scored as they are stored (WA_REPORT_SENTIMENT). */
+    private readonly options: { sentiment: boolean } = { sentiment: true },
   ) {}
 
   /** Messages, statuses and raw events of one batch in one transaction. */
   async write(batch: WriteBatch): Promise<BatchResult> {
     this.marker.assertKeyForWrites();
-    const messages = batch.messages ?? [];
+    const messages = this.options.sentiment ? (batch.messages ?? []).map(withSentiment) : (batch.messages ?? []);
     const statuses = batch.statuses ?? [];
     const pg = this.q.dialect === 'postgres';
     // PostgreSQL: each of the two statements reads the encryption marker back itself.
@@ -110,11 +113,11 @@ export class IngestWriter {
           duplicates: rows.duplicates,
         };
         // Conversations move with their messages, and every event is written with the change.
-        const content = new Map(messages.map((m) => [m.wamid, m.content]));
-        const tracked: TrackedMessage[] = rows.inserted.map((m) => ({
-          ...m,
-          content: (m.wamid !== null ? content.get(m.wamid) : undefined) ?? '',
-        }));
+        const byWamid = new Map(messages.map((m) => [m.wamid, m]));
+        const tracked: TrackedMessage[] = rows.inserted.map((m) => {
+          const stored = m.wamid !== null ? byWamid.get(m.wamid) : undefined;
+          return { ...m, content: stored?.content ?? '', sentiment: stored?.sentiment ?? null };
+        });
         const { events } = await trackConversations(tx, tracked, this.conversations, rows.latest);
         const statusesApplied =
           pg && statuses.length
@@ -141,6 +144,12 @@ export class IngestWriter {
     this.marker.committed();
     return done;
   }
+}
+
+/** A user message with its sentiment, computed here (before its content is sealed) unless given. */
+function withSentiment(m: NewMessage): NewMessage {
+  if (m.role !== 'user' || m.sentiment !== undefined) return m;
+  return { ...m, sentiment: messageSentiment(m, m.sentimentLanguage) };
 }
 
 function checkRoles(messages: NewMessage[]): void {
@@ -197,6 +206,7 @@ async function insertMessages(tx: Querier, all: NewMessage[]): Promise<Inserted>
         tx.keys.seal(m.raw ?? null),
         now,
         null, // answers_wamid: only the assistant's answers have one
+        m.sentiment ?? null,
       );
     }
     const rows = await tx.all(
@@ -349,7 +359,7 @@ async function insertRawEvents(tx: Querier, all: RawEventInput[]): Promise<void>
 // PostgreSQL
 
 /**
- * A batch of messages ($1–$15: one array per column, $16 the insertion time). Messages whose wamid
+ * A batch of messages ($1–$15 and $17: one array per column, $16 the insertion time). Messages whose wamid
  * was erased (tombstones) are left out, so a redelivery neither stores them nor re-creates their
  * conversation. Conversations are upserted in a fixed order (client, user), so two writers lock
  * them in the same order and cannot deadlock; a message is inserted once per wamid. It returns the
@@ -358,9 +368,10 @@ async function insertRawEvents(tx: Querier, all: RawEventInput[]): Promise<void>
  */
 const INGEST_MESSAGES_SQL = `WITH v AS (
   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::timestamptz[], $10::text[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[])
+                       $9::timestamptz[], $10::text[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[],
+                       $17::float8[])
     WITH ORDINALITY AS v(client_id, wa_id, contact_name, role, type, content, wamid, phone_number_id,
-                         created_at, status, error_code, error_message, reply_to_wamid, raw, tombstone, ord)
+                         created_at, status, error_code, error_message, reply_to_wamid, raw, tombstone, sentiment, ord)
 ), live AS (
   SELECT * FROM v WHERE v.tombstone IS NULL OR NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.hash = v.tombstone)
 ), th AS (
@@ -374,7 +385,7 @@ const INGEST_MESSAGES_SQL = `WITH v AS (
   INSERT INTO messages (${MESSAGE_INSERT_FIELDS.join(', ')})
   SELECT th.id, live.client_id, live.role, live.type, live.content, live.wamid, live.wa_id, live.phone_number_id,
          live.created_at, live.status, CASE WHEN NULLIF(live.status, '') IS NULL THEN NULL ELSE live.created_at END,
-         live.error_code, live.error_message, live.reply_to_wamid, live.raw, $16, NULL
+         live.error_code, live.error_message, live.reply_to_wamid, live.raw, $16, NULL, live.sentiment
   FROM live JOIN th ON th.client_id = live.client_id AND th.wa_id = live.wa_id
   ORDER BY live.ord
   ON CONFLICT (wamid) DO NOTHING
@@ -455,8 +466,14 @@ export async function insertMessagesPostgres(
     m.replyToWamid ?? null,
     tx.keys.seal(m.raw ?? null),
     m.wamid ? wamidTombstone(m.wamid) : null,
+    m.sentiment ?? null,
   ]);
-  const rows = await tx.all<Row>(INGEST_MESSAGES_SQL, [...columns, new Date()], 'wa_report_ingest_messages_v5');
+  const sentiments = columns.pop();
+  const rows = await tx.all<Row>(
+    INGEST_MESSAGES_SQL,
+    [...columns, new Date(), sentiments],
+    'wa_report_ingest_messages_v6',
+  );
   const inserted: InsertedRow[] = [];
   const earlier: Row[] = [];
   let sealedWith: string | null = null;

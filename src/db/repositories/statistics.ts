@@ -2,12 +2,25 @@
 // times in 15-minute buckets (fine enough to regroup into days of any zone, half- and quarter-hour
 // offsets included) and response times as a histogram. Percentiles and days are computed from
 // these by reports/build.ts.
+import { NEGATIVE_FROM, POSITIVE_FROM } from '../../domain/sentiment/index.js';
 import { statusRank, type ClientStats, type Role } from '../../domain/types.js';
 import { epochBucket, secondsBetween } from '../dialect.js';
 import type { Querier } from '../sql.js';
 import type { ClientsRepository } from './clients.js';
 import { CONVERSATION_COLUMNS, toConversation } from './conversations.js';
 import type { ConversationState } from '../../domain/conversations.js';
+
+export interface MessageSentimentCounts {
+  clientId: number;
+  scored: number;
+  negative: number;
+  neutral: number;
+  positive: number;
+  /** Sum of the scores (the mean is sum ÷ scored). */
+  sum: number;
+  /** User texts without a score. */
+  unscored: number;
+}
 
 /** WHERE conditions on a client and a time column; empty conditions give an empty clause. */
 function conditions(parts: [string, unknown][]): { where: string; params: unknown[] } {
@@ -90,6 +103,49 @@ export class StatisticsRepository {
       params,
     );
     return rows.map((r) => ({ clientId: Number(r.client_id), seconds: Number(r.d), n: Number(r.n) }));
+  }
+
+  /**
+   * Sentiment of users' messages in the period, per client: how many were scored, by label, their
+   * sum, and how many texts have no score (stored before sentiment existed, not yet backfilled).
+   */
+  async sentiment(filter: {
+    clientId?: number;
+    waId?: string;
+    start?: Date;
+    end?: Date;
+  }): Promise<MessageSentimentCounts[]> {
+    const { where, params } = conditions([
+      ["role = 'user'", null],
+      ['client_id = ?', filter.clientId],
+      ['wa_id = ?', filter.waId],
+      ['created_at >= ?', filter.start],
+      ['created_at < ?', filter.end],
+    ]);
+    const rows = await this.q.all(
+      `SELECT client_id, COUNT(sentiment) AS scored,
+              SUM(CASE WHEN sentiment <= ${NEGATIVE_FROM} THEN 1 ELSE 0 END) AS negative,
+              SUM(CASE WHEN sentiment >= ${POSITIVE_FROM} THEN 1 ELSE 0 END) AS positive,
+              SUM(sentiment) AS total,
+              SUM(CASE WHEN sentiment IS NULL AND type = 'text' THEN 1 ELSE 0 END) AS unscored
+       FROM messages ${where} GROUP BY client_id`,
+      // (The role condition has no parameter.)
+      params.filter((p) => p !== null),
+    );
+    return rows.map((r) => {
+      const scored = Number(r.scored ?? 0);
+      const negative = Number(r.negative ?? 0);
+      const positive = Number(r.positive ?? 0);
+      return {
+        clientId: Number(r.client_id),
+        scored,
+        negative,
+        positive,
+        neutral: scored - negative - positive,
+        sum: Number(r.total ?? 0),
+        unscored: Number(r.unscored ?? 0),
+      };
+    });
   }
 
   /** Conversations (sessions) that started in the period, of one client or all, oldest first. */

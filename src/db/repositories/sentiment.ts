@@ -1,0 +1,163 @@
+// Sentiment of stored messages: the backfill of those stored before sentiment existed (resumable:
+// it keeps the last message id it scored in settings), and each conversation's sentiment figures
+// derived again from its messages' scores, with the same rules as live tracking.
+import { noSentiment, recountSentiment, type SentimentFigures } from '../../domain/conversations.js';
+import { isSentimentLanguage, messageSentiment } from '../../domain/sentiment/index.js';
+import { bind, ingestLock } from '../dialect.js';
+import { toDate } from '../rows.js';
+import type { Querier } from '../sql.js';
+
+export interface BackfillProgress {
+  /** Messages scored in this run, and the last message id seen. */
+  scored: number;
+  lastId: number;
+  /** User messages with text left to look at. */
+  remaining: number;
+}
+
+const MARKER = 'sentiment_backfill';
+
+/** The messages a backfill looks at: users' texts and captions, not scored yet. */
+const CANDIDATES = `m.role = 'user' AND m.sentiment IS NULL AND m.type IN ('text', 'image', 'video')`;
+
+export class SentimentRepository {
+  constructor(private readonly q: Querier) {}
+
+  /** Where an interrupted backfill goes on from (0: from the start). */
+  async backfillPosition(): Promise<number> {
+    const [row] = await this.q.all<{ value: string }>(`SELECT value FROM settings WHERE key = '${MARKER}'`);
+    return row ? Number(row.value) || 0 : 0;
+  }
+
+  /** How many messages a backfill would still look at after `afterId`. */
+  async remaining(afterId: number): Promise<number> {
+    const [row] = await this.q.all<{ n: unknown }>(
+      `SELECT count(*) AS n FROM messages m WHERE m.id > ? AND ${CANDIDATES}`,
+      [afterId],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Scores the next `batch` unscored user messages after the saved position, recounts their
+   * conversations and moves the position, in one transaction; a killed backfill loses at most one
+   * batch of work and repeats nothing that was committed.
+   */
+  async backfillBatch(batch = 500): Promise<BackfillProgress> {
+    return this.q.transaction(
+      async (tx) => {
+        const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+        const [marker] = await tx.all<{ value: string }>(`SELECT value FROM settings WHERE key = '${MARKER}'${lock}`);
+        const after = marker ? Number(marker.value) || 0 : 0;
+        const rows = await tx.all(
+          `SELECT m.id, m.thread_id, m.role, m.type, m.content, cl.language FROM messages m
+           JOIN clients cl ON cl.id = m.client_id
+           WHERE m.id > ? AND ${CANDIDATES} ORDER BY m.id LIMIT ?`,
+          [after, batch],
+        );
+        const scores: [number, number][] = [];
+        const threads = new Set<number>();
+        for (const r of rows) {
+          const content = tx.keys.open(String(r.content), () => `The content of message ${String(r.id)}`);
+          const language = typeof r.language === 'string' && isSentimentLanguage(r.language) ? r.language : null;
+          const score = messageSentiment({ role: String(r.role), type: String(r.type), content }, language);
+          if (score === null) continue;
+          scores.push([Number(r.id), score]);
+          threads.add(Number(r.thread_id));
+        }
+        await writeScores(tx, scores);
+        await recountConversations(tx, [...threads]);
+        const lastId = rows.length ? Number(rows.at(-1)?.id) : after;
+        const now = new Date();
+        if (marker)
+          await tx.run(`UPDATE settings SET value = ?, updated_at = ? WHERE key = '${MARKER}'`, [String(lastId), now]);
+        else
+          await tx.run(`INSERT INTO settings (key, value, updated_at) VALUES ('${MARKER}', ?, ?)`, [
+            String(lastId),
+            now,
+          ]);
+        const [left] = await tx.all<{ n: unknown }>(
+          `SELECT count(*) AS n FROM messages m WHERE m.id > ? AND ${CANDIDATES}`,
+          [lastId],
+        );
+        return { scored: scores.length, lastId, remaining: Number(left?.n ?? 0) };
+      },
+      // Beside the daemon's writers (SQLite: one writer at a time anyway).
+      ingestLock(this.q.dialect, 'shared'),
+    );
+  }
+}
+
+async function writeScores(tx: Querier, scores: [number, number][]): Promise<void> {
+  if (scores.length === 0) return;
+  if (tx.dialect === 'postgres') {
+    await tx.run(
+      `UPDATE messages m SET sentiment = v.score FROM unnest($1::int[], $2::float8[]) AS v(id, score)
+       WHERE m.id = v.id AND m.sentiment IS NULL`,
+      [
+        bind(
+          'postgres',
+          scores.map(([id]) => id),
+        ),
+        bind(
+          'postgres',
+          scores.map(([, s]) => s),
+        ),
+      ],
+    );
+    return;
+  }
+  for (const [id, score] of scores) {
+    await tx.run('UPDATE messages SET sentiment = ? WHERE id = ? AND sentiment IS NULL', [score, id]);
+  }
+}
+
+/**
+ * The sentiment figures of every conversation of these threads, from their user messages' scores
+ * (each message counts in the latest conversation started by its time). negative_at is kept.
+ */
+export async function recountConversations(tx: Querier, threadIds: number[]): Promise<void> {
+  for (let i = 0; i < threadIds.length; i += 200) {
+    const ids = threadIds.slice(i, i + 200);
+    const list = ids.map(() => '?').join(', ');
+    const conversations = await tx.all(
+      `SELECT id, thread_id, started_at FROM conversations WHERE thread_id IN (${list})
+       ORDER BY thread_id, started_at, id`,
+      ids,
+    );
+    const scores = await tx.all(
+      `SELECT thread_id, created_at, sentiment FROM messages
+       WHERE thread_id IN (${list}) AND role = 'user' AND sentiment IS NOT NULL ORDER BY thread_id, created_at, id`,
+      ids,
+    );
+    const byThread = new Map<number, { id: number; startedAt: number; state: SentimentFigures }[]>();
+    for (const c of conversations) {
+      const t = Number(c.thread_id);
+      const entry = { id: Number(c.id), startedAt: toDate(c.started_at).getTime(), state: noSentiment() };
+      byThread.set(t, [...(byThread.get(t) ?? []), entry]);
+    }
+    for (const s of scores) {
+      const list = byThread.get(Number(s.thread_id)) ?? [];
+      const at = toDate(s.created_at).getTime();
+      const target = [...list].reverse().find((c) => c.startedAt <= at) ?? list[0];
+      if (target) recountSentiment(target.state, Number(s.sentiment));
+    }
+    for (const list of byThread.values()) {
+      for (const c of list) {
+        const s = c.state;
+        await tx.run(
+          `UPDATE conversations SET sentiment_count = ?, sentiment_sum = ?, opening_sentiment = ?,
+             closing_sentiment = ?, recent_sentiments = ? WHERE id = ?`,
+          [
+            s.sentimentCount,
+            s.sentimentSum,
+            s.openingSentiment,
+            s.closingSentiment,
+            s.recentSentiments.length ? s.recentSentiments.join(',') : null,
+            c.id,
+          ],
+        );
+      }
+    }
+  }
+}
