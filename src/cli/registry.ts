@@ -225,6 +225,22 @@ export const COMMANDS: CommandEntry[] = [
     ],
   },
   {
+    name: 'sentiment',
+    summary: 'sentiment of user messages (offline, Spanish and English)',
+    children: [
+      {
+        name: 'score',
+        summary: 'score lines of text read on stdin: one JSON object per line (label, score, lang)',
+        load: async () => (await import('./commands/sentiment.js')).score,
+      },
+      {
+        name: 'backfill',
+        summary: 'score the messages stored before sentiment existed (resumable; run again to go on)',
+        load: async () => (await import('./commands/sentiment.js')).backfill,
+      },
+    ],
+  },
+  {
     name: 'tokens',
     summary: 'tokens of the reporting HTTP API (only their hashes are stored)',
     children: [

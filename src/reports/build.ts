@@ -2,6 +2,7 @@
 import type { Store } from '../db/store.js';
 import type { ClientRecord, ClientStats } from '../domain/types.js';
 import { NotFoundError } from '../errors.js';
+import { sentimentFigures, type SentimentFigures } from './sentiment.js';
 import { sessionFigures, type SessionFigures } from './sessions.js';
 import { formatWaId } from '../domain/phone.js';
 import type {
@@ -157,12 +158,16 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
       }
     }
   }
-  const sessions = sessionFigures(
-    await store.statistics.sessions({ clientId: q.clientId, waId: q.waId, start: q.start, end: q.end }),
-    day,
-    fillDays,
-  );
-  return { ...context(store, client, q), totals, conversations, perDay: fillDays(perDay), sessions };
+  const sessionList = await store.statistics.sessions({
+    clientId: q.clientId,
+    waId: q.waId,
+    start: q.start,
+    end: q.end,
+  });
+  const sessions = sessionFigures(sessionList, day, fillDays);
+  const [counts] = await store.statistics.sentiment({ clientId: q.clientId, waId: q.waId, start: q.start, end: q.end });
+  const sentiment = sentimentFigures(counts, sessionList);
+  return { ...context(store, client, q), totals, conversations, perDay: fillDays(perDay), sessions, sentiment };
 }
 
 export interface ClientStatistics extends ClientStats {
@@ -170,6 +175,7 @@ export interface ClientStatistics extends ClientStats {
   responseSeconds: { median: number | null; p90: number | null; answers: number };
   perDay: { day: string; messages: number }[];
   sessions: SessionFigures;
+  sentiment: SentimentFigures;
 }
 
 export function percentile(histogram: { seconds: number; n: number }[], p: number): number | null {
@@ -193,11 +199,12 @@ export async function buildStatistics(
   const now = q.now ?? new Date();
   // Conversations idle by now are ended before they are counted (idempotent; the daemon does it too).
   await store.conversations.sweep(now);
-  const [stats, histogram, buckets, sessions] = await Promise.all([
+  const [stats, histogram, buckets, sessions, sentiment] = await Promise.all([
     store.statistics.perClient({ clientId: q.clientId, since: q.since, now }),
     store.statistics.responseTimes({ clientId: q.clientId, since: q.since }),
     store.statistics.timeBuckets({ clientId: q.clientId, start: q.since }),
     store.statistics.sessions({ clientId: q.clientId, start: q.since }),
+    store.statistics.sentiment({ clientId: q.clientId, start: q.since }),
   ]);
   const day = dayIn(q.timeZone);
   return stats.map((s) => {
@@ -216,6 +223,10 @@ export async function buildStatistics(
         sessions.filter((x) => x.clientId === s.clientId),
         day,
         fillDays,
+      ),
+      sentiment: sentimentFigures(
+        sentiment.find((x) => x.clientId === s.clientId),
+        sessions.filter((x) => x.clientId === s.clientId),
       ),
     };
   });

@@ -6,6 +6,7 @@ import { formatWaId } from '../domain/phone.js';
 import type { ClientRecord, ConversationSummary } from '../domain/types.js';
 import type { ClientStatistics } from './build.js';
 import type { ConversationState } from '../domain/conversations.js';
+import { sentimentFiguresDocument } from './sentiment.js';
 import { sessionFiguresDocument } from './sessions.js';
 
 export function clientDocument(c: ClientRecord) {
@@ -23,6 +24,7 @@ export function clientDocument(c: ClientRecord) {
     conversation_idle_seconds: c.conversationIdleSeconds,
     quote_replies: c.quoteReplies,
     handoff: formatHandoff(c.handoff),
+    language: c.language,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   };
@@ -72,6 +74,7 @@ export function statisticsDocument(s: ClientStatistics) {
     },
     messages_per_day: s.perDay,
     sessions: sessionFiguresDocument(s.sessions),
+    sentiment: sentimentFiguresDocument(s.sentiment, (d) => d.toISOString()),
   };
 }
 
@@ -94,6 +97,13 @@ export function sessionDocument(s: ConversationState & { id: number; contactName
     messages: { user: s.userMessages, assistant: s.assistantMessages, agent: s.agentMessages },
     first_response_seconds: secondsBetween(s.firstUserAt, s.firstResponseAt),
     handoff_at: isoOrNull(s.handoffAt),
+    sentiment: {
+      scored_messages: s.sentimentCount,
+      mean: s.sentimentCount ? Math.round((s.sentimentSum / s.sentimentCount) * 1000) / 1000 : null,
+      opening: s.openingSentiment,
+      closing: s.closingSentiment,
+      negative_at: isoOrNull(s.negativeAt),
+    },
   };
 }
 

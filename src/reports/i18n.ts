@@ -1,6 +1,7 @@
 // Every word a report shows, in the two languages reports come in. `es` reproduces the original
 // Spanish text report word for word; `en` says the same in English.
 import type { Role } from '../domain/types.js';
+import type { SentimentLabels } from './sentiment.js';
 import type { Lang } from './types.js';
 
 /** Placeholders for media messages (content "[image] caption" and the like). */
@@ -40,6 +41,8 @@ export interface Labels {
   firstResponse: string;
   handoffRate: string;
   botOnly: string;
+  /** Sentiment of users' messages. */
+  sentiment: SentimentLabels;
   perDay: string;
   day: string;
   summaryTitle: string;
@@ -79,6 +82,19 @@ const es: Labels = {
   firstResponse: 'primera respuesta (mediana)',
   handoffRate: 'Derivadas a una persona',
   botOnly: 'resueltas solo por el asistente',
+  sentiment: {
+    title: 'Sentimiento',
+    positive: 'positivos',
+    neutral: 'neutros',
+    negative: 'negativos',
+    mean: 'media',
+    messages: 'mensajes',
+    notScored: 'aún sin puntuar (wa-report sentiment backfill)',
+    openingClosing: 'Inicio → cierre',
+    sessions: 'sesiones',
+    positiveShare: 'mensajes positivos',
+    meanSentiment: 'sentimiento medio (−1 a 1)',
+  },
   perDay: 'Mensajes por día',
   day: 'Día',
   summaryTitle: 'RESUMEN DE CONVERSACIONES',
@@ -134,6 +150,19 @@ const en: Labels = {
   firstResponse: 'first response (median)',
   handoffRate: 'Handed to a person',
   botOnly: 'resolved by the assistant alone',
+  sentiment: {
+    title: 'Sentiment',
+    positive: 'positive',
+    neutral: 'neutral',
+    negative: 'negative',
+    mean: 'mean',
+    messages: 'messages',
+    notScored: 'not scored yet (wa-report sentiment backfill)',
+    openingClosing: 'Opening → closing',
+    sessions: 'sessions',
+    positiveShare: 'positive messages',
+    meanSentiment: 'mean sentiment (−1 to 1)',
+  },
   perDay: 'Messages per day',
   day: 'Day',
   summaryTitle: 'CONVERSATIONS SUMMARY',

@@ -5,6 +5,7 @@ import Table from 'cli-table3';
 import { formatWaId } from '../domain/phone.js';
 import { ChunkWriter } from '../io/chunk-writer.js';
 import { formatDateTime, formatIso, formatIsoOrNull, formatRate, formatSeconds } from './format.js';
+import { openingClosingLine, sentimentFiguresDocument, sentimentLine, signed } from './sentiment.js';
 import { sessionFiguresDocument } from './sessions.js';
 import { perDayChart, unicodeBar } from './charts.js';
 import { describeRange, htmlLabels, reportTemplates } from './html.js';
@@ -41,7 +42,10 @@ function sessionLine(report: SummaryReport, labels: Labels): string {
     `${labels.sessions}: ${s.total} (${labels.open} ${s.open}) · ${labels.medianDuration} ` +
     `${formatSeconds(s.durationSeconds.median)} · ` +
     `${labels.firstResponse} ${formatSeconds(s.firstResponseSeconds.median)}\n` +
-    `${labels.handoffRate}: ${formatRate(s.handoffRate)} · ${labels.botOnly}: ${formatRate(s.botOnlyResolutionRate)}`
+    `${labels.handoffRate}: ${formatRate(s.handoffRate)} · ` +
+    `${labels.botOnly}: ${formatRate(s.botOnlyResolutionRate)}\n` +
+    `${labels.sentiment.title}: ${sentimentLine(report.sentiment, labels.sentiment, formatRate)}\n` +
+    `${labels.sentiment.openingClosing}: ${openingClosingLine(report.sentiment, labels.sentiment)}`
   );
 }
 
@@ -169,6 +173,14 @@ export async function renderSummaryHtml(report: SummaryReport, out: NodeJS.Writa
         handoffRate: formatRate(report.sessions.handoffRate),
         botOnly: formatRate(report.sessions.botOnlyResolutionRate),
       },
+      sentiment: {
+        positiveShare: report.sentiment.scored
+          ? formatRate(report.sentiment.distribution.positive / report.sentiment.scored)
+          : '–',
+        mean: signed(report.sentiment.mean),
+        openingClosing: openingClosingLine(report.sentiment, labels.sentiment),
+        line: sentimentLine(report.sentiment, labels.sentiment, formatRate),
+      },
       rows: report.conversations.map((row) => ({
         waId: formatWaId(row.waId),
         contactName: row.contactName ?? '',
@@ -212,6 +224,7 @@ export async function renderSummaryJson(report: SummaryReport, out: NodeJS.Writa
     })),
     per_day: report.perDay.map((d) => ({ day: d.day, messages: d.messages })),
     sessions: sessionFiguresDocument(report.sessions),
+    sentiment: sentimentFiguresDocument(report.sentiment, (d) => formatIso(d, tz)),
   };
   const writer = new ChunkWriter(out);
   await writer.write(`${JSON.stringify(doc, null, 2)}\n`);

@@ -1,6 +1,7 @@
 // What report renderers receive: plain data and async iterables (so a conversation of any size
 // streams through in batches). No Prisma, no Express, no commander.
 import type { ReportMessage, StoredMessage } from '../domain/types.js';
+import type { SentimentFigures } from './sentiment.js';
 import type { SessionFigures } from './sessions.js';
 
 export type { ReportMessage };
@@ -81,6 +82,7 @@ export interface SummaryReport extends ReportContext {
   perDay: { day: string; messages: number }[];
   /** Conversations inside the threads that started in the range. */
   sessions: SessionFigures;
+  sentiment: SentimentFigures;
 }
 
 export interface RenderResult {

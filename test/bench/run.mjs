@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench [-- --only ingest,reply,export,summary,start,batches,outbox] [--runs 3] [--quick]`
+// `npm run bench [-- --only ingest,reply,export,summary,start,batches,outbox,sentiment] [--runs 3] [--quick]`
 // Every figure is compared with a baseline measured in the same run (machines here are shared and
 // noisy): the median of several runs, as a ratio. Prints one table and writes bench-results.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -223,7 +223,7 @@ function startChild(argv, env) {
   });
 }
 
-async function load(url, seconds, secret) {
+async function load(url, seconds, secret, texts = null) {
   const autocannon = (await import('autocannon')).default;
   let n = 0;
   const body = (id) =>
@@ -245,7 +245,7 @@ async function load(url, seconds, secret) {
                     id: `wamid.load.${process.pid}.${Date.now()}.${id}`,
                     timestamp: String(Math.floor(Date.now() / 1000)),
                     type: 'text',
-                    text: { body: `mensaje ${id}` },
+                    text: { body: texts ? texts[id % texts.length] : `mensaje ${id}` },
                   },
                 ],
               },
@@ -839,6 +839,70 @@ async function barePosts(url, total, concurrency) {
   return total / ((performance.now() - started) / 1000);
 }
 
+// 8. Sentiment: ingest of realistic user texts (the labelled dev set, Spanish and English) with
+// every message scored as it is stored, against the same with WA_REPORT_SENTIMENT=off, interleaved
+// in the same run; and `wa-report sentiment score` on 100,000 lines.
+async function benchSentiment() {
+  const seconds = quick ? 3 : 10;
+  const secret = 'bench-secret';
+  const texts = readFileSync(join(root, 'test/fixtures/sentiment/dev.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).text);
+  const env = { WHATSAPP_APP_SECRET: secret, LOG_LEVEL: 'info', OPENAI_API_KEY: '' };
+  for (const [name, makeDb] of emptyDatabases('sentiment')) {
+    const on = [];
+    const off = [];
+    for (let r = 0; r < runs; r++) {
+      for (const mode of ['off', 'lexicon']) {
+        const dbUrl = await makeDb();
+        const ingest = await startChild([BIN, '--db', dbUrl, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
+          ...env,
+          WA_REPORT_SENTIMENT: mode,
+        });
+        const measured = await load(ingest.url, seconds, secret, texts);
+        ingest.child.kill('SIGTERM');
+        await new Promise((res) => ingest.child.on('exit', res));
+        (mode === 'lexicon' ? on : off).push({ rps: measured.rps, p99: measured.p99 });
+      }
+    }
+    const ratios = on.map((o, i) => o.rps / off[i].rps);
+    const m = median(ratios);
+    const i = ratios.indexOf(m);
+    record({
+      name: `sentiment ${name}: ingest msg/s with every user text scored ÷ with WA_REPORT_SENTIMENT=off`,
+      value: on[i].rps,
+      baseline: off[i].rps,
+      unit: 'msg/s',
+      ratio: m,
+      target: '≥ 0.9',
+      pass: m >= 0.9,
+      p99_ms: on[i].p99,
+    });
+  }
+  const lines = Array.from({ length: 100_000 }, (_, k) => texts[k % texts.length]).join('\n') + '\n';
+  const rates = [];
+  for (let r = 0; r < runs; r++) {
+    const started = performance.now();
+    const out = spawnSync(process.execPath, [BIN, 'sentiment', 'score'], {
+      input: lines,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (out.status !== 0) throw new Error(`sentiment score failed: ${out.stderr}`);
+    const n = out.stdout.trim().split('\n').length;
+    if (n !== 100_000) throw new Error(`sentiment score printed ${n} lines for 100,000`);
+    rates.push(n / ((performance.now() - started) / 1000));
+  }
+  record({
+    name: '`wa-report sentiment score`: 100,000 WhatsApp-style lines (process start included)',
+    value: median(rates),
+    unit: 'lines/s',
+    baseline: null,
+    ratio: null,
+  });
+}
+
 async function benchOutbox() {
   const seconds = quick ? 3 : 10;
   const secret = 'bench-secret';
@@ -957,6 +1021,7 @@ const benches = {
   summary: benchSummary,
   batches: benchBatches,
   outbox: benchOutbox,
+  sentiment: benchSentiment,
 };
 process.stderr.write(
   `wa-report benchmarks: ${runs} runs each (median), data in ${dataDir}` +
@@ -975,7 +1040,8 @@ const table = [
     (r) =>
       `| ${r.name} | ${fmt(r.value, r.unit === 'ms' ? msDigits(r.value) : 1)} ${r.unit}` +
       `${r.peak_rss_mb ? `, ${fmt(r.peak_rss_mb, 0)} MB RSS` : ''}` +
-      `${r.p99_ms !== undefined ? `, p50 ${r.p50_ms} ms / p99 ${r.p99_ms} ms` : ''}` +
+      `${r.p50_ms !== undefined ? `, p50 ${r.p50_ms} ms` : ''}` +
+      `${r.p99_ms !== undefined ? `${r.p50_ms !== undefined ? ' /' : ','} p99 ${r.p99_ms} ms` : ''}` +
       `${r.replies_per_s ? `, ${fmt(r.replies_per_s, 0)} replies/s` : ''}` +
       ` | ${fmt(r.baseline, r.unit === 'ms' ? msDigits(r.baseline) : 1)} | ${fmt(r.ratio)} | ${r.target ?? ''} | ` +
       `${r.pass === undefined ? '' : r.pass ? 'met' : 'missed'} |`,

@@ -70,6 +70,51 @@ describe('foldMessages', () => {
   });
 });
 
+describe('conversation sentiment', () => {
+  const scored = (minutes: number, sentiment: number | null, role: Role = 'user') => ({
+    ...m(minutes, role),
+    sentiment,
+  });
+
+  it('keeps the opening (first three) and closing (last three) means, and alerts once at the threshold', () => {
+    const { changed, happenings } = foldMessages(
+      [],
+      [
+        scored(0, 0.6),
+        scored(1, null, 'assistant'),
+        scored(2, 0.2),
+        scored(3, null), // a photo without a caption: not scored
+        scored(4, -0.4),
+        scored(5, -0.8),
+        scored(6, -0.9),
+        scored(7, -0.95),
+      ],
+      thread,
+      { ...policy, negativeAlert: -0.5 },
+    );
+    const [c] = changed as [ConversationState];
+    expect(c.sentimentCount).toBe(6);
+    expect(c.sentimentSum).toBeCloseTo(-2.25, 3);
+    expect(c.openingSentiment).toBeCloseTo(0.133, 3);
+    expect(c.closingSentiment).toBeCloseTo(-0.883, 3);
+    expect(c.recentSentiments).toEqual([-0.8, -0.9, -0.95]);
+    // (−0.4 − 0.8 + 0.2) / 3 = −0.33 is above −0.5; (−0.4 − 0.8 − 0.9) / 3 = −0.7 is the first at or below.
+    expect(c.negativeAt).toEqual(at(6));
+    expect(happenings.filter((h) => h.kind === 'negative')).toHaveLength(1);
+  });
+
+  it('sends no alert without a threshold, or for an ended conversation', () => {
+    const none = foldMessages([], [scored(0, -0.9)], thread, { ...policy, negativeAlert: null });
+    expect(none.changed[0]!.negativeAt).toBeNull();
+    expect(none.happenings.map((h) => h.kind)).not.toContain('negative');
+    const [ended] = foldMessages([], [scored(0, 0.5), scored(10, 0.5)], thread, policy).changed as [ConversationState];
+    ended.id = 1;
+    Object.assign(ended, { endedAt: at(40), endReason: 'idle' });
+    const late = foldMessages([ended], [scored(5, -1)], thread, { ...policy, negativeAlert: -0.1 });
+    expect(late.happenings.map((h) => h.kind)).toEqual(['message']);
+  });
+});
+
 describe('client policies', () => {
   it('quotes only when it helps (auto), or always, or never', () => {
     expect(shouldQuote('auto', { covers: 1, answersLatest: true })).toBe(false);

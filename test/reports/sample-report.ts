@@ -357,6 +357,24 @@ export function sampleSummary(lang: Lang = 'es'): SummaryReport {
         { day: '2024-03-31', sessions: 1 },
       ],
     },
+    sentiment: {
+      scored: 8,
+      unscored: 0,
+      distribution: { negative: 2, neutral: 3, positive: 3 },
+      mean: 0.061,
+      sessions: { scored: 3, opening: -0.12, closing: 0.31, change: 0.43 },
+      worst: [
+        {
+          conversationId: 2,
+          threadId: 1,
+          waId: WA1,
+          startedAt: new Date('2024-03-30T10:00:00Z'),
+          mean: -0.42,
+          scoredMessages: 3,
+          closing: -0.2,
+        },
+      ],
+    },
   };
 }
 

@@ -69,6 +69,7 @@ describe('renderSummaryHtml and renderSummaryJson', () => {
       'conversations',
       'per_day',
       'sessions',
+      'sentiment',
     ]);
     expect(doc.range).toEqual({ start: '2024-03-28T00:00:00.000+01:00', end: null });
     expect(doc.totals).toEqual({
@@ -89,5 +90,24 @@ describe('renderSummaryHtml and renderSummaryJson', () => {
       failed: 1,
     });
     expect(doc.per_day[3]).toEqual({ day: '2024-03-31', messages: 6 });
+    // As docs/report-json.md describes it: scores and ids, never content.
+    expect(doc.sentiment).toEqual({
+      scored_messages: 8,
+      unscored_messages: 0,
+      distribution: { negative: 2, neutral: 3, positive: 3 },
+      mean: 0.061,
+      sessions: { scored: 3, opening: -0.12, closing: 0.31, change: 0.43 },
+      worst_sessions: [
+        {
+          conversation_id: 2,
+          thread_id: 1,
+          wa_id: '+34123456789',
+          started_at: '2024-03-30T11:00:00.000+01:00',
+          mean: -0.42,
+          closing: -0.2,
+          scored_messages: 3,
+        },
+      ],
+    });
   });
 });

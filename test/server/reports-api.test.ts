@@ -83,6 +83,7 @@ describe.each(databaseKinds)('report API on $name', (kind) => {
       'conversation_idle_seconds',
       'quote_replies',
       'handoff',
+      'language',
       'created_at',
       'updated_at',
     ]);

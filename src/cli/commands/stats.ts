@@ -4,6 +4,8 @@ import { buildStatistics, type ClientStatistics } from '../../reports/build.js';
 import { unicodeBar } from '../../reports/charts.js';
 import { statisticsDocument } from '../../reports/documents.js';
 import { formatRate, formatSeconds } from '../../reports/format.js';
+import { labelsFor } from '../../reports/i18n.js';
+import { openingClosingLine, sentimentLine, signed } from '../../reports/sentiment.js';
 import { parseReportOptions, parseSince, type RawReportOptions } from '../../reports/query-options.js';
 import { defineCommand, text } from '../command.js';
 import type { CommandContext } from '../context.js';
@@ -46,6 +48,8 @@ export async function runStats(
 }
 
 const pct = formatRate;
+/** `stats` prints English (its JSON is the interface for other languages). */
+const labels = labelsFor('en');
 
 /** The last `days` days as bars of at most `width` cells. */
 function bars(perDay: { day: string; messages: number }[], width = 40, days = 14): string[] {
@@ -102,6 +106,12 @@ export function printStats(r: StatsResult, asJson: boolean, ctx: CommandContext)
       `${pct(ss.handoffRate)} handed to a person (${n(ss.handoffs)}) · ${pct(ss.botOnlyResolutionRate)} ` +
         'resolved by the assistant alone',
     );
+    line('Sentiment', sentimentLine(s.sentiment, labels.sentiment, pct));
+    line('Opening → closing', openingClosingLine(s.sentiment, labels.sentiment));
+    const worst = s.sentiment.worst.filter((w) => w.mean < 0).slice(0, 3);
+    if (worst.length) {
+      line('Worst sessions', worst.map((w) => `#${w.conversationId} (${signed(w.mean)})`).join(' · '));
+    }
     if (s.perDay.length) {
       out.write(`  Messages per day${s.perDay.length > 14 ? ' (last 14 days)' : ''}\n`);
       for (const b of bars(s.perDay)) out.write(`    ${c.cyan(b)}\n`);
