@@ -165,8 +165,9 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
     end: q.end,
   });
   const sessions = sessionFigures(sessionList, day, fillDays);
-  const [counts] = await store.statistics.sentiment({ clientId: q.clientId, waId: q.waId, start: q.start, end: q.end });
-  const sentiment = sentimentFigures(counts, sessionList);
+  const range = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
+  const [counts] = await store.statistics.sentiment(range);
+  const sentiment = sentimentFigures(counts, sessionList, await store.statistics.ratings(range));
   return { ...context(store, client, q), totals, conversations, perDay: fillDays(perDay), sessions, sentiment };
 }
 
@@ -199,12 +200,13 @@ export async function buildStatistics(
   const now = q.now ?? new Date();
   // Conversations idle by now are ended before they are counted (idempotent; the daemon does it too).
   await store.conversations.sweep(now);
-  const [stats, histogram, buckets, sessions, sentiment] = await Promise.all([
+  const [stats, histogram, buckets, sessions, sentiment, ratings] = await Promise.all([
     store.statistics.perClient({ clientId: q.clientId, since: q.since, now }),
     store.statistics.responseTimes({ clientId: q.clientId, since: q.since }),
     store.statistics.timeBuckets({ clientId: q.clientId, start: q.since }),
     store.statistics.sessions({ clientId: q.clientId, start: q.since }),
     store.statistics.sentiment({ clientId: q.clientId, start: q.since }),
+    store.statistics.ratings({ clientId: q.clientId, start: q.since }),
   ]);
   const day = dayIn(q.timeZone);
   return stats.map((s) => {
@@ -227,6 +229,7 @@ export async function buildStatistics(
       sentiment: sentimentFigures(
         sentiment.find((x) => x.clientId === s.clientId),
         sessions.filter((x) => x.clientId === s.clientId),
+        ratings.filter((x) => x.clientId === s.clientId),
       ),
     };
   });

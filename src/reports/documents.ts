@@ -6,6 +6,7 @@ import { formatWaId } from '../domain/phone.js';
 import type { ClientRecord, ConversationSummary } from '../domain/types.js';
 import type { ClientStatistics } from './build.js';
 import type { ConversationState } from '../domain/conversations.js';
+import type { SessionRating } from '../domain/sentiment/rating.js';
 import { sentimentFiguresDocument } from './sentiment.js';
 import { sessionFiguresDocument } from './sessions.js';
 
@@ -83,7 +84,9 @@ const secondsBetween = (from: Date | null, to: Date | null) =>
   from && to ? Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000)) : null;
 
 /** A conversation inside a thread (a session): when it started and ended, why, its messages. */
-export function sessionDocument(s: ConversationState & { id: number; contactName: string | null }) {
+export function sessionDocument(
+  s: ConversationState & { id: number; contactName: string | null; rating?: SessionRating | null },
+) {
   return {
     id: s.id,
     thread_id: s.threadId,
@@ -104,6 +107,18 @@ export function sessionDocument(s: ConversationState & { id: number; contactName
       closing: s.closingSentiment,
       negative_at: isoOrNull(s.negativeAt),
     },
+    ...(s.rating
+      ? {
+          rating: {
+            source: s.rating.source,
+            label: s.rating.label,
+            score: s.rating.score,
+            predicted_csat: s.rating.predictedCsat,
+            reason: s.rating.reason,
+            error: s.rating.error,
+          },
+        }
+      : {}),
   };
 }
 

@@ -3,7 +3,7 @@
 // the conversations that felt worst (ids and scores only, never content).
 import type { ConversationState } from '../domain/conversations.js';
 import { formatWaId } from '../domain/phone.js';
-import type { MessageSentimentCounts } from '../db/repositories/statistics.js';
+import type { MessageSentimentCounts, RatingCounts } from '../db/repositories/statistics.js';
 
 export interface SentimentFigures {
   /** User messages with a score, and texts without one (stored before sentiment, not backfilled). */
@@ -14,6 +14,14 @@ export interface SentimentFigures {
   mean: number | null;
   /** Of sessions with a scored message: mean opening and closing sentiment, and the mean change. */
   sessions: { scored: number; opening: number | null; closing: number | null; change: number | null };
+  /** WA_REPORT_SENTIMENT=model: sessions rated, by the model or (when it failed) the lexicon. */
+  ratings: {
+    rated: number;
+    bySource: { model: number; lexicon: number };
+    distribution: { negative: number; neutral: number; positive: number };
+    meanScore: number | null;
+    meanPredictedCsat: number | null;
+  };
   /** Up to 10 sessions with the lowest mean sentiment, lowest first. */
   worst: {
     conversationId: number;
@@ -32,7 +40,13 @@ const meanOf = (values: number[]) => (values.length ? round(values.reduce((a, b)
 export function sentimentFigures(
   counts: MessageSentimentCounts | undefined,
   sessions: ConversationState[],
+  ratings: RatingCounts[] = [],
 ): SentimentFigures {
+  const rated = ratings.reduce((a, r) => a + r.n, 0);
+  const byLabel = (label: RatingCounts['label']) =>
+    ratings.filter((r) => r.label === label).reduce((a, r) => a + r.n, 0);
+  const bySource = (source: RatingCounts['source']) =>
+    ratings.filter((r) => r.source === source).reduce((a, r) => a + r.n, 0);
   const c = counts ?? { scored: 0, unscored: 0, negative: 0, neutral: 0, positive: 0, sum: 0 };
   const scored = sessions.filter((s) => s.sentimentCount > 0);
   const opening = scored.map((s) => s.openingSentiment ?? 0);
@@ -60,6 +74,13 @@ export function sentimentFigures(
       closing: meanOf(closing),
       change: meanOf(scored.map((_, i) => (closing[i] as number) - (opening[i] as number))),
     },
+    ratings: {
+      rated,
+      bySource: { model: bySource('model'), lexicon: bySource('lexicon') },
+      distribution: { negative: byLabel('negative'), neutral: byLabel('neutral'), positive: byLabel('positive') },
+      meanScore: rated ? round(ratings.reduce((a, r) => a + r.scoreSum, 0) / rated) : null,
+      meanPredictedCsat: rated ? round(ratings.reduce((a, r) => a + r.csatSum, 0) / rated) : null,
+    },
     worst,
   };
 }
@@ -72,6 +93,13 @@ export function sentimentFiguresDocument(f: SentimentFigures, iso: (d: Date) => 
     distribution: { ...f.distribution },
     mean: f.mean,
     sessions: { ...f.sessions },
+    ratings: {
+      rated: f.ratings.rated,
+      by_source: { ...f.ratings.bySource },
+      distribution: { ...f.ratings.distribution },
+      mean_score: f.ratings.meanScore,
+      mean_predicted_csat: f.ratings.meanPredictedCsat,
+    },
     worst_sessions: f.worst.map((w) => ({
       conversation_id: w.conversationId,
       thread_id: w.threadId,

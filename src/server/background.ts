@@ -2,6 +2,7 @@
 // conversation.ended events), looking after the outbox (expired claims, metrics, /healthz when it
 // stops moving) and pruning delivered events older than 30 days.
 import type { Logger } from 'pino';
+import type { Rater } from '../assistant/rater.js';
 import type { Store } from '../db/store.js';
 import { summarizeError } from '../errors.js';
 import type { IngestMetrics } from './metrics.js';
@@ -21,6 +22,10 @@ export interface BackgroundOptions {
   watchMs?: number;
   /** How often threads left without a delivery in progress are repaired (default 60 s). */
   repairMs?: number;
+  /** WA_REPORT_SENTIMENT=model: rates ended conversations. */
+  rater?: Rater | null;
+  /** How often it looks for conversations to rate (default 5 s). */
+  rateMs?: number;
 }
 
 export interface Background {
@@ -89,6 +94,14 @@ export function startBackground(o: BackgroundOptions): Background {
   every(o.repairMs ?? 60_000, 'repairing the outbox', async () => {
     await store.deliveries.repair();
   });
+
+  const rater = o.rater;
+  if (rater) {
+    every(o.rateMs ?? 5_000, 'rating conversations', async () => {
+      // Until nothing is left, a batch at a time (each model call is slow; the next run goes on).
+      while (!stopped && (await rater.runOnce(new Date())) > 0);
+    });
+  }
 
   return {
     outboxProblem: () => problem,

@@ -4,7 +4,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { idleFromEnv } from '../domain/conversations.js';
-import { negativeAlertFromEnv, sentimentModeFromEnv } from '../domain/sentiment/index.js';
+import { negativeAlertFromEnv, sentimentModeFromEnv, type SentimentMode } from '../domain/sentiment/index.js';
 import { parseDuration } from '../domain/durations.js';
 import { UsageError } from '../errors.js';
 import { webhookSettingsFromEnv, type WebhookSettings } from '../events/policy.js';
@@ -44,7 +44,7 @@ export interface IngestConfig {
   /** WA_REPORT_SENTIMENT_ALERT: a closing sentiment at or below it sends sentiment.negative; null: off. */
   sentimentAlert: number | null;
   /** WA_REPORT_SENTIMENT: score user messages as they are stored (lexicon, the default) or not (off). */
-  sentiment: 'lexicon' | 'off';
+  sentiment: SentimentMode;
   /** Event webhook delivery (WA_REPORT_WEBHOOK_RETRY, …_LEASE, WA_REPORT_WEBHOOKS_ALLOW_PRIVATE). */
   webhooks: WebhookSettings;
 }
@@ -225,12 +225,15 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
     problems.push((error as Error).message);
   }
   let sentimentAlert: number | null = null;
-  let sentiment: 'lexicon' | 'off' = 'lexicon';
+  let sentiment: SentimentMode = 'lexicon';
   try {
     sentimentAlert = negativeAlertFromEnv(env);
     sentiment = sentimentModeFromEnv(env);
   } catch (error) {
     problems.push((error as Error).message);
+  }
+  if (sentiment === 'model' && !env.OPENAI_API_KEY?.trim()) {
+    problems.push('WA_REPORT_SENTIMENT=model needs OPENAI_API_KEY (and OPENAI_MODEL): the model rates conversations');
   }
   const webhooks = webhookSettingsFromEnv(env);
   problems.push(...webhooks.problems);

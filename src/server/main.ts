@@ -11,6 +11,7 @@ import { WaReportError } from '../errors.js';
 import { WriteQueue, type CommittedWrite } from '../ingest/write-queue.js';
 import { Replier } from '../assistant/replier.js';
 import { ModelClient } from '../assistant/model.js';
+import { Rater } from '../assistant/rater.js';
 import { GraphClient } from '../whatsapp/graph.js';
 import { createApp } from './app.js';
 import { mountReportsApi } from './reports-api.js';
@@ -60,7 +61,7 @@ export interface StartOptions {
   /** Keys for content at rest (the CLI passes WA_REPORT_ENCRYPTION_KEY…); default none. */
   keys?: KeyRing;
   /** Periodic work (tests use short periods): idle sweep, outbox watch, worker poll. */
-  background?: { sweepMs?: number; watchMs?: number; pollMs?: number };
+  background?: { sweepMs?: number; watchMs?: number; pollMs?: number; rateMs?: number };
 }
 
 export function createLogger(level: string, stream?: NodeJS.WritableStream): Logger {
@@ -106,7 +107,7 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     keys: options.keys,
     conversationIdleMs: config.conversationIdleMs,
     sentimentAlert: config.sentimentAlert,
-    sentiment: config.sentiment,
+    sentiment: config.sentiment === 'off' ? 'off' : 'lexicon',
   });
   try {
     // A database whose content is encrypted never receives plaintext: refuse to start without the key.
@@ -179,12 +180,31 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     // Storing webhooks comes first: while they pour in, events wait up to 30 s (sent at once otherwise).
     defer: () => (queue.recentRows() >= DEFER_ABOVE_ROWS_PER_SECOND ? DEFER_MS : 0),
   });
+  // WA_REPORT_SENTIMENT=model: the model rates each ended conversation (config checked the key is set).
+  const rater =
+    config.sentiment === 'model' && config.openai.apiKey
+      ? new Rater({
+          store,
+          logger,
+          defaultModel: config.openai.model,
+          model: new ModelClient({
+            apiKey: config.openai.apiKey,
+            baseURL: config.openai.baseURL,
+            model: config.openai.model,
+            api: config.openai.api,
+            timeoutMs: config.openai.timeoutMs,
+            maxRetries: 1,
+          }),
+        })
+      : null;
   const background = startBackground({
     store,
     logger,
     metrics,
     sweepMs: options.background?.sweepMs,
     watchMs: options.background?.watchMs,
+    rater,
+    rateMs: options.background?.rateMs,
   });
 
   const app = createApp({

@@ -367,6 +367,20 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       messages: rows,
       rawEvents: [{ kind: 'unknown_field', payload: JSON.stringify({ s: SECRET }) }],
     });
+    // A model's rating whose reason speaks of the content (WA_REPORT_SENTIMENT=model): sealed too.
+    await store.conversations.sweep();
+    const [claim] = await store.sentiment.claimUnrated(new Date(), {
+      leaseMs: 60_000,
+      limit: 1,
+      withinMs: 10 * 365 * 86_400_000,
+    });
+    await store.sentiment.saveRating(claim!.conversationId, {
+      source: 'model',
+      rating: { label: 'negative', score: -0.5, predictedCsat: 2, reason: `About ${SECRET}` },
+      model: 'test-model',
+      error: null,
+      transcriptHash: null,
+    });
     await store.close();
     opened.pop();
 
@@ -382,7 +396,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
     // The rerun finishes the job.
     const done = await reencrypt(withA, { batchSize: 7 });
     expect(done.changed.messages).toBe(16);
-    expect(await encryptionCensus(withA)).toEqual({ plaintext: 0, byKey: { [keyA.id]: 61 } });
+    expect(await encryptionCensus(withA)).toEqual({ plaintext: 0, byKey: { [keyA.id]: 62 } });
     expect(storedBytes(db, kind)).not.toContain('4711-ZETA');
     // Again: nothing to do.
     expect((await reencrypt(withA)).changed).toEqual({
@@ -391,13 +405,14 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       raw_events: 0,
       events: 0,
       webhook_endpoints: 0,
+      conversation_ratings: 0,
     });
 
     // Rotation: B is current, A still accepted; afterwards B alone reads everything and A alone cannot.
     const rotating = await openStore(db.target, { keys: new KeyRing(keyB, [keyA]) });
     opened.push({ db, store: rotating });
     await reencrypt(rotating, { batchSize: 11 });
-    expect(await encryptionCensus(rotating)).toEqual({ plaintext: 0, byKey: { [keyB.id]: 61 } });
+    expect(await encryptionCensus(rotating)).toEqual({ plaintext: 0, byKey: { [keyB.id]: 62 } });
     const onlyB = await openStore(db.target, { keys: new KeyRing(keyB) });
     opened.push({ db, store: onlyB });
     expect((await onlyB.messages.byWamid('wamid.p29'))?.content).toBe(`${SECRET} #29`);

@@ -363,6 +363,13 @@ export function sampleSummary(lang: Lang = 'es'): SummaryReport {
       distribution: { negative: 2, neutral: 3, positive: 3 },
       mean: 0.061,
       sessions: { scored: 3, opening: -0.12, closing: 0.31, change: 0.43 },
+      ratings: {
+        rated: 0,
+        bySource: { model: 0, lexicon: 0 },
+        distribution: { negative: 0, neutral: 0, positive: 0 },
+        meanScore: null,
+        meanPredictedCsat: null,
+      },
       worst: [
         {
           conversationId: 2,

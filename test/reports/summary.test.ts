@@ -97,6 +97,13 @@ describe('renderSummaryHtml and renderSummaryJson', () => {
       distribution: { negative: 2, neutral: 3, positive: 3 },
       mean: 0.061,
       sessions: { scored: 3, opening: -0.12, closing: 0.31, change: 0.43 },
+      ratings: {
+        rated: 0,
+        by_source: { model: 0, lexicon: 0 },
+        distribution: { negative: 0, neutral: 0, positive: 0 },
+        mean_score: null,
+        mean_predicted_csat: null,
+      },
       worst_sessions: [
         {
           conversation_id: 2,

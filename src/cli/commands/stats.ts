@@ -108,6 +108,14 @@ export function printStats(r: StatsResult, asJson: boolean, ctx: CommandContext)
     );
     line('Sentiment', sentimentLine(s.sentiment, labels.sentiment, pct));
     line('Opening → closing', openingClosingLine(s.sentiment, labels.sentiment));
+    const ratings = s.sentiment.ratings;
+    if (ratings.rated) {
+      line(
+        'Model ratings',
+        `${n(ratings.rated)} sessions (${n(ratings.bySource.lexicon)} by the lexicon when the model failed) · ` +
+          `mean ${signed(ratings.meanScore)} · predicted CSAT ${ratings.meanPredictedCsat?.toFixed(1) ?? '–'} / 5`,
+      );
+    }
     const worst = s.sentiment.worst.filter((w) => w.mean < 0).slice(0, 3);
     if (worst.length) {
       line('Worst sessions', worst.map((w) => `#${w.conversationId} (${signed(w.mean)})`).join(' · '));

@@ -17,6 +17,7 @@ import {
   type NewEvent,
 } from '../../domain/events.js';
 import { DEFAULT_NEGATIVE_ALERT } from '../../domain/sentiment/index.js';
+import type { SessionRating } from '../../domain/sentiment/rating.js';
 import type { Role } from '../../domain/types.js';
 import { bind, plusSeconds } from '../dialect.js';
 import { toDate, toDateOrNull } from '../rows.js';
@@ -367,6 +368,8 @@ export interface SessionFilter {
 export interface SessionRecord extends ConversationState {
   id: number;
   contactName: string | null;
+  /** WA_REPORT_SENTIMENT=model: how the model (or, when it failed, the lexicon) rated it. */
+  rating?: SessionRating | null;
 }
 
 export class ConversationsRepository {
@@ -413,7 +416,11 @@ export class ConversationsRepository {
       params.push(filter.end);
     }
     const rows = await this.q.all(
-      `SELECT ${CONVERSATION_COLUMNS}, t.wa_id, t.contact_name FROM conversations c JOIN threads t ON t.id = c.thread_id
+      `SELECT ${CONVERSATION_COLUMNS}, t.wa_id, t.contact_name, r.source AS rating_source, r.label AS rating_label,
+              r.score AS rating_score, r.predicted_csat AS rating_csat, r.reason AS rating_reason,
+              r.error AS rating_error
+       FROM conversations c JOIN threads t ON t.id = c.thread_id
+       LEFT JOIN conversation_ratings r ON r.conversation_id = c.id AND r.state = 'done'
        WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id DESC LIMIT ?`,
       [...params, limit],
     );
@@ -421,6 +428,19 @@ export class ConversationsRepository {
       ...toConversation(r, String(r.wa_id)),
       id: Number(r.id),
       contactName: (r.contact_name as string | null) ?? null,
+      rating: r.rating_source
+        ? {
+            source: r.rating_source as SessionRating['source'],
+            label: (r.rating_label as string | null) ?? null,
+            score: numberOrNull(r.rating_score),
+            predictedCsat: numberOrNull(r.rating_csat),
+            reason:
+              r.rating_reason === null || r.rating_reason === undefined
+                ? null
+                : this.q.keys.open(String(r.rating_reason), () => `The rating of conversation ${String(r.id)}`),
+            error: (r.rating_error as string | null) ?? null,
+          }
+        : null,
     }));
   }
 

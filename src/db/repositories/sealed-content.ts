@@ -7,11 +7,12 @@ import type { Querier, Row } from '../sql.js';
 
 /** Every table and column holding content that is sealed at rest. */
 export const SEALED_COLUMNS = [
-  { table: 'messages', columns: ['content', 'raw'], what: 'message' },
-  { table: 'message_status_events', columns: ['raw'], what: 'status event' },
-  { table: 'raw_events', columns: ['payload'], what: 'raw event' },
-  { table: 'events', columns: ['payload'], what: 'event' },
-  { table: 'webhook_endpoints', columns: ['secret', 'previous_secret'], what: 'webhook endpoint' },
+  { table: 'messages', key: 'id', columns: ['content', 'raw'], what: 'message' },
+  { table: 'message_status_events', key: 'id', columns: ['raw'], what: 'status event' },
+  { table: 'raw_events', key: 'id', columns: ['payload'], what: 'raw event' },
+  { table: 'events', key: 'id', columns: ['payload'], what: 'event' },
+  { table: 'webhook_endpoints', key: 'id', columns: ['secret', 'previous_secret'], what: 'webhook endpoint' },
+  { table: 'conversation_ratings', key: 'conversation_id', columns: ['reason'], what: 'conversation rating' },
 ] as const;
 
 export type SealedTable = (typeof SEALED_COLUMNS)[number];
@@ -27,10 +28,11 @@ export class SealedContentRepository {
 
   /** The next rows after `afterId`, with their sealed columns as stored. */
   page(target: SealedTable, afterId: number, limit: number): Promise<Row[]> {
-    return this.q.all(`SELECT id, ${target.columns.join(', ')} FROM ${target.table} WHERE id > ? ORDER BY id LIMIT ?`, [
-      afterId,
-      limit,
-    ]);
+    const key = target.key;
+    return this.q.all(
+      `SELECT ${key} AS id, ${target.columns.join(', ')} FROM ${target.table} WHERE ${key} > ? ORDER BY ${key} LIMIT ?`,
+      [afterId, limit],
+    );
   }
 
   /** Writes the new values in one transaction, each row only if it still holds `before`; returns rows changed. */
@@ -40,7 +42,7 @@ export class SealedContentRepository {
     return this.q.transaction(async (tx) => {
       let n = 0;
       for (const u of updates) {
-        n += await tx.run(`UPDATE ${target.table} SET ${set} WHERE id = ? AND ${same}`, [
+        n += await tx.run(`UPDATE ${target.table} SET ${set} WHERE ${target.key} = ? AND ${same}`, [
           ...u.after,
           u.id,
           ...u.before,

@@ -3,6 +3,7 @@
 // derived again from its messages' scores, with the same rules as live tracking.
 import { noSentiment, recountSentiment, type SentimentFigures } from '../../domain/conversations.js';
 import { isSentimentLanguage, messageSentiment } from '../../domain/sentiment/index.js';
+import type { Rating, TranscriptLine } from '../../domain/sentiment/rating.js';
 import { bind, ingestLock } from '../dialect.js';
 import { toDate } from '../rows.js';
 import type { Querier } from '../sql.js';
@@ -20,8 +21,124 @@ const MARKER = 'sentiment_backfill';
 /** The messages a backfill looks at: users' texts and captions, not scored yet. */
 const CANDIDATES = `m.role = 'user' AND m.sentiment IS NULL AND m.type IN ('text', 'image', 'video')`;
 
+/** An ended conversation claimed for a rating, with what the rater needs of it. */
+export interface RatingClaim {
+  conversationId: number;
+  threadId: number;
+  clientId: number;
+  startedAt: Date;
+  lastMessageAt: Date;
+  /** The user messages' mean score (the lexicon's fallback), null without any. */
+  meanSentiment: number | null;
+  /** The client's own model, if it has one. */
+  clientModel: string | null;
+}
+
+export interface SavedRating {
+  source: 'model' | 'lexicon';
+  rating: Rating | null;
+  model: string | null;
+  error: string | null;
+  transcriptHash: string | null;
+}
+
 export class SentimentRepository {
   constructor(private readonly q: Querier) {}
+
+  /**
+   * Claims up to `limit` conversations that ended in the last `withinMs` with user messages and no
+   * rating yet (or a claim whose lease ran out: its daemon died), for `leaseMs`. Two daemons never
+   * claim the same one.
+   */
+  async claimUnrated(now: Date, options: { leaseMs: number; limit: number; withinMs: number }): Promise<RatingClaim[]> {
+    const since = new Date(now.getTime() - options.withinMs);
+    const lease = new Date(now.getTime() + options.leaseMs);
+    const claimed = await this.q.all<{ conversation_id: unknown }>(
+      `WITH due AS (
+         SELECT c.id FROM conversations c LEFT JOIN conversation_ratings r ON r.conversation_id = c.id
+         WHERE c.ended_at IS NOT NULL AND c.ended_at > ? AND c.ended_at <= ? AND c.user_messages > 0
+           AND (r.conversation_id IS NULL OR (r.state = 'rating' AND r.lease_until < ?))
+         ORDER BY c.ended_at LIMIT ?
+       )
+       INSERT INTO conversation_ratings (conversation_id, state, lease_until)
+       SELECT id, 'rating', ? FROM due WHERE true
+       ON CONFLICT (conversation_id) DO UPDATE SET lease_until = excluded.lease_until
+         WHERE conversation_ratings.state = 'rating' AND conversation_ratings.lease_until < ?
+       RETURNING conversation_id`,
+      [since, now, now, options.limit, lease, now],
+    );
+    if (claimed.length === 0) return [];
+    const ids = claimed.map((r) => Number(r.conversation_id));
+    const rows = await this.q.all(
+      `SELECT c.id, c.thread_id, c.client_id, c.started_at, c.last_message_at, c.sentiment_count, c.sentiment_sum,
+              cl.assistant_model
+       FROM conversations c JOIN clients cl ON cl.id = c.client_id
+       WHERE c.id IN (${ids.map(() => '?').join(', ')}) ORDER BY c.id`,
+      ids,
+    );
+    return rows.map((r) => ({
+      conversationId: Number(r.id),
+      threadId: Number(r.thread_id),
+      clientId: Number(r.client_id),
+      startedAt: toDate(r.started_at),
+      lastMessageAt: toDate(r.last_message_at),
+      meanSentiment: Number(r.sentiment_count) > 0 ? Number(r.sentiment_sum) / Number(r.sentiment_count) : null,
+      clientModel: typeof r.assistant_model === 'string' && r.assistant_model ? r.assistant_model : null,
+    }));
+  }
+
+  /** A claimed conversation's messages as the model reads them (answers that never left are not part of it). */
+  async transcript(c: RatingClaim, limit = 1000): Promise<TranscriptLine[]> {
+    const rows = await this.q.all(
+      `SELECT id, role, content FROM messages
+       WHERE thread_id = ? AND created_at >= ? AND created_at <= ? AND NOT (role = 'assistant' AND wamid IS NULL)
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+      [c.threadId, c.startedAt, c.lastMessageAt, limit],
+    );
+    return rows.reverse().map((r) => ({
+      role: r.role as TranscriptLine['role'],
+      content: this.q.keys.open(String(r.content), () => `The content of message ${String(r.id)}`),
+    }));
+  }
+
+  /** A model's rating of the same transcript, if one was made already. */
+  async cachedRating(hash: string): Promise<(Rating & { model: string | null }) | null> {
+    const [r] = await this.q.all(
+      `SELECT label, score, predicted_csat, reason, model FROM conversation_ratings
+       WHERE transcript_hash = ? AND state = 'done' AND source = 'model' LIMIT 1`,
+      [hash],
+    );
+    if (!r) return null;
+    return {
+      label: r.label as Rating['label'],
+      score: Number(r.score),
+      predictedCsat: Number(r.predicted_csat),
+      reason: r.reason === null ? null : this.q.keys.open(String(r.reason), () => 'A conversation rating'),
+      model: (r.model as string | null) ?? null,
+    };
+  }
+
+  /** Stores a claimed conversation's rating (its reason sealed like content) and ends the claim. */
+  async saveRating(conversationId: number, saved: SavedRating, now = new Date()): Promise<void> {
+    const r = saved.rating;
+    await this.q.run(
+      `UPDATE conversation_ratings SET state = 'done', lease_until = NULL, transcript_hash = ?, source = ?, label = ?,
+         score = ?, predicted_csat = ?, reason = ?, model = ?, error = ?, rated_at = ?
+       WHERE conversation_id = ?`,
+      [
+        saved.transcriptHash,
+        saved.source,
+        r?.label ?? null,
+        r?.score ?? null,
+        r?.predictedCsat ?? null,
+        this.q.keys.seal(r?.reason ?? null),
+        saved.model,
+        saved.error,
+        now,
+        conversationId,
+      ],
+    );
+  }
 
   /** Where an interrupted backfill goes on from (0: from the start). */
   async backfillPosition(): Promise<number> {

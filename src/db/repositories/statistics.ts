@@ -22,6 +22,15 @@ export interface MessageSentimentCounts {
   unscored: number;
 }
 
+export interface RatingCounts {
+  clientId: number;
+  source: 'model' | 'lexicon';
+  label: 'negative' | 'neutral' | 'positive';
+  n: number;
+  scoreSum: number;
+  csatSum: number;
+}
+
 /** WHERE conditions on a client and a time column; empty conditions give an empty clause. */
 function conditions(parts: [string, unknown][]): { where: string; params: unknown[] } {
   const present = parts.filter(([, v]) => v !== undefined);
@@ -146,6 +155,31 @@ export class StatisticsRepository {
         unscored: Number(r.unscored ?? 0),
       };
     });
+  }
+
+  /** Ratings of the conversations that started in the period (WA_REPORT_SENTIMENT=model), per client. */
+  async ratings(filter: { clientId?: number; waId?: string; start?: Date; end?: Date }): Promise<RatingCounts[]> {
+    const { where, params } = conditions([
+      ["r.state = 'done' AND r.label IS NOT NULL", null],
+      ['c.client_id = ?', filter.clientId],
+      ['t.wa_id = ?', filter.waId],
+      ['c.started_at >= ?', filter.start],
+      ['c.started_at < ?', filter.end],
+    ]);
+    const rows = await this.q.all(
+      `SELECT c.client_id, r.source, r.label, COUNT(*) AS n, SUM(r.score) AS score, SUM(r.predicted_csat) AS csat
+       FROM conversation_ratings r JOIN conversations c ON c.id = r.conversation_id
+       JOIN threads t ON t.id = c.thread_id ${where} GROUP BY c.client_id, r.source, r.label`,
+      params.filter((p) => p !== null),
+    );
+    return rows.map((r) => ({
+      clientId: Number(r.client_id),
+      source: r.source as RatingCounts['source'],
+      label: r.label as RatingCounts['label'],
+      n: Number(r.n),
+      scoreSum: Number(r.score ?? 0),
+      csatSum: Number(r.csat ?? 0),
+    }));
   }
 
   /** Conversations (sessions) that started in the period, of one client or all, oldest first. */

@@ -30,12 +30,17 @@ export function messageSentiment(
 /** A conversation's closing sentiment at or below this sends sentiment.negative (WA_REPORT_SENTIMENT_ALERT). */
 export const DEFAULT_NEGATIVE_ALERT = -0.5;
 
-/** WA_REPORT_SENTIMENT, checked: 'lexicon' (the default: every user message scored as stored) or 'off'. */
-export function sentimentModeFromEnv(env: NodeJS.ProcessEnv): 'lexicon' | 'off' {
+export type SentimentMode = 'lexicon' | 'model' | 'off';
+
+/**
+ * WA_REPORT_SENTIMENT, checked: 'lexicon' (the default: every user message scored as it is stored),
+ * 'model' (the same, and the model rates each ended conversation) or 'off'.
+ */
+export function sentimentModeFromEnv(env: NodeJS.ProcessEnv): SentimentMode {
   const text = env.WA_REPORT_SENTIMENT?.trim().toLowerCase();
   if (!text || text === 'lexicon') return 'lexicon';
-  if (text === 'off') return 'off';
-  throw new UsageError(`WA_REPORT_SENTIMENT: "${text}" must be lexicon (the default) or off.`);
+  if (text === 'off' || text === 'model') return text;
+  throw new UsageError(`WA_REPORT_SENTIMENT: "${text}" must be lexicon (the default), model or off.`);
 }
 
 /** WA_REPORT_SENTIMENT_ALERT, checked: a score from −1 to 0, or off (null). */
