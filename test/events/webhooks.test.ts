@@ -23,6 +23,7 @@ import {
   wamid,
 } from '../helpers/webhooks.js';
 import { sql } from '../helpers/store.js';
+import { analyse } from '../../src/domain/sentiment/index.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -197,6 +198,34 @@ describe.each(databaseKinds)('event webhooks on $name', (kind) => {
       expect(r.body).not.toContain('sk-test');
       expect(r.body).not.toContain('Hola');
     }
+    // The user's message was scored as it was stored; the business's messages are not.
+    const scores = await sql(store).all<{ role: string; sentiment: unknown }>(
+      'SELECT role, sentiment FROM messages ORDER BY id',
+    );
+    expect(scores.map((r) => [r.role, r.sentiment === null ? null : Number(r.sentiment)])).toEqual([
+      ['user', analyse('Hola').score],
+      ['assistant', null],
+      ['agent', null],
+    ]);
+    expect(ended!.data).toMatchObject({ sentiment: { scored_messages: 1 } });
+  });
+
+  it('scores with the client’s language when it has one, and not at all with WA_REPORT_SENTIMENT=off', async () => {
+    await store.clients.update(clientId, { language: 'en' });
+    let d = await start({}, false);
+    // "pésimo" is negative in Spanish and not an English word the lexicon knows.
+    await postWebhook(d.url, textMessage({ from: '34600000009', text: 'pésimo', id: wamid() }));
+    await until(async () => (await sql(store).all('SELECT id FROM messages')).length === 1);
+    await d.close();
+    d = await start({ WA_REPORT_SENTIMENT: 'off' }, false);
+    await postWebhook(d.url, textMessage({ from: '34600000009', text: 'pésimo', id: wamid() }));
+    await until(async () => (await sql(store).all('SELECT id FROM messages')).length === 2);
+    const rows = await sql(store).all<{ sentiment: unknown }>('SELECT sentiment FROM messages ORDER BY id');
+    expect(rows.map((r) => (r.sentiment === null ? null : Number(r.sentiment)))).toEqual([
+      analyse('pésimo', 'en').score,
+      null,
+    ]);
+    expect(analyse('pésimo', 'en').score).not.toBe(analyse('pésimo', 'es').score);
   });
 
   it('keeps the assistant silent after a person answered, until the conversation ends', async () => {
