@@ -4,6 +4,7 @@
 // with what went wrong kept beside it. Claims are leased, so several daemons share the work and a
 // killed one's conversations are rated by another once its lease runs out.
 import type { Logger } from 'pino';
+import type { RatingClaim } from '../db/repositories/sentiment.js';
 import type { Store } from '../db/store.js';
 import {
   lexiconRating,
@@ -20,9 +21,9 @@ export interface RaterOptions {
   /** OPENAI_MODEL, for clients without their own. */
   defaultModel: string;
   logger: Logger;
-  /** How long a claim holds (default 2 min). */
+  /** How long a claim holds (default 5 min: longer than a model call with its retries). */
   leaseMs?: number;
-  /** Conversations rated per run (default 8). */
+  /** Conversations looked at per run (default 8). */
   batch?: number;
   /** Only conversations that ended this recently are rated (default 7 days). */
   withinMs?: number;
@@ -31,64 +32,86 @@ export interface RaterOptions {
 export class Rater {
   constructor(private readonly o: RaterOptions) {}
 
-  /** Claims and rates what ended since the last run; returns how many were rated. */
+  /** Claims and rates what ended since the last run, one at a time; returns how many were looked at. */
   async runOnce(now = new Date()): Promise<number> {
     const { store } = this.o;
-    const claims = await store.sentiment.claimUnrated(now, {
-      leaseMs: this.o.leaseMs ?? 120_000,
-      limit: this.o.batch ?? 8,
-      withinMs: this.o.withinMs ?? 7 * 86_400_000,
-    });
-    for (const c of claims) {
-      const model = c.clientModel ?? this.o.defaultModel;
-      const text = transcriptText(await store.sentiment.transcript(c));
-      const hash = transcriptHash(text, model);
-      const cached = await store.sentiment.cachedRating(hash);
-      if (cached) {
-        await store.sentiment.saveRating(c.conversationId, {
+    let n = 0;
+    for (; n < (this.o.batch ?? 8); n++) {
+      // One claim per conversation, for longer than a model call may take (timeouts and retries).
+      const [claim] = await store.sentiment.claimUnrated(now, {
+        leaseMs: this.o.leaseMs ?? 5 * 60_000,
+        limit: 1,
+        withinMs: this.o.withinMs ?? 7 * 86_400_000,
+      });
+      if (!claim) break;
+      try {
+        await this.rate(claim);
+      } catch (error) {
+        // Whatever else fails (content sealed with a key no longer held, the database): this one is
+        // kept with the reason, and the others are rated.
+        const reason = error instanceof Error ? error.message : String(error);
+        this.o.logger.warn({ conversation: claim.conversationId, error: reason }, 'conversation not rated');
+        await store.sentiment.saveRating(claim, {
+          source: 'lexicon',
+          rating: lexiconRating(claim.meanSentiment),
+          model: null,
+          error: reason,
+          transcriptHash: null,
+        });
+      }
+    }
+    return n;
+  }
+
+  private async rate(c: RatingClaim): Promise<void> {
+    const { store } = this.o;
+    const model = c.clientModel ?? this.o.defaultModel;
+    const text = transcriptText(await store.sentiment.transcript(c));
+    const hash = transcriptHash(text, model);
+    const cached = await store.sentiment.cachedRating(hash);
+    if (cached) {
+      await store.sentiment.saveRating(c, {
+        source: 'model',
+        rating: cached,
+        model: cached.model,
+        error: null,
+        transcriptHash: hash,
+      });
+      return;
+    }
+    let error: string;
+    try {
+      const answer = await this.o.model.complete(
+        [
+          { role: 'system', content: RATING_INSTRUCTIONS },
+          { role: 'user', content: text },
+        ],
+        { model },
+      );
+      const rating = parseRating(answer.text);
+      if (!(rating instanceof Error)) {
+        await store.sentiment.saveRating(c, {
           source: 'model',
-          rating: cached,
-          model: cached.model,
+          rating,
+          model: answer.model || model,
           error: null,
           transcriptHash: hash,
         });
-        continue;
+        return;
       }
-      let error: string;
-      try {
-        const answer = await this.o.model.complete(
-          [
-            { role: 'system', content: RATING_INSTRUCTIONS },
-            { role: 'user', content: text },
-          ],
-          { model },
-        );
-        const rating = parseRating(answer.text);
-        if (!(rating instanceof Error)) {
-          await store.sentiment.saveRating(c.conversationId, {
-            source: 'model',
-            rating,
-            model: answer.model || model,
-            error: null,
-            transcriptHash: hash,
-          });
-          continue;
-        }
-        error = `the model's answer was unusable: ${rating.message}`;
-      } catch (e) {
-        if (!(e instanceof ModelError)) throw e;
-        error = describeModelError(e);
-      }
-      // Never the transcript or the answer in the log: ids and what failed.
-      this.o.logger.warn({ conversation: c.conversationId, error }, 'conversation rated by the lexicon instead');
-      await store.sentiment.saveRating(c.conversationId, {
-        source: 'lexicon',
-        rating: lexiconRating(c.meanSentiment),
-        model: null,
-        error,
-        transcriptHash: null,
-      });
+      error = `the model's answer was unusable: ${rating.message}`;
+    } catch (e) {
+      if (!(e instanceof ModelError)) throw e;
+      error = describeModelError(e);
     }
-    return claims.length;
+    // Never the transcript or the answer in the log: ids and what failed.
+    this.o.logger.warn({ conversation: c.conversationId, error }, 'conversation rated by the lexicon instead');
+    await store.sentiment.saveRating(c, {
+      source: 'lexicon',
+      rating: lexiconRating(c.meanSentiment),
+      model: null,
+      error,
+      transcriptHash: null,
+    });
   }
 }

@@ -68,6 +68,11 @@ export interface Folded {
   /** Every conversation that changed or is new (new ones have id null). */
   changed: ConversationState[];
   happenings: Happening[];
+  /**
+   * A scored user message came older than what its conversation holds: its sentiment figures must
+   * be recounted from the messages in time order (the fold only appends), and it raises no alert.
+   */
+  recountSentiment: boolean;
 }
 
 const t = (d: Date) => d.getTime();
@@ -86,6 +91,7 @@ export function foldMessages(
   const changed = new Set<ConversationState>();
   const happenings: Happening[] = [];
   const sorted = [...messages].sort((a, b) => t(a.createdAt) - t(b.createdAt) || a.id - b.id);
+  let recount = false;
   const start = (m: PlacedMessage): ConversationState => {
     const c: ConversationState = {
       id: null,
@@ -131,13 +137,16 @@ export function foldMessages(
         (conversations[0] as ConversationState);
       if (t(m.createdAt) < t(target.startedAt)) target.startedAt = m.createdAt;
     }
+    const lastBefore = t(target.lastMessageAt);
     const handedOff = add(target, m, policy);
     changed.add(target);
     happenings.push({ kind: 'message', conversation: target, message: m });
     if (handedOff && target.endedAt === null) happenings.push({ kind: 'handoff', conversation: target });
-    if (scoreSentiment(target, m, policy)) happenings.push({ kind: 'negative', conversation: target });
+    const scored = m.role === 'user' && m.sentiment !== null && m.sentiment !== undefined;
+    if (scored && target.sentimentCount > 0 && t(m.createdAt) < lastBefore) recount = true;
+    else if (scoreSentiment(target, m, policy)) happenings.push({ kind: 'negative', conversation: target });
   }
-  return { changed: [...changed], happenings };
+  return { changed: [...changed], happenings, recountSentiment: recount };
 }
 
 /** A conversation before any scored message. */
@@ -161,7 +170,7 @@ export function noSentiment(): SentimentFigures {
 const OPENING_CLOSING = 3;
 
 const mean = (values: number[]): number =>
-  Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000;
+  Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000 || 0;
 
 /**
  * Counts a user message's score into its conversation's sentiment; true when that makes the
@@ -180,7 +189,7 @@ function scoreSentiment(c: ConversationState, m: PlacedMessage, policy: ThreadPo
 /** Counts one more user message's score (in time order) into a conversation's figures. */
 export function recountSentiment(c: SentimentFigures, score: number): void {
   c.sentimentCount += 1;
-  c.sentimentSum = Math.round((c.sentimentSum + score) * 1000) / 1000;
+  c.sentimentSum = Math.round((c.sentimentSum + score) * 1000) / 1000 || 0;
   c.recentSentiments = [...c.recentSentiments, score].slice(-OPENING_CLOSING);
   c.closingSentiment = mean(c.recentSentiments);
   // Until the third, every score so far is among the last three.

@@ -77,49 +77,51 @@ export function surveyInteractive(survey: { id: number; scale: CsatScale; questi
 }
 
 // Short answers, on a 1–5 scale (converted for a 3-point survey). Keys: lower case, accents removed.
-const WORDS: Record<string, number> = {
-  excelente: 5,
-  excelent: 5,
-  excellent: 5,
-  perfecto: 5,
-  perfect: 5,
-  genial: 5,
-  great: 5,
-  'muy bien': 5,
-  'muy bueno': 5,
-  'muy buena': 5,
-  'very good': 5,
-  amazing: 5,
-  awesome: 5,
-  bien: 4,
-  bueno: 4,
-  buena: 4,
-  good: 4,
-  'bastante bien': 4,
-  nice: 4,
-  regular: 3,
-  normal: 3,
-  'mas o menos': 3,
-  ok: 3,
-  okay: 3,
-  meh: 3,
-  'so so': 3,
-  mal: 2,
-  malo: 2,
-  mala: 2,
-  bad: 2,
-  poor: 2,
-  'muy mal': 1,
-  'muy malo': 1,
-  'muy mala': 1,
-  pesimo: 1,
-  pesima: 1,
-  fatal: 1,
-  horrible: 1,
-  terrible: 1,
-  awful: 1,
-  'very bad': 1,
-};
+const WORDS = new Map<string, number>(
+  Object.entries({
+    excelente: 5,
+    excelent: 5,
+    excellent: 5,
+    perfecto: 5,
+    perfect: 5,
+    genial: 5,
+    great: 5,
+    'muy bien': 5,
+    'muy bueno': 5,
+    'muy buena': 5,
+    'very good': 5,
+    amazing: 5,
+    awesome: 5,
+    bien: 4,
+    bueno: 4,
+    buena: 4,
+    good: 4,
+    'bastante bien': 4,
+    nice: 4,
+    regular: 3,
+    normal: 3,
+    'mas o menos': 3,
+    ok: 3,
+    okay: 3,
+    meh: 3,
+    'so so': 3,
+    mal: 2,
+    malo: 2,
+    mala: 2,
+    bad: 2,
+    poor: 2,
+    'muy mal': 1,
+    'muy malo': 1,
+    'muy mala': 1,
+    pesimo: 1,
+    pesima: 1,
+    fatal: 1,
+    horrible: 1,
+    terrible: 1,
+    awful: 1,
+    'very bad': 1,
+  }),
+);
 
 const fold = (text: string) =>
   text
@@ -167,7 +169,7 @@ export function recogniseAnswer(
     const n = [...text.matchAll(/[⭐★🌟]/gu)].length;
     return n <= 5 ? { score: onScale(n, survey.scale), form: 'stars' } : null;
   }
-  const word = WORDS[fold(text)];
+  const word = WORDS.get(fold(text));
   return word === undefined ? null : { score: onScale(word, survey.scale), form: 'word' };
 }
 

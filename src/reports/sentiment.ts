@@ -34,7 +34,7 @@ export interface SentimentFigures {
   }[];
 }
 
-const round = (v: number) => Math.round(v * 1000) / 1000;
+const round = (v: number) => Math.round(v * 1000) / 1000 || 0;
 const meanOf = (values: number[]) => (values.length ? round(values.reduce((a, b) => a + b, 0) / values.length) : null);
 
 export function sentimentFigures(

@@ -185,6 +185,12 @@ describe.each(databaseKinds)('conversation ratings on $name', (kind) => {
     const later = new Date(now.getTime() + 61_000);
     const again = await store.sentiment.claimUnrated(later, { leaseMs: 60_000, limit: 5, withinMs: 86_400_000 });
     expect(again.map((c) => c.conversationId).sort()).toEqual([a[0]!.conversationId, b[0]!.conversationId].sort());
+    // The daemon that lost its claim cannot save over the new one; the new claimant can.
+    const saved = { source: 'lexicon' as const, rating: null, model: null, error: 'x', transcriptHash: null };
+    expect(await store.sentiment.saveRating(a[0]!, saved)).toBe(false);
+    const mine = again.find((c) => c.conversationId === a[0]!.conversationId)!;
+    expect(await store.sentiment.saveRating(mine, saved)).toBe(true);
+    expect(await store.sentiment.saveRating(mine, saved)).toBe(false); // done: not saved twice
   });
 });
 

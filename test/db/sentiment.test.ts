@@ -160,6 +160,27 @@ describe.each(databaseKinds)('sentiment on $name', (kind) => {
     expect(normalise(await figures())).toEqual(normalise(liveFigures));
   });
 
+  it('counts a score that comes late in time order, as a recount from the messages does', async () => {
+    const clientId = await open();
+    const texts = ['un desastre total, pésimo', 'genial, gracias', 'no funciona', 'no funciona nada'];
+    const m = texts.map((t, i) => msg(clientId, A, i, t));
+    // The first message (in time) arrives last.
+    await store.ingest.write({ messages: m.slice(1) });
+    await store.ingest.write({ messages: m.slice(0, 1) });
+    const live = await figures();
+    await store.sentiment.backfillBatch(10); // nothing to score: only recounts what is there
+    await sql(store).run('UPDATE conversations SET opening_sentiment = NULL, closing_sentiment = NULL');
+    const [row] = await sql(store).all<{ thread_id: unknown }>('SELECT thread_id FROM conversations');
+    await store.sentiment.recount([Number(row!.thread_id)]);
+    const normalise = (rows: Record<string, unknown>[]) =>
+      rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : Number(v) || v])));
+    expect(normalise(await figures())).toEqual(normalise(live));
+    const s = texts.map((t) => analyse(t).score);
+    const mean = (v: number[]) => Math.round((v.reduce((x, y) => x + y, 0) / v.length) * 1000) / 1000;
+    expect(Number(live[0]!.opening_sentiment)).toBeCloseTo(mean(s.slice(0, 3)), 3);
+    expect(Number(live[0]!.closing_sentiment)).toBeCloseTo(mean(s.slice(1)), 3);
+  });
+
   it('reports the distribution, mean, opening → closing and the worst sessions, as computed by hand', async () => {
     const clientId = await open();
     await store.ingest.write({ messages: conversation(clientId) });

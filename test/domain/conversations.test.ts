@@ -103,6 +103,17 @@ describe('conversation sentiment', () => {
     expect(happenings.filter((h) => h.kind === 'negative')).toHaveLength(1);
   });
 
+  it('leaves a score that comes late (older than the conversation holds) to a recount, without an alert', () => {
+    const [c] = foldMessages([], [scored(2, 0.6), scored(3, -0.6), scored(4, -0.6)], thread, policy).changed as [
+      ConversationState,
+    ];
+    c.id = 1;
+    const late = foldMessages([c], [scored(1, -0.9)], thread, { ...policy, negativeAlert: -0.5 });
+    expect(late.recountSentiment).toBe(true);
+    expect(late.happenings.map((h) => h.kind)).toEqual(['message']);
+    expect(c.sentimentCount).toBe(3); // counted by the recount, in time order
+  });
+
   it('sends no alert without a threshold, or for an ended conversation', () => {
     const none = foldMessages([], [scored(0, -0.9)], thread, { ...policy, negativeAlert: null });
     expect(none.changed[0]!.negativeAt).toBeNull();

@@ -58,6 +58,9 @@ describe('sentiment analyser', () => {
   it('reads negation, intensifiers, contrast, emoji, emphasis and spelling as a person would', () => {
     const label = (text: string) => analyse(text).label;
     expect(label('me gusta mucho')).toBe('positive');
+    // "bien" is a word and an intensifier: it keeps its own valence when nothing follows it to modify.
+    expect(label('muy bien')).toBe('positive');
+    expect(analyse('bien, gracias').score).toBeGreaterThan(analyse('gracias').score);
     expect(label('no me gusta')).toBe('negative');
     expect(label('no está mal')).not.toBe('negative');
     expect(label('this is good')).toBe('positive');

@@ -374,7 +374,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       limit: 1,
       withinMs: 10 * 365 * 86_400_000,
     });
-    await store.sentiment.saveRating(claim!.conversationId, {
+    await store.sentiment.saveRating(claim!, {
       source: 'model',
       rating: { label: 'negative', score: -0.5, predictedCsat: 2, reason: `About ${SECRET}` },
       model: 'test-model',

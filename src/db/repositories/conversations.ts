@@ -4,8 +4,8 @@
 import {
   endIdle,
   foldMessages,
+  type Folded,
   type ConversationState,
-  type Happening,
   type PlacedMessage,
 } from '../../domain/conversations.js';
 import {
@@ -23,6 +23,7 @@ import { bind, plusSeconds } from '../dialect.js';
 import { toDate, toDateOrNull } from '../rows.js';
 import type { Querier, Row } from '../sql.js';
 import type { Outbox } from './outbox.js';
+import { recountConversations } from './sentiment.js';
 
 /** A message just stored, as conversations and events need it. */
 export interface TrackedMessage {
@@ -134,7 +135,7 @@ export async function trackConversations(
            WHERE t.id IN (${ids})`,
           threadIds,
         );
-  const folded: { happenings: Happening[]; changed: ConversationState[] }[] = [];
+  const folded: Folded[] = [];
   const before = new Map<number, string>();
   for (const row of latest) {
     const threadId = Number(row.tid);
@@ -157,6 +158,9 @@ export async function trackConversations(
     folded.flatMap((f) => f.changed),
     before,
   );
+  // Scores that came late are counted in time order, as a recount from the messages does.
+  const recount = folded.filter((f) => f.recountSentiment).map((f) => (f.changed[0] as ConversationState).threadId);
+  if (recount.length) await recountConversations(tx, recount);
   const happenings = folded.flatMap((f) => f.happenings);
   const conversationOf = new Map<number, number>();
   for (const h of happenings) if (h.kind === 'message') conversationOf.set(h.message.id, h.conversation.id as number);

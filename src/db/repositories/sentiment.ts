@@ -32,6 +32,8 @@ export interface RatingClaim {
   meanSentiment: number | null;
   /** The client's own model, if it has one. */
   clientModel: string | null;
+  /** Until when the claim holds: a rating is saved only under the claim that made it. */
+  leaseUntil: Date;
 }
 
 export interface SavedRating {
@@ -84,6 +86,7 @@ export class SentimentRepository {
       lastMessageAt: toDate(r.last_message_at),
       meanSentiment: Number(r.sentiment_count) > 0 ? Number(r.sentiment_sum) / Number(r.sentiment_count) : null,
       clientModel: typeof r.assistant_model === 'string' && r.assistant_model ? r.assistant_model : null,
+      leaseUntil: lease,
     }));
   }
 
@@ -118,13 +121,16 @@ export class SentimentRepository {
     };
   }
 
-  /** Stores a claimed conversation's rating (its reason sealed like content) and ends the claim. */
-  async saveRating(conversationId: number, saved: SavedRating, now = new Date()): Promise<void> {
+  /**
+   * Stores a claimed conversation's rating (its reason sealed like content) and ends the claim;
+   * false when the claim was lost (its lease ran out and another daemon took it): nothing is written.
+   */
+  async saveRating(claim: Pick<RatingClaim, 'conversationId' | 'leaseUntil'>, saved: SavedRating, now = new Date()) {
     const r = saved.rating;
-    await this.q.run(
+    const changed = await this.q.run(
       `UPDATE conversation_ratings SET state = 'done', lease_until = NULL, transcript_hash = ?, source = ?, label = ?,
          score = ?, predicted_csat = ?, reason = ?, model = ?, error = ?, rated_at = ?
-       WHERE conversation_id = ?`,
+       WHERE conversation_id = ? AND state = 'rating' AND lease_until = ?`,
       [
         saved.transcriptHash,
         saved.source,
@@ -135,9 +141,16 @@ export class SentimentRepository {
         saved.model,
         saved.error,
         now,
-        conversationId,
+        claim.conversationId,
+        claim.leaseUntil,
       ],
     );
+    return changed > 0;
+  }
+
+  /** Recounts the sentiment figures of these threads' conversations from their messages' scores. */
+  async recount(threadIds: number[]): Promise<void> {
+    await this.q.transaction((tx) => recountConversations(tx, threadIds));
   }
 
   /** Where an interrupted backfill goes on from (0: from the start). */
@@ -199,8 +212,9 @@ export class SentimentRepository {
         );
         return { scored: scores.length, lastId, remaining: Number(left?.n ?? 0) };
       },
-      // Beside the daemon's writers (SQLite: one writer at a time anyway).
-      ingestLock(this.q.dialect, 'shared'),
+      // Alone (PostgreSQL: ingest waits for the batch): a recount must not interleave with a writer
+      // that reads a conversation's figures before the recount commits and writes them after.
+      ingestLock(this.q.dialect, 'exclusive'),
     );
   }
 }

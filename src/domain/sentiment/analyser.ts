@@ -221,6 +221,7 @@ function valence(lex: Lexicon, word: string): number | null {
   const known = lex.seen.get(word);
   if (known !== undefined) return known;
   const value = lookup(lex, word);
+  if (word.length > 40) return value; // (not worth keeping: no lexicon word is that long)
   if (lex.seen.size >= 50_000) lex.seen.clear();
   lex.seen.set(word, value);
   return value;
@@ -310,7 +311,14 @@ function scoreWith(lex: Lexicon, tokens: Token[]): { sum: number; hits: number }
       continue;
     }
     let v = u.kind === 'emoji' ? (emoji.get(u.text) ?? null) : valence(lex, u.text);
-    if (u.kind === 'word' && (lex.negators.has(u.text) || lex.intensifiers.has(u.text))) v = null;
+    // A negator has no valence of its own; an intensifier neither, when a word follows for it to
+    // modify ("bien rico"), but it keeps its own at the end of a clause ("muy bien", "bien, gracias").
+    if (
+      u.kind === 'word' &&
+      (lex.negators.has(u.text) || (lex.intensifiers.has(u.text) && list[i + 1]?.kind === 'word'))
+    ) {
+      v = null;
+    }
     if (v === null || v === 0) continue;
     hits += 1;
     if (u.kind === 'word') {

@@ -84,13 +84,13 @@ export function parseRating(text: string): Rating | Error {
     return new Error('label is not negative, neutral or positive');
   }
   const reason = typeof o.reason === 'string' ? o.reason.replace(/\s+/g, ' ').trim().slice(0, 200) : '';
-  return { label, score: Math.round(score * 1000) / 1000, predictedCsat: csat, reason: reason || null };
+  return { label, score: Math.round(score * 1000) / 1000 || 0, predictedCsat: csat, reason: reason || null };
 }
 
 /** The lexicon's rating of a conversation: its user messages' mean score (null without any). */
 export function lexiconRating(mean: number | null): Rating | null {
   if (mean === null) return null;
-  const score = Math.round(mean * 1000) / 1000;
+  const score = Math.round(mean * 1000) / 1000 || 0;
   return {
     label: labelOf(score),
     score,
