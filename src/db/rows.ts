@@ -27,6 +27,11 @@ export const CLIENT_FIELDS = [
   'quote_replies',
   'handoff',
   'language',
+  'csat_enabled',
+  'csat_scale',
+  'csat_question',
+  'csat_template',
+  'csat_comment',
   'created_at',
   'updated_at',
 ] as const;
@@ -142,6 +147,11 @@ export function toClientRecord(r: Row): ClientRecord {
     quoteReplies: isQuoteReplies(String(r.quote_replies)) ? (String(r.quote_replies) as QuoteReplies) : 'auto',
     handoff: String(r.handoff ?? 'until-end'),
     language: textOrNull(r.language),
+    csatEnabled: Boolean(r.csat_enabled),
+    csatScale: Number(r.csat_scale ?? 5),
+    csatQuestion: textOrNull(r.csat_question),
+    csatTemplate: textOrNull(r.csat_template),
+    csatComment: Boolean(r.csat_comment),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };

@@ -17,6 +17,7 @@
 //   store.webhooks     event webhook endpoints
 //   store.deliveries   their deliveries: claims, attempts, retries, the delivery log
 //   store.sentiment    the backfill of message scores, conversations' sentiment recounted
+//   store.csat         satisfaction surveys: claimed, sent, not sent (answers: ingest)
 import { KeyRing } from '../domain/key-ring.js';
 import { prepareDatabase, type MigrateMode } from './connect.js';
 import type { Dialect } from './dialect.js';
@@ -28,6 +29,7 @@ import { ContactsRepository } from './repositories/contacts.js';
 import { ConversationsRepository, type ConversationDefaults } from './repositories/conversations.js';
 import { IngestWriter } from './repositories/ingest.js';
 import { MessagesRepository } from './repositories/messages.js';
+import { CsatRepository } from './repositories/csat.js';
 import { SentimentRepository } from './repositories/sentiment.js';
 import { Outbox } from './repositories/outbox.js';
 import { RepliesRepository } from './repositories/replies.js';
@@ -98,6 +100,7 @@ export class Store {
   readonly webhooks: WebhooksRepository;
   readonly deliveries: DeliveriesRepository;
   readonly sentiment: SentimentRepository;
+  readonly csat: CsatRepository;
   private readonly prisma: ReturnType<typeof prismaLoader>;
 
   constructor(
@@ -122,6 +125,7 @@ export class Store {
     this.archives = new ArchiveRepository(db);
     this.sealedContent = new SealedContentRepository(db);
     this.sentiment = new SentimentRepository(db);
+    this.csat = new CsatRepository(db);
   }
 
   get dialect(): Dialect {

@@ -173,6 +173,22 @@ export function recogniseAnswer(
   return word === undefined ? null : { score: onScale(word, survey.scale), form: 'word' };
 }
 
+/** The reply id of an inbound message (its raw JSON): an interactive reply's id, or a template button's payload. */
+export function replyIdOf(raw: string | null): string | null {
+  if (!raw || (!raw.includes('"button_reply"') && !raw.includes('"list_reply"') && !raw.includes('"button"')))
+    return null;
+  try {
+    const m = JSON.parse(raw) as {
+      interactive?: { button_reply?: { id?: unknown }; list_reply?: { id?: unknown } };
+      button?: { payload?: unknown };
+    };
+    const id = m.interactive?.button_reply?.id ?? m.interactive?.list_reply?.id ?? m.button?.payload;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
+}
+
 /** "Top" answers (Chatwoot's satisfaction score): 4 and 5 of 5, 3 of 3. */
 export function isSatisfied(score: number, scale: CsatScale): boolean {
   return scale === 5 ? score >= 4 : score >= 3;

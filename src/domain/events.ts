@@ -14,6 +14,7 @@ export const EVENT_TYPES = [
   'conversation.ended',
   'conversation.handoff',
   'sentiment.negative',
+  'csat.received',
   'message.received',
   'message.sent',
   'message.failed',
@@ -161,6 +162,41 @@ export function conversationHandoff(c: ConversationFacts): NewEvent {
     occurredAt: c.handoffAt ?? c.lastMessageAt,
     key: `conversation.handoff:${c.id}`,
     data: { ...conversationRef(c), handoff_at: iso(c.handoffAt) },
+  };
+}
+
+/** A user answered a satisfaction survey (a later answer replaces the score: replaced true). */
+export function csatReceived(a: {
+  surveyId: number;
+  conversationId: number;
+  clientId: number;
+  threadId: number;
+  waId: string;
+  score: number;
+  scale: number;
+  form: string;
+  replaced: boolean;
+  at: Date;
+  messageId: number;
+}): NewEvent {
+  return {
+    type: 'csat.received',
+    clientId: a.clientId,
+    threadId: a.threadId,
+    occurredAt: a.at,
+    key: `csat.received:${a.messageId}`,
+    data: {
+      survey_id: a.surveyId,
+      conversation_id: a.conversationId,
+      client_id: a.clientId,
+      thread_id: a.threadId,
+      wa_id: formatWaId(a.waId),
+      score: a.score,
+      scale: a.scale,
+      form: a.form,
+      replaced: a.replaced,
+      answered_at: iso(a.at),
+    },
   };
 }
 

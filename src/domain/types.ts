@@ -42,6 +42,13 @@ export interface ClientInput {
   handoff?: string;
   /** The language its users write in (es | en), for sentiment; null: detected from each message. */
   language?: string | null;
+  /** CSAT surveys when a conversation ends (see domain/csat.ts). */
+  csatEnabled?: boolean;
+  csatScale?: number;
+  csatQuestion?: string | null;
+  /** name:language of an approved template, for when the 24-hour window has closed. */
+  csatTemplate?: string | null;
+  csatComment?: boolean;
 }
 
 export interface ClientRecord {
@@ -58,6 +65,11 @@ export interface ClientRecord {
   quoteReplies: QuoteReplies;
   handoff: string;
   language: string | null;
+  csatEnabled: boolean;
+  csatScale: number;
+  csatQuestion: string | null;
+  csatTemplate: string | null;
+  csatComment: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -92,6 +104,8 @@ export interface NewMessage {
   sentiment?: number | null;
   /** The client's language for sentiment, when it has one (else detected from the text). */
   sentimentLanguage?: SentimentLanguage | null;
+  /** false: the client sends no CSAT surveys, so this message cannot answer one (saves a lookup). */
+  csatSurveys?: boolean;
 }
 
 export interface StoredMessage {

@@ -27,7 +27,7 @@ export class StoreUnavailableError extends Error {
 
 export interface CommittedWrite {
   /** Messages stored by this write (duplicates left out), with their client. */
-  inserted: { id: number; wamid: string | null; threadId: number; clientId: number; role: string }[];
+  inserted: { id: number; wamid: string | null; threadId: number; clientId: number; role: string; csat?: boolean }[];
   duplicates: number;
   statuses: number;
 }
@@ -199,7 +199,7 @@ export class WriteQueue {
       for (const m of job.parsed.messages) {
         const client = await this.clientFor(m.phoneNumberId, numbers.get(m.phoneNumberId));
         const language = client.language !== null && isSentimentLanguage(client.language) ? client.language : null;
-        messages.push({ ...m, clientId: client.id, sentimentLanguage: language });
+        messages.push({ ...m, clientId: client.id, sentimentLanguage: language, csatSurveys: client.csatEnabled });
         withMessage.add(`${m.phoneNumberId}\u0000${m.waId}`);
       }
       // Names that came without a message (with statuses, say) still rename known conversations.

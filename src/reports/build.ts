@@ -2,6 +2,7 @@
 import type { Store } from '../db/store.js';
 import type { ClientRecord, ClientStats } from '../domain/types.js';
 import { NotFoundError } from '../errors.js';
+import { csatFigures, type CsatFigures } from './csat.js';
 import { sentimentFigures, type SentimentFigures } from './sentiment.js';
 import { sessionFigures, type SessionFigures } from './sessions.js';
 import { formatWaId } from '../domain/phone.js';
@@ -168,7 +169,8 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
   const range = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
   const [counts] = await store.statistics.sentiment(range);
   const sentiment = sentimentFigures(counts, sessionList, await store.statistics.ratings(range));
-  return { ...context(store, client, q), totals, conversations, perDay: fillDays(perDay), sessions, sentiment };
+  const csat = csatFigures(await store.statistics.csat(range));
+  return { ...context(store, client, q), totals, conversations, perDay: fillDays(perDay), sessions, sentiment, csat };
 }
 
 export interface ClientStatistics extends ClientStats {
@@ -177,6 +179,7 @@ export interface ClientStatistics extends ClientStats {
   perDay: { day: string; messages: number }[];
   sessions: SessionFigures;
   sentiment: SentimentFigures;
+  csat: CsatFigures;
 }
 
 export function percentile(histogram: { seconds: number; n: number }[], p: number): number | null {
@@ -200,13 +203,14 @@ export async function buildStatistics(
   const now = q.now ?? new Date();
   // Conversations idle by now are ended before they are counted (idempotent; the daemon does it too).
   await store.conversations.sweep(now);
-  const [stats, histogram, buckets, sessions, sentiment, ratings] = await Promise.all([
+  const [stats, histogram, buckets, sessions, sentiment, ratings, csat] = await Promise.all([
     store.statistics.perClient({ clientId: q.clientId, since: q.since, now }),
     store.statistics.responseTimes({ clientId: q.clientId, since: q.since }),
     store.statistics.timeBuckets({ clientId: q.clientId, start: q.since }),
     store.statistics.sessions({ clientId: q.clientId, start: q.since }),
     store.statistics.sentiment({ clientId: q.clientId, start: q.since }),
     store.statistics.ratings({ clientId: q.clientId, start: q.since }),
+    store.statistics.csat({ clientId: q.clientId, start: q.since }),
   ]);
   const day = dayIn(q.timeZone);
   return stats.map((s) => {
@@ -231,6 +235,7 @@ export async function buildStatistics(
         sessions.filter((x) => x.clientId === s.clientId),
         ratings.filter((x) => x.clientId === s.clientId),
       ),
+      csat: csatFigures(csat.filter((x) => x.clientId === s.clientId)),
     };
   });
 }

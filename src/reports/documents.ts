@@ -7,6 +7,7 @@ import type { ClientRecord, ConversationSummary } from '../domain/types.js';
 import type { ClientStatistics } from './build.js';
 import type { ConversationState } from '../domain/conversations.js';
 import type { SessionRating } from '../domain/sentiment/rating.js';
+import { csatFiguresDocument } from './csat.js';
 import { sentimentFiguresDocument } from './sentiment.js';
 import { sessionFiguresDocument } from './sessions.js';
 
@@ -26,6 +27,13 @@ export function clientDocument(c: ClientRecord) {
     quote_replies: c.quoteReplies,
     handoff: formatHandoff(c.handoff),
     language: c.language,
+    csat: {
+      enabled: c.csatEnabled,
+      scale: c.csatScale,
+      question: c.csatQuestion,
+      template: c.csatTemplate,
+      comment: c.csatComment,
+    },
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   };
@@ -76,6 +84,7 @@ export function statisticsDocument(s: ClientStatistics) {
     messages_per_day: s.perDay,
     sessions: sessionFiguresDocument(s.sessions),
     sentiment: sentimentFiguresDocument(s.sentiment, (d) => d.toISOString()),
+    csat: csatFiguresDocument(s.csat),
   };
 }
 

@@ -1,6 +1,7 @@
 // Every word a report shows, in the two languages reports come in. `es` reproduces the original
 // Spanish text report word for word; `en` says the same in English.
 import type { Role } from '../domain/types.js';
+import type { CsatLabels } from './csat.js';
 import type { SentimentLabels } from './sentiment.js';
 import type { Lang } from './types.js';
 
@@ -43,6 +44,7 @@ export interface Labels {
   botOnly: string;
   /** Sentiment of users' messages. */
   sentiment: SentimentLabels;
+  csat: CsatLabels;
   perDay: string;
   day: string;
   summaryTitle: string;
@@ -82,6 +84,17 @@ const es: Labels = {
   firstResponse: 'primera respuesta (mediana)',
   handoffRate: 'Derivadas a una persona',
   botOnly: 'resueltas solo por el asistente',
+  csat: {
+    title: 'Satisfacción (CSAT)',
+    satisfied: 'satisfechos',
+    mean: 'media',
+    of5: 'de 5',
+    answers: 'respuestas',
+    answeredOf: 'respondidas de',
+    sent: 'enviadas',
+    notSent: 'sin enviar',
+    waiting: 'por enviar',
+  },
   sentiment: {
     title: 'Sentimiento',
     positive: 'positivos',
@@ -150,6 +163,17 @@ const en: Labels = {
   firstResponse: 'first response (median)',
   handoffRate: 'Handed to a person',
   botOnly: 'resolved by the assistant alone',
+  csat: {
+    title: 'Satisfaction (CSAT)',
+    satisfied: 'satisfied',
+    mean: 'mean',
+    of5: 'of 5',
+    answers: 'answers',
+    answeredOf: 'answered of',
+    sent: 'sent',
+    notSent: 'not sent',
+    waiting: 'waiting',
+  },
   sentiment: {
     title: 'Sentiment',
     positive: 'positive',

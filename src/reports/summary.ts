@@ -5,6 +5,7 @@ import Table from 'cli-table3';
 import { formatWaId } from '../domain/phone.js';
 import { ChunkWriter } from '../io/chunk-writer.js';
 import { formatDateTime, formatIso, formatIsoOrNull, formatRate, formatSeconds } from './format.js';
+import { csatFiguresDocument, csatLine } from './csat.js';
 import { openingClosingLine, sentimentFiguresDocument, sentimentLine, signed } from './sentiment.js';
 import { sessionFiguresDocument } from './sessions.js';
 import { perDayChart, unicodeBar } from './charts.js';
@@ -45,7 +46,8 @@ function sessionLine(report: SummaryReport, labels: Labels): string {
     `${labels.handoffRate}: ${formatRate(s.handoffRate)} · ` +
     `${labels.botOnly}: ${formatRate(s.botOnlyResolutionRate)}\n` +
     `${labels.sentiment.title}: ${sentimentLine(report.sentiment, labels.sentiment, formatRate)}\n` +
-    `${labels.sentiment.openingClosing}: ${openingClosingLine(report.sentiment, labels.sentiment)}`
+    `${labels.sentiment.openingClosing}: ${openingClosingLine(report.sentiment, labels.sentiment)}\n` +
+    `${labels.csat.title}: ${csatLine(report.csat, labels.csat, formatRate)}`
   );
 }
 
@@ -181,6 +183,7 @@ export async function renderSummaryHtml(report: SummaryReport, out: NodeJS.Writa
         openingClosing: openingClosingLine(report.sentiment, labels.sentiment),
         line: sentimentLine(report.sentiment, labels.sentiment, formatRate),
       },
+      csat: { line: csatLine(report.csat, labels.csat, formatRate) },
       rows: report.conversations.map((row) => ({
         waId: formatWaId(row.waId),
         contactName: row.contactName ?? '',
@@ -225,6 +228,7 @@ export async function renderSummaryJson(report: SummaryReport, out: NodeJS.Writa
     per_day: report.perDay.map((d) => ({ day: d.day, messages: d.messages })),
     sessions: sessionFiguresDocument(report.sessions),
     sentiment: sentimentFiguresDocument(report.sentiment, (d) => formatIso(d, tz)),
+    csat: csatFiguresDocument(report.csat),
   };
   const writer = new ChunkWriter(out);
   await writer.write(`${JSON.stringify(doc, null, 2)}\n`);

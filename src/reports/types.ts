@@ -1,6 +1,7 @@
 // What report renderers receive: plain data and async iterables (so a conversation of any size
 // streams through in batches). No Prisma, no Express, no commander.
 import type { ReportMessage, StoredMessage } from '../domain/types.js';
+import type { CsatFigures } from './csat.js';
 import type { SentimentFigures } from './sentiment.js';
 import type { SessionFigures } from './sessions.js';
 
@@ -83,6 +84,7 @@ export interface SummaryReport extends ReportContext {
   /** Conversations inside the threads that started in the range. */
   sessions: SessionFigures;
   sentiment: SentimentFigures;
+  csat: CsatFigures;
 }
 
 export interface RenderResult {

@@ -3,6 +3,7 @@
 // stops moving) and pruning delivered events older than 30 days.
 import type { Logger } from 'pino';
 import type { Rater } from '../assistant/rater.js';
+import type { Surveyor } from '../assistant/surveyor.js';
 import type { Store } from '../db/store.js';
 import { summarizeError } from '../errors.js';
 import type { IngestMetrics } from './metrics.js';
@@ -22,6 +23,10 @@ export interface BackgroundOptions {
   watchMs?: number;
   /** How often threads left without a delivery in progress are repaired (default 60 s). */
   repairMs?: number;
+  /** Sends satisfaction surveys (when the daemon can send: WHATSAPP_ACCESS_TOKEN). */
+  surveyor?: Surveyor | null;
+  /** How often it looks for surveys to send (default 2 s). */
+  surveyMs?: number;
   /** WA_REPORT_SENTIMENT=model: rates ended conversations. */
   rater?: Rater | null;
   /** How often it looks for conversations to rate (default 5 s). */
@@ -94,6 +99,13 @@ export function startBackground(o: BackgroundOptions): Background {
   every(o.repairMs ?? 60_000, 'repairing the outbox', async () => {
     await store.deliveries.repair();
   });
+
+  const surveyor = o.surveyor;
+  if (surveyor) {
+    every(o.surveyMs ?? 2_000, 'sending satisfaction surveys', async () => {
+      while (!stopped && (await surveyor.runOnce()) > 0);
+    });
+  }
 
   const rater = o.rater;
   if (rater) {

@@ -12,6 +12,7 @@ import { WriteQueue, type CommittedWrite } from '../ingest/write-queue.js';
 import { Replier } from '../assistant/replier.js';
 import { ModelClient } from '../assistant/model.js';
 import { Rater } from '../assistant/rater.js';
+import { Surveyor } from '../assistant/surveyor.js';
 import { GraphClient } from '../whatsapp/graph.js';
 import { createApp } from './app.js';
 import { mountReportsApi } from './reports-api.js';
@@ -61,7 +62,7 @@ export interface StartOptions {
   /** Keys for content at rest (the CLI passes WA_REPORT_ENCRYPTION_KEY…); default none. */
   keys?: KeyRing;
   /** Periodic work (tests use short periods): idle sweep, outbox watch, worker poll. */
-  background?: { sweepMs?: number; watchMs?: number; pollMs?: number; rateMs?: number };
+  background?: { sweepMs?: number; watchMs?: number; pollMs?: number; rateMs?: number; surveyMs?: number };
 }
 
 export function createLogger(level: string, stream?: NodeJS.WritableStream): Logger {
@@ -122,7 +123,11 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
   const archiveOnly: string[] = [];
   if (!config.openai.apiKey) archiveOnly.push('OPENAI_API_KEY is not set');
   if (!config.accessToken) archiveOnly.push('WHATSAPP_ACCESS_TOKEN is not set');
-  if (archiveOnly.length === 0) {
+  // Graph sends (answers, satisfaction surveys) need the access token.
+  const graph = config.accessToken
+    ? new GraphClient({ baseUrl: config.graphUrl, accessToken: config.accessToken, ...options.graph })
+    : null;
+  if (archiveOnly.length === 0 && graph) {
     const model = new ModelClient({
       apiKey: config.openai.apiKey as string,
       baseURL: config.openai.baseURL,
@@ -130,11 +135,6 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
       api: config.openai.api,
       timeoutMs: config.openai.timeoutMs,
       maxRetries: config.openai.maxRetries,
-    });
-    const graph = new GraphClient({
-      baseUrl: config.graphUrl,
-      accessToken: config.accessToken as string,
-      ...options.graph,
     });
     replier = new Replier({
       store,
@@ -152,7 +152,8 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
 
   const notifyReplier = (result: CommittedWrite) => {
     if (!replier) return;
-    const threads = new Set(result.inserted.filter((m) => m.role === 'user').map((m) => m.threadId));
+    // (An answer to a satisfaction survey is never answered.)
+    const threads = new Set(result.inserted.filter((m) => m.role === 'user' && !m.csat).map((m) => m.threadId));
     for (const t of threads) replier.notify(t);
   };
   const queue = new WriteQueue({
@@ -205,6 +206,8 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     watchMs: options.background?.watchMs,
     rater,
     rateMs: options.background?.rateMs,
+    surveyor: graph ? new Surveyor({ store, graph, logger }) : null,
+    surveyMs: options.background?.surveyMs,
   });
 
   const app = createApp({

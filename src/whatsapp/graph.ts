@@ -175,6 +175,29 @@ export class GraphClient {
     return { wamid: wamids[0] as string, wamids, attempts, latencyMs: Math.round(performance.now() - started) };
   }
 
+  /**
+   * Sends one message of another type (interactive, template): `message` holds its `type` and the
+   * object of that type, e.g. {type: 'interactive', interactive: {…}}. Not retried once Graph may
+   * have accepted it (as text sends).
+   */
+  async sendMessage(input: {
+    phoneNumberId: string;
+    to: string;
+    message: { type: string } & Record<string, unknown>;
+    signal?: AbortSignal;
+  }): Promise<SendTextResult> {
+    const started = performance.now();
+    const payload = { messaging_product: 'whatsapp', recipient_type: 'individual', to: input.to, ...input.message };
+    const { json, attempts } = await this.post(input.phoneNumberId, payload, {
+      signal: input.signal,
+      idempotent: false,
+      sentWamids: [],
+      part: null,
+    });
+    const wamid = json.messages?.[0]?.id as string; // checked by isSendAccepted
+    return { wamid, wamids: [wamid], attempts, latencyMs: Math.round(performance.now() - started) };
+  }
+
   /** Marks an inbound message as read (blue ticks). Best effort: callers should catch and log. */
   async markRead(input: { phoneNumberId: string; wamid: string; signal?: AbortSignal }): Promise<void> {
     await this.post(

@@ -1,4 +1,7 @@
 // `wa-report sentiment score|backfill` and `clients update --language` as a user runs them.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/store.js';
 import { analyse } from '../../src/domain/sentiment/index.js';
@@ -58,6 +61,63 @@ describe.each(databaseKinds)('sentiment backfill on $name', (kind) => {
   afterAll(async () => {
     await store.close();
     await db.drop();
+  });
+
+  it('sets a client’s CSAT survey: on, scale, question, template, comment; refuses bad values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wa-csat-'));
+    const question = join(dir, 'q.txt');
+    writeFileSync(question, '¿Qué tal te atendimos hoy?\n');
+    const on = await runCli([
+      '--db',
+      db.url,
+      'clients',
+      'update',
+      String(clientId),
+      '--csat',
+      '--csat-scale',
+      '3',
+      '--csat-question-file',
+      question,
+      '--csat-template',
+      'csat_survey:es',
+      '--csat-comment',
+      '--json',
+    ]);
+    expect(on.code, on.stderr).toBe(0);
+    expect(JSON.parse(on.stdout).csat).toEqual({
+      enabled: true,
+      scale: 3,
+      question: '¿Qué tal te atendimos hoy?',
+      template: 'csat_survey:es',
+      comment: true,
+    });
+    const bad = await runCli([
+      '--db',
+      db.url,
+      'clients',
+      'update',
+      String(clientId),
+      '--csat-scale',
+      '4',
+      '--csat-template',
+      'no spaces allowed',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--csat-scale.*"4" must be 3 or 5/);
+    expect(bad.stderr).toMatch(/--csat-template.*name:language/);
+    const off = await runCli([
+      '--db',
+      db.url,
+      'clients',
+      'update',
+      String(clientId),
+      '--no-csat',
+      '--csat-template',
+      'none',
+      '--json',
+    ]);
+    expect(JSON.parse(off.stdout).csat).toMatchObject({ enabled: false, template: null });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('scores old messages and says how many; a second run finds nothing; --language is kept per client', async () => {

@@ -127,6 +127,27 @@ export function statusUpdate(statuses: StatusInput[]) {
 }
 
 /** A message the business sent from the WhatsApp Business app (coexistence echo). */
+/** A user's tap on an interactive message: a reply button (button_reply) or a list row (list_reply). */
+export function interactiveReply(m: {
+  from: string;
+  replyId: string;
+  title: string;
+  kind?: 'button_reply' | 'list_reply';
+  id?: string;
+  contextId?: string;
+}) {
+  const kind = m.kind ?? 'button_reply';
+  const message: Record<string, unknown> = {
+    from: m.from,
+    id: m.id ?? wamid(),
+    timestamp: String(Math.floor(Date.now() / 1000)),
+    type: 'interactive',
+    interactive: { type: kind, [kind]: { id: m.replyId, title: m.title } },
+  };
+  if (m.contextId) message.context = { from: DISPLAY_PHONE, id: m.contextId };
+  return envelope('messages', { contacts: [{ profile: { name: 'Test User' }, wa_id: m.from }], messages: [message] });
+}
+
 export function echoMessage(m: { to: string; text: string; id?: string; timestamp?: number }) {
   return envelope('smb_message_echoes', {
     message_echoes: [

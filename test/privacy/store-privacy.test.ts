@@ -406,6 +406,7 @@ describe.each(databaseKinds)('privacy on $name', (kind) => {
       events: 0,
       webhook_endpoints: 0,
       conversation_ratings: 0,
+      csat_surveys: 0,
     });
 
     // Rotation: B is current, A still accepted; afterwards B alone reads everything and A alone cannot.

@@ -382,6 +382,18 @@ export function sampleSummary(lang: Lang = 'es'): SummaryReport {
         },
       ],
     },
+    csat: {
+      surveys: 3,
+      sent: 2,
+      answered: 1,
+      responseRate: 0.5,
+      satisfactionScore: 1,
+      mean: 5,
+      distribution: { 1: 0, 2: 0, 3: 0, 4: 0, 5: 1 },
+      comments: 0,
+      pending: 0,
+      notSent: [{ state: 'skipped', reason: "outside WhatsApp's 24-hour window", surveys: 1 }],
+    },
   };
 }
 

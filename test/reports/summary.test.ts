@@ -70,6 +70,7 @@ describe('renderSummaryHtml and renderSummaryJson', () => {
       'per_day',
       'sessions',
       'sentiment',
+      'csat',
     ]);
     expect(doc.range).toEqual({ start: '2024-03-28T00:00:00.000+01:00', end: null });
     expect(doc.totals).toEqual({
@@ -90,6 +91,18 @@ describe('renderSummaryHtml and renderSummaryJson', () => {
       failed: 1,
     });
     expect(doc.per_day[3]).toEqual({ day: '2024-03-31', messages: 6 });
+    expect(doc.csat).toEqual({
+      surveys: 3,
+      sent: 2,
+      answered: 1,
+      response_rate: 0.5,
+      satisfaction_score: 1,
+      mean: 5,
+      distribution: { 1: 0, 2: 0, 3: 0, 4: 0, 5: 1 },
+      comments: 0,
+      pending: 0,
+      not_sent: [{ state: 'skipped', reason: "outside WhatsApp's 24-hour window", surveys: 1 }],
+    });
     // As docs/report-json.md describes it: scores and ids, never content.
     expect(doc.sentiment).toEqual({
       scored_messages: 8,

@@ -84,6 +84,7 @@ describe.each(databaseKinds)('report API on $name', (kind) => {
       'quote_replies',
       'handoff',
       'language',
+      'csat',
       'created_at',
       'updated_at',
     ]);

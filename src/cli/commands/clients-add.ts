@@ -3,7 +3,7 @@ import type { QuoteReplies } from '../../domain/client-policy.js';
 import type { ClientRecord } from '../../domain/types.js';
 import { defineCommand, required } from '../command.js';
 import type { CommandContext } from '../context.js';
-import { clientFlags, printClient, readSystemPrompt } from './clients-shared.js';
+import { clientFlags, printClient, readCsatQuestion, readSystemPrompt } from './clients-shared.js';
 
 const flags = clientFlags();
 
@@ -37,6 +37,11 @@ export async function addClient(
     quoteReplies?: QuoteReplies;
     handoff?: string;
     language?: string | null;
+    csat?: boolean;
+    csatScale?: number;
+    csatQuestionFile?: string;
+    csatTemplate?: string | null;
+    csatComment?: boolean;
   },
   ctx: CommandContext,
 ): Promise<ClientRecord> {
@@ -54,5 +59,10 @@ export async function addClient(
     quoteReplies: o.quoteReplies ?? 'auto',
     handoff: o.handoff ?? 'until-end',
     language: o.language ?? null,
+    csatEnabled: o.csat ?? false,
+    csatScale: o.csatScale ?? 5,
+    csatQuestion: o.csatQuestionFile ? readCsatQuestion(o.csatQuestionFile) : null,
+    csatTemplate: o.csatTemplate ?? null,
+    csatComment: o.csatComment ?? false,
   });
 }

@@ -118,6 +118,36 @@ export function clientFlags() {
         .optional()
         .transform((s) => (s === undefined ? undefined : s === 'auto' ? null : s)),
     ),
+    csat: bool('--csat', 'send a satisfaction survey (CSAT) when a conversation ends', {
+      flags: '--no-csat',
+      description: 'send no survey',
+    }),
+    csatScale: flag(
+      '--csat-scale <n>',
+      '3 (reply buttons) or 5 (a list), default 5',
+      z
+        .enum(['3', '5'], { error: (i) => `"${String(i.input)}" must be 3 or 5` })
+        .optional()
+        .transform((s) => (s ? Number(s) : undefined)),
+    ),
+    csatQuestionFile: text(
+      '--csat-question-file <file>',
+      "the survey's question, read from a UTF-8 file (default in the client's language)",
+    ),
+    csatTemplate: flag(
+      '--csat-template <name:lang>',
+      "an approved template sent when WhatsApp's 24-hour window has closed (e.g. csat_survey:es); none: send nothing",
+      z
+        .string()
+        .trim()
+        .regex(/^(none|[a-z0-9_]{1,512}:[A-Za-z_]{2,10})$/, 'must be name:language, such as csat_survey:es, or none')
+        .optional()
+        .transform((s) => (s === undefined ? undefined : s === 'none' ? null : s)),
+    ),
+    csatComment: bool('--csat-comment', 'after a score, ask what could be better and keep the answer with it', {
+      flags: '--no-csat-comment',
+      description: 'ask for no comment',
+    }),
     json: json('print the client as JSON'),
   };
 }
@@ -125,6 +155,23 @@ export function clientFlags() {
 const nameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
 /** Reads a system prompt file: UTF-8 text, at most 64 KiB. */
+/** Reads a CSAT question file: UTF-8 text, at most 1,024 characters (WhatsApp's limit for the body). */
+export function readCsatQuestion(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch {
+    throw new UsageError(`--csat-question-file: cannot read ${path}: no such file.`);
+  }
+  if (!text) throw new UsageError(`--csat-question-file: ${path} is empty.`);
+  if ([...text].length > 1024) {
+    throw new UsageError(
+      `--csat-question-file: ${path} holds more than 1,024 characters, WhatsApp's limit for a message body.`,
+    );
+  }
+  return text;
+}
+
 export function readSystemPrompt(path: string): string {
   let size: number;
   try {

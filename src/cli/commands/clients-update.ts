@@ -2,7 +2,7 @@
 import type { ClientInput } from '../../domain/types.js';
 import { UsageError } from '../../errors.js';
 import { arg, bool, defineCommand } from '../command.js';
-import { clientFlags, clientIdSchema, printClient, readSystemPrompt } from './clients-shared.js';
+import { clientFlags, clientIdSchema, printClient, readCsatQuestion, readSystemPrompt } from './clients-shared.js';
 
 export const command = defineCommand({
   args: { id: arg('<client-id>', clientIdSchema) },
@@ -37,11 +37,17 @@ export const command = defineCommand({
     if (o.quoteReplies !== undefined) patch.quoteReplies = o.quoteReplies;
     if (o.handoff !== undefined) patch.handoff = o.handoff;
     if (o.language !== undefined) patch.language = o.language;
+    if (o.csat !== undefined) patch.csatEnabled = o.csat;
+    if (o.csatScale !== undefined) patch.csatScale = o.csatScale;
+    if (o.csatQuestionFile) patch.csatQuestion = readCsatQuestion(o.csatQuestionFile);
+    if (o.csatTemplate !== undefined) patch.csatTemplate = o.csatTemplate;
+    if (o.csatComment !== undefined) patch.csatComment = o.csatComment;
     if (Object.keys(patch).length === 0) {
       throw new UsageError(
         'Nothing to update: give at least one of --name, --phone-number, --phone-number-id, --waba-id, ' +
           '--assistant/--no-assistant, --model, --system-prompt-file, --clear-system-prompt, --conversation-idle, ' +
-          '--default-conversation-idle, --quote-replies, --handoff, --language.',
+          '--default-conversation-idle, --quote-replies, --handoff, --language, --csat/--no-csat, --csat-scale, ' +
+          '--csat-question-file, --csat-template, --csat-comment/--no-csat-comment.',
       );
     }
     const store = await ctx.store();

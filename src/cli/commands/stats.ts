@@ -4,6 +4,7 @@ import { buildStatistics, type ClientStatistics } from '../../reports/build.js';
 import { unicodeBar } from '../../reports/charts.js';
 import { statisticsDocument } from '../../reports/documents.js';
 import { formatRate, formatSeconds } from '../../reports/format.js';
+import { csatLine } from '../../reports/csat.js';
 import { labelsFor } from '../../reports/i18n.js';
 import { openingClosingLine, sentimentLine, signed } from '../../reports/sentiment.js';
 import { parseReportOptions, parseSince, type RawReportOptions } from '../../reports/query-options.js';
@@ -108,6 +109,8 @@ export function printStats(r: StatsResult, asJson: boolean, ctx: CommandContext)
     );
     line('Sentiment', sentimentLine(s.sentiment, labels.sentiment, pct));
     line('Opening → closing', openingClosingLine(s.sentiment, labels.sentiment));
+    line('CSAT', csatLine(s.csat, labels.csat, pct));
+    for (const x of s.csat.notSent.slice(0, 3)) line('', `${x.surveys} ${x.state}: ${x.reason}`);
     const ratings = s.sentiment.ratings;
     if (ratings.rated) {
       line(

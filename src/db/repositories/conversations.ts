@@ -23,6 +23,7 @@ import { bind, plusSeconds } from '../dialect.js';
 import { toDate, toDateOrNull } from '../rows.js';
 import type { Querier, Row } from '../sql.js';
 import type { Outbox } from './outbox.js';
+import { queueSurveys, surveyOf, type SurveyToQueue } from './csat.js';
 import { recountConversations } from './sentiment.js';
 
 /** A message just stored, as conversations and events need it. */
@@ -85,7 +86,8 @@ const numberOrNull = (v: unknown): number | null => (v === null || v === undefin
  */
 export const LATEST_CONVERSATION_JSON = (threadId: string, clientId: string) =>
   `SELECT row_to_json(x)::text FROM (
-     SELECT cl.conversation_idle_seconds, cl.assistant_enabled, c.id, c.thread_id, c.client_id, c.started_at,
+     SELECT cl.conversation_idle_seconds, cl.assistant_enabled, cl.csat_enabled, cl.csat_scale, c.id, c.thread_id,
+            c.client_id, c.started_at,
             c.last_message_at, c.ended_at, c.end_reason, c.user_messages, c.assistant_messages, c.agent_messages,
             c.first_user_at, c.first_response_at, c.handoff_at, c.sentiment_count, c.sentiment_sum,
             c.opening_sentiment, c.closing_sentiment, c.recent_sentiments, c.negative_at
@@ -127,7 +129,8 @@ export async function trackConversations(
     preloaded && threadIds.every((id) => preloaded.has(id))
       ? threadIds.map((id) => ({ ...(preloaded.get(id) as Row), tid: id }))
       : await tx.all(
-          `SELECT t.id AS tid, cl.conversation_idle_seconds, cl.assistant_enabled, ${CONVERSATION_COLUMNS}
+          `SELECT t.id AS tid, cl.conversation_idle_seconds, cl.assistant_enabled, cl.csat_enabled, cl.csat_scale,
+                  ${CONVERSATION_COLUMNS}
            FROM threads t JOIN clients cl ON cl.id = t.client_id
            LEFT JOIN conversations c ON c.thread_id = t.id
              AND c.id = (SELECT c2.id FROM conversations c2 WHERE c2.thread_id = t.id
@@ -137,7 +140,9 @@ export async function trackConversations(
         );
   const folded: Folded[] = [];
   const before = new Map<number, string>();
+  const csatScale = new Map<number, unknown>();
   for (const row of latest) {
+    if (row.csat_enabled) csatScale.set(Number(row.tid), row.csat_scale);
     const threadId = Number(row.tid);
     const list = byThread.get(threadId) as TrackedMessage[];
     const first = list[0] as TrackedMessage;
@@ -158,6 +163,16 @@ export async function trackConversations(
     folded.flatMap((f) => f.changed),
     before,
   );
+  // A conversation a new message ended (it came after the idle period) gets its survey too; the
+  // surveyor does not send it if the user has written again since.
+  const surveys = folded.flatMap((f) =>
+    f.happenings.flatMap((h) =>
+      h.kind === 'ended' && csatScale.has(h.conversation.threadId)
+        ? [surveyOf(h.conversation, csatScale.get(h.conversation.threadId))]
+        : [],
+    ),
+  );
+  if (surveys.length) await queueSurveys(tx, surveys, new Date());
   // Scores that came late are counted in time order, as a recount from the messages does.
   const recount = folded.filter((f) => f.recountSentiment).map((f) => (f.changed[0] as ConversationState).threadId);
   if (recount.length) await recountConversations(tx, recount);
@@ -462,13 +477,14 @@ export class ConversationsRepository {
         const lock = tx.dialect === 'postgres' ? 'FOR UPDATE OF t SKIP LOCKED' : '';
         const idle = 'COALESCE(cl.conversation_idle_seconds, ?)';
         const rows = await tx.all(
-          `SELECT ${CONVERSATION_COLUMNS}, t.wa_id, ${idle} AS idle FROM conversations c
+          `SELECT ${CONVERSATION_COLUMNS}, t.wa_id, ${idle} AS idle, cl.csat_enabled, cl.csat_scale FROM conversations c
            JOIN threads t ON t.id = c.thread_id JOIN clients cl ON cl.id = c.client_id
            WHERE c.ended_at IS NULL AND ${plusSeconds(tx.dialect, 'c.last_message_at', idle)} <= ?
            LIMIT 500 ${lock}`,
           [this.defaults.idleMs / 1000, this.defaults.idleMs / 1000, now],
         );
         const done: ConversationState[] = [];
+        const surveys: SurveyToQueue[] = [];
         for (const r of rows) {
           const c = toConversation(r, String(r.wa_id));
           endIdle(c, Number(r.idle) * 1000);
@@ -477,7 +493,9 @@ export class ConversationsRepository {
             c.id,
           ]);
           done.push(c);
+          if (r.csat_enabled) surveys.push(surveyOf(c, r.csat_scale));
         }
+        await queueSurveys(tx, surveys, now);
         await this.outbox.emit(
           tx,
           done.map((c) => conversationEnded({ ...c, id: c.id as number })),
@@ -504,7 +522,8 @@ export class ConversationsRepository {
     return this.q.transaction(async (tx) => {
       if (tx.dialect === 'postgres') await tx.all('SELECT id FROM threads WHERE id = ? FOR UPDATE', [threadId]);
       const [row] = await tx.all(
-        `SELECT ${CONVERSATION_COLUMNS}, t.wa_id FROM conversations c JOIN threads t ON t.id = c.thread_id
+        `SELECT ${CONVERSATION_COLUMNS}, t.wa_id, cl.csat_enabled, cl.csat_scale FROM conversations c
+         JOIN threads t ON t.id = c.thread_id JOIN clients cl ON cl.id = c.client_id
          WHERE c.thread_id = ? AND c.ended_at IS NULL ORDER BY c.started_at DESC LIMIT 1`,
         [threadId],
       );
@@ -514,6 +533,7 @@ export class ConversationsRepository {
       c.endedAt = new Date(Math.max(now.getTime(), c.lastMessageAt.getTime()));
       c.endReason = 'closed';
       await tx.run(`UPDATE conversations SET ended_at = ?, end_reason = 'closed' WHERE id = ?`, [c.endedAt, c.id]);
+      if (row.csat_enabled) await queueSurveys(tx, [surveyOf(c, row.csat_scale)], now);
       await this.outbox.emit(tx, [conversationEnded({ ...c, id: c.id as number })], now);
       return c;
     });
@@ -578,6 +598,7 @@ export class ConversationsRepository {
       const messages = await tx.all(
         `SELECT id, thread_id, role, created_at, sentiment FROM messages
          WHERE thread_id IN (${page.map(() => '?').join(', ')}) AND NOT (role = 'assistant' AND wamid IS NULL)
+           AND csat_survey_id IS NULL
          ORDER BY thread_id, created_at, id`,
         page.map((t) => t.id),
       );

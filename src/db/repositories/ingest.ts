@@ -29,6 +29,7 @@ import {
   type ConversationDefaults,
   type TrackedMessage,
 } from './conversations.js';
+import { recogniseAnswers } from './csat.js';
 import { ENDPOINTS_JSON_SUBQUERY, endpointsFromJson, type Outbox } from './outbox.js';
 import type { EndpointFilter } from '../../domain/webhooks.js';
 import { applyEarlierStatuses, applyStatus, rankSql, statusEventsOf } from './statuses.js';
@@ -44,8 +45,8 @@ export interface WriteBatch {
 }
 
 export interface RecordResult {
-  /** Messages stored by this call (new ones); duplicates are left out. */
-  inserted: { id: number; wamid: string | null; threadId: number }[];
+  /** Messages stored by this call (new ones); duplicates are left out. csat: an answer to a survey. */
+  inserted: { id: number; wamid: string | null; threadId: number; csat?: boolean }[];
   duplicates: number;
 }
 
@@ -108,16 +109,37 @@ export class IngestWriter {
           pg && messages.length
             ? await insertMessagesPostgres(tx, messages, this.marker)
             : await insertMessages(tx, messages);
+        const byWamid = new Map(messages.map((m) => [m.wamid, m]));
+        // Answers to satisfaction surveys (and their comments) are marked: no conversation counts
+        // them and the assistant never answers them.
+        const users = rows.inserted.filter((m) => m.role === 'user');
+        const csat =
+          users.length && messages.some((m) => m.role === 'user' && m.csatSurveys !== false)
+            ? await recogniseAnswers(
+                tx,
+                users.map((m) => {
+                  const stored = m.wamid !== null ? byWamid.get(m.wamid) : undefined;
+                  return { ...m, content: stored?.content ?? '', raw: stored?.raw ?? null };
+                }),
+                new Date(),
+              )
+            : { marked: new Set<number>(), events: [] };
         const result: RecordResult = {
-          inserted: rows.inserted.map((m) => ({ id: m.id, wamid: m.wamid, threadId: m.threadId })),
+          inserted: rows.inserted.map((m) => ({
+            id: m.id,
+            wamid: m.wamid,
+            threadId: m.threadId,
+            ...(csat.marked.has(m.id) ? { csat: true } : {}),
+          })),
           duplicates: rows.duplicates,
         };
         // Conversations move with their messages, and every event is written with the change.
-        const byWamid = new Map(messages.map((m) => [m.wamid, m]));
-        const tracked: TrackedMessage[] = rows.inserted.map((m) => {
-          const stored = m.wamid !== null ? byWamid.get(m.wamid) : undefined;
-          return { ...m, content: stored?.content ?? '', sentiment: stored?.sentiment ?? null };
-        });
+        const tracked: TrackedMessage[] = rows.inserted
+          .filter((m) => !csat.marked.has(m.id))
+          .map((m) => {
+            const stored = m.wamid !== null ? byWamid.get(m.wamid) : undefined;
+            return { ...m, content: stored?.content ?? '', sentiment: stored?.sentiment ?? null };
+          });
         const { events } = await trackConversations(tx, tracked, this.conversations, rows.latest);
         const statusesApplied =
           pg && statuses.length
@@ -125,7 +147,7 @@ export class IngestWriter {
             : await insertStatuses(tx, statuses);
         await this.outbox.emit(
           tx,
-          async () => [...events(), ...(await failuresOf(tx, statuses))],
+          async () => [...events(), ...csat.events, ...(await failuresOf(tx, statuses))],
           new Date(),
           rows.endpoints,
         );

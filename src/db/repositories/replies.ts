@@ -51,6 +51,7 @@ export class RepliesRepository {
        WHERE m.thread_id = ? AND m.role = 'user' AND m.created_at >= ?
          AND m.type IN (${ANSWERABLE_TYPES.map(() => '?').join(', ')})
          AND (m.error_message IS NULL OR m.error_message NOT LIKE '${NOT_ANSWERED_PREFIX}%')
+         AND m.csat_survey_id IS NULL
          AND m.id > COALESCE((SELECT MAX(u.id) FROM messages a JOIN messages u ON u.wamid = a.answers_wamid
                               WHERE a.thread_id = ? AND a.role = 'assistant'), 0)
        ORDER BY m.id`,
@@ -73,6 +74,8 @@ export class RepliesRepository {
               OR inserted_at > COALESCE((SELECT context_reset_at FROM threads WHERE id = ?), ?))
          AND NOT (role = 'assistant' AND (status IS NULL OR status IN ('failed', 'sending')))
          AND type <> 'reaction'
+         -- Satisfaction surveys, their answers and comments are not part of what the model reads.
+         AND csat_survey_id IS NULL
        ORDER BY ${secondOf(this.q.dialect, 'created_at')} DESC, id DESC LIMIT ?`,
       [threadId, threadId, new Date(0), threadId, new Date(0), limit],
     );

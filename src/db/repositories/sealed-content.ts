@@ -13,6 +13,7 @@ export const SEALED_COLUMNS = [
   { table: 'events', key: 'id', columns: ['payload'], what: 'event' },
   { table: 'webhook_endpoints', key: 'id', columns: ['secret', 'previous_secret'], what: 'webhook endpoint' },
   { table: 'conversation_ratings', key: 'conversation_id', columns: ['reason'], what: 'conversation rating' },
+  { table: 'csat_surveys', key: 'id', columns: ['comment'], what: 'satisfaction survey' },
 ] as const;
 
 export type SealedTable = (typeof SEALED_COLUMNS)[number];

@@ -19,7 +19,8 @@ export interface BackfillProgress {
 const MARKER = 'sentiment_backfill';
 
 /** The messages a backfill looks at: users' texts and captions, not scored yet. */
-const CANDIDATES = `m.role = 'user' AND m.sentiment IS NULL AND m.type IN ('text', 'image', 'video')`;
+const CANDIDATES =
+  "m.role = 'user' AND m.sentiment IS NULL AND m.type IN ('text', 'image', 'video') AND m.csat_survey_id IS NULL";
 
 /** An ended conversation claimed for a rating, with what the rater needs of it. */
 export interface RatingClaim {
@@ -258,7 +259,8 @@ export async function recountConversations(tx: Querier, threadIds: number[]): Pr
     );
     const scores = await tx.all(
       `SELECT thread_id, created_at, sentiment FROM messages
-       WHERE thread_id IN (${list}) AND role = 'user' AND sentiment IS NOT NULL ORDER BY thread_id, created_at, id`,
+       WHERE thread_id IN (${list}) AND role = 'user' AND sentiment IS NOT NULL AND csat_survey_id IS NULL
+       ORDER BY thread_id, created_at, id`,
       ids,
     );
     const byThread = new Map<number, { id: number; startedAt: number; state: SentimentFigures }[]>();

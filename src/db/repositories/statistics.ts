@@ -22,6 +22,16 @@ export interface MessageSentimentCounts {
   unscored: number;
 }
 
+export interface CsatCounts {
+  clientId: number;
+  state: string;
+  scale: number;
+  score: number | null;
+  reason: string | null;
+  n: number;
+  comments: number;
+}
+
 export interface RatingCounts {
   clientId: number;
   source: 'model' | 'lexicon';
@@ -125,7 +135,7 @@ export class StatisticsRepository {
     end?: Date;
   }): Promise<MessageSentimentCounts[]> {
     const { where, params } = conditions([
-      ["role = 'user'", null],
+      ["role = 'user' AND csat_survey_id IS NULL", null],
       ['client_id = ?', filter.clientId],
       ['wa_id = ?', filter.waId],
       ['created_at >= ?', filter.start],
@@ -179,6 +189,32 @@ export class StatisticsRepository {
       n: Number(r.n),
       scoreSum: Number(r.score ?? 0),
       csatSum: Number(r.csat ?? 0),
+    }));
+  }
+
+  /** Satisfaction surveys queued in the period (as their conversations ended), per client, by outcome. */
+  async csat(filter: { clientId?: number; waId?: string; start?: Date; end?: Date }): Promise<CsatCounts[]> {
+    const { where, params } = conditions([
+      ['s.client_id = ?', filter.clientId],
+      ['t.wa_id = ?', filter.waId],
+      ['s.created_at >= ?', filter.start],
+      ['s.created_at < ?', filter.end],
+    ]);
+    const rows = await this.q.all(
+      `SELECT s.client_id, s.state, s.scale, s.score, s.reason, COUNT(*) AS n,
+              SUM(CASE WHEN s.comment IS NOT NULL THEN 1 ELSE 0 END) AS comments
+       FROM csat_surveys s JOIN threads t ON t.id = s.thread_id ${where}
+       GROUP BY s.client_id, s.state, s.scale, s.score, s.reason`,
+      params,
+    );
+    return rows.map((r) => ({
+      clientId: Number(r.client_id),
+      state: String(r.state),
+      scale: Number(r.scale),
+      score: r.score === null || r.score === undefined ? null : Number(r.score),
+      reason: (r.reason as string | null) ?? null,
+      n: Number(r.n),
+      comments: Number(r.comments ?? 0),
     }));
   }
 
