@@ -10,20 +10,18 @@ import { openStore, type Store } from '../../src/db/store.js';
 import { addEndpoint } from '../../src/events/admin.js';
 import { webhookSettingsFromEnv } from '../../src/events/policy.js';
 import { buildStatistics } from '../../src/reports/build.js';
-import { loadIngestConfig } from '../../src/server/config.js';
 import { startDaemon, type Daemon } from '../../src/server/main.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startGraphStandIn, startModelStandIn, type GraphStandIn, type ModelStandIn } from '../helpers/standins.js';
 import { sql } from '../helpers/store.js';
+import { daemonConfig } from '../helpers/daemon-config.js';
 import {
-  APP_SECRET,
   interactiveReply,
   PHONE_NUMBER_ID,
   postWebhook,
   statusUpdate,
   textMessage,
-  VERIFY_TOKEN,
   wamid,
 } from '../helpers/webhooks.js';
 import { Surveyor } from '../../src/assistant/surveyor.js';
@@ -94,19 +92,7 @@ describe.each(databaseKinds)('CSAT surveys on $name', (kind) => {
     ).id;
 
   const start = async () => {
-    const config = loadIngestConfig(
-      {
-        WHATSAPP_APP_SECRET: APP_SECRET,
-        WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
-        WHATSAPP_ACCESS_TOKEN: 'graph-token',
-        WHATSAPP_GRAPH_URL: graph.url,
-        OPENAI_API_KEY: 'sk-test',
-        OPENAI_BASE_URL: model.url,
-        OPENAI_MODEL: 'test-model',
-        ...ENV,
-      },
-      { port: '0', host: '127.0.0.1' },
-    );
+    const config = daemonConfig(graph, model, ENV);
     daemon = await startDaemon(config, {
       target: db.target,
       logger: pino({ level: process.env.CSAT_DEBUG ? 'debug' : 'silent' }),

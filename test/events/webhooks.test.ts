@@ -4,7 +4,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startDaemon, type Daemon } from '../../src/server/main.js';
-import { loadIngestConfig } from '../../src/server/config.js';
 import { openStore, type Store } from '../../src/db/store.js';
 import { addEndpoint } from '../../src/events/admin.js';
 import { webhookSettingsFromEnv } from '../../src/events/policy.js';
@@ -12,9 +11,7 @@ import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { startGraphStandIn, startModelStandIn, type GraphStandIn, type ModelStandIn } from '../helpers/standins.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import {
-  APP_SECRET,
   PHONE_NUMBER_ID,
-  VERIFY_TOKEN,
   batch,
   echoMessage,
   postWebhook,
@@ -23,6 +20,7 @@ import {
   wamid,
 } from '../helpers/webhooks.js';
 import { sql } from '../helpers/store.js';
+import { daemonConfig } from '../helpers/daemon-config.js';
 import { analyse } from '../../src/domain/sentiment/index.js';
 
 const silent = pino({ level: 'silent' });
@@ -33,26 +31,12 @@ const ENV = {
 };
 
 function config(graph: GraphStandIn | null, model: ModelStandIn | null, extra: Record<string, string> = {}) {
-  return loadIngestConfig(
-    {
-      WHATSAPP_APP_SECRET: APP_SECRET,
-      WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
-      WA_REPORT_API_TOKEN: 'admin-token',
-      WA_REPORT_API_TOKEN_SCOPE: 'admin',
-      ...ENV,
-      ...(graph ? { WHATSAPP_ACCESS_TOKEN: 'graph-token', WHATSAPP_GRAPH_URL: graph.url } : {}),
-      ...(model
-        ? {
-            OPENAI_API_KEY: 'sk-test',
-            OPENAI_BASE_URL: model.url,
-            OPENAI_MODEL: 'test-model',
-            WA_REPORT_OPENAI_TIMEOUT_MS: '2000',
-          }
-        : {}),
-      ...extra,
-    },
-    { port: '0', host: '127.0.0.1' },
-  );
+  return daemonConfig(graph, model, {
+    WA_REPORT_API_TOKEN: 'admin-token',
+    WA_REPORT_API_TOKEN_SCOPE: 'admin',
+    ...ENV,
+    ...extra,
+  });
 }
 
 const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 15_000, what = 'condition') => {

@@ -10,7 +10,6 @@ import { databaseKinds, postgresUrl, type TestDatabase } from '../helpers/databa
 import { startGraphStandIn, startModelStandIn, type GraphStandIn, type ModelStandIn } from '../helpers/standins.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import {
-  APP_SECRET,
   PHONE_NUMBER_ID,
   VERIFY_TOKEN,
   batch,
@@ -22,28 +21,11 @@ import {
   wamid,
 } from '../helpers/webhooks.js';
 import { recordMessages, sql } from '../helpers/store.js';
+import { daemonConfig } from '../helpers/daemon-config.js';
 
 const silent = pino({ level: 'silent' });
 
-function config(graph: GraphStandIn | null, model: ModelStandIn | null, extra: Record<string, string> = {}) {
-  return loadIngestConfig(
-    {
-      WHATSAPP_APP_SECRET: APP_SECRET,
-      WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
-      ...(graph ? { WHATSAPP_ACCESS_TOKEN: 'graph-token', WHATSAPP_GRAPH_URL: graph.url } : {}),
-      ...(model
-        ? {
-            OPENAI_API_KEY: 'sk-test',
-            OPENAI_BASE_URL: model.url,
-            OPENAI_MODEL: 'test-model',
-            WA_REPORT_OPENAI_TIMEOUT_MS: '2000',
-          }
-        : {}),
-      ...extra,
-    },
-    { port: '0', host: '127.0.0.1' },
-  );
-}
+const config = daemonConfig;
 
 const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 10_000) => {
   const end = Date.now() + timeoutMs;
