@@ -47,6 +47,24 @@ export function shortDateTime(d: Date): string {
 }
 
 /**
+ * A PDF or a workbook is bytes no terminal shows: refuse to write one to a terminal (exit 2) and
+ * say how to get the file.
+ */
+export function refuseBinaryOnTerminal(
+  ctx: CommandContext,
+  output: string | undefined,
+  format: string,
+  extension: string,
+): void {
+  if ((output === undefined || output === '-') && ctx.io.stdout.isTTY) {
+    throw new UsageError(
+      `--format ${format} is a binary file and stdout is a terminal: add -o report.${extension}, or redirect ` +
+        `(> report.${extension}).`,
+    );
+  }
+}
+
+/**
  * Writes to `-o file` through a temporary file renamed at the end: an interrupted export never
  * leaves a half-written report under the requested name.
  */

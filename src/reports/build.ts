@@ -87,6 +87,7 @@ export async function buildDetailedReport(store: Store, q: ReportQuery): Promise
         page = await store.threads.list(filter, { limit: PAGE, cursor: page.nextCursor });
       }
     },
+    overview: () => buildSummaryReport(store, q),
   };
 }
 
@@ -124,6 +125,8 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
     messageCount: c.messageCount,
     byRole: { user: 0, assistant: 0, agent: 0 },
     failed: 0,
+    sessions: 0,
+    sentimentMean: null,
   }));
   const byId = new Map(conversations.map((c) => [c.id, c]));
   const totals = {
@@ -166,6 +169,20 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
     end: q.end,
   });
   const sessions = sessionFigures(sessionList, day, fillDays);
+  const scored = new Map<number, { n: number; sum: number }>();
+  for (const s of sessionList) {
+    const row = byId.get(s.threadId);
+    if (!row) continue;
+    row.sessions += 1;
+    const acc = scored.get(s.threadId) ?? { n: 0, sum: 0 };
+    acc.n += s.sentimentCount;
+    acc.sum += s.sentimentSum;
+    scored.set(s.threadId, acc);
+  }
+  for (const [threadId, acc] of scored) {
+    const row = byId.get(threadId);
+    if (row && acc.n > 0) row.sentimentMean = Math.round((acc.sum / acc.n) * 1000) / 1000;
+  }
   const range = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
   const [counts] = await store.statistics.sentiment(range);
   const sentiment = sentimentFigures(counts, sessionList, await store.statistics.ratings(range));
@@ -180,6 +197,15 @@ export interface ClientStatistics extends ClientStats {
   sessions: SessionFigures;
   sentiment: SentimentFigures;
   csat: CsatFigures;
+}
+
+/** `wa-report stats` as a document: every client's figures, for the PDF and workbook renderers. */
+export interface StatisticsReport {
+  stats: ClientStatistics[];
+  timeZone: string;
+  since: Date | null;
+  lang: Lang;
+  generatedAt: Date;
 }
 
 export function percentile(histogram: { seconds: number; n: number }[], p: number): number | null {

@@ -124,6 +124,14 @@ export function zonedStamp(at: Date, timeZone: string): ZonedStamp {
   };
 }
 
+/**
+ * The wall clock of `at` in `timeZone` as a Date whose UTC fields are that wall clock: what a
+ * spreadsheet cell holds (spreadsheets have no zones; the sheet names the zone).
+ */
+export function wallClockDate(at: Date, timeZone: string): Date {
+  return new Date(at.getTime() + offsetAt(at, timeZone) * 60_000);
+}
+
 /** `2024-01-15 10:30:00` in `timeZone` (the text report's layout). */
 export function formatDateTime(at: Date, timeZone: string): string {
   const c = wallClock(at, timeZone);

@@ -184,8 +184,11 @@ async function quoted(wamid: string, cache: QuoteCache, ctx: ReportContext): Pro
   return found;
 }
 
-/** The template's view of a message; a promise only for a reply (the quoted message may need a lookup). */
-function messageView(
+/**
+ * A message as a report shows it (the HTML template and the PDF transcript); a promise only for a
+ * reply (the quoted message may need a lookup).
+ */
+export function messageView(
   m: ReportMessage,
   stamp: ZonedStamp,
   ctx: ReportContext,
@@ -208,7 +211,7 @@ function messageView(
   });
 }
 
-type MessageView = ReturnType<typeof view>;
+export type MessageView = ReturnType<typeof view>;
 
 function view(
   m: ReportMessage,
@@ -266,6 +269,7 @@ export async function renderHtml(report: DetailedReport, out: NodeJS.WritableStr
       clientName: report.client.name,
       clientPhone: report.client.phoneNumber,
       showCount: report.conversationCount !== 1,
+      single: report.conversationCount === 1,
       conversationCount: report.conversationCount,
       range: describeRange(report, labels),
       timeZone: tz,
@@ -312,6 +316,11 @@ export async function renderHtml(report: DetailedReport, out: NodeJS.WritableStr
         lastIso: formatIso(t.lastMessageAt, tz),
         messageCount: t.messageCount,
         timeZone: tz,
+        single: report.conversationCount === 1,
+        clientPhone: report.client.phoneNumber,
+        range: describeRange(report, labels),
+        generated: formatDateTime(report.generatedAt, tz),
+        generatedIso: formatIso(report.generatedAt, tz),
       }),
     );
     let day = '';

@@ -53,6 +53,50 @@ export interface Labels {
   quotedMissing: string;
   statuses: Record<'sending' | 'sent' | 'delivered' | 'read' | 'played' | 'failed', string>;
   media: Record<MediaKind, string>;
+  /** Names of the figures the PDF and workbook reports list (src/reports/figures.ts). */
+  figures: FigureLabels;
+}
+
+export interface FigureLabels {
+  statsTitle: string;
+  figure: string;
+  value: string;
+  page: string;
+  of: string;
+  summary: string;
+  byRole: string;
+  deliveryRate: string;
+  readRate: string;
+  responseMedian: string;
+  responseP90: string;
+  answers: string;
+  sessionsOpen: string;
+  sessionsIdle: string;
+  sessionsClosed: string;
+  durationMedian: string;
+  durationP90: string;
+  firstResponseMedian: string;
+  firstResponseP90: string;
+  handoffs: string;
+  handoffRate: string;
+  botOnlyRate: string;
+  sentimentScored: string;
+  sentimentPositive: string;
+  sentimentNeutral: string;
+  sentimentNegative: string;
+  sentimentMean: string;
+  sentimentOpening: string;
+  sentimentClosing: string;
+  csatSurveys: string;
+  csatSent: string;
+  csatAnswered: string;
+  csatResponseRate: string;
+  csatScore: string;
+  csatMean: string;
+  thread: string;
+  sessions: string;
+  /** Values the workbook writes when a message field is empty. */
+  none: string;
 }
 
 const es: Labels = {
@@ -132,6 +176,46 @@ const es: Labels = {
     location: 'Ubicación',
     contacts: 'Contactos',
   },
+  figures: {
+    statsTitle: 'ESTADÍSTICAS',
+    figure: 'Indicador',
+    value: 'Valor',
+    page: 'Página',
+    of: 'de',
+    summary: 'Resumen',
+    byRole: 'por rol',
+    deliveryRate: 'Tasa de entrega',
+    readRate: 'Tasa de lectura',
+    responseMedian: 'Tiempo de respuesta, mediana (s)',
+    responseP90: 'Tiempo de respuesta, p90 (s)',
+    answers: 'Respuestas medidas',
+    sessionsOpen: 'Sesiones abiertas',
+    sessionsIdle: 'Sesiones terminadas por inactividad',
+    sessionsClosed: 'Sesiones cerradas',
+    durationMedian: 'Duración de sesión, mediana (s)',
+    durationP90: 'Duración de sesión, p90 (s)',
+    firstResponseMedian: 'Primera respuesta, mediana (s)',
+    firstResponseP90: 'Primera respuesta, p90 (s)',
+    handoffs: 'Sesiones derivadas a una persona',
+    handoffRate: 'Tasa de derivación',
+    botOnlyRate: 'Resueltas solo por el asistente',
+    sentimentScored: 'Mensajes con sentimiento',
+    sentimentPositive: 'Mensajes positivos',
+    sentimentNeutral: 'Mensajes neutros',
+    sentimentNegative: 'Mensajes negativos',
+    sentimentMean: 'Sentimiento medio (−1 a 1)',
+    sentimentOpening: 'Sentimiento al inicio',
+    sentimentClosing: 'Sentimiento al cierre',
+    csatSurveys: 'Encuestas CSAT',
+    csatSent: 'Encuestas enviadas',
+    csatAnswered: 'Encuestas respondidas',
+    csatResponseRate: 'Tasa de respuesta CSAT',
+    csatScore: 'Puntuación CSAT (satisfechos)',
+    csatMean: 'CSAT medio (1 a 5)',
+    thread: 'Conversación',
+    sessions: 'Sesiones',
+    none: '',
+  },
 };
 
 const en: Labels = {
@@ -210,6 +294,46 @@ const en: Labels = {
     sticker: 'Sticker',
     location: 'Location',
     contacts: 'Contacts',
+  },
+  figures: {
+    statsTitle: 'STATISTICS',
+    figure: 'Figure',
+    value: 'Value',
+    page: 'Page',
+    of: 'of',
+    summary: 'Summary',
+    byRole: 'by role',
+    deliveryRate: 'Delivery rate',
+    readRate: 'Read rate',
+    responseMedian: 'Response time, median (s)',
+    responseP90: 'Response time, p90 (s)',
+    answers: 'Answers measured',
+    sessionsOpen: 'Open sessions',
+    sessionsIdle: 'Sessions ended idle',
+    sessionsClosed: 'Sessions closed',
+    durationMedian: 'Session length, median (s)',
+    durationP90: 'Session length, p90 (s)',
+    firstResponseMedian: 'First response, median (s)',
+    firstResponseP90: 'First response, p90 (s)',
+    handoffs: 'Sessions handed to a person',
+    handoffRate: 'Handoff rate',
+    botOnlyRate: 'Resolved by the assistant alone',
+    sentimentScored: 'Messages with a sentiment',
+    sentimentPositive: 'Positive messages',
+    sentimentNeutral: 'Neutral messages',
+    sentimentNegative: 'Negative messages',
+    sentimentMean: 'Mean sentiment (−1 to 1)',
+    sentimentOpening: 'Opening sentiment',
+    sentimentClosing: 'Closing sentiment',
+    csatSurveys: 'CSAT surveys',
+    csatSent: 'Surveys sent',
+    csatAnswered: 'Surveys answered',
+    csatResponseRate: 'CSAT response rate',
+    csatScore: 'CSAT score (satisfied)',
+    csatMean: 'Mean CSAT (1 to 5)',
+    thread: 'Conversation',
+    sessions: 'Sessions',
+    none: '',
   },
 };
 

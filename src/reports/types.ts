@@ -8,7 +8,7 @@ import type { SessionFigures } from './sessions.js';
 export type { ReportMessage };
 
 export type Lang = 'es' | 'en';
-export type DetailedFormat = 'json' | 'text' | 'html' | 'csv';
+export type DetailedFormat = 'json' | 'text' | 'html' | 'csv' | 'pdf' | 'xlsx';
 
 export interface ReportClient {
   id: number;
@@ -62,11 +62,20 @@ export interface DetailedReport extends ReportContext {
    * messages), and reads `batches()` only on the second walk.
    */
   conversations(): AsyncIterable<ConversationSource>;
+  /**
+   * The same conversations' totals and per-conversation figures, from aggregate queries (the PDF's
+   * header and the workbook's Conversations and Summary sheets need them before the messages).
+   */
+  overview(): Promise<SummaryReport>;
 }
 
 export interface SummaryRow extends ReportThread {
   byRole: { user: number; assistant: number; agent: number };
   failed: number;
+  /** Conversations inside this thread that started in the range (sessions). */
+  sessions: number;
+  /** Mean sentiment of the scored user messages of those sessions (−1 to 1), null when none. */
+  sentimentMean: number | null;
 }
 
 /** The summary report of a client: a per-conversation table and messages per day. */

@@ -1,19 +1,28 @@
 // The reporting HTTP API, behind a bearer token (auth.ts). Served by `wa-report ingest`. The JSON of
 // clients, conversation lists and statistics is the CLI's (reports/documents.ts); every answer
 // that carries personal data is marked `Cache-Control: no-store`.
-import type { Express, Request } from 'express';
+import type { Express, Request, Response } from 'express';
 import type { Store } from '../db/store.js';
 import { formatWaId } from '../domain/phone.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { eraseContact, exportContact } from '../privacy/contact.js';
-import { buildDetailedReport, buildStatistics } from '../reports/build.js';
+import { buildDetailedReport, buildStatistics, buildSummaryReport } from '../reports/build.js';
 import {
   clientDocument,
   conversationListDocument,
   sessionListDocument,
   statisticsDocument,
 } from '../reports/documents.js';
-import { DETAILED_FORMAT_NAMES, DETAILED_FORMATS, isDetailedFormat } from '../reports/index.js';
+import {
+  DETAILED_FORMAT_NAMES,
+  DETAILED_FORMATS,
+  isDetailedFormat,
+  isSummaryFormat,
+  renderSummary,
+  SUMMARY_FORMAT_NAMES,
+  SUMMARY_FORMATS,
+  type FormatInfo,
+} from '../reports/index.js';
 import { parseReportOptions, parseSince, type RawReportOptions } from '../reports/query-options.js';
 import { clientId, clientIdText, contact, limitText, noStore, param, query, wrap } from './api-helpers.js';
 import type { Authenticator, Principal } from './auth.js';
@@ -33,6 +42,18 @@ const QUERY_NAMES: Record<keyof RawReportOptions, string> = {
   tz: 'tz',
   lang: 'lang',
 };
+
+const choices = (names: readonly string[]) => `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+
+/** Headers of a report download: its media type, file name, and a strict CSP for HTML. */
+function startDownload(res: Response, info: FormatInfo, fileName: string): void {
+  res.status(200).type(info.mediaType);
+  res.set('Content-Disposition', `${info.disposition}; filename="${fileName}"`);
+  res.set('X-Content-Type-Options', 'nosniff');
+  if (info.extension === 'html') {
+    res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+  }
+}
 
 /** Mounts the report endpoints; call before the app's 404 and error handlers. */
 export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
@@ -100,28 +121,48 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
     }),
   );
 
-  app.get(
-    '/clients/:clientId/conversations/:waId/messages',
-    ...auth,
+  // A detailed report in any format: one conversation, or all of a client's in the period.
+  const detailed = (waIdOf: (req: Request) => string | undefined) =>
     wrap(async (req, res) => {
       const id = clientId(req);
       const format = query(req, 'format') ?? 'json';
       if (!isDetailedFormat(format)) {
-        const names = DETAILED_FORMAT_NAMES;
-        const choices = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
-        throw new HttpError(400, 'bad_parameter', `format: "${format}" must be ${choices}.`);
+        throw new HttpError(400, 'bad_parameter', `format: "${format}" must be ${choices(DETAILED_FORMAT_NAMES)}.`);
       }
-      const o = report(req, String(req.params.waId));
+      const o = report(req, waIdOf(req));
       const built = await buildDetailedReport(deps.store, { ...o, clientId: id });
       const info = DETAILED_FORMATS[format];
-      res.status(200).type(info.mediaType);
-      res.set('Content-Disposition', `${info.disposition}; filename="conversation-${id}-${o.waId}.${info.extension}"`);
-      res.set('X-Content-Type-Options', 'nosniff');
-      if (format === 'html') {
-        res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
-      }
+      const name = o.waId ? `conversation-${id}-${o.waId}` : `client-${id}-conversations`;
+      startDownload(res, info, `${name}.${info.extension}`);
       const { renderDetailed } = await import('../reports/index.js');
       await renderDetailed(format, built, res, { bom: query(req, 'bom') === '1' });
+      res.end();
+    });
+  app.get(
+    '/clients/:clientId/conversations/:waId/messages',
+    ...auth,
+    detailed((req) => String(req.params.waId)),
+  );
+  app.get(
+    '/clients/:clientId/export',
+    ...auth,
+    detailed((req) => query(req, 'wa_id')),
+  );
+
+  app.get(
+    '/clients/:clientId/summary',
+    ...auth,
+    wrap(async (req, res) => {
+      const id = clientId(req);
+      const format = query(req, 'format') ?? 'json';
+      if (!isSummaryFormat(format)) {
+        throw new HttpError(400, 'bad_parameter', `format: "${format}" must be ${choices(SUMMARY_FORMAT_NAMES)}.`);
+      }
+      const o = report(req, query(req, 'wa_id'));
+      const built = await buildSummaryReport(deps.store, { ...o, clientId: id });
+      const info = SUMMARY_FORMATS[format];
+      startDownload(res, info, `summary-${id}.${info.extension}`);
+      await renderSummary(format, built, res);
       res.end();
     }),
   );
@@ -139,8 +180,21 @@ export function mountReportsApi(app: Express, deps: ReportsApiDeps): void {
       } catch (error) {
         throw new HttpError(400, 'bad_parameter', (error as Error).message.replace('--since', 'since'));
       }
-      const [s] = await buildStatistics(deps.store, { clientId: id, since, timeZone: o.timeZone });
+      const format = query(req, 'format') ?? 'json';
+      if (format !== 'json' && format !== 'pdf' && format !== 'xlsx') {
+        throw new HttpError(400, 'bad_parameter', `format: "${format}" must be json, pdf or xlsx.`);
+      }
+      const now = new Date();
+      const [s] = await buildStatistics(deps.store, { clientId: id, since, timeZone: o.timeZone, now });
       if (!s) throw new NotFoundError(`No client with id ${id}.`);
+      if (format !== 'json') {
+        startDownload(res, DETAILED_FORMATS[format], `stats-${id}.${format}`);
+        const { renderStatistics } = await import('../reports/index.js');
+        const doc = { stats: [s], timeZone: o.timeZone, since: since ?? null, lang: o.lang, generatedAt: now };
+        await renderStatistics(format, doc, res);
+        res.end();
+        return;
+      }
       const { client_id, client_name, ...figures } = statisticsDocument(s);
       res.json({ client_id, client_name, time_zone: o.timeZone, since: since?.toISOString() ?? null, ...figures });
     }),

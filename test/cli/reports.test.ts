@@ -155,7 +155,7 @@ describe.each(databaseKinds)('report commands on $name', (kind) => {
 
   it('bad inputs: exit 2 naming the flag, 3 for what does not exist', async () => {
     const cases: [string[], number, RegExp][] = [
-      [['export', '--client-id', String(clientId), '--format', 'pdf'], 2, /--format/],
+      [['export', '--client-id', String(clientId), '--format', 'docx'], 2, /--format/],
       [['export', '--client-id', String(clientId), '--start-date', '2024-02-30'], 2, /--start-date/],
       [
         ['export', '--client-id', String(clientId), '--start-date', '2024-02-01', '--end-date', '2024-01-01'],

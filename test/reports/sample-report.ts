@@ -9,7 +9,9 @@ import type {
   QuotedMessage,
   ReportThread,
   SummaryReport,
+  SummaryRow,
 } from '../../src/reports/types.js';
+import { hasFailure } from '../../src/reports/format.js';
 
 export const CLIENT = { id: 1, name: 'Released', phoneNumber: '+15556383785' };
 export const ZONE = 'Europe/Madrid';
@@ -180,7 +182,7 @@ export function sampleReport(options: SampleOptions = {}): DetailedReport {
     source(thread(1, WA1, 'María José', THREAD_1_MESSAGES), THREAD_1_MESSAGES),
     source(thread(2, WA2, null, THREAD_2_MESSAGES), THREAD_2_MESSAGES),
   ].slice(0, options.single ? 1 : 2);
-  return {
+  return withOverview({
     client: CLIENT,
     timeZone: ZONE,
     lang: options.lang ?? 'es',
@@ -197,7 +199,7 @@ export function sampleReport(options: SampleOptions = {}): DetailedReport {
     async *conversations() {
       yield* sources;
     },
-  };
+  });
 }
 
 /** The original specification's example: thread of 12 messages, of which the first two are shown. */
@@ -222,7 +224,7 @@ export function seedExampleReport(lang: Lang = 'es'): DetailedReport {
     lastMessageAt: at('2024-01-15T10:45:00Z'),
     messageCount: 12,
   };
-  return {
+  return withOverview({
     client: CLIENT,
     timeZone: ZONE,
     lang,
@@ -233,7 +235,7 @@ export function seedExampleReport(lang: Lang = 'es'): DetailedReport {
     async *conversations() {
       yield source(t, messages);
     },
-  };
+  });
 }
 
 /**
@@ -283,7 +285,7 @@ export function generatedReport(
       raw: null,
     };
   };
-  return {
+  return withOverview({
     client: CLIENT,
     timeZone: ZONE,
     lang: 'es',
@@ -309,6 +311,69 @@ export function generatedReport(
         },
       };
     },
+  });
+}
+
+/**
+ * A report's `overview()` computed from its own messages, as the database's aggregates would: the
+ * per-conversation counts, the totals and messages per day (figures of sessions, sentiment and CSAT
+ * are the sample summary's).
+ */
+export function withOverview(r: Omit<DetailedReport, 'overview'>): DetailedReport {
+  return {
+    ...r,
+    async overview(): Promise<SummaryReport> {
+      const base = sampleSummary(r.lang);
+      const rows: SummaryRow[] = [];
+      const totals = {
+        conversations: 0,
+        messages: 0,
+        byRole: { user: 0, assistant: 0, agent: 0 },
+        failed: 0,
+        activeLast24h: 0,
+      };
+      const perDay = new Map<string, number>();
+      const day = new Intl.DateTimeFormat('en-CA', {
+        timeZone: r.timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      });
+      for await (const c of r.conversations()) {
+        const row: SummaryRow = {
+          ...c.thread,
+          byRole: { user: 0, assistant: 0, agent: 0 },
+          failed: 0,
+          sessions: 1,
+          sentimentMean: null,
+        };
+        for await (const batch of c.batches()) {
+          for (const m of batch) {
+            row.byRole[m.role] += 1;
+            if (hasFailure(m)) row.failed += 1;
+            const d = day.format(m.createdAt);
+            perDay.set(d, (perDay.get(d) ?? 0) + 1);
+          }
+        }
+        rows.push(row);
+        totals.conversations += 1;
+        totals.messages += row.byRole.user + row.byRole.assistant + row.byRole.agent;
+        for (const k of ['user', 'assistant', 'agent'] as const) totals.byRole[k] += row.byRole[k];
+        totals.failed += row.failed;
+      }
+      return {
+        ...base,
+        client: r.client,
+        timeZone: r.timeZone,
+        lang: r.lang,
+        generatedAt: r.generatedAt,
+        range: r.range,
+        lookup: r.lookup,
+        totals,
+        conversations: rows,
+        perDay: [...perDay].sort().map(([d, messages]) => ({ day: d, messages })),
+      };
+    },
   };
 }
 
@@ -332,8 +397,16 @@ export function sampleSummary(lang: Lang = 'es'): SummaryReport {
         ...thread(1, WA1, 'María <b>José</b>', THREAD_1_MESSAGES),
         byRole: { user: 7, assistant: 3, agent: 1 },
         failed: 1,
+        sessions: 2,
+        sentimentMean: 0.12,
       },
-      { ...thread(2, WA2, null, THREAD_2_MESSAGES), byRole: { user: 1, assistant: 1, agent: 0 }, failed: 0 },
+      {
+        ...thread(2, WA2, null, THREAD_2_MESSAGES),
+        byRole: { user: 1, assistant: 1, agent: 0 },
+        failed: 0,
+        sessions: 1,
+        sentimentMean: null,
+      },
     ],
     perDay: [
       { day: '2024-03-28', messages: 0 },

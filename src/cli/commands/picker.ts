@@ -356,6 +356,8 @@ async function perform(
             { value: 'html', name: 'HTML', description: 'A page to open in a browser or print' },
             { value: 'text', name: 'Text' },
             { value: 'json', name: 'JSON' },
+            { value: 'pdf', name: 'PDF', description: 'A printable transcript' },
+            { value: 'xlsx', name: 'Excel', description: 'A workbook: conversations, messages, summary' },
             { value: 'csv', name: 'CSV', description: 'One row per message (spreadsheets)' },
           ],
         },

@@ -9,7 +9,11 @@ export const command = defineCommand({
     json: bool('--json', 'with --list or a summary: JSON instead of a table'),
     clientId: text('--client-id <id>', 'with --format: the client to report on'),
     waId: text('--wa-id <number>', 'with --format detailed: one conversation (+34 612…, 34612…)'),
-    format: text('--format <format>', 'summary (default), detailed (the text report), or json, text, html, csv'),
+    format: text(
+      '--format <format>',
+      'summary (default; -o summary.pdf|.xlsx|.html|.json picks its format), detailed (the text report), or ' +
+        'json, text, html, csv, pdf, xlsx',
+    ),
     startDate: text('--start-date <date>', 'from this ISO 8601 date or time (inclusive)'),
     endDate: text('--end-date <date>', 'until this date (a bare date includes the whole day)'),
     tz: text('--tz <zone>', "IANA time zone reports are shown in (default: the system's)"),

@@ -6,18 +6,24 @@ import { statisticsDocument } from '../../reports/documents.js';
 import { formatRate, formatSeconds } from '../../reports/format.js';
 import { csatLine } from '../../reports/csat.js';
 import { labelsFor } from '../../reports/i18n.js';
+import type { Lang } from '../../reports/types.js';
 import { openingClosingLine, sentimentLine, signed } from '../../reports/sentiment.js';
 import { parseReportOptions, parseSince, type RawReportOptions } from '../../reports/query-options.js';
 import { defineCommand, text } from '../command.js';
 import type { CommandContext } from '../context.js';
-import { clientId, json, reportRange } from '../flags.js';
-import { writeJson } from '../output.js';
+import { clientId, json, output, reportRange } from '../flags.js';
+import { UsageError } from '../../errors.js';
+import { refuseBinaryOnTerminal, withOutput, writeJson } from '../output.js';
 
 export interface StatsResult {
   stats: ClientStatistics[];
   timeZone: string;
   since: Date | null;
+  lang: Lang;
+  generatedAt: Date;
 }
+
+const STATS_FORMATS = ['text', 'json', 'pdf', 'xlsx'] as const;
 
 export const command = defineCommand({
   flags: {
@@ -25,9 +31,42 @@ export const command = defineCommand({
     ...reportRange(),
     since: text('--since <when>', 'only what happened since: 7d, 24h, 2w or an ISO date'),
     json: json(),
+    format: text('--format <format>', 'text (default), json, pdf or xlsx'),
+    output: output(),
   },
+  help: `
+Examples:
+  wa-report stats --since 7d
+  wa-report stats --client-id 1 --json | jq .clients[0].csat
+  wa-report stats --format pdf -o stats.pdf          # a page per client, with the chart
+  wa-report stats --format xlsx -o stats.xlsx        # one column per client, messages per day
+`,
   async run({ options }, ctx) {
-    printStats(await runStats(options, ctx), Boolean(options.json), ctx);
+    const format = options.json ? 'json' : (options.format ?? 'text');
+    if (!(STATS_FORMATS as readonly string[]).includes(format)) {
+      throw new UsageError(`--format: "${format}" is not one of ${STATS_FORMATS.join(', ')}.`);
+    }
+    if (format === 'pdf' || format === 'xlsx') {
+      refuseBinaryOnTerminal(ctx, options.output, format, format);
+      const result = await runStats(options, ctx);
+      const { renderStatistics } = await import('../../reports/index.js');
+      const { file } = await withOutput(ctx, options.output, (out) => renderStatistics(format, result, out));
+      if (file) ctx.io.stderr.write(`Wrote ${file}: statistics of ${result.stats.length} clients (${format}).\n`);
+      return;
+    }
+    if (options.output !== undefined && options.output !== '-') {
+      if (format === 'text') {
+        throw new UsageError(
+          '-o: the text statistics go to stdout; use --format json, pdf or xlsx with -o, or redirect.',
+        );
+      }
+      const result = await runStats(options, ctx);
+      await withOutput(ctx, options.output, async (out) => {
+        printStats(result, true, { ...ctx, io: { ...ctx.io, stdout: out } });
+      });
+      return;
+    }
+    printStats(await runStats(options, ctx), format === 'json', ctx);
   },
 });
 
@@ -45,7 +84,7 @@ export async function runStats(
     timeZone: o.timeZone,
     now,
   });
-  return { stats, timeZone: o.timeZone, since };
+  return { stats, timeZone: o.timeZone, since, lang: o.lang, generatedAt: now };
 }
 
 const pct = formatRate;
