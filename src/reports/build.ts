@@ -149,17 +149,13 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
   totals.activeLast24h = conversations.filter((c) => c.lastMessageAt.getTime() > dayAgo).length;
   const day = dayIn(q.timeZone);
   const perDay = new Map<string, number>();
-  const waFilter = q.waId ? new Set(conversations.map((c) => c.id)) : null;
-  if (!waFilter) {
-    for (const b of await store.statistics.timeBuckets({ clientId: q.clientId, start: q.start, end: q.end })) {
+  // One conversation (--wa-id): its own buckets; otherwise the client's.
+  const scopes = q.waId ? conversations.map((c) => c.id) : [undefined];
+  for (const threadId of scopes) {
+    const range = { clientId: q.clientId, threadId, start: q.start, end: q.end };
+    for (const b of await store.statistics.timeBuckets(range)) {
       const key = day(b.at);
       perDay.set(key, (perDay.get(key) ?? 0) + b.n);
-    }
-  } else {
-    for (const c of conversations) {
-      for await (const batch of store.messages.stream(c.id, { start: q.start, end: q.end })) {
-        for (const m of batch) perDay.set(day(m.createdAt), (perDay.get(day(m.createdAt)) ?? 0) + 1);
-      }
     }
   }
   const sessionList = await store.statistics.sessions({

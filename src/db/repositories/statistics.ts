@@ -83,11 +83,14 @@ export class StatisticsRepository {
   /** Message counts per 15-minute bucket (start in epoch ms), per client. */
   async timeBuckets(filter: {
     clientId?: number;
+    /** One conversation (thread) only. */
+    threadId?: number;
     start?: Date;
     end?: Date;
   }): Promise<{ clientId: number; at: number; n: number }[]> {
     const { where, params } = conditions([
       ['client_id = ?', filter.clientId],
+      ['thread_id = ?', filter.threadId],
       ['created_at >= ?', filter.start],
       ['created_at < ?', filter.end],
     ]);

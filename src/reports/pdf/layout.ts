@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import type * as BidiModule from 'bidi-js';
 import LineBreaker from 'linebreak';
+import { Ink } from './ink.js';
 import type { Doc } from './pdfkit.js';
 import { fontFile, fontFor, fontName, isInvisible, type FontId, type Weight } from './fonts.js';
 
@@ -68,7 +69,12 @@ export class TextSetter {
   /** Words measured, per font and size: a transcript repeats the same words thousands of times. */
   private readonly widths = new Map<string, Map<string, number>>();
 
-  constructor(private readonly doc: Doc) {}
+  /** The page's operators (drawn by the writer, flushed when a page ends). */
+  readonly ink: Ink;
+
+  constructor(private readonly doc: Doc) {
+    this.ink = new Ink(doc);
+  }
 
   /** Selects a font (registering it with the document the first time) and size. */
   use(font: FontId, weight: Weight, size: number): void {
@@ -80,6 +86,9 @@ export class TextSetter {
     if (name !== this.current) {
       this.doc.font(name);
       this.current = name;
+      // pdfkit keeps every word it lays out, glyph arrays and all, for the whole document; widths
+      // and encodings are cached here (and in ink.ts) in far less memory.
+      (this.doc as unknown as { _font: { layoutCache: object | null } })._font.layoutCache = null;
     }
     if (size !== this.currentSize) {
       this.doc.fontSize(size);
@@ -103,14 +112,9 @@ export class TextSetter {
     return w;
   }
 
-  /** Frees what the document and this setter keep per word (called between pages of a long export). */
+  /** Frees what this setter keeps per word (called between pages of a long export). */
   trimCaches(): void {
     for (const c of this.widths.values()) if (c.size > 20_000) c.clear();
-    const families = (this.doc as unknown as { _fontFamilies?: Record<string, { layoutCache?: object }> })
-      ._fontFamilies;
-    for (const f of Object.values(families ?? {})) {
-      if (f.layoutCache && Object.keys(f.layoutCache).length > 5_000) f.layoutCache = Object.create(null) as object;
-    }
   }
 
   /**
@@ -120,10 +124,9 @@ export class TextSetter {
   draw(line: Line, x: number, y: number, style: TextStyle, align: 'left' | 'right' = 'left', boxWidth = 0): void {
     let at = align === 'right' ? x + boxWidth - line.width : x;
     const baseline = y + BASELINE * style.size;
-    this.doc.fillColor(style.color);
     for (const p of line.pieces) {
       this.use(p.font, style.weight, style.size);
-      this.doc.text(p.text, at, baseline, { lineBreak: false, baseline: 'alphabetic' });
+      this.ink.text(p.text, style.size, style.color, at, baseline);
       at += p.width;
     }
   }
@@ -150,8 +153,18 @@ export class TextSetter {
   lines(text: string, maxWidth: number, style: Pick<TextStyle, 'size' | 'weight'>): Paragraphs {
     const clean = cleanText(text);
     if (SIMPLE.test(clean)) return { lines: this.simpleLines(clean, maxWidth, style), rtl: false };
-    return this.complexLines(clean, maxWidth, style);
+    // Text in other scripts or with emoji costs a grapheme walk and the bidi algorithm; the same
+    // message (a greeting, a thumbs-up, a template) is laid out once.
+    const key = `${style.weight}|${style.size}|${maxWidth}|${clean}`;
+    const known = this.laidOut.get(key);
+    if (known) return known;
+    const laid = this.complexLines(clean, maxWidth, style);
+    if (this.laidOut.size >= 2000) this.laidOut.delete(this.laidOut.keys().next().value as string);
+    this.laidOut.set(key, laid);
+    return laid;
   }
+
+  private readonly laidOut = new Map<string, Paragraphs>();
 
   /** Latin text in one font: words measured and laid greedily. */
   private simpleLines(text: string, maxWidth: number, style: Pick<TextStyle, 'size' | 'weight'>): Line[] {
@@ -232,6 +245,11 @@ export class TextSetter {
       }
       return w;
     };
+
+    // Most messages are one line: no break opportunities to look for.
+    if (!text.includes('\n') && measure(0, text.length) <= maxWidth) {
+      return { lines: [this.visualLine(text, fonts, level, 0, text.length, style)], rtl };
+    }
 
     // Break opportunities: [start, end) segments, `hard` after a newline.
     const segments: { a: number; b: number; hard: boolean }[] = [];

@@ -34,7 +34,7 @@ function figureTable(w: PdfWriter, figures: Figure[], locale: string): void {
       const f = figures[i + k * half];
       if (!f) continue;
       const x = w.left + k * (col + 16);
-      if (i % 2 === 0) w.doc.rect(x, w.y - 2, col, ROW).fill(COLORS.zebra);
+      if (i % 2 === 0) w.text.ink.rect(x, w.y - 2, col, ROW, COLORS.zebra);
       w.text.draw(w.text.fit(f.label, col - 90, CELL), x + 4, w.y, CELL);
       const value = w.text.fit(formatFigure(f, locale), 84, { ...CELL, weight: 'bold' });
       w.text.draw(value, x, w.y, { ...CELL, weight: 'bold' }, 'right', col - 4);
@@ -52,19 +52,15 @@ function chart(w: PdfWriter, labels: Labels, perDay: { day: string; messages: nu
   const c = perDayChart(perDay, w.width, height);
   const x0 = w.left;
   const y0 = w.y;
-  const doc = w.doc;
-  doc.lineWidth(0.5).strokeColor(COLORS.rule);
+  const ink = w.text.ink;
   for (const fraction of [0, 0.5, 1]) {
     const y = y0 + c.plotBottom - (c.plotBottom - c.plotTop) * fraction;
-    doc
-      .moveTo(x0 + c.plotLeft, y)
-      .lineTo(x0 + c.plotRight, y)
-      .stroke();
+    ink.line(x0 + c.plotLeft, y, x0 + c.plotRight, y, 0.5, COLORS.rule);
     const label = w.text.fit(String(Math.round(c.max * fraction)), c.plotLeft - 6, HEAD);
     w.text.draw(label, x0, y - 4, HEAD, 'right', c.plotLeft - 6);
   }
   for (const b of c.bars) {
-    if (b.height > 0) doc.rect(x0 + b.x, y0 + b.y, b.width, b.height).fill(COLORS.bar);
+    if (b.height > 0) ink.rect(x0 + b.x, y0 + b.y, b.width, b.height, COLORS.bar);
     if (b.label) {
       const label = w.text.fit(b.label.slice(5), 40, HEAD);
       w.text.draw(label, x0 + b.x + b.width / 2 - label.width / 2, y0 + c.plotBottom + 5, HEAD);
@@ -103,7 +99,7 @@ function conversationTable(w: PdfWriter, report: SummaryReport, labels: Labels):
       w.newPage();
       header();
     }
-    if (i % 2 === 0) w.doc.rect(w.left, w.y - 2, w.width, ROW).fill(COLORS.zebra);
+    if (i % 2 === 0) w.text.ink.rect(w.left, w.y - 2, w.width, ROW, COLORS.zebra);
     const values = [
       formatWaId(r.waId),
       r.contactName ?? '',

@@ -44,12 +44,7 @@ export function drawTitle(w: PdfWriter, title: string): void {
 }
 
 export function drawRule(w: PdfWriter): void {
-  w.doc
-    .moveTo(w.left, w.y)
-    .lineTo(w.left + w.width, w.y)
-    .lineWidth(0.75)
-    .strokeColor(COLORS.rule)
-    .stroke();
+  w.text.ink.line(w.left, w.y, w.left + w.width, w.y, 0.75, COLORS.rule);
   w.y += 10;
 }
 
@@ -138,7 +133,7 @@ function daySeparator(w: PdfWriter, label: string): void {
   const width = line.width + 16;
   const x = w.left + (w.width - width) / 2;
   w.y += 4;
-  w.doc.roundedRect(x, w.y, width, 14, 7).fill(COLORS.day);
+  w.text.ink.roundedRect(x, w.y, width, 14, 7, COLORS.day);
   w.text.draw(line, x + 8, w.y + 2.5, style);
   w.y += 22;
 }
@@ -173,8 +168,8 @@ function bubbleRows(w: PdfWriter, v: MessageView, inner: number): { rows: Row[];
     rows.push({
       height: height + 3,
       draw: (x, y, width) => {
-        w.doc.rect(x, y, width, height).fill('#ffffff');
-        w.doc.rect(x, y, 2.5, height).fill(COLORS.accent);
+        w.text.ink.rect(x, y, width, height, COLORS.quote);
+        w.text.ink.rect(x, y, 2.5, height, COLORS.accent);
         lines.forEach((l, i) => {
           const align = i > 0 && quoteLines.rtl ? 'right' : 'left';
           w.text.draw(l, x + 7, y + 3 + i * 10, i === 0 ? head : body, align, width - 10);
@@ -221,9 +216,11 @@ function drawBubble(w: PdfWriter, v: MessageView): void {
   const bubbleWidth = Math.min(max, Math.max(110, width + 2 * PAD + 1));
   const x = v.side === 'right' ? w.left + w.width - bubbleWidth : w.left;
   const fill = v.role === 'user' ? COLORS.user : v.role === 'agent' ? COLORS.agent : COLORS.assistant;
+  // A bubble that fits on a page is never split: it starts the next page instead.
+  const total = rows.reduce((h, r) => h + r.height, 0) + 2 * PAD;
+  if (w.page === 0 || (total > w.room && total <= w.bottom - w.top)) w.newPage();
   let i = 0;
   while (i < rows.length) {
-    if (w.page === 0) w.newPage();
     let height = 0;
     let j = i;
     while (j < rows.length && w.y + 2 * PAD + height + (rows[j] as Row).height <= w.bottom) {
@@ -234,7 +231,7 @@ function drawBubble(w: PdfWriter, v: MessageView): void {
       w.newPage();
       continue;
     }
-    w.doc.roundedRect(x, w.y, bubbleWidth, height + 2 * PAD, 6).fill(fill);
+    w.text.ink.roundedRect(x, w.y, bubbleWidth, height + 2 * PAD, 6, fill);
     let y = w.y + PAD;
     for (let k = i; k < j; k++) {
       const row = rows[k] as Row;

@@ -13,7 +13,7 @@ export const COLORS = {
   user: '#eef1f4',
   assistant: '#d9fdd3',
   agent: '#dce8fb',
-  quote: '#ffffffb3',
+  quote: '#ffffff',
   accent: '#128c7e',
   agentAccent: '#2f5fb3',
   failure: '#b42318',
@@ -75,17 +75,17 @@ export class PdfWriter {
   }
 
   newPage(): void {
+    this.text.ink.flush();
+    const previous = (this.doc as unknown as { page: { dictionary: { data: object } } | null }).page;
     this.doc.addPage();
+    // The page just ended is written out; the document keeps only its reference (for the page tree),
+    // not its dictionary, resources and content: 8,000 pages would otherwise stay in memory.
+    if (previous) previous.dictionary.data = {};
     this.page += 1;
     const small: TextStyle = { size: 7.5, weight: 'regular', color: COLORS.muted };
     if (this.runningHeader) {
       this.text.draw(this.text.fit(this.runningHeader, this.width, small), this.left, PAGE.margin - 4, small);
-      this.doc
-        .moveTo(this.left, PAGE.margin + 10)
-        .lineTo(this.left + this.width, PAGE.margin + 10)
-        .lineWidth(0.5)
-        .strokeColor(COLORS.rule)
-        .stroke();
+      this.text.ink.line(this.left, PAGE.margin + 10, this.left + this.width, PAGE.margin + 10, 0.5, COLORS.rule);
     }
     const foot = this.text.fit(this.footer(this.page), this.width, small);
     this.text.draw(foot, this.left, PAGE.height - PAGE.margin, small, 'right', this.width);
@@ -110,6 +110,7 @@ export class PdfWriter {
 
   async end(): Promise<void> {
     if (this.page === 0) this.newPage();
+    this.text.ink.flush();
     this.doc.end();
     await this.done;
   }
