@@ -44,7 +44,7 @@ function rgb(hex: string): string {
   return c;
 }
 
-/** A word's glyphs as TJ operands (in 1000ths of the font size), and its advance; null when a glyph sits off its advance. */
+/** A word's glyphs as TJ operands (adjustments in 1000ths of the font size) and its advance. */
 interface EncodedWord {
   operands: string;
   advance: number;
