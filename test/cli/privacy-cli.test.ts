@@ -1,6 +1,7 @@
 // The data-protection commands as a user runs them: exit codes, messages, files; an archive run
 // killed with SIGKILL at a random point and rerun.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import ExcelJS from 'exceljs';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -221,6 +222,23 @@ describe.each(databaseKinds)('privacy commands on $name', (kind) => {
       });
       expect(withKey.code).toBe(0);
       expect(withKey.stdout).toContain('Mensaje 5.0 con ñ y 😊');
+      // PDF and workbooks decrypt the same way (and say the same without the key).
+      for (const format of ['pdf', 'xlsx']) {
+        const file = join(tmpdir(), `wa-report-encrypted-${process.pid}.${format}`);
+        const args = ['export', '--client-id', '1', '--wa-id', '+34600000005', '--format', format, '-o', file];
+        expect((await cli(args)).code).toBe(2);
+        expect((await cli(args, { WA_REPORT_ENCRYPTION_KEY: keyA })).code).toBe(0);
+        const shown =
+          format === 'pdf'
+            ? execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' })
+            : await (async () => {
+                const wb = new ExcelJS.Workbook();
+                await wb.xlsx.readFile(file);
+                return JSON.stringify(wb.getWorksheet(2)!.getSheetValues());
+              })();
+        expect(shown).toContain('Mensaje 5.0 con ñ y 😊');
+        rmSync(file, { force: true });
+      }
 
       const rotateWithout = await cli(['keys', 'rotate'], { WA_REPORT_ENCRYPTION_KEY: keyB });
       expect(rotateWithout.code).toBe(2);

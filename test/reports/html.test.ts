@@ -76,6 +76,14 @@ describe('renderHtml (markup)', () => {
     const en = await html(sampleReport({ lang: 'en', single: true }));
     expect(en).toContain('<html lang="en">');
     expect(en).not.toContain('class="toc"');
+    // One conversation, one header: the conversation's, carrying the period and generation time.
+    expect(en).not.toContain('class="report-header"');
+    expect(en.match(/<h1/g)?.length).toBe(1);
+    expect(en.match(/CONVERSATION REPORT/g)?.length).toBe(2); // <title> and <h1>
+    expect(en).toMatch(/<dt>Period<\/dt><dd>2024-01-01 00:00:00 — 2024-04-01 00:00:00<\/dd>/);
+    expect(en).toContain('<dt>Generated</dt>');
+    // Emoji are drawn with the reader's own emoji font where the text font has none.
+    expect(en).toMatch(/font:[^;]*"Noto Color Emoji"[^;]*"Apple Color Emoji"[^;]*"Segoe UI Emoji"/);
     expect(en).toContain('<div class="who">Agent</div>');
   });
 

@@ -12,6 +12,7 @@ import type {
   SummaryRow,
 } from '../../src/reports/types.js';
 import { hasFailure } from '../../src/reports/format.js';
+import { MULTILINGUAL } from '../helpers/multilingual.js';
 
 export const CLIENT = { id: 1, name: 'Released', phoneNumber: '+15556383785' };
 export const ZONE = 'Europe/Madrid';
@@ -504,4 +505,42 @@ export class StringWritable extends Writable {
   get text(): string {
     return this.buffer.toString('utf8');
   }
+}
+
+/**
+ * One conversation with a message in every script a report must draw (helpers/multilingual.ts),
+ * a reply quoting the Arabic message, a failure and the formula-looking texts.
+ */
+export function multilingualReport(lang: Lang = 'es'): DetailedReport {
+  const start = Date.parse('2024-03-01T08:00:00Z');
+  const waId = '34600000001';
+  const messages: StoredMessage[] = MULTILINGUAL.map((m, i) =>
+    msg(5, waId, {
+      role: m.role,
+      content: m.content,
+      wamid: `wamid.ML${i}`,
+      createdAt: new Date(start + i * 60_000),
+      status: m.role === 'user' ? null : i === 3 ? 'failed' : 'read',
+      errorCode: i === 3 ? 131047 : null,
+      errorMessage: i === 3 ? 'Re-engagement message' : null,
+      replyToWamid: m.script === 'he' ? 'wamid.ML4' : null,
+    }),
+  );
+  const t = thread(5, waId, 'Ana 😀 مرحبا', messages);
+  const byWamid = new Map(messages.map((m) => [m.wamid as string, m]));
+  return withOverview({
+    client: CLIENT,
+    timeZone: ZONE,
+    lang,
+    generatedAt: GENERATED_AT,
+    range: {},
+    async lookup(wamid) {
+      const m = byWamid.get(wamid);
+      return m ? { wamid, role: m.role, content: m.content, createdAt: m.createdAt } : null;
+    },
+    conversationCount: 1,
+    async *conversations() {
+      yield source(t, messages);
+    },
+  });
 }

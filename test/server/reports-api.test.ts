@@ -5,6 +5,7 @@ import { startDaemon, type Daemon } from '../../src/server/main.js';
 import { loadIngestConfig } from '../../src/server/config.js';
 import { openStore } from '../../src/db/store.js';
 import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { seedReports } from '../helpers/seed.js';
 import { APP_SECRET } from '../helpers/webhooks.js';
@@ -131,7 +132,7 @@ describe.each(databaseKinds)('report API on $name', (kind) => {
       [`/clients/${clientId}/conversations?start_date=2024-13-45`, 400, /start_date/],
       [`/clients/${clientId}/conversations?limit=5000`, 400, /limit/],
       [`/clients/${clientId}/conversations?tz=Mars/Base`, 400, /tz/],
-      [`/clients/${clientId}/conversations/+34123456789/messages?format=pdf`, 400, /format/],
+      [`/clients/${clientId}/conversations/+34123456789/messages?format=docx`, 400, /format/],
       [`/clients/abc/conversations`, 400, /client_id/],
       [`/clients/999/conversations`, 404, /999/],
       [`/clients/${clientId}/conversations/+34999999999/messages`, 404, /34999999999/],
@@ -193,5 +194,61 @@ describe.each(databaseKinds)('report API on $name', (kind) => {
       messages_by_role: { user: 4, assistant: 2, agent: 1 },
     });
     expect(s.response_time_seconds.median).toBe(5);
+  });
+
+  it('serves conversations, summaries and statistics as PDF and XLSX downloads, behind the token', async () => {
+    const xlsxType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    const cases: [string, string, RegExp][] = [
+      [
+        `/clients/${clientId}/conversations/+34123456789/messages?format=pdf`,
+        'application/pdf',
+        /conversation-\d+-34123456789\.pdf/,
+      ],
+      [
+        `/clients/${clientId}/conversations/+34123456789/messages?format=xlsx`,
+        xlsxType,
+        /conversation-\d+-34123456789\.xlsx/,
+      ],
+      [`/clients/${clientId}/export?format=xlsx&tz=Europe/Madrid`, xlsxType, /client-\d+-conversations\.xlsx/],
+      [`/clients/${clientId}/export?format=pdf`, 'application/pdf', /client-\d+-conversations\.pdf/],
+      [`/clients/${clientId}/summary?format=pdf&lang=en`, 'application/pdf', /summary-\d+\.pdf/],
+      [`/clients/${clientId}/summary?format=xlsx`, xlsxType, /summary-\d+\.xlsx/],
+      [`/clients/${clientId}/stats?format=pdf`, 'application/pdf', /stats-\d+\.pdf/],
+      [`/clients/${clientId}/stats?format=xlsx`, xlsxType, /stats-\d+\.xlsx/],
+    ];
+    // Without the token: 401 (once: failed attempts count towards the sign-in rate limit).
+    expect((await get(cases[0]![0], null)).status).toBe(401);
+    for (const [path, type, name] of cases) {
+      const res = await get(path);
+      expect({ path, status: res.status, type: res.headers.get('content-type') }).toEqual({ path, status: 200, type });
+      expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="${name.source}"$`));
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const bytes = Buffer.from(await res.arrayBuffer());
+      if (type === 'application/pdf') {
+        expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+        expect(bytes.subarray(-6).toString('latin1')).toMatch(/%%EOF/);
+      } else {
+        const wb = new ExcelJS.Workbook();
+        await wb.xlsx.load(bytes as unknown as ArrayBuffer);
+        expect(wb.worksheets.length).toBeGreaterThan(0);
+      }
+    }
+    const summary = new ExcelJS.Workbook();
+    await summary.xlsx.load(
+      (await (await get(`/clients/${clientId}/summary?format=xlsx&lang=en`)).arrayBuffer()) as ArrayBuffer,
+    );
+    const figures = summary.worksheets[0]!.getSheetValues().flatMap((r) => (Array.isArray(r) ? [r.slice(1)] : []));
+    expect(figures).toContainEqual(['Messages', 7]);
+    const json = (await (await get(`/clients/${clientId}/summary`)).json()) as { totals: { messages: number } };
+    expect(json.totals.messages).toBe(7);
+    for (const bad of [
+      `/clients/${clientId}/summary?format=csv`,
+      `/clients/${clientId}/stats?format=csv`,
+      `/clients/${clientId}/export?format=docx`,
+    ]) {
+      const res = await get(bad);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^format: /);
+    }
   });
 });
