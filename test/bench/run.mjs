@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench [-- --only ingest,reply,export,summary,start,batches,outbox,sentiment] [--runs 3] [--quick]`
+// `npm run bench [-- --only ingest,reply,export,summary,start,batches,outbox,sentiment,rollover] [--runs 3] [--quick]`
+// `--formats text,pdf` limits the export formats measured.
 // Every figure is compared with a baseline measured in the same run (machines here are shared and
 // noisy): the median of several runs, as a ratio. Prints one table and writes bench-results.json.
 import { spawn, spawnSync } from 'node:child_process';
@@ -1021,6 +1022,48 @@ async function benchOutbox() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The workbook past Excel's row limit: 1,100,000 messages in one conversation continue on
+// "Messages (2)"; peak RSS stays that of a small export. One run (it takes half a minute).
+async function benchRollover() {
+  if (quick) return;
+  const size = 1_100_000;
+  const file = await sqliteWith(`rollover-${size}`, (db) =>
+    fill(db, { clients: 1, threadsPerClient: 1, messagesPerThread: size }),
+  );
+  const out = join(tmpdir(), `wa-bench-rollover-${process.pid}.xlsx`);
+  const x = runCli(['--db', file, 'export', '--client-id', '1', '--lang', 'en', '--format', 'xlsx', '-o', out], {
+    TZ: 'UTC',
+  });
+  const unzip = (part) => spawnSync('unzip', ['-p', out, part], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout ?? '';
+  const names = [...unzip('xl/workbook.xml').matchAll(/<sheet name="([^"]+)"/g)].map((m) => m[1]);
+  const rows = (part) => {
+    // The sheet is larger than a string may be: counted in the bytes.
+    const bytes = spawnSync('unzip', ['-p', out, part], { maxBuffer: 2 ** 31 - 1 }).stdout;
+    let n = 0;
+    for (let at = bytes.indexOf('<row '); at >= 0; at = bytes.indexOf('<row ', at + 5)) n += 1;
+    return n;
+  };
+  const messageRows = [rows('xl/worksheets/sheet2.xml'), rows('xl/worksheets/sheet3.xml')];
+  const ok =
+    names.join('|') === 'Conversations|Messages|Messages (2)|Summary' &&
+    messageRows[0] === 1_048_576 &&
+    messageRows[1] === size - 1_048_575 + 1;
+  record({
+    name: `export ${size.toLocaleString('en-US')} msgs xlsx (sqlite): sheets ${names.join(', ')}`,
+    value: x.ms,
+    baseline: null,
+    unit: 'ms',
+    ratio: null,
+    target: 'rolls over at 1,048,576 rows, ≤ 150 MB',
+    pass: ok && x.rssMb <= 150,
+    peak_rss_mb: x.rssMb,
+    rows_per_sheet: messageRows,
+    bytes: statSync(out).size,
+  });
+  rmSync(out, { force: true });
+}
+
 const benches = {
   start: benchStart,
   ingest: benchIngest,
@@ -1030,6 +1073,7 @@ const benches = {
   batches: benchBatches,
   outbox: benchOutbox,
   sentiment: benchSentiment,
+  rollover: benchRollover,
 };
 process.stderr.write(
   `wa-report benchmarks: ${runs} runs each (median), data in ${dataDir}` +

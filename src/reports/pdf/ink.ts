@@ -8,7 +8,7 @@
 //
 // Callers use top-left coordinates, y growing downwards (as pdfkit's API does); the operators are
 // in PDF's own (origin at the bottom left), so pdfkit's initial flip of the page is not needed.
-import { deflateSync } from 'node:zlib';
+import { deflate } from 'node:zlib';
 import type { Doc } from './pdfkit.js';
 
 interface GlyphPosition {
@@ -163,20 +163,33 @@ export class Ink {
     return operands;
   }
 
-  /** Makes the page's operators its content stream (call once per page, before it ends). */
-  flush(): void {
+  /**
+   * Makes the page's operators its content stream (call once per page, before it ends). The
+   * deflating runs on libuv's thread pool, beside the layout of the next page; the page may only
+   * end (pdfkit's flushPages) once the promise has resolved.
+   */
+  flush(): Promise<void> {
     const page = (this.doc as unknown as { page: PdfPage | null }).page;
-    if (!page) return;
+    if (!page) return Promise.resolve();
     this.endText();
     const content = page.content;
-    const bytes = deflateSync(Buffer.from(`${this.parts.join('\n')}\n`, 'latin1'), { level: 1 });
-    content.compress = false;
-    content.buffer = [bytes];
-    content.data.Length = bytes.length;
-    content.data.Filter = 'FlateDecode';
+    const text = Buffer.from(`${this.parts.join('\n')}\n`, 'latin1');
     this.parts = [];
     this.fill = '';
     this.stroke = '';
+    content.compress = false;
+    return new Promise((resolve, reject) => {
+      deflate(text, { level: 1 }, (error, bytes) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        content.buffer = [bytes];
+        content.data.Length = bytes.length;
+        content.data.Filter = 'FlateDecode';
+        resolve();
+      });
+    });
   }
 }
 

@@ -86,9 +86,6 @@ export class TextSetter {
     if (name !== this.current) {
       this.doc.font(name);
       this.current = name;
-      // pdfkit keeps every word it lays out, glyph arrays and all, for the whole document; widths
-      // and encodings are cached here (and in ink.ts) in far less memory.
-      (this.doc as unknown as { _font: { layoutCache: object | null } })._font.layoutCache = null;
     }
     if (size !== this.currentSize) {
       this.doc.fontSize(size);
@@ -112,9 +109,17 @@ export class TextSetter {
     return w;
   }
 
-  /** Frees what this setter keeps per word (called between pages of a long export). */
+  /**
+   * Bounds what is kept per word (called between pages of a long export): pdfkit keeps every word it
+   * lays out, glyph arrays and all, for the whole document.
+   */
   trimCaches(): void {
     for (const c of this.widths.values()) if (c.size > 20_000) c.clear();
+    const families = (this.doc as unknown as { _fontFamilies?: Record<string, { layoutCache?: object }> })
+      ._fontFamilies;
+    for (const f of Object.values(families ?? {})) {
+      if (f.layoutCache && Object.keys(f.layoutCache).length > 5_000) f.layoutCache = Object.create(null) as object;
+    }
   }
 
   /**

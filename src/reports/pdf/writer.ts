@@ -56,6 +56,8 @@ export class PdfWriter {
       size: 'A4',
       margin: PAGE.margin,
       autoFirstPage: false,
+      // Pages end when their content is deflated (drain, end), not when the next one starts.
+      bufferPages: true,
       compress: true,
       lang: meta.lang,
       displayTitle: true,
@@ -75,12 +77,8 @@ export class PdfWriter {
   }
 
   newPage(): void {
-    this.text.ink.flush();
-    const previous = (this.doc as unknown as { page: { dictionary: { data: object } } | null }).page;
+    this.pending.push(this.text.ink.flush());
     this.doc.addPage();
-    // The page just ended is written out; the document keeps only its reference (for the page tree),
-    // not its dictionary, resources and content: 8,000 pages would otherwise stay in memory.
-    if (previous) previous.dictionary.data = {};
     this.page += 1;
     const small: TextStyle = { size: 7.5, weight: 'regular', color: COLORS.muted };
     if (this.runningHeader) {
@@ -103,15 +101,39 @@ export class PdfWriter {
     if (this.page === 0 || this.y + height > this.bottom) this.newPage();
   }
 
-  /** Waits while the output is behind (call between batches). */
+  /**
+   * Ends the pages whose content is ready and waits while the output is behind (call between
+   * batches). An ended page is written out; the document keeps only its reference (for the page
+   * tree), not its dictionary, resources and content: 8,000 pages would otherwise stay in memory.
+   */
   async drain(): Promise<void> {
+    await this.endPages();
     while (this.doc.readableLength > WAITING_LIMIT) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+
+  private async endPages(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    await Promise.all(pending);
+    const buffered = (this.doc as unknown as { _pageBuffer: { dictionary: { data: object } }[] })._pageBuffer;
+    const ended = buffered.slice(0, -1);
+    if (ended.length === 0) return;
+    // flushPages ends every buffered page; the current one stays open.
+    const current = buffered.at(-1);
+    (this.doc as unknown as { _pageBuffer: unknown[] })._pageBuffer = ended;
+    this.doc.flushPages();
+    (this.doc as unknown as { _pageBuffer: unknown[] })._pageBuffer = current ? [current] : [];
+    for (const p of ended) p.dictionary.data = {};
   }
 
   async end(): Promise<void> {
     if (this.page === 0) this.newPage();
-    this.text.ink.flush();
+    this.pending.push(this.text.ink.flush());
+    await Promise.all(this.pending);
+    this.pending = [];
     this.doc.end();
     await this.done;
   }
+
+  private pending: Promise<void>[] = [];
 }
