@@ -176,14 +176,14 @@ export class XlsxWriter {
   async startSheet(name: string, options: SheetOptions): Promise<void> {
     if (this.open) await this.endSheet();
     const unique = sheetName(name, this.names);
-    const stream = new PassThrough({ highWaterMark: 256 * 1024 });
+    const stream = new PassThrough({ highWaterMark: 64 * 1024 });
     this.zip.addReadStream(stream, `xl/worksheets/sheet${this.sheets.length + 1}.xml`, {
       compressionLevel: this.compressionLevel,
     });
     const sheet: OpenSheet = {
       name: unique,
       stream,
-      writer: new ChunkWriter(stream, 64 * 1024),
+      writer: new ChunkWriter(stream, 32 * 1024),
       rows: 0,
       columns: options.columns.length,
       header: options.header !== undefined,

@@ -20,7 +20,14 @@ import {
   type ZonedStamp,
 } from './format.js';
 import { bare, labelsFor, type Labels, type MediaKind } from './i18n.js';
-import type { DetailedReport, QuotedMessage, RenderResult, ReportContext, ReportMessage } from './types.js';
+import type {
+  ConversationSource,
+  DetailedReport,
+  QuotedMessage,
+  RenderResult,
+  ReportContext,
+  ReportMessage,
+} from './types.js';
 
 /** src/reports and dist/reports are both two levels below the package root. */
 export const TEMPLATE_DIR = new URL('../../templates/report/', import.meta.url);
@@ -246,6 +253,50 @@ function view(
   };
 }
 
+export interface TranscriptSink {
+  /** A day separator: the day (YYYY-MM-DD in the report's zone) and its long name. */
+  day(day: string, label: string): Promise<void> | void;
+  message(view: MessageView): Promise<void> | void;
+  /** After each batch read from the store (where a renderer waits for its output). */
+  batchEnd?(): Promise<void> | void;
+}
+
+/**
+ * Walks a conversation's messages in order, as every transcript shows them (HTML, PDF): a day
+ * separator where the day changes in the report's zone, then each message's view, with the quoted
+ * messages found through `cache`. Promises are awaited only when a sink returns one. Returns the
+ * number of messages.
+ */
+export async function walkTranscript(
+  source: ConversationSource,
+  ctx: ReportContext,
+  labels: Labels,
+  cache: QuoteCache,
+  sink: TranscriptSink,
+): Promise<number> {
+  const tz = ctx.timeZone;
+  let day = '';
+  let count = 0;
+  for await (const batch of source.batches()) {
+    for (const m of batch) {
+      const stamp = zonedStamp(m.createdAt, tz);
+      if (stamp.day !== day) {
+        day = stamp.day;
+        const wrote = sink.day(day, formatLongDay(m.createdAt, tz, labels.locale));
+        if (wrote) await wrote;
+      }
+      const shown = messageView(m, stamp, ctx, labels, cache);
+      const wrote = sink.message(shown instanceof Promise ? await shown : shown);
+      if (wrote) await wrote;
+      if (m.wamid) cache.set(m.wamid, { wamid: m.wamid, role: m.role, content: m.content, createdAt: m.createdAt });
+      count += 1;
+    }
+    const waited = sink.batchEnd?.();
+    if (waited) await waited;
+  }
+  return count;
+}
+
 /**
  * Streams the page to `out` (does not end it). With several conversations the page starts with a
  * table of contents, which walks `report.conversations()` once for the headers before walking it
@@ -323,22 +374,10 @@ export async function renderHtml(report: DetailedReport, out: NodeJS.WritableStr
         generatedIso: formatIso(report.generatedAt, tz),
       }),
     );
-    let day = '';
-    let count = 0;
-    for await (const batch of source.batches()) {
-      for (const m of batch) {
-        const stamp = zonedStamp(m.createdAt, tz);
-        if (stamp.day !== day) {
-          day = stamp.day;
-          await writer.write(render.day({ day, label: formatLongDay(m.createdAt, tz, labels.locale) }));
-        }
-        const shown = messageView(m, stamp, report, labels, cache);
-        const pending = writer.write(render.message(shown instanceof Promise ? await shown : shown));
-        if (pending) await pending;
-        if (m.wamid) cache.set(m.wamid, { wamid: m.wamid, role: m.role, content: m.content, createdAt: m.createdAt });
-        count += 1;
-      }
-    }
+    const count = await walkTranscript(source, report, labels, cache, {
+      day: (day, label) => writer.write(render.day({ day, label })),
+      message: (view) => writer.write(render.message(view)),
+    });
     messages += count;
     await writer.write(render['conversation-end']({ labels: tl, empty: count === 0 }));
   }

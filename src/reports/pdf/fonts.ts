@@ -31,14 +31,6 @@ const FILES: Record<FontId, Record<Weight, string>> = {
   },
 };
 
-/** Which fonts, and where they come from, for the README and `--help`. */
-export const FONT_PACKAGES = [
-  'dejavu-fonts-ttf',
-  '@expo-google-fonts/noto-sans-sc',
-  '@expo-google-fonts/noto-sans-kr',
-  '@expo-google-fonts/noto-emoji',
-];
-
 const TEXT_CHAIN: readonly FontId[] = ['sans', 'sc', 'kr', 'emoji'];
 const EMOJI_CHAIN: readonly FontId[] = ['emoji', 'sans', 'sc', 'kr'];
 

@@ -131,17 +131,7 @@ function conversationTable(w: PdfWriter, report: SummaryReport, labels: Labels):
 export async function renderSummaryPdf(report: SummaryReport, out: NodeJS.WritableStream): Promise<void> {
   const labels = labelsFor(report.lang);
   const tz = report.timeZone;
-  const w = new PdfWriter(
-    out,
-    {
-      title: `${labels.summaryTitle} · ${report.client.name}`,
-      subject: `${report.client.name} · ${describeRange(report, labels)} · ${tz}`,
-      lang: labels.locale,
-      createdAt: report.generatedAt,
-    },
-    (page) => `${report.client.name} · ${tz} · ${labels.figures.page} ${page}`,
-  );
-  w.runningHeader = `${labels.summaryTitle} · ${report.client.name}`;
+  const w = PdfWriter.forReport(out, report, labels, labels.summaryTitle);
   w.newPage();
   drawTitle(w, labels.summaryTitle);
   drawFacts(w, [

@@ -3,8 +3,8 @@
 // assistant's and a person's on the right), day separators, quoted replies, media placeholders,
 // delivery marks and failures; a running header and page numbers. Streamed page by page.
 import { formatWaId } from '../../domain/phone.js';
-import { formatDateTime, formatLongDay, zonedStamp } from '../format.js';
-import { describeRange, messageView, QuoteCache, type MessageView } from '../html.js';
+import { formatDateTime } from '../format.js';
+import { describeRange, QuoteCache, walkTranscript, type MessageView } from '../html.js';
 import { bare, labelsFor, type Labels } from '../i18n.js';
 import type { DetailedReport, RenderResult, ReportThread, SummaryReport, SummaryRow } from '../types.js';
 import type { Line, TextStyle } from './layout.js';
@@ -251,17 +251,7 @@ export async function renderDetailedPdf(report: DetailedReport, out: NodeJS.Writ
   const overview = await report.overview();
   const rows = new Map(overview.conversations.map((r) => [r.id, r]));
   const single = report.conversationCount === 1;
-  const w = new PdfWriter(
-    out,
-    {
-      title: `${labels.title} · ${report.client.name}`,
-      subject: `${report.client.name} · ${describeRange(report, labels)} · ${tz}`,
-      lang: labels.locale,
-      createdAt: report.generatedAt,
-    },
-    (page) => `${report.client.name} · ${tz} · ${labels.figures.page} ${page}`,
-  );
-  w.runningHeader = `${labels.title} · ${report.client.name}`;
+  const w = PdfWriter.forReport(out, report, labels, labels.title);
   if (!single) {
     w.newPage();
     cover(w, report, labels, overview);
@@ -275,22 +265,11 @@ export async function renderDetailedPdf(report: DetailedReport, out: NodeJS.Writ
     w.runningHeader = [report.client.name, formatWaId(t.waId), t.contactName].filter(Boolean).join(' · ');
     w.newPage();
     conversationHeader(w, report, labels, t, rows.get(t.id), single);
-    let day = '';
-    let count = 0;
-    for await (const batch of source.batches()) {
-      for (const m of batch) {
-        const stamp = zonedStamp(m.createdAt, tz);
-        if (stamp.day !== day) {
-          day = stamp.day;
-          daySeparator(w, formatLongDay(m.createdAt, tz, labels.locale));
-        }
-        const shown = messageView(m, stamp, report, labels, cache);
-        drawBubble(w, shown instanceof Promise ? await shown : shown);
-        if (m.wamid) cache.set(m.wamid, { wamid: m.wamid, role: m.role, content: m.content, createdAt: m.createdAt });
-        count += 1;
-      }
-      await w.drain();
-    }
+    const count = await walkTranscript(source, report, labels, cache, {
+      day: (_day, label) => daySeparator(w, label),
+      message: (view) => drawBubble(w, view),
+      batchEnd: () => w.drain(),
+    });
     if (count === 0) {
       const style: TextStyle = { size: 9.5, weight: 'regular', color: COLORS.muted };
       w.text.draw(w.text.fit(labels.noMessages, w.width, style), w.left, w.y, style);

@@ -2,6 +2,9 @@
 // starts, a cursor that moves down the page, and backpressure (pdfkit pushes each finished page into
 // its readable side at once; the renderer waits while more than a few pages are waiting to be written).
 import { finished } from 'node:stream/promises';
+import { describeRange } from '../html.js';
+import type { Labels } from '../i18n.js';
+import type { ReportContext } from '../types.js';
 import { TextSetter, type TextStyle } from './layout.js';
 import { PDFDocument, type Doc } from './pdfkit.js';
 
@@ -74,6 +77,22 @@ export class PdfWriter {
     this.text = new TextSetter(this.doc);
     this.doc.pipe(out as NodeJS.WritableStream, { end: false });
     this.done = finished(this.doc);
+  }
+
+  /** A report's document: titled, with the client and zone in its subject and on every page. */
+  static forReport(out: NodeJS.WritableStream, report: ReportContext, labels: Labels, title: string): PdfWriter {
+    const w = new PdfWriter(
+      out,
+      {
+        title: `${title} · ${report.client.name}`,
+        subject: `${report.client.name} · ${describeRange(report, labels)} · ${report.timeZone}`,
+        lang: labels.locale,
+        createdAt: report.generatedAt,
+      },
+      (page) => `${report.client.name} · ${report.timeZone} · ${labels.figures.page} ${page}`,
+    );
+    w.runningHeader = `${title} · ${report.client.name}`;
+    return w;
   }
 
   newPage(): void {
