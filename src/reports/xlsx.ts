@@ -96,7 +96,8 @@ function messageTable(tz: string): Table {
     wamid: { width: 30 },
     created_at: { width: 20, style: 'date' },
     content: { width: 60, style: 'wrap' },
-    error_code: { width: 11, style: 'count' },
+    // A code, not a quantity: no thousands separator.
+    error_code: { width: 11 },
     error_message: { width: 30, style: 'wrap' },
     reply_to_wamid: { width: 30 },
   };

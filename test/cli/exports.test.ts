@@ -91,6 +91,47 @@ describe.each(databaseKinds)('PDF and XLSX exports on $name', (kind) => {
           expect({ row: r, column: CSV_COLUMNS[c], got }).toEqual({ row: r, column: CSV_COLUMNS[c], got: want });
       });
     }
+    // LibreOffice reads the same cells: the Messages sheet as it shows it, compared with the CSV.
+    const profile = mkdtempSync(join(tmpdir(), 'wa-report-lo-'));
+    const converted = mkdtempSync(join(tmpdir(), 'wa-report-lo-out-'));
+    try {
+      execFileSync(
+        'soffice',
+        [
+          `-env:UserInstallation=file://${profile}`,
+          '--headless',
+          '--convert-to',
+          'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,2',
+          '--outdir',
+          converted,
+          xlsxFile,
+        ],
+        { stdio: 'pipe', timeout: 120_000 },
+      );
+      const name = readdirSync(converted).find((f) => f.endsWith('.csv')) as string;
+      const office = parse(execFileSync('cat', [join(converted, name)], { encoding: 'utf8' }), {
+        relax_column_count: true,
+      }) as string[][];
+      expect(office.length).toBe(csv.length);
+      for (let r = 1; r < csv.length; r++) {
+        (csv[r] as string[]).forEach((expected, c) => {
+          // Dates as the sheet shows them (2024-01-15 10:30:00), the CSV has the ISO form with the offset.
+          const want =
+            CSV_COLUMNS[c] === 'created_at'
+              ? expected.slice(0, 19).replace('T', ' ')
+              : guarded.has(c)
+                ? unguardFormula(expected)
+                : expected;
+          const got = office[r]?.[c] ?? '';
+          if (got !== want)
+            expect({ row: r, column: CSV_COLUMNS[c], got }).toEqual({ row: r, column: CSV_COLUMNS[c], got: want });
+        });
+      }
+    } finally {
+      rmSync(profile, { recursive: true, force: true });
+      rmSync(converted, { recursive: true, force: true });
+    }
+
     // Conversations: one row per conversation, the counts of the messages sheet.
     const conversations = wb.getWorksheet('Conversaciones')!;
     expect(conversations.rowCount).toBe(Number(wrote?.[1]) + 1);
