@@ -2,7 +2,7 @@
 import type { Store } from '../db/store.js';
 import type { ClientRecord, ClientStats } from '../domain/types.js';
 import { NotFoundError } from '../errors.js';
-import { csatFigures, type CsatFigures } from './csat.js';
+import { csatByThread, csatFigures, type CsatFigures } from './csat.js';
 import { sentimentFigures, type SentimentFigures } from './sentiment.js';
 import { sessionFigures, type SessionFigures } from './sessions.js';
 import { formatWaId } from '../domain/phone.js';
@@ -127,6 +127,7 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
     failed: 0,
     sessions: 0,
     sentimentMean: null,
+    csatMean: null,
   }));
   const byId = new Map(conversations.map((c) => [c.id, c]));
   const totals = {
@@ -182,7 +183,12 @@ export async function buildSummaryReport(store: Store, q: ReportQuery): Promise<
   const range = { clientId: q.clientId, waId: q.waId, start: q.start, end: q.end };
   const [counts] = await store.statistics.sentiment(range);
   const sentiment = sentimentFigures(counts, sessionList, await store.statistics.ratings(range));
-  const csat = csatFigures(await store.statistics.csat(range));
+  const csatRows = await store.statistics.csat(range);
+  const csat = csatFigures(csatRows);
+  for (const [threadId, c] of csatByThread(csatRows)) {
+    const row = byId.get(threadId);
+    if (row) row.csatMean = c.mean;
+  }
   return { ...context(store, client, q), totals, conversations, perDay: fillDays(perDay), sessions, sentiment, csat };
 }
 

@@ -70,6 +70,19 @@ export function csatFigures(rows: CsatCounts[]): CsatFigures {
   };
 }
 
+/** Per conversation (thread): answered surveys and their mean on 1–5. */
+export function csatByThread(rows: CsatCounts[]): Map<number, { answered: number; mean: number }> {
+  const acc = new Map<number, { answered: number; sum: number }>();
+  for (const r of rows) {
+    if (r.state !== 'answered' || r.score === null) continue;
+    const a = acc.get(r.threadId) ?? { answered: 0, sum: 0 };
+    a.answered += r.n;
+    a.sum += onFive(r.score, r.scale) * r.n;
+    acc.set(r.threadId, a);
+  }
+  return new Map([...acc].map(([id, a]) => [id, { answered: a.answered, mean: round(a.sum / a.answered) }]));
+}
+
 /** The JSON of CSAT figures (docs/report-json.md). */
 export function csatFiguresDocument(f: CsatFigures) {
   return {

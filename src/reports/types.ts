@@ -76,6 +76,8 @@ export interface SummaryRow extends ReportThread {
   sessions: number;
   /** Mean sentiment of the scored user messages of those sessions (−1 to 1), null when none. */
   sentimentMean: number | null;
+  /** Mean CSAT answer of those sessions on 1–5, null when no survey was answered. */
+  csatMean: number | null;
 }
 
 /** The summary report of a client: a per-conversation table and messages per day. */

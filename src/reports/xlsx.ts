@@ -63,6 +63,7 @@ function conversationTable(labels: Labels, tz: string): Table {
     [labels.failed, { width: 10, style: 'count' }],
     [labels.figures.sessions, { width: 10, style: 'count' }],
     [labels.figures.sentimentMean, { width: 16, style: 'score' }],
+    [labels.figures.csatMean, { width: 14, style: 'score' }],
   ];
   return { header: spec.map(([h]) => h), columns: spec.map(([, c]) => c) };
 }
@@ -84,6 +85,7 @@ function conversationRow(r: SummaryReport, row: SummaryReport['conversations'][n
     row.failed,
     row.sessions,
     row.sentimentMean,
+    row.csatMean,
   ];
 }
 

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openStore, type Store } from '../../src/db/store.js';
 import { addEndpoint } from '../../src/events/admin.js';
 import { webhookSettingsFromEnv } from '../../src/events/policy.js';
-import { buildStatistics } from '../../src/reports/build.js';
+import { buildStatistics, buildSummaryReport } from '../../src/reports/build.js';
 import { startDaemon, type Daemon } from '../../src/server/main.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
@@ -132,7 +132,9 @@ describe.each(databaseKinds)('CSAT surveys on $name', (kind) => {
     const id = Number((await survey())!.id);
     expect(buttons.map((b) => b.reply.id)).toEqual([`csat:${id}:1`, `csat:${id}:2`, `csat:${id}:3`]);
     expect((s.interactive as { body: { text: string } }).body.text).toBe('¿Cómo valorarías la atención que recibiste?');
-    // The survey is a message of the thread: its statuses are tracked like any other's.
+    // The survey is a message of the thread: its statuses are tracked like any other's. (The Graph
+    // stand-in has answered; the surveyor may not have stored the wamid yet.)
+    await until(async () => Boolean((await survey())?.wamid), 'the survey sent');
     const surveyWamid = String((await survey())!.wamid);
     await postWebhook(
       d.url,
@@ -198,12 +200,19 @@ describe.each(databaseKinds)('CSAT surveys on $name', (kind) => {
     const kept = await store.csat.ofConversation(Number((await survey())!.conversation_id));
     expect(kept).toMatchObject({ score: 2, comment: 'el repartidor tardó mucho' });
     expect(model.requests).toHaveLength(1);
-    // Anything else is a new message: the assistant answers it, in a new conversation.
+    // Anything else is a new message: the assistant answers it, in a new conversation. (WhatsApp
+    // stamps messages to the second: one stamped in the second the conversation ended belongs to it.)
+    const [ended] = await sql(store).all<{ ended_at: unknown }>('SELECT ended_at FROM conversations');
+    const endedAt = new Date(ended!.ended_at as string | Date).getTime();
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.floor(endedAt / 1000) * 1000 + 1000 - Date.now() + 20)));
     await postWebhook(d.url, textMessage({ from: user, text: '¿Puedo pedir otra pizza para mañana?' }));
     await until(() => model.requests.length === 2, 'the next answer');
     expect((await sql(store).all('SELECT id FROM conversations')).length).toBe(2);
     const [stats] = await buildStatistics(store, { clientId, timeZone: 'UTC' });
     expect(stats!.csat).toMatchObject({ answered: 1, mean: 2, satisfactionScore: 0, comments: 1 });
+    // The conversation's own figure, as the summary and the workbook's Conversations sheet show it.
+    const summary = await buildSummaryReport(store, { clientId, timeZone: 'UTC', lang: 'en' });
+    expect(summary.conversations.map((c) => c.csatMean)).toEqual([2]);
   });
 
   it('surveys a conversation a new message ended, unless the user is back: then it says so', async () => {

@@ -347,6 +347,7 @@ export function withOverview(r: Omit<DetailedReport, 'overview'>): DetailedRepor
           failed: 0,
           sessions: 1,
           sentimentMean: null,
+          csatMean: null,
         };
         for await (const batch of c.batches()) {
           for (const m of batch) {
@@ -400,6 +401,7 @@ export function sampleSummary(lang: Lang = 'es'): SummaryReport {
         failed: 1,
         sessions: 2,
         sentimentMean: 0.12,
+        csatMean: 4,
       },
       {
         ...thread(2, WA2, null, THREAD_2_MESSAGES),
@@ -407,6 +409,7 @@ export function sampleSummary(lang: Lang = 'es'): SummaryReport {
         failed: 0,
         sessions: 1,
         sentimentMean: null,
+        csatMean: null,
       },
     ],
     perDay: [

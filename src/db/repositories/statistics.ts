@@ -24,6 +24,8 @@ export interface MessageSentimentCounts {
 
 export interface CsatCounts {
   clientId: number;
+  /** The conversation (thread) the surveys were sent in. */
+  threadId: number;
   state: string;
   scale: number;
   score: number | null;
@@ -204,14 +206,15 @@ export class StatisticsRepository {
       ['s.created_at < ?', filter.end],
     ]);
     const rows = await this.q.all(
-      `SELECT s.client_id, s.state, s.scale, s.score, s.reason, COUNT(*) AS n,
+      `SELECT s.client_id, s.thread_id, s.state, s.scale, s.score, s.reason, COUNT(*) AS n,
               SUM(CASE WHEN s.comment IS NOT NULL THEN 1 ELSE 0 END) AS comments
        FROM csat_surveys s JOIN threads t ON t.id = s.thread_id ${where}
-       GROUP BY s.client_id, s.state, s.scale, s.score, s.reason`,
+       GROUP BY s.client_id, s.thread_id, s.state, s.scale, s.score, s.reason`,
       params,
     );
     return rows.map((r) => ({
       clientId: Number(r.client_id),
+      threadId: Number(r.thread_id),
       state: String(r.state),
       scale: Number(r.scale),
       score: r.score === null || r.score === undefined ? null : Number(r.score),

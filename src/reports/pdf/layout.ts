@@ -138,6 +138,19 @@ export class TextSetter {
 
   /** One line, cut with "…" if it would not fit `maxWidth` (headers, table cells). */
   fit(text: string, maxWidth: number, style: Pick<TextStyle, 'size' | 'weight'>): Line {
+    // Labels, times and marks repeat on every bubble and page: each is fitted once.
+    const key = `${style.weight}|${style.size}|${maxWidth}|${text}`;
+    const known = this.fitted.get(key);
+    if (known) return known;
+    const line = this.fitOnce(text, maxWidth, style);
+    if (this.fitted.size >= 5000) this.fitted.clear();
+    this.fitted.set(key, line);
+    return line;
+  }
+
+  private readonly fitted = new Map<string, Line>();
+
+  private fitOnce(text: string, maxWidth: number, style: Pick<TextStyle, 'size' | 'weight'>): Line {
     const clean = cleanText(text).replace(/\n+/g, ' ');
     const first = this.lines(clean, Number.POSITIVE_INFINITY, style).lines[0] ?? { pieces: [], width: 0 };
     if (first.width <= maxWidth) return first;
