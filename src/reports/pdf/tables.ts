@@ -9,7 +9,7 @@ import { describeRange } from '../html.js';
 import { bare, labelsFor, type Labels } from '../i18n.js';
 import type { SummaryReport } from '../types.js';
 import type { TextStyle } from './layout.js';
-import { drawFacts, drawRule, drawTitle } from './transcript.js';
+import { drawFacts, drawRule, drawTitle } from './blocks.js';
 import { COLORS, PdfWriter } from './writer.js';
 
 const HEAD: TextStyle = { size: 8, weight: 'bold', color: COLORS.muted };

@@ -8,6 +8,7 @@ import { describeRange, QuoteCache, walkTranscript, type MessageView } from '../
 import { bare, labelsFor, type Labels } from '../i18n.js';
 import type { DetailedReport, RenderResult, ReportThread, SummaryReport, SummaryRow } from '../types.js';
 import type { Line, TextStyle } from './layout.js';
+import { drawFacts, drawRule, drawTitle } from './blocks.js';
 import { COLORS, PdfWriter } from './writer.js';
 
 const BODY: TextStyle = { size: 9.5, weight: 'regular', color: COLORS.text };
@@ -16,37 +17,6 @@ const PAD = 7;
 
 /** A row of a bubble: its height and how to draw it at (x, y) in a bubble `inner` points wide. */
 type Row = { height: number; draw: (x: number, y: number, inner: number) => void };
-
-/** The facts of a header as a two-column grid of "label  value". */
-export function drawFacts(w: PdfWriter, facts: [string, string][]): void {
-  const label: TextStyle = { size: 8.5, weight: 'bold', color: COLORS.muted };
-  const value: TextStyle = { size: 9, weight: 'regular', color: COLORS.text };
-  const col = w.width / 2;
-  const labelWidth = 92;
-  for (let i = 0; i < facts.length; i += 2) {
-    w.ensure(14);
-    for (let k = 0; k < 2; k++) {
-      const f = facts[i + k];
-      if (!f) continue;
-      const x = w.left + k * col;
-      w.text.draw(w.text.fit(f[0], labelWidth - 4, label), x, w.y, label);
-      w.text.draw(w.text.fit(f[1], col - labelWidth - 8, value), x + labelWidth, w.y, value);
-    }
-    w.y += 14;
-  }
-}
-
-export function drawTitle(w: PdfWriter, title: string): void {
-  const style: TextStyle = { size: 15, weight: 'bold', color: COLORS.text };
-  w.ensure(30);
-  w.text.draw(w.text.fit(title, w.width, style), w.left, w.y, style);
-  w.y += 24;
-}
-
-export function drawRule(w: PdfWriter): void {
-  w.text.ink.line(w.left, w.y, w.left + w.width, w.y, 0.75, COLORS.rule);
-  w.y += 10;
-}
 
 function conversationHeader(
   w: PdfWriter,
