@@ -15,6 +15,7 @@ import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { MULTILINGUAL } from '../helpers/multilingual.js';
 import { seedReports, SEED_CLIENT } from '../helpers/seed.js';
 import { recordMessages } from '../helpers/store.js';
+import { libreOfficeSheet } from '../helpers/libreoffice.js';
 
 const WA = '34699000111';
 
@@ -92,44 +93,21 @@ describe.each(databaseKinds)('PDF and XLSX exports on $name', (kind) => {
       });
     }
     // LibreOffice reads the same cells: the Messages sheet as it shows it, compared with the CSV.
-    const profile = mkdtempSync(join(tmpdir(), 'wa-report-lo-'));
-    const converted = mkdtempSync(join(tmpdir(), 'wa-report-lo-out-'));
-    try {
-      execFileSync(
-        'soffice',
-        [
-          `-env:UserInstallation=file://${profile}`,
-          '--headless',
-          '--convert-to',
-          'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,2',
-          '--outdir',
-          converted,
-          xlsxFile,
-        ],
-        { stdio: 'pipe', timeout: 120_000 },
-      );
-      const name = readdirSync(converted).find((f) => f.endsWith('.csv')) as string;
-      const office = parse(execFileSync('cat', [join(converted, name)], { encoding: 'utf8' }), {
-        relax_column_count: true,
-      }) as string[][];
-      expect(office.length).toBe(csv.length);
-      for (let r = 1; r < csv.length; r++) {
-        (csv[r] as string[]).forEach((expected, c) => {
-          // Dates as the sheet shows them (2024-01-15 10:30:00), the CSV has the ISO form with the offset.
-          const want =
-            CSV_COLUMNS[c] === 'created_at'
-              ? expected.slice(0, 19).replace('T', ' ')
-              : guarded.has(c)
-                ? unguardFormula(expected)
-                : expected;
-          const got = office[r]?.[c] ?? '';
-          if (got !== want)
-            expect({ row: r, column: CSV_COLUMNS[c], got }).toEqual({ row: r, column: CSV_COLUMNS[c], got: want });
-        });
-      }
-    } finally {
-      rmSync(profile, { recursive: true, force: true });
-      rmSync(converted, { recursive: true, force: true });
+    const office = libreOfficeSheet(xlsxFile, 2);
+    expect(office.length).toBe(csv.length);
+    for (let r = 1; r < csv.length; r++) {
+      (csv[r] as string[]).forEach((expected, c) => {
+        // Dates as the sheet shows them (2024-01-15 10:30:00), the CSV has the ISO form with the offset.
+        const want =
+          CSV_COLUMNS[c] === 'created_at'
+            ? expected.slice(0, 19).replace('T', ' ')
+            : guarded.has(c)
+              ? unguardFormula(expected)
+              : expected;
+        const got = office[r]?.[c] ?? '';
+        if (got !== want)
+          expect({ row: r, column: CSV_COLUMNS[c], got }).toEqual({ row: r, column: CSV_COLUMNS[c], got: want });
+      });
     }
 
     // Conversations: one row per conversation, the counts of the messages sheet.
