@@ -117,6 +117,11 @@ export const COMMANDS: CommandEntry[] = [
         summary: 'create the database if needed and apply pending migrations (every command does this on first use)',
         load: module(() => import('./commands/db-migrate.js')),
       },
+      {
+        name: 'rebuild-rollups',
+        summary: 'recount the message rollups behind the dashboard and stats from the messages (--check compares)',
+        load: module(() => import('./commands/db-rebuild-rollups.js')),
+      },
     ],
   },
   {

@@ -67,3 +67,11 @@ export function bind(dialect: Dialect, value: unknown): unknown {
 export function plusSeconds(dialect: Dialect, column: string, seconds: string): string {
   return dialect === 'sqlite' ? `(${column} + (${seconds}) * 1000)` : `(${column} + make_interval(secs => ${seconds}))`;
 }
+
+/** LIKE that ignores case (SQLite's LIKE already does, for ASCII). */
+export const likeIgnoringCase = (dialect: Dialect): string => (dialect === 'sqlite' ? 'LIKE' : 'ILIKE');
+
+/** A LIKE pattern matching `text` anywhere, its wildcards escaped (use with ESCAPE '\'). */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

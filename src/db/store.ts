@@ -4,8 +4,10 @@
 //
 //   store.clients      business phone numbers (read by SQL, written by Prisma: prisma.ts)
 //   store.threads      conversations with a user, and lists of them
+//   store.threadSearch the dashboard's list of them: filters, sorts, keyset pages
 //   store.messages     pages and streams of messages, status histories, failures
 //   store.statistics   counts, time buckets and response times behind summaries and stats
+//   store.rollups      message counts per client and quarter hour (kept by triggers), rebuilt and checked
 //   store.ingest       the group-commit writer of webhooks
 //   store.replies      the assistant's answers, from 'sending' to sent or failed
 //   store.tokens       API tokens (hashes only)
@@ -34,8 +36,10 @@ import { SentimentRepository } from './repositories/sentiment.js';
 import { Outbox } from './repositories/outbox.js';
 import { RepliesRepository } from './repositories/replies.js';
 import { SealedContentRepository } from './repositories/sealed-content.js';
+import { RollupsRepository } from './repositories/rollups.js';
 import { StatisticsRepository } from './repositories/statistics.js';
 import { ThreadsRepository } from './repositories/threads.js';
+import { ThreadSearchRepository } from './repositories/thread-search.js';
 import { TokensRepository } from './repositories/tokens.js';
 import { WebhooksRepository } from './repositories/webhooks.js';
 import { DeliveriesRepository } from './repositories/webhook-deliveries.js';
@@ -87,8 +91,10 @@ export async function openStore(target: DbTarget, options: OpenStoreOptions = {}
 export class Store {
   readonly clients: ClientsRepository;
   readonly threads: ThreadsRepository;
+  readonly threadSearch: ThreadSearchRepository;
   readonly messages: MessagesRepository;
   readonly statistics: StatisticsRepository;
+  readonly rollups: RollupsRepository;
   readonly ingest: IngestWriter;
   readonly replies: RepliesRepository;
   readonly tokens: TokensRepository;
@@ -116,8 +122,10 @@ export class Store {
     this.conversations = new ConversationsRepository(db, conversationDefaults, this.outbox);
     this.clients = new ClientsRepository(db, () => this.prisma.get(), db.target);
     this.threads = new ThreadsRepository(db);
+    this.threadSearch = new ThreadSearchRepository(db);
     this.messages = new MessagesRepository(db);
-    this.statistics = new StatisticsRepository(db, this.clients);
+    this.rollups = new RollupsRepository(db);
+    this.statistics = new StatisticsRepository(db, this.clients, this.rollups);
     this.ingest = new IngestWriter(db, marker, this.outbox, conversationDefaults, writes);
     this.replies = new RepliesRepository(db, marker, this.clients, this.outbox, conversationDefaults);
     this.tokens = new TokensRepository(db);

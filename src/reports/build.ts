@@ -226,19 +226,20 @@ export function percentile(histogram: { seconds: number; n: number }[], p: numbe
 
 export async function buildStatistics(
   store: Store,
-  q: { clientId?: number; since?: Date; timeZone: string; now?: Date },
+  q: { clientId?: number; since?: Date; until?: Date; timeZone: string; now?: Date },
 ): Promise<ClientStatistics[]> {
   const now = q.now ?? new Date();
   // Conversations idle by now are ended before they are counted (idempotent; the daemon does it too).
   await store.conversations.sweep(now);
+  const range = { clientId: q.clientId, start: q.since, end: q.until };
   const [stats, histogram, buckets, sessions, sentiment, ratings, csat] = await Promise.all([
-    store.statistics.perClient({ clientId: q.clientId, since: q.since, now }),
-    store.statistics.responseTimes({ clientId: q.clientId, since: q.since }),
-    store.statistics.timeBuckets({ clientId: q.clientId, start: q.since }),
-    store.statistics.sessions({ clientId: q.clientId, start: q.since }),
-    store.statistics.sentiment({ clientId: q.clientId, start: q.since }),
-    store.statistics.ratings({ clientId: q.clientId, start: q.since }),
-    store.statistics.csat({ clientId: q.clientId, start: q.since }),
+    store.statistics.perClient({ clientId: q.clientId, since: q.since, until: q.until, now }),
+    store.statistics.responseTimes({ clientId: q.clientId, since: q.since, until: q.until }),
+    store.statistics.timeBuckets(range),
+    store.statistics.sessions(range),
+    store.statistics.sentiment(range),
+    store.statistics.ratings(range),
+    store.statistics.csat(range),
   ]);
   const day = dayIn(q.timeZone);
   return stats.map((s) => {

@@ -116,12 +116,12 @@ export function requireClientId(o: ReportOptions, flagName = '--client-id'): num
 }
 
 /** "7d", "24h", "90m", "2w" or an ISO date. */
-export function parseSince(text: string, timeZone: string, now: Date): Date {
+export function parseSince(text: string, timeZone: string, now: Date, flag = '--since'): Date {
   const ago = parseDuration(text, ['m', 'h', 'd', 'w']);
   if (ago !== null) return new Date(now.getTime() - ago);
   try {
     return parseDateBound(text, timeZone, 'start');
   } catch {
-    throw new UsageError(`--since: "${text}" is neither a duration (7d, 24h, 90m, 2w) nor an ISO date (2024-01-15).`);
+    throw new UsageError(`${flag}: "${text}" is neither a duration (7d, 24h, 90m, 2w) nor an ISO date (2024-01-15).`);
   }
 }

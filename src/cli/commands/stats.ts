@@ -19,6 +19,7 @@ export interface StatsResult {
   stats: ClientStatistics[];
   timeZone: string;
   since: Date | null;
+  until: Date | null;
   lang: Lang;
   generatedAt: Date;
 }
@@ -30,6 +31,7 @@ export const command = defineCommand({
     clientId: clientId(),
     ...reportRange(),
     since: text('--since <when>', 'only what happened since: 7d, 24h, 2w or an ISO date'),
+    until: text('--until <when>', 'only what happened before: an ISO date or time (exclusive), or 24h (ago)'),
     json: json(),
     format: text('--format <format>', 'text (default), json, pdf or xlsx'),
     output: output(),
@@ -71,20 +73,23 @@ Examples:
 });
 
 export async function runStats(
-  options: RawReportOptions & { since?: string },
+  options: RawReportOptions & { since?: string; until?: string },
   ctx: CommandContext,
 ): Promise<StatsResult> {
   const o = parseReportOptions(options, ctx.io.env);
   const now = new Date();
   const since = options.since ? parseSince(options.since, o.timeZone, now) : null;
+  const until = options.until ? parseSince(options.until, o.timeZone, now, '--until') : null;
+  if (since && until && until <= since) throw new UsageError('--until must be later than --since.');
   const store = await ctx.store();
   const stats = await buildStatistics(store, {
     clientId: o.clientId,
     since: since ?? undefined,
+    until: until ?? undefined,
     timeZone: o.timeZone,
     now,
   });
-  return { stats, timeZone: o.timeZone, since, lang: o.lang, generatedAt: now };
+  return { stats, timeZone: o.timeZone, since, until, lang: o.lang, generatedAt: now };
 }
 
 const pct = formatRate;
@@ -103,6 +108,7 @@ export function printStats(r: StatsResult, asJson: boolean, ctx: CommandContext)
     writeJson(ctx, {
       time_zone: r.timeZone,
       since: r.since?.toISOString() ?? null,
+      until: r.until?.toISOString() ?? null,
       clients: r.stats.map(statisticsDocument),
     });
     return;
@@ -110,7 +116,8 @@ export function printStats(r: StatsResult, asJson: boolean, ctx: CommandContext)
   const c = ctx.out;
   const out = ctx.io.stdout;
   const n = (x: number) => x.toLocaleString('en-US');
-  out.write(c.dim(`Statistics${r.since ? ` since ${r.since.toISOString()}` : ''} · days in ${r.timeZone}\n\n`));
+  const period = `${r.since ? ` since ${r.since.toISOString()}` : ''}${r.until ? ` until ${r.until.toISOString()}` : ''}`;
+  out.write(c.dim(`Statistics${period} · days in ${r.timeZone}\n\n`));
   for (const s of r.stats) {
     out.write(`${c.bold(s.clientName)} ${c.dim(`(client ${s.clientId})`)}\n`);
     const line = (label: string, value: string) => out.write(`  ${label.padEnd(22)}${value}\n`);

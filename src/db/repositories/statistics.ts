@@ -7,6 +7,7 @@ import { statusRank, type ClientStats, type Role } from '../../domain/types.js';
 import { epochBucket, secondsBetween } from '../dialect.js';
 import type { Querier } from '../sql.js';
 import type { ClientsRepository } from './clients.js';
+import type { RollupsRepository } from './rollups.js';
 import { CONVERSATION_COLUMNS, toConversation } from './conversations.js';
 import type { ConversationState } from '../../domain/conversations.js';
 
@@ -56,6 +57,7 @@ export class StatisticsRepository {
   constructor(
     private readonly q: Querier,
     private readonly clients: ClientsRepository,
+    private readonly rollups: RollupsRepository,
   ) {}
 
   /** Per-conversation message counts by role, and failures, for a client's summary (client_id, created_at index). */
@@ -82,7 +84,7 @@ export class StatisticsRepository {
     }));
   }
 
-  /** Message counts per 15-minute bucket (start in epoch ms), per client. */
+  /** Message counts per 15-minute bucket (start in epoch ms), per client (from the rollups unless for one thread). */
   async timeBuckets(filter: {
     clientId?: number;
     /** One conversation (thread) only. */
@@ -90,6 +92,10 @@ export class StatisticsRepository {
     start?: Date;
     end?: Date;
   }): Promise<{ clientId: number; at: number; n: number }[]> {
+    if (filter.threadId === undefined) {
+      const rows = await this.rollups.counts(filter, ['bucket']);
+      return rows.map((r) => ({ clientId: r.clientId, at: r.at, n: r.n }));
+    }
     const { where, params } = conditions([
       ['client_id = ?', filter.clientId],
       ['thread_id = ?', filter.threadId],
@@ -111,10 +117,12 @@ export class StatisticsRepository {
   async responseTimes(filter: {
     clientId?: number;
     since?: Date;
+    until?: Date;
   }): Promise<{ clientId: number; seconds: number; n: number }[]> {
     const { where, params } = conditions([
       ['client_id = ?', filter.clientId],
       ['created_at >= ?', filter.since],
+      ['created_at < ?', filter.until],
     ]);
     const delta = secondsBetween(this.q.dialect, 'created_at', 'prev_at');
     const rows = await this.q.all<{ client_id: unknown; d: unknown; n: unknown }>(
@@ -240,25 +248,63 @@ export class StatisticsRepository {
     return rows.map((r) => toConversation(r, String(r.wa_id)));
   }
 
+  /** Conversations (sessions) started per client and quarter hour, and how many of them were handed off. */
+  async sessionStarts(filter: {
+    clientId?: number;
+    start?: Date;
+    end?: Date;
+  }): Promise<{ clientId: number; at: number; n: number; handoffs: number }[]> {
+    const { where, params } = conditions([
+      ['client_id = ?', filter.clientId],
+      ['started_at >= ?', filter.start],
+      ['started_at < ?', filter.end],
+    ]);
+    const bucket = epochBucket(this.q.dialect, 'started_at', 900);
+    const rows = await this.q.all(
+      `SELECT client_id, ${bucket} AS b, COUNT(*) AS n, SUM(CASE WHEN handoff_at IS NOT NULL THEN 1 ELSE 0 END) AS h
+       FROM conversations ${where} GROUP BY client_id, ${bucket}`,
+      params,
+    );
+    return rows.map((r) => ({
+      clientId: Number(r.client_id),
+      at: Number(r.b) * 900_000,
+      n: Number(r.n),
+      handoffs: Number(r.h ?? 0),
+    }));
+  }
+
+  /** Users who wrote or were written to in the period: threads with a session overlapping it, per client. */
+  async activeUsers(filter: { clientId?: number; start?: Date; end?: Date }): Promise<Map<number, number>> {
+    const { where, params } = conditions([
+      ['client_id = ?', filter.clientId],
+      ['last_message_at >= ?', filter.start],
+      ['started_at < ?', filter.end],
+    ]);
+    const rows = await this.q.all(
+      `SELECT client_id, COUNT(DISTINCT thread_id) AS n FROM conversations ${where} GROUP BY client_id`,
+      params,
+    );
+    return new Map(rows.map((r) => [Number(r.client_id), Number(r.n)]));
+  }
+
   /** Per-client counts: messages by role and status, conversations, activity, failures, delivery rates. */
-  async perClient(options: { clientId?: number; since?: Date; now?: Date } = {}): Promise<ClientStats[]> {
+  async perClient(options: { clientId?: number; since?: Date; until?: Date; now?: Date } = {}): Promise<ClientStats[]> {
     const now = options.now ?? new Date();
     const clients =
       options.clientId !== undefined
         ? [await this.clients.get(options.clientId)]
         : await this.clients.list({ includeInactive: true });
-    const messages = conditions([
-      ['client_id = ?', options.clientId],
-      ['created_at >= ?', options.since],
-    ]);
     const threads = conditions([
       ['client_id = ?', options.clientId],
       ['last_message_at >= ?', options.since],
+      ['created_at < ?', options.until],
     ]);
-    const messageRows = await this.q.all<{ client_id: unknown; role: string; status: string | null; n: unknown }>(
-      `SELECT client_id, role, status, COUNT(*) AS n FROM messages ${messages.where} GROUP BY client_id, role, status`,
-      messages.params,
-    );
+    const messageRows = (
+      await this.rollups.counts({ clientId: options.clientId, start: options.since, end: options.until }, [
+        'role',
+        'status',
+      ])
+    ).map((r) => ({ client_id: r.clientId, role: r.role as string, status: r.status, n: r.n }));
     const threadRows = await this.q.all<{ client_id: unknown; n: unknown; active: unknown }>(
       `SELECT client_id, COUNT(*) AS n, SUM(CASE WHEN last_message_at > ? THEN 1 ELSE 0 END) AS active FROM threads
        ${threads.where} GROUP BY client_id`,
