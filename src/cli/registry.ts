@@ -98,6 +98,11 @@ export const COMMANDS: CommandEntry[] = [
     load: module(() => import('./commands/demo.js')),
   },
   {
+    name: 'dashboard',
+    summary: 'serve the web dashboard on this database (no webhooks) and print a one-time sign-in link',
+    load: module(() => import('./commands/dashboard.js')),
+  },
+  {
     name: 'db',
     summary: 'the database: migration status, explicit migration, encryption of what is stored',
     children: [

@@ -24,6 +24,8 @@ import { DeliveryWorker } from '../events/worker.js';
 import { Sender } from '../events/sender.js';
 import { startBackground } from './background.js';
 import { mountAdminApi } from './admin-api.js';
+import { mountDashboard } from './dashboard/index.js';
+import { redeliver } from '../events/admin.js';
 import { Authenticator } from './auth.js';
 import { VERSION } from './version.js';
 
@@ -237,6 +239,16 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
       });
       mountReportsApi(app, { store, authenticator });
       mountAdminApi(app, { store, authenticator, sender, webhooks: config.webhooks, owner });
+      mountDashboard(app, {
+        store,
+        authenticator,
+        redeliver: async (id) => {
+          const sent = await redeliver(store, sender, id, config.webhooks, owner);
+          return [sent.state ?? 'sending', sent.httpStatus ? `HTTP ${sent.httpStatus}` : null, sent.error]
+            .filter(Boolean)
+            .join(', ');
+        },
+      });
     },
   });
 

@@ -116,7 +116,8 @@ export function printStats(r: StatsResult, asJson: boolean, ctx: CommandContext)
   const c = ctx.out;
   const out = ctx.io.stdout;
   const n = (x: number) => x.toLocaleString('en-US');
-  const period = `${r.since ? ` since ${r.since.toISOString()}` : ''}${r.until ? ` until ${r.until.toISOString()}` : ''}`;
+  const since = r.since ? ` since ${r.since.toISOString()}` : '';
+  const period = `${since}${r.until ? ` until ${r.until.toISOString()}` : ''}`;
   out.write(c.dim(`Statistics${period} · days in ${r.timeZone}\n\n`));
   for (const s of r.stats) {
     out.write(`${c.bold(s.clientName)} ${c.dim(`(client ${s.clientId})`)}\n`);

@@ -83,14 +83,21 @@ export class MessagesRepository {
     });
   }
 
-  /** Failed messages, newest first (messages(status, created_at) index). */
-  async failed(options: { clientId?: number; limit?: number } = {}): Promise<StoredMessage[]> {
+  /** Failed messages, newest first (messages(status, created_at) index); of a client, a thread, a period. */
+  async failed(
+    options: { clientId?: number; threadId?: number; start?: Date; end?: Date; limit?: number } = {},
+  ): Promise<StoredMessage[]> {
     const where = [`status = 'failed'`];
     const params: unknown[] = [];
-    if (options.clientId !== undefined) {
-      where.push('client_id = ?');
-      params.push(options.clientId);
-    }
+    const add = (condition: string, value: unknown) => {
+      if (value === undefined) return;
+      where.push(condition);
+      params.push(value);
+    };
+    add('client_id = ?', options.clientId);
+    add('thread_id = ?', options.threadId);
+    add('created_at >= ?', options.start);
+    add('created_at < ?', options.end);
     const rows = await this.q.all(
       `SELECT ${STORED_MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')}
        ORDER BY created_at DESC, id DESC LIMIT ?`,

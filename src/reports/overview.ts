@@ -1,0 +1,122 @@
+// The dashboard's overview: for one client or all, over a period, grouped by hour, day, week or month
+// of a zone. The headline figures are `wa-report stats`' own (buildStatistics, same period and zone),
+// so the page and `stats --json` cannot disagree; the series and the busiest-hours heatmap regroup the
+// quarter-hour rollups in the zone.
+import type { Store } from '../db/store.js';
+import { ZoneClock, type Grain, type LocalBucket } from '../domain/zone-clock.js';
+import { UsageError } from '../errors.js';
+import { buildStatistics, type ClientStatistics } from './build.js';
+
+export interface OverviewQuery {
+  /** One client, or every client. */
+  clientId?: number;
+  start: Date;
+  end: Date;
+  timeZone: string;
+  grain: Grain;
+  now?: Date;
+}
+
+export interface SeriesPoint extends LocalBucket {
+  user: number;
+  assistant: number;
+  agent: number;
+  failed: number;
+  /** Conversations (sessions) started, and of those handed to a person. */
+  sessions: number;
+  handoffs: number;
+}
+
+export interface ClientOverview {
+  statistics: ClientStatistics;
+  /** Users with a conversation overlapping the period. */
+  activeUsers: number;
+}
+
+export interface Overview {
+  query: OverviewQuery;
+  /** The grain used: an hourly view of a long period is shown by day (hourGrainLimitDays). */
+  grain: Grain;
+  clients: ClientOverview[];
+  /** Additive figures summed over the clients shown (percentiles and rates are per client only). */
+  totals: {
+    conversations: number;
+    activeUsers: number;
+    messages: number;
+    byRole: { user: number; assistant: number; agent: number };
+    failed: number;
+    sessions: number;
+    handoffs: number;
+  };
+  series: SeriesPoint[];
+  /** Messages per weekday (Monday first) and hour of the zone. */
+  heatmap: number[][];
+  /** False for a zone whose offset is not whole quarter hours (local mean times of the 19th century). */
+  exactZone: boolean;
+  generatedAt: Date;
+}
+
+/** Hourly series are drawn for periods up to this long; longer ones by day. */
+export const HOUR_GRAIN_LIMIT_DAYS = 31;
+/** The longest period the overview groups (a longer one is refused with a hint). */
+export const MAX_PERIOD_DAYS = 3 * 366;
+
+export async function buildOverview(store: Store, q: OverviewQuery): Promise<Overview> {
+  const span = q.end.getTime() - q.start.getTime();
+  if (!(span > 0)) throw new UsageError('The period is empty: its end must be later than its start.');
+  if (span > MAX_PERIOD_DAYS * 86_400_000) {
+    throw new UsageError(`The period is longer than ${MAX_PERIOD_DAYS} days; choose a shorter one.`);
+  }
+  const grain: Grain = q.grain === 'hour' && span > HOUR_GRAIN_LIMIT_DAYS * 86_400_000 ? 'day' : q.grain;
+  const range = { clientId: q.clientId, start: q.start, end: q.end };
+  const [statistics, counts, starts, active] = await Promise.all([
+    buildStatistics(store, { clientId: q.clientId, since: q.start, until: q.end, timeZone: q.timeZone, now: q.now }),
+    store.rollups.counts(range, ['bucket', 'role', 'status']),
+    store.statistics.sessionStarts(range),
+    store.statistics.activeUsers(range),
+  ]);
+  const clock = new ZoneClock(q.timeZone, q.start, q.end);
+  const series = clock
+    .buckets(q.start, q.end, grain)
+    .map((b): SeriesPoint => ({ ...b, user: 0, assistant: 0, agent: 0, failed: 0, sessions: 0, handoffs: 0 }));
+  const byKey = new Map(series.map((p) => [p.key, p]));
+  const heatmap = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+  for (const c of counts) {
+    const point = byKey.get(clock.keyOf(c.at, grain));
+    if (point && c.role) point[c.role] += c.n;
+    if (point && c.status === 'failed') point.failed += c.n;
+    const { weekday, hour } = clock.weekdayHour(c.at);
+    const row = heatmap[weekday] as number[];
+    row[hour] = (row[hour] as number) + c.n;
+  }
+  for (const s of starts) {
+    const point = byKey.get(clock.keyOf(s.at, grain));
+    if (!point) continue;
+    point.sessions += s.n;
+    point.handoffs += s.handoffs;
+  }
+  const clients = statistics.map((s) => ({ statistics: s, activeUsers: active.get(s.clientId) ?? 0 }));
+  const sum = (f: (c: ClientOverview) => number) => clients.reduce((a, c) => a + f(c), 0);
+  return {
+    query: q,
+    grain,
+    clients,
+    totals: {
+      conversations: sum((c) => c.statistics.conversations),
+      activeUsers: sum((c) => c.activeUsers),
+      messages: sum((c) => c.statistics.messages),
+      byRole: {
+        user: sum((c) => c.statistics.messagesByRole.user),
+        assistant: sum((c) => c.statistics.messagesByRole.assistant),
+        agent: sum((c) => c.statistics.messagesByRole.agent),
+      },
+      failed: sum((c) => c.statistics.failed),
+      sessions: sum((c) => c.statistics.sessions.total),
+      handoffs: sum((c) => c.statistics.sessions.handoffs),
+    },
+    series,
+    heatmap,
+    exactZone: clock.quarterHourAligned,
+    generatedAt: q.now ?? new Date(),
+  };
+}
