@@ -8,7 +8,6 @@ import { viewQuery, type ListFilters, type View } from './filters.js';
 import type { Formatters } from './format.js';
 
 const base = '/dashboard';
-export const PAGE_SIZE = 50;
 
 export async function listModel(
   store: Store,
@@ -20,7 +19,7 @@ export async function listModel(
   const page = await store.threadSearch.search(filters.search, {
     sort: filters.sort,
     cursor: filters.cursor,
-    limit: PAGE_SIZE,
+    limit: filters.limit,
   });
   const names = new Map(clients.map((c) => [c.id, c.name]));
   const keep = {
@@ -30,6 +29,7 @@ export async function listModel(
     csat: filters.raw.csat,
     sentiment: filters.raw.sentiment,
     sort: filters.raw.sort === 'recent' ? undefined : filters.raw.sort,
+    limit: filters.raw.limit,
   };
   return {
     total: page.total,

@@ -126,8 +126,18 @@ export interface ListFilters {
   search: ThreadSearchFilter;
   sort: ThreadSort;
   cursor: string | null;
+  /** Conversations per page (default 50, at most 200). */
+  limit: number;
   /** As given, for the form. */
-  raw: { q: string; failed: boolean; handoff: boolean; csat: string; sentiment: string; sort: ThreadSort };
+  raw: {
+    q: string;
+    failed: boolean;
+    handoff: boolean;
+    csat: string;
+    sentiment: string;
+    sort: ThreadSort;
+    limit: number | undefined;
+  };
 }
 
 export function parseListFilters(req: Request, view: View): ListFilters {
@@ -149,8 +159,15 @@ export function parseListFilters(req: Request, view: View): ListFilters {
   let sort: ThreadSort = 'recent';
   if ((THREAD_SORTS as readonly string[]).includes(sortText)) sort = sortText as ThreadSort;
   else problems.push(`sort: "${sortText}" must be one of ${THREAD_SORTS.join(', ')}.`);
+  const limitText = text(req, 'limit');
+  let limit: number | undefined;
+  if (limitText !== undefined) {
+    if (/^\d+$/.test(limitText) && Number(limitText) >= 1 && Number(limitText) <= 200) limit = Number(limitText);
+    else problems.push(`limit: "${limitText}" must be a number from 1 to 200.`);
+  }
   if (problems.length) throw new UsageError(problems.join('\n'));
   return {
+    limit: limit ?? 50,
     search: {
       clientId: view.clientId,
       text: q || undefined,
@@ -163,7 +180,7 @@ export function parseListFilters(req: Request, view: View): ListFilters {
     },
     sort,
     cursor: text(req, 'cursor') ?? null,
-    raw: { q, failed, handoff, csat: csatText, sentiment: sentimentText, sort },
+    raw: { q, failed, handoff, csat: csatText, sentiment: sentimentText, sort, limit },
   };
 }
 

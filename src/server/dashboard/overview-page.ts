@@ -14,7 +14,7 @@ export interface ChartModel {
   svg: string;
   /** The data behind it: a header row and rows of cells, each cell text or a link. */
   head: string[];
-  rows: { cells: (string | { text: string; href: string })[] }[];
+  rows: { key?: string; cells: (string | { text: string; href: string })[] }[];
   /** Where the whole chart's conversations are. */
   link: { text: string; href: string } | null;
 }
@@ -108,7 +108,10 @@ export async function overviewModel(store: Store, view: View, labels: DashboardL
       ],
     }),
     head: [labels.when, L.user, L.assistant, L.agent],
-    rows: o.series.map((p) => ({ cells: [bucketLink(p), f.n(p.user), f.n(p.assistant), f.n(p.agent)] })),
+    rows: o.series.map((p) => ({
+      key: p.key,
+      cells: [bucketLink(p), f.n(p.user), f.n(p.assistant), f.n(p.agent)],
+    })),
     link: { text: labels.viewConversations, href: conversationsOf(view) },
   });
   charts.push({
