@@ -29,6 +29,9 @@ declare const document: {
   querySelectorAll(s: string): ArrayLike<{ getAttribute(n: string): string | null; textContent: string | null }>;
 };
 declare const axe: { run(context?: unknown, options?: unknown): Promise<{ violations: AxeViolation[] }> };
+// `stats --json`'s clients, as far as these tests read them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Stats = Record<string, any>;
 interface AxeViolation {
   id: string;
   impact: string | null;
@@ -203,7 +206,7 @@ describe.skipIf(!haveBrowser).each(databaseKinds)('dashboard on $name', { timeou
     await ctx.close();
   });
 
-  it('shows the same figures as `wa-report stats --json`, for one client and for all, in a quarter-hour zone', async () => {
+  it('shows the figures of `wa-report stats --json`, for one client and all, in a quarter-hour zone', async () => {
     const ctx = await context();
     const page = await signIn(ctx, readToken);
     for (const client of [clients[1], undefined]) {
@@ -227,8 +230,8 @@ describe.skipIf(!haveBrowser).each(databaseKinds)('dashboard on $name', { timeou
         { env: { DATABASE_URL: db.url } },
       );
       expect(cli.code, cli.stderr).toBe(0);
-      const stats = JSON.parse(cli.stdout) as { clients: Record<string, any>[] };
-      const sum = (f: (s: Record<string, any>) => number) => stats.clients.reduce((a, s) => a + f(s), 0);
+      const stats = JSON.parse(cli.stdout) as { clients: Stats[] };
+      const sum = (f: (s: Stats) => number) => stats.clients.reduce((a, s) => a + f(s), 0);
       expect(await figure(page, 'conversations')).toBe(String(sum((s) => s.conversations)));
       expect(await figure(page, 'messages')).toBe(String(sum((s) => s.messages)));
       expect(await figure(page, 'messages_user')).toBe(String(sum((s) => s.messages_by_role.user)));
@@ -238,7 +241,7 @@ describe.skipIf(!haveBrowser).each(databaseKinds)('dashboard on $name', { timeou
       expect(await figure(page, 'sessions')).toBe(String(sum((s) => s.sessions.total)));
       expect(Number(await figure(page, 'messages'))).toBeGreaterThan(0);
       if (client) {
-        const s = stats.clients[0] as Record<string, any>;
+        const s = stats.clients[0] as Stats;
         const same = async (name: string, value: number | null) =>
           expect(await figure(page, name), name).toBe(value === null ? '' : String(value));
         await same('delivery_rate', s.delivery_rate);
