@@ -75,3 +75,10 @@ export const likeIgnoringCase = (dialect: Dialect): string => (dialect === 'sqli
 export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
+
+/** Seconds from `earlier` to `later`, rounded to the nearest whole second (half up), never below 0. */
+export function roundedSecondsBetween(dialect: Dialect, later: string, earlier: string): string {
+  return dialect === 'sqlite'
+    ? `MAX(0, CAST(ROUND((${later} - ${earlier}) / 1000.0) AS INTEGER))`
+    : `GREATEST(0, round(extract(epoch from (${later} - ${earlier})))::bigint)`;
+}

@@ -4,7 +4,7 @@ import type { ClientRecord, ClientStats } from '../domain/types.js';
 import { NotFoundError } from '../errors.js';
 import { csatByThread, csatFigures, type CsatFigures } from './csat.js';
 import { sentimentFigures, type SentimentFigures } from './sentiment.js';
-import { sessionFigures, type SessionFigures } from './sessions.js';
+import { countSessions, percentile, sessionFigures, type SessionFigures } from './sessions.js';
 import { formatWaId } from '../domain/phone.js';
 import type {
   ConversationSource,
@@ -210,23 +210,22 @@ export interface StatisticsReport {
   generatedAt: Date;
 }
 
-export function percentile(histogram: { seconds: number; n: number }[], p: number): number | null {
-  const sorted = [...histogram].sort((a, b) => a.seconds - b.seconds);
-  const total = sorted.reduce((a, h) => a + h.n, 0);
-  if (total === 0) return null;
-  // Nearest-rank percentile.
-  const rank = Math.max(1, Math.ceil(p * total));
-  let seen = 0;
-  for (const h of sorted) {
-    seen += h.n;
-    if (seen >= rank) return h.seconds;
-  }
-  return sorted.at(-1)?.seconds ?? null;
-}
+export { percentile } from './sessions.js';
 
 export async function buildStatistics(
   store: Store,
-  q: { clientId?: number; since?: Date; until?: Date; timeZone: string; now?: Date },
+  q: {
+    clientId?: number;
+    since?: Date;
+    until?: Date;
+    timeZone: string;
+    now?: Date;
+    /**
+     * false: leave out the assistant's per-message response times (a window over every message of
+     * the period; the dashboard shows the sessions' first response instead).
+     */
+    responseTimes?: boolean;
+  },
 ): Promise<ClientStatistics[]> {
   const now = q.now ?? new Date();
   // Conversations idle by now are ended before they are counted (idempotent; the daemon does it too).
@@ -234,9 +233,11 @@ export async function buildStatistics(
   const range = { clientId: q.clientId, start: q.since, end: q.until };
   const [stats, histogram, buckets, sessions, sentiment, ratings, csat] = await Promise.all([
     store.statistics.perClient({ clientId: q.clientId, since: q.since, until: q.until, now }),
-    store.statistics.responseTimes({ clientId: q.clientId, since: q.since, until: q.until }),
+    q.responseTimes === false
+      ? Promise.resolve([])
+      : store.statistics.responseTimes({ clientId: q.clientId, since: q.since, until: q.until }),
     store.statistics.timeBuckets(range),
-    store.statistics.sessions(range),
+    store.statistics.sessionCounts(range),
     store.statistics.sentiment(range),
     store.statistics.ratings(range),
     store.statistics.csat(range),
@@ -254,14 +255,10 @@ export async function buildStatistics(
         answers: mine.reduce((a, h) => a + h.n, 0),
       },
       perDay: fillDays(days),
-      sessions: sessionFigures(
-        sessions.filter((x) => x.clientId === s.clientId),
-        day,
-        fillDays,
-      ),
+      sessions: sessionFigures(sessions.get(s.clientId)?.counts ?? countSessions([]), day, fillDays),
       sentiment: sentimentFigures(
         sentiment.find((x) => x.clientId === s.clientId),
-        sessions.filter((x) => x.clientId === s.clientId),
+        sessions.get(s.clientId)?.sentiment ?? [],
         ratings.filter((x) => x.clientId === s.clientId),
       ),
       csat: csatFigures(csat.filter((x) => x.clientId === s.clientId)),

@@ -70,7 +70,14 @@ export async function buildOverview(store: Store, q: OverviewQuery): Promise<Ove
   const grain: Grain = q.grain === 'hour' && span > HOUR_GRAIN_LIMIT_DAYS * 86_400_000 ? 'day' : q.grain;
   const range = { clientId: q.clientId, start: q.start, end: q.end };
   const [statistics, counts, starts, active] = await Promise.all([
-    buildStatistics(store, { clientId: q.clientId, since: q.start, until: q.end, timeZone: q.timeZone, now: q.now }),
+    buildStatistics(store, {
+      clientId: q.clientId,
+      since: q.start,
+      until: q.end,
+      timeZone: q.timeZone,
+      now: q.now,
+      responseTimes: false,
+    }),
     store.rollups.counts(range, ['bucket', 'role', 'status']),
     store.statistics.sessionStarts(range),
     store.statistics.activeUsers(range),

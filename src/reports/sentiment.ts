@@ -3,7 +3,7 @@
 // the conversations that felt worst (ids and scores only, never content).
 import type { ConversationState } from '../domain/conversations.js';
 import { formatWaId } from '../domain/phone.js';
-import type { MessageSentimentCounts, RatingCounts } from '../db/repositories/statistics.js';
+import type { MessageSentimentCounts, RatingCounts, SessionSentiment } from '../db/repositories/statistics.js';
 
 export interface SentimentFigures {
   /** User messages with a score, and texts without one (stored before sentiment, not backfilled). */
@@ -35,11 +35,28 @@ export interface SentimentFigures {
 }
 
 const round = (v: number) => Math.round(v * 1000) / 1000 || 0;
-const meanOf = (values: number[]) => (values.length ? round(values.reduce((a, b) => a + b, 0) / values.length) : null);
+
+export function sessionSentimentOf(sessions: ConversationState[]): SessionSentiment {
+  const scored = sessions.filter((s) => s.sentimentCount > 0);
+  return {
+    scored: scored.length,
+    openingSum: scored.reduce((a, s) => a + (s.openingSentiment ?? 0), 0),
+    closingSum: scored.reduce((a, s) => a + (s.closingSentiment ?? 0), 0),
+    worst: scored.map((s) => ({
+      id: s.id as number,
+      threadId: s.threadId,
+      waId: s.waId,
+      startedAt: s.startedAt,
+      sentimentSum: s.sentimentSum,
+      sentimentCount: s.sentimentCount,
+      closingSentiment: s.closingSentiment,
+    })),
+  };
+}
 
 export function sentimentFigures(
   counts: MessageSentimentCounts | undefined,
-  sessions: ConversationState[],
+  sessions: SessionSentiment | ConversationState[],
   ratings: RatingCounts[] = [],
 ): SentimentFigures {
   const rated = ratings.reduce((a, r) => a + r.n, 0);
@@ -48,12 +65,11 @@ export function sentimentFigures(
   const bySource = (source: RatingCounts['source']) =>
     ratings.filter((r) => r.source === source).reduce((a, r) => a + r.n, 0);
   const c = counts ?? { scored: 0, unscored: 0, negative: 0, neutral: 0, positive: 0, sum: 0 };
-  const scored = sessions.filter((s) => s.sentimentCount > 0);
-  const opening = scored.map((s) => s.openingSentiment ?? 0);
-  const closing = scored.map((s) => s.closingSentiment ?? 0);
-  const worst = scored
+  const ss = Array.isArray(sessions) ? sessionSentimentOf(sessions) : sessions;
+  const meanOfSum = (sum: number) => (ss.scored ? round(sum / ss.scored) : null);
+  const worst = ss.worst
     .map((s) => ({
-      conversationId: s.id as number,
+      conversationId: s.id,
       threadId: s.threadId,
       waId: s.waId,
       startedAt: s.startedAt,
@@ -69,10 +85,10 @@ export function sentimentFigures(
     distribution: { negative: c.negative, neutral: c.neutral, positive: c.positive },
     mean: c.scored ? round(c.sum / c.scored) : null,
     sessions: {
-      scored: scored.length,
-      opening: meanOf(opening),
-      closing: meanOf(closing),
-      change: meanOf(scored.map((_, i) => (closing[i] as number) - (opening[i] as number))),
+      scored: ss.scored,
+      opening: meanOfSum(ss.openingSum),
+      closing: meanOfSum(ss.closingSum),
+      change: meanOfSum(ss.closingSum - ss.openingSum),
     },
     ratings: {
       rated,

@@ -2,6 +2,7 @@
 // reports have always called conversations): how many started per day, how long they lasted, how
 // fast the first answer came, and the two bot metrics, handoff rate and bot-only resolution rate.
 import type { ConversationState } from '../domain/conversations.js';
+import type { SecondsHistogram, SessionCounts } from '../db/repositories/statistics.js';
 
 export interface SessionFigures {
   total: number;
@@ -23,60 +24,87 @@ export interface SessionFigures {
 
 const seconds = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
 
-/** Nearest-rank percentile of plain values. */
-export function percentileOf(values: number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(1, Math.ceil(p * sorted.length)) - 1] as number;
+/** Nearest-rank percentile of a histogram. */
+export function percentile(histogram: SecondsHistogram, p: number): number | null {
+  const sorted = [...histogram].sort((a, b) => a.seconds - b.seconds);
+  const total = sorted.reduce((a, h) => a + h.n, 0);
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (const h of sorted) {
+    seen += h.n;
+    if (seen >= rank) return h.seconds;
+  }
+  return sorted.at(-1)?.seconds ?? null;
+}
+
+function histogramOf(values: number[]): SecondsHistogram {
+  const m = new Map<number, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return [...m].map(([seconds, n]) => ({ seconds, n }));
+}
+
+export function countSessions(sessions: ConversationState[]): SessionCounts {
+  const c: SessionCounts = {
+    total: sessions.length,
+    open: 0,
+    closed: 0,
+    handoffs: 0,
+    involved: 0,
+    endedInvolved: 0,
+    botOnly: 0,
+    firstResponse: [],
+    duration: [],
+    starts: sessions.map((s) => ({ at: s.startedAt.getTime(), n: 1 })),
+  };
+  const firsts: number[] = [];
+  const durations: number[] = [];
+  for (const s of sessions) {
+    const bot = s.assistantMessages > 0 || s.handoffAt !== null;
+    if (bot) c.involved++;
+    if (s.handoffAt) c.handoffs++;
+    if (s.firstUserAt && s.firstResponseAt) firsts.push(seconds(s.firstUserAt, s.firstResponseAt));
+    if (s.endedAt === null) {
+      c.open++;
+      continue;
+    }
+    if (s.endReason === 'closed') c.closed++;
+    durations.push(seconds(s.startedAt, s.lastMessageAt));
+    if (bot) {
+      c.endedInvolved++;
+      if (s.handoffAt === null && s.agentMessages === 0) c.botOnly++;
+    }
+  }
+  c.firstResponse = histogramOf(firsts);
+  c.duration = histogramOf(durations);
+  return c;
 }
 
 export function sessionFigures(
-  sessions: ConversationState[],
+  sessions: SessionCounts | ConversationState[],
   day: (at: Date | number) => string,
   fillDays: (counts: Map<string, number>) => { day: string; messages: number }[],
 ): SessionFigures {
-  const durations: number[] = [];
-  const firsts: number[] = [];
+  const c = Array.isArray(sessions) ? countSessions(sessions) : sessions;
   const perDay = new Map<string, number>();
-  let open = 0;
-  let idle = 0;
-  let closed = 0;
-  let handoffs = 0;
-  let involved = 0;
-  let endedInvolved = 0;
-  let botOnly = 0;
-  for (const s of sessions) {
-    const key = day(s.startedAt);
-    perDay.set(key, (perDay.get(key) ?? 0) + 1);
-    const bot = s.assistantMessages > 0 || s.handoffAt !== null;
-    if (bot) involved++;
-    if (s.handoffAt) handoffs++;
-    if (s.firstUserAt && s.firstResponseAt) firsts.push(seconds(s.firstUserAt, s.firstResponseAt));
-    if (s.endedAt === null) {
-      open++;
-      continue;
-    }
-    if (s.endReason === 'closed') closed++;
-    else idle++;
-    durations.push(seconds(s.startedAt, s.lastMessageAt));
-    if (bot) {
-      endedInvolved++;
-      if (s.handoffAt === null && s.agentMessages === 0) botOnly++;
-    }
+  for (const s of c.starts) {
+    const key = day(s.at);
+    perDay.set(key, (perDay.get(key) ?? 0) + s.n);
   }
+  const answered = c.firstResponse.reduce((a, h) => a + h.n, 0);
   return {
-    total: sessions.length,
-    open,
-    ended: { idle, closed },
-    durationSeconds: { median: percentileOf(durations, 0.5), p90: percentileOf(durations, 0.9) },
+    total: c.total,
+    open: c.open,
+    ended: { idle: c.total - c.open - c.closed, closed: c.closed },
+    durationSeconds: { median: percentile(c.duration, 0.5), p90: percentile(c.duration, 0.9) },
     firstResponseSeconds: {
-      median: percentileOf(firsts, 0.5),
-      p90: percentileOf(firsts, 0.9),
-      answered: firsts.length,
+      median: percentile(c.firstResponse, 0.5),
+      p90: percentile(c.firstResponse, 0.9),
+      answered,
     },
-    handoffs,
-    handoffRate: involved ? handoffs / involved : null,
-    botOnlyResolutionRate: endedInvolved ? botOnly / endedInvolved : null,
+    handoffs: c.handoffs,
+    handoffRate: c.involved ? c.handoffs / c.involved : null,
+    botOnlyResolutionRate: c.endedInvolved ? c.botOnly / c.endedInvolved : null,
     perDay: fillDays(perDay).map((d) => ({ day: d.day, sessions: d.messages })),
   };
 }

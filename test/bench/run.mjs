@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `npm run bench [-- --only ingest,reply,export,summary,start,batches,outbox,sentiment,rollover] [--runs 3] [--quick]`
-// `--formats text,pdf` limits the export formats measured.
+// `npm run bench [-- --only ingest,reply,export,summary,start,batches,outbox,sentiment,rollover,dashboard]
+//   [--runs 3] [--quick]`
+// `--formats text,pdf` limits the export formats measured; `--dashboard-sizes 1000000,10000000` the
+// dashboard's data sizes (default both; --quick: 100,000 and 1,000,000).
 // Every figure is compared with a baseline measured in the same run (machines here are shared and
 // noisy): the median of several runs, as a ratio. Prints one table and writes bench-results.json.
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,6 +25,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'data-dir': { type: 'string' },
     postgres: { type: 'string' },
+    'dashboard-sizes': { type: 'string' },
   },
 });
 const only = args.only ? new Set(args.only.split(',')) : null;
@@ -1064,6 +1067,12 @@ async function benchRollover() {
   rmSync(out, { force: true });
 }
 
+async function benchDashboardSection() {
+  const { benchDashboard } = await import('./dashboard.mjs');
+  const sizes = (args['dashboard-sizes'] ?? (quick ? '100000,1000000' : '1000000,10000000')).split(',').map(Number);
+  await benchDashboard({ record, median, pgUrl, dataDir, runCli, sizes });
+}
+
 const benches = {
   start: benchStart,
   ingest: benchIngest,
@@ -1074,6 +1083,7 @@ const benches = {
   outbox: benchOutbox,
   sentiment: benchSentiment,
   rollover: benchRollover,
+  dashboard: benchDashboardSection,
 };
 process.stderr.write(
   `wa-report benchmarks: ${runs} runs each (median), data in ${dataDir}` +

@@ -1,11 +1,15 @@
 // Rollups against the exact queries on random data: inserts (with duplicates), status changes in any
 // order, a contact erased, a rebuild; every answer of `counts` over random ranges equals COUNT(*) over
-// messages, and `check` finds no difference. On SQLite and PostgreSQL.
+// messages, and `check` finds no difference. Session figures by SQL equal those of the list of
+// sessions. On SQLite and PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/store.js';
 import { mulberry32 } from '../../src/domain/random.js';
 import type { NewMessage, Role, StatusUpdate } from '../../src/domain/types.js';
 import { eraseContact } from '../../src/privacy/contact.js';
+import { dayIn, fillDays } from '../../src/reports/build.js';
+import { sentimentFigures } from '../../src/reports/sentiment.js';
+import { sessionFigures } from '../../src/reports/sessions.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
 import { applyStatuses, recordMessages, sql } from '../helpers/store.js';
 
@@ -13,6 +17,14 @@ const T0 = Date.parse('2025-03-01T00:00:00Z');
 const SPAN = 40 * 86_400_000;
 const ROLES: Role[] = ['user', 'assistant', 'agent'];
 const STATUSES = ['sent', 'delivered', 'read', 'failed'];
+const TEXTS = [
+  'Muchas gracias, excelente servicio',
+  'Esto es terrible, nadie me ayuda',
+  'Hola, ¿abrís el domingo?',
+  'Great, thanks a lot!',
+  'This is awful and slow',
+  'ok',
+];
 
 describe.each(databaseKinds)('message rollups on $name', (kind) => {
   let db: TestDatabase;
@@ -95,7 +107,7 @@ describe.each(databaseKinds)('message rollups on $name', (kind) => {
         waId: `3460000${String(Math.floor(random() * 40)).padStart(4, '0')}`,
         role,
         type: 'text',
-        content: `m${i}`,
+        content: pick(TEXTS),
         wamid: `wamid.R${i}`,
         phoneNumberId: clientId === clientIds[0] ? 'PN1' : 'PN2',
         // Some exactly on a quarter hour, the rest anywhere (milliseconds included).
@@ -122,6 +134,37 @@ describe.each(databaseKinds)('message rollups on $name', (kind) => {
     const victim = messages[0] as NewMessage;
     await eraseContact(store, victim.waId, { actor: 'test' });
     await expectAgreement();
+  });
+
+  it('give the session figures by SQL that the list of sessions gives', async () => {
+    const day = dayIn('Asia/Kathmandu');
+    for (let i = 0; i < 12; i++) {
+      const a = T0 - 86_400_000 + Math.floor(random() * (SPAN + 2 * 86_400_000));
+      const filter = {
+        clientId: random() < 0.3 ? undefined : pick(clientIds),
+        start: random() < 0.1 ? undefined : new Date(a),
+        end: random() < 0.1 ? undefined : new Date(a + Math.floor(random() * SPAN)),
+      };
+      const list = await store.statistics.sessions(filter);
+      const counted = await store.statistics.sessionCounts(filter);
+      for (const clientId of clientIds) {
+        if (filter.clientId !== undefined && filter.clientId !== clientId) continue;
+        const mine = list.filter((s) => s.clientId === clientId);
+        const sql = counted.get(clientId);
+        expect(sessionFigures(sql?.counts ?? [], day, fillDays), JSON.stringify(filter)).toEqual(
+          sessionFigures(mine, day, fillDays),
+        );
+        const fromSql = sentimentFigures(undefined, sql?.sentiment ?? []);
+        const fromList = sentimentFigures(undefined, mine);
+        expect(fromSql.worst).toEqual(fromList.worst);
+        expect(fromSql.sessions.scored).toBe(fromList.sessions.scored);
+        for (const k of ['opening', 'closing', 'change'] as const) {
+          expect(fromSql.sessions[k] ?? 0).toBeCloseTo(fromList.sessions[k] ?? 0, 2);
+        }
+      }
+      expect(list.length).toBe([...counted.values()].reduce((n, c) => n + c.counts.total, 0));
+    }
+    expect((await store.statistics.sessions({})).some((s) => s.sentimentCount > 0)).toBe(true);
   });
 
   it('are rebuilt from messages after they drift', async () => {

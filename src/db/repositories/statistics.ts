@@ -4,12 +4,63 @@
 // these by reports/build.ts.
 import { NEGATIVE_FROM, POSITIVE_FROM } from '../../domain/sentiment/index.js';
 import { statusRank, type ClientStats, type Role } from '../../domain/types.js';
-import { epochBucket, secondsBetween } from '../dialect.js';
+import { epochBucket, roundedSecondsBetween, secondsBetween } from '../dialect.js';
 import type { Querier } from '../sql.js';
 import type { ClientsRepository } from './clients.js';
 import type { RollupsRepository } from './rollups.js';
 import { CONVERSATION_COLUMNS, toConversation } from './conversations.js';
 import type { ConversationState } from '../../domain/conversations.js';
+import { toDate } from '../rows.js';
+
+/** Histogram of whole seconds: how many had each value. */
+export type SecondsHistogram = { seconds: number; n: number }[];
+
+/**
+ * What the session figures are computed from: counts, two histograms and starts per time bucket.
+ * Built from a list of sessions (countSessions) or by SQL over the conversations table
+ * (sessionCounts below), which need not load one row per session.
+ */
+export interface SessionCounts {
+  total: number;
+  open: number;
+  closed: number;
+  handoffs: number;
+  /** Sessions the assistant took part in (answered, or was taken over from). */
+  involved: number;
+  endedInvolved: number;
+  /** Ended, answered by the assistant, no person took part. */
+  botOnly: number;
+  /** First user message to the first answer, rounded seconds. */
+  firstResponse: SecondsHistogram;
+  /** Of ended sessions: first message to last, rounded seconds. */
+  duration: SecondsHistogram;
+  /** Starts: instants (epoch ms) or bucket starts, with how many started there. */
+  starts: { at: number; n: number }[];
+}
+
+/** A session with scored messages, as the worst-sessions list needs it. */
+export interface ScoredSession {
+  id: number;
+  threadId: number;
+  waId: string;
+  startedAt: Date;
+  sentimentSum: number;
+  sentimentCount: number;
+  closingSentiment: number | null;
+}
+
+/**
+ * The sessions' side of the sentiment figures: how many sessions have a scored message, the sums of
+ * their opening and closing sentiment (a missing one counts 0), and the candidates for the 10 worst
+ * (at least every session whose rounded mean could be among them). From a list (sessionSentimentOf)
+ * or by SQL (sessionCounts below).
+ */
+export interface SessionSentiment {
+  scored: number;
+  openingSum: number;
+  closingSum: number;
+  worst: ScoredSession[];
+}
 
 export interface MessageSentimentCounts {
   clientId: number;
@@ -246,6 +297,126 @@ export class StatisticsRepository {
       params,
     );
     return rows.map((r) => toConversation(r, String(r.wa_id)));
+  }
+
+  /**
+   * What the session figures of `stats` need, per client, by SQL over the sessions that started in
+   * the period: counts, histograms of first-response and duration seconds, starts per quarter hour,
+   * sentiment sums and the candidates for the worst sessions (every session whose rounded mean could
+   * be among a client's 10 lowest). Nothing is read one row per session.
+   */
+  async sessionCounts(filter: {
+    clientId?: number;
+    start?: Date;
+    end?: Date;
+  }): Promise<Map<number, { counts: SessionCounts; sentiment: SessionSentiment }>> {
+    const { where, params } = conditions([
+      ['c.client_id = ?', filter.clientId],
+      ['c.started_at >= ?', filter.start],
+      ['c.started_at < ?', filter.end],
+    ]);
+    const and = (condition: string) => (where ? `${where} AND ${condition}` : `WHERE ${condition}`);
+    const d = this.q.dialect;
+    const bot = '(c.assistant_messages > 0 OR c.handoff_at IS NOT NULL)';
+    const [totals, firsts, durations, starts, worst] = await Promise.all([
+      this.q.all(
+        `SELECT c.client_id, COUNT(*) AS total,
+           SUM(CASE WHEN c.ended_at IS NULL THEN 1 ELSE 0 END) AS open,
+           SUM(CASE WHEN c.ended_at IS NOT NULL AND c.end_reason = 'closed' THEN 1 ELSE 0 END) AS closed,
+           SUM(CASE WHEN c.handoff_at IS NOT NULL THEN 1 ELSE 0 END) AS handoffs,
+           SUM(CASE WHEN ${bot} THEN 1 ELSE 0 END) AS involved,
+           SUM(CASE WHEN c.ended_at IS NOT NULL AND ${bot} THEN 1 ELSE 0 END) AS ended_involved,
+           SUM(CASE WHEN c.ended_at IS NOT NULL AND c.assistant_messages > 0 AND c.handoff_at IS NULL
+                     AND c.agent_messages = 0 THEN 1 ELSE 0 END) AS bot_only,
+           SUM(CASE WHEN c.sentiment_count > 0 THEN 1 ELSE 0 END) AS scored,
+           SUM(CASE WHEN c.sentiment_count > 0 THEN COALESCE(c.opening_sentiment, 0) ELSE 0 END) AS opening,
+           SUM(CASE WHEN c.sentiment_count > 0 THEN COALESCE(c.closing_sentiment, 0) ELSE 0 END) AS closing
+         FROM conversations c ${where} GROUP BY c.client_id`,
+        params,
+      ),
+      this.histogram(
+        roundedSecondsBetween(d, 'c.first_response_at', 'c.first_user_at'),
+        and('c.first_user_at IS NOT NULL AND c.first_response_at IS NOT NULL'),
+        params,
+      ),
+      this.histogram(
+        roundedSecondsBetween(d, 'c.last_message_at', 'c.started_at'),
+        and('c.ended_at IS NOT NULL'),
+        params,
+      ),
+      this.q.all(
+        `SELECT c.client_id, ${epochBucket(d, 'c.started_at', 900)} AS b, COUNT(*) AS n FROM conversations c ${where}
+         GROUP BY c.client_id, ${epochBucket(d, 'c.started_at', 900)}`,
+        params,
+      ),
+      // The 10th lowest mean per client, then every session within 0.001 of it (rounding to three
+      // decimals moves a mean by at most 0.0005, so none that could sort before it is left out).
+      this.q.all(
+        `WITH scored AS (
+           SELECT c.id, c.client_id, c.thread_id, c.started_at, c.sentiment_sum, c.sentiment_count,
+                  c.closing_sentiment, c.sentiment_sum / c.sentiment_count AS mean
+           FROM conversations c ${and('c.sentiment_count > 0')}),
+         ranked AS (
+           SELECT client_id, mean, ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY mean, id) AS r FROM scored),
+         cut AS (SELECT client_id, MAX(mean) AS m FROM ranked WHERE r <= 10 GROUP BY client_id)
+         SELECT s.*, t.wa_id FROM scored s JOIN cut ON cut.client_id = s.client_id JOIN threads t ON t.id = s.thread_id
+         WHERE s.mean <= cut.m + 0.001`,
+        params,
+      ),
+    ]);
+    const out = new Map<number, { counts: SessionCounts; sentiment: SessionSentiment }>();
+    for (const r of totals) {
+      out.set(Number(r.client_id), {
+        counts: {
+          total: Number(r.total),
+          open: Number(r.open ?? 0),
+          closed: Number(r.closed ?? 0),
+          handoffs: Number(r.handoffs ?? 0),
+          involved: Number(r.involved ?? 0),
+          endedInvolved: Number(r.ended_involved ?? 0),
+          botOnly: Number(r.bot_only ?? 0),
+          firstResponse: [],
+          duration: [],
+          starts: [],
+        },
+        sentiment: {
+          scored: Number(r.scored ?? 0),
+          openingSum: Number(r.opening ?? 0),
+          closingSum: Number(r.closing ?? 0),
+          worst: [],
+        },
+      });
+    }
+    for (const h of firsts) out.get(h.clientId)?.counts.firstResponse.push({ seconds: h.seconds, n: h.n });
+    for (const h of durations) out.get(h.clientId)?.counts.duration.push({ seconds: h.seconds, n: h.n });
+    for (const r of starts)
+      out.get(Number(r.client_id))?.counts.starts.push({ at: Number(r.b) * 900_000, n: Number(r.n) });
+    for (const r of worst) {
+      out.get(Number(r.client_id))?.sentiment.worst.push({
+        id: Number(r.id),
+        threadId: Number(r.thread_id),
+        waId: String(r.wa_id),
+        startedAt: toDate(r.started_at),
+        sentimentSum: Number(r.sentiment_sum),
+        sentimentCount: Number(r.sentiment_count),
+        closingSentiment:
+          r.closing_sentiment === null || r.closing_sentiment === undefined ? null : Number(r.closing_sentiment),
+      });
+    }
+    return out;
+  }
+
+  private async histogram(
+    expression: string,
+    where: string,
+    params: unknown[],
+  ): Promise<{ clientId: number; seconds: number; n: number }[]> {
+    const rows = await this.q.all(
+      `SELECT c.client_id, ${expression} AS s, COUNT(*) AS n FROM conversations c ${where}
+       GROUP BY c.client_id, ${expression}`,
+      params,
+    );
+    return rows.map((r) => ({ clientId: Number(r.client_id), seconds: Number(r.s), n: Number(r.n) }));
   }
 
   /** Conversations (sessions) started per client and quarter hour, and how many of them were handed off. */
