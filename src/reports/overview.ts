@@ -88,12 +88,21 @@ export async function buildOverview(store: Store, q: OverviewQuery): Promise<Ove
     .map((b): SeriesPoint => ({ ...b, user: 0, assistant: 0, agent: 0, failed: 0, sessions: 0, handoffs: 0 }));
   const byKey = new Map(series.map((p) => [p.key, p]));
   const heatmap = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+  // Rows come per quarter hour, role and status: place each quarter hour once.
+  const placed = new Map<number, { point: SeriesPoint | undefined; row: number[]; hour: number }>();
+  const place = (at: number) => {
+    let p = placed.get(at);
+    if (!p) {
+      const { weekday, hour } = clock.weekdayHour(at);
+      p = { point: byKey.get(clock.keyOf(at, grain)), row: heatmap[weekday] as number[], hour };
+      placed.set(at, p);
+    }
+    return p;
+  };
   for (const c of counts) {
-    const point = byKey.get(clock.keyOf(c.at, grain));
+    const { point, row, hour } = place(c.at);
     if (point && c.role) point[c.role] += c.n;
     if (point && c.status === 'failed') point.failed += c.n;
-    const { weekday, hour } = clock.weekdayHour(c.at);
-    const row = heatmap[weekday] as number[];
     row[hour] = (row[hour] as number) + c.n;
   }
   for (const s of starts) {

@@ -21,7 +21,7 @@ function fillStatements(dialect, n, now) {
       ? `WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < ${count - 1}) SELECT i FROM g`
       : `SELECT i FROM generate_series(0, ${count - 1}) i`;
   const ms = (expr) => (sqlite ? `(${expr})` : `to_timestamp((${expr}) / 1000.0)`);
-  const base = (t) => `(${start} + (${t}) * ${Math.floor(span / threads)})`;
+  const base = (t) => `(${start} + ${sqlite ? `(${t})` : `(${t})::bigint`} * ${Math.floor(span / threads)})`;
   const roleOf = (m) => `CASE WHEN (${m}) % 20 = 19 THEN 'agent' WHEN (${m}) % 2 = 1 THEN 'assistant' ELSE 'user' END`;
   const statusOf = (m) =>
     `CASE WHEN (${m}) % 2 = 1 THEN (CASE (${m}) % 7 WHEN 1 THEN 'read' WHEN 3 THEN 'delivered' WHEN 5 THEN 'failed' ` +
