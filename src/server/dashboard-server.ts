@@ -43,7 +43,10 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     if (res.headersSent) return res.destroy();
     res.status(500).type('text/plain').send('Internal error; run with --debug to see it.');
   });
-  const server: Server = createServer({ headersTimeout: 10_000, requestTimeout: 60_000 }, app);
+  const server: Server = createServer(
+    { headersTimeout: 10_000, requestTimeout: 60_000, keepAliveTimeout: 30_000 },
+    app,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: o.port, host: o.host }, () => resolve());

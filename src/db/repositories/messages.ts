@@ -10,6 +10,7 @@ import {
   toStoredMessage,
 } from '../rows.js';
 import type { Querier, Row } from '../sql.js';
+import { conditions } from '../where.js';
 
 export interface MessageRange {
   /** Inclusive lower bound on message time. */
@@ -87,19 +88,14 @@ export class MessagesRepository {
   async failed(
     options: { clientId?: number; threadId?: number; start?: Date; end?: Date; limit?: number } = {},
   ): Promise<StoredMessage[]> {
-    const where = [`status = 'failed'`];
-    const params: unknown[] = [];
-    const add = (condition: string, value: unknown) => {
-      if (value === undefined) return;
-      where.push(condition);
-      params.push(value);
-    };
-    add('client_id = ?', options.clientId);
-    add('thread_id = ?', options.threadId);
-    add('created_at >= ?', options.start);
-    add('created_at < ?', options.end);
+    const { where, params } = conditions([
+      ['client_id = ?', options.clientId],
+      ['thread_id = ?', options.threadId],
+      ['created_at >= ?', options.start],
+      ['created_at < ?', options.end],
+    ]);
     const rows = await this.q.all(
-      `SELECT ${STORED_MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')}
+      `SELECT ${STORED_MESSAGE_COLUMNS} FROM messages ${where ? `${where} AND` : 'WHERE'} status = 'failed'
        ORDER BY created_at DESC, id DESC LIMIT ?`,
       [...params, options.limit ?? 1000],
     );

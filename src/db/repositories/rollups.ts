@@ -6,6 +6,7 @@
 import type { Role } from '../../domain/types.js';
 import { epochBucket, ingestLock } from '../dialect.js';
 import type { Querier } from '../sql.js';
+import { conditions } from '../where.js';
 
 /** A rollup bucket's length: a quarter hour. */
 export const ROLLUP_BUCKET_MS = 900_000;
@@ -40,7 +41,10 @@ export interface RollupCheck {
 export class RollupsRepository {
   constructor(private readonly q: Querier) {}
 
-  /** Counts grouped by client and the keys asked for, over the filter's range. */
+  /**
+   * Counts grouped by client and the keys asked for, over the filter's range. A key can appear more
+   * than once (a partial quarter hour at an edge and whole ones): add the counts up.
+   */
   async counts(filter: RollupFilter, by: readonly RollupKey[]): Promise<RollupCount[]> {
     const start = filter.start?.getTime();
     const end = filter.end?.getTime();
@@ -59,16 +63,8 @@ export class RollupsRepository {
         parts.push(this.exact({ ...filter, start: new Date((last as number) * ROLLUP_BUCKET_MS) }, by));
       }
     }
-    const merged = new Map<string, RollupCount>();
-    for (const rows of await Promise.all(parts)) {
-      for (const r of rows) {
-        const key = `${r.clientId}|${r.at}|${r.role}|${r.status}`;
-        const seen = merged.get(key);
-        if (seen) seen.n += r.n;
-        else merged.set(key, { ...r });
-      }
-    }
-    return [...merged.values()].filter((r) => r.n !== 0);
+    // The same key may come from the rollups and an edge: callers add counts up, so no merge.
+    return (await Promise.all(parts)).flat().filter((r) => r.n !== 0);
   }
 
   /**
@@ -137,49 +133,35 @@ export class RollupsRepository {
     last: number | undefined,
     by: readonly RollupKey[],
   ): Promise<RollupCount[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (clientId !== undefined) {
-      where.push('client_id = ?');
-      params.push(clientId);
-    }
-    if (first !== undefined) {
-      where.push('bucket >= ?');
-      params.push(first);
-    }
-    if (last !== undefined) {
-      where.push('bucket < ?');
-      params.push(last);
-    }
+    const { where, params } = conditions([
+      ['client_id = ?', clientId],
+      ['bucket >= ?', first],
+      ['bucket < ?', last],
+    ]);
     const keys = by.map((k) => k);
+    // Grouped by the whole key, rows are the table's own rows: no GROUP BY to sort them.
+    const whole = (['bucket', 'role', 'status'] as const).every((k) => by.includes(k));
     const rows = await this.q.all(
-      `SELECT client_id${keys.map((k) => `, ${k}`).join('')}, SUM(n) AS n FROM message_rollups
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY client_id${keys.map((k) => `, ${k}`).join('')}`,
+      whole
+        ? `SELECT client_id, bucket, role, status, n FROM message_rollups ${where}`
+        : `SELECT client_id${keys.map((k) => `, ${k}`).join('')}, SUM(n) AS n FROM message_rollups ${where}
+           GROUP BY client_id${keys.map((k) => `, ${k}`).join('')}`,
       params,
     );
     return rows.map((r) => toCount(r, by));
   }
 
   private async exact(filter: RollupFilter, by: readonly RollupKey[]): Promise<RollupCount[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.clientId !== undefined) {
-      where.push('client_id = ?');
-      params.push(filter.clientId);
-    }
-    if (filter.start) {
-      where.push('created_at >= ?');
-      params.push(filter.start);
-    }
-    if (filter.end) {
-      where.push('created_at < ?');
-      params.push(filter.end);
-    }
+    const { where, params } = conditions([
+      ['client_id = ?', filter.clientId],
+      ['created_at >= ?', filter.start],
+      ['created_at < ?', filter.end],
+    ]);
     const column = { bucket: this.bucketOf('created_at'), role: 'role', status: "COALESCE(status, '')" };
     const keys = by.map((k) => column[k]);
     const rows = await this.q.all(
-      `SELECT client_id${by.map((k) => `, ${column[k]} AS ${k}`).join('')}, COUNT(*) AS n FROM messages
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY client_id${keys.map((k) => `, ${k}`).join('')}`,
+      `SELECT client_id${by.map((k) => `, ${column[k]} AS ${k}`).join('')}, COUNT(*) AS n FROM messages ${where}
+       GROUP BY client_id${keys.map((k) => `, ${k}`).join('')}`,
       params,
     );
     return rows.map((r) => toCount(r, by));

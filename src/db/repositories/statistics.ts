@@ -6,6 +6,7 @@ import { NEGATIVE_FROM, POSITIVE_FROM } from '../../domain/sentiment/index.js';
 import { statusRank, type ClientStats, type Role } from '../../domain/types.js';
 import { epochBucket, roundedSecondsBetween, secondsBetween } from '../dialect.js';
 import type { Querier } from '../sql.js';
+import { conditions } from '../where.js';
 import type { ClientsRepository } from './clients.js';
 import type { RollupsRepository } from './rollups.js';
 import { CONVERSATION_COLUMNS, toConversation } from './conversations.js';
@@ -93,15 +94,6 @@ export interface RatingCounts {
   n: number;
   scoreSum: number;
   csatSum: number;
-}
-
-/** WHERE conditions on a client and a time column; empty conditions give an empty clause. */
-function conditions(parts: [string, unknown][]): { where: string; params: unknown[] } {
-  const present = parts.filter(([, v]) => v !== undefined);
-  return {
-    where: present.length ? `WHERE ${present.map(([c]) => c).join(' AND ')}` : '',
-    params: present.map(([, v]) => v),
-  };
 }
 
 export class StatisticsRepository {

@@ -7,6 +7,7 @@ import { UsageError } from '../../errors.js';
 import { containsPattern, likeIgnoringCase } from '../dialect.js';
 import { toConversationSummary } from '../rows.js';
 import type { Querier } from '../sql.js';
+import { conditions } from '../where.js';
 
 export type ThreadSort = 'recent' | 'oldest' | 'name';
 export const THREAD_SORTS: readonly ThreadSort[] = ['recent', 'oldest', 'name'];
@@ -92,19 +93,14 @@ export class ThreadSearchRepository {
   }
 
   private async messageCounts(ids: number[], filter: ThreadSearchFilter): Promise<Map<number, number>> {
-    const where = [`thread_id IN (${ids.map(() => '?').join(', ')})`];
-    const params: unknown[] = [...ids];
-    if (filter.start) {
-      where.push('created_at >= ?');
-      params.push(filter.start);
-    }
-    if (filter.end) {
-      where.push('created_at < ?');
-      params.push(filter.end);
-    }
+    const { where, params } = conditions([
+      ['created_at >= ?', filter.start],
+      ['created_at < ?', filter.end],
+    ]);
     const rows = await this.q.all(
-      `SELECT thread_id, COUNT(*) AS n FROM messages WHERE ${where.join(' AND ')} GROUP BY thread_id`,
-      params,
+      `SELECT thread_id, COUNT(*) AS n FROM messages
+       ${where ? `${where} AND` : 'WHERE'} thread_id IN (${ids.map(() => '?').join(', ')}) GROUP BY thread_id`,
+      [...params, ...ids],
     );
     return new Map(rows.map((r) => [Number(r.thread_id), Number(r.n)]));
   }

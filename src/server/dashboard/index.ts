@@ -231,17 +231,22 @@ function dashboardRouter(deps: DashboardDeps & { sessions: SessionStore }): Rout
     });
   });
 
-  // The chat view: the HTML report of this conversation (same renderer), framed by its page.
-  router.get('/conversations/:clientId/:waId/transcript', async (req, res) => {
+  /** The detailed report of the conversation in the URL, in the page's zone and language. */
+  const reportOf = async (req: Request, res: Response) => {
     const page = res.locals.page as Page;
-    const view = withView(req);
     const { client, waId } = await conversationOf(req);
     const built = await buildDetailedReport(deps.store, {
       clientId: client.id,
       waId,
-      timeZone: view.timeZone,
+      timeZone: withView(req).timeZone,
       lang: page.lang,
     });
+    return { client, waId, built };
+  };
+
+  // The chat view: the HTML report of this conversation (same renderer), framed by its page.
+  router.get('/conversations/:clientId/:waId/transcript', async (req, res) => {
+    const { built } = await reportOf(req, res);
     securityHeaders(res, TRANSCRIPT_CSP);
     res.status(200).type('text/html; charset=utf-8');
     const { renderDetailed } = await import('../../reports/index.js');
@@ -250,19 +255,11 @@ function dashboardRouter(deps: DashboardDeps & { sessions: SessionStore }): Rout
   });
 
   router.get('/conversations/:clientId/:waId/export', async (req, res) => {
-    const page = res.locals.page as Page;
-    const view = withView(req);
     const format = typeof req.query.format === 'string' ? req.query.format : 'html';
     if (!isDetailedFormat(format)) {
       throw new UsageError(`format: "${format}" must be one of ${DETAILED_FORMAT_NAMES.join(', ')}.`);
     }
-    const { client, waId } = await conversationOf(req);
-    const built = await buildDetailedReport(deps.store, {
-      clientId: client.id,
-      waId,
-      timeZone: view.timeZone,
-      lang: page.lang,
-    });
+    const { client, waId, built } = await reportOf(req, res);
     const info = DETAILED_FORMATS[format];
     securityHeaders(res, "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
     res.status(200).type(info.mediaType);
