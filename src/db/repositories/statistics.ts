@@ -127,7 +127,10 @@ export class StatisticsRepository {
     }));
   }
 
-  /** Message counts per 15-minute bucket (start in epoch ms), per client (from the rollups unless for one thread). */
+  /**
+   * Message counts per 15-minute bucket (start in epoch ms), per client (from the rollups unless for one
+   * thread). A bucket may come twice (whole and partial at an edge of the range): add them up.
+   */
   async timeBuckets(filter: {
     clientId?: number;
     /** One conversation (thread) only. */
