@@ -3,7 +3,6 @@
 import type { Store } from '../../db/store.js';
 import type { Grain } from '../../domain/zone-clock.js';
 import { buildOverview, type Overview } from '../../reports/overview.js';
-import { barChartSvg, CHART_COLOURS, heatmapSvg } from '../../reports/svg-charts.js';
 import { exactPeriod, viewQuery, type View } from './filters.js';
 import type { DashboardLabels } from './labels.js';
 import { formatters, type Formatters } from './format.js';
@@ -45,6 +44,8 @@ export async function overviewModel(store: Store, view: View, labels: DashboardL
     grain: view.grain,
     now,
   });
+  // ECharts (a large module) is loaded with the first chart, not when the daemon starts.
+  const { barChartSvg, CHART_COLOURS, heatmapSvg } = await import('../../reports/svg-charts.js');
   const f = formatters(lang, view.timeZone);
   const L = labels.figures;
   const conversationsOf = (v: View, extra: Record<string, string | number> = {}) =>
