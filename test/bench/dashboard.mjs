@@ -3,7 +3,7 @@
 // then the server time of the overview (one client, all clients) and of the conversation list, p50 of
 // 10 requests, against the same message figures computed by exact SQL in the same run. Also the cost
 // of keeping rollups: the real group-commit writer with and without the triggers.
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const DAY = 86_400_000;
@@ -64,7 +64,7 @@ function fillStatements(dialect, n, now) {
 }
 
 export async function benchDashboard(ctx) {
-  const { record, median, pgUrl, dataDir, runCli, sizes } = ctx;
+  const { record, median, pgUrl, dataDir, sqliteWith, cachedPgDatabase, sizes } = ctx;
   const now = Date.now() - (Date.now() % DAY);
   const dist = (p) => new URL(`../../dist/${p}`, import.meta.url).href;
   const { openStore } = await import(dist('db/store.js'));
@@ -176,60 +176,19 @@ export async function benchDashboard(ctx) {
 
   async function prepare(dialect, n) {
     if (dialect === 'sqlite') {
-      const file = join(dataDir, `dashboard-${n}.db`);
-      if (existsSync(file) && existsSync(`${file}.done`)) return file;
-      rmSync(file, { force: true });
-      process.stderr.write(`  generating ${file} (${n.toLocaleString('en-US')} messages) …\n`);
-      const started = performance.now();
-      runCli(['--db', file, 'db', 'migrate']);
-      const Database = (await import('better-sqlite3')).default;
-      const db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = OFF');
-      for (const s of fillStatements('sqlite', n, now)) db.exec(s);
-      db.exec('ANALYZE');
-      db.close();
-      writeFileSync(`${file}.done`, '');
-      process.stderr.write(`  generated in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-      return file;
+      return sqliteWith(`dashboard-${n}`, (db) => {
+        for (const s of fillStatements('sqlite', n, now)) db.exec(s);
+        db.exec('ANALYZE');
+      });
     }
-    const pg = (await import('pg')).default;
-    const dbName = `wa_report_bench_dashboard_${n}`;
-    const base = new URL(pgUrl);
-    base.pathname = `/${dbName}`;
-    const url = base.toString();
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName])).rowCount > 0;
-    if (exists) {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      const done = (await c.query(`SELECT to_regclass('bench_done') AS t`)).rows[0].t;
-      await c.end();
-      if (done) {
-        await admin.end();
-        return url;
-      }
-      await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
-    }
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    process.stderr.write(`  generating ${dbName} on PostgreSQL (${n.toLocaleString('en-US')} messages) …\n`);
-    const started = performance.now();
-    runCli(['--db', url, 'db', 'migrate']);
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    const toPg = (s) => {
-      let i = 0;
-      return s.replace(/\?/g, () => `$${++i}`);
-    };
-    for (const s of fillStatements('postgres', n, now)) await c.query(toPg(s));
-    await c.query(`SELECT setval(pg_get_serial_sequence('threads', 'id'), (SELECT MAX(id) FROM threads))`);
-    await c.query('ANALYZE');
-    await c.query('CREATE TABLE bench_done (x int)');
-    await c.end();
-    process.stderr.write(`  generated in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    return url;
+    return cachedPgDatabase(`wa_report_bench_dashboard_${n}`, async (c) => {
+      const toPg = (s) => {
+        let i = 0;
+        return s.replace(/\?/g, () => `$${++i}`);
+      };
+      for (const s of fillStatements('postgres', n, now)) await c.query(toPg(s));
+      await c.query(`SELECT setval(pg_get_serial_sequence('threads', 'id'), (SELECT MAX(id) FROM threads))`);
+    });
   }
 
   /** The group-commit writer storing batches of 500 messages, with the rollup triggers and without. */

@@ -152,10 +152,13 @@ function fill(db, { clients, threadsPerClient, messagesPerThread, start = Date.U
   })();
 }
 
-async function pgWith(name, spec) {
+/**
+ * A PostgreSQL database for the bench, generated once by `generate(client)` after migrations and
+ * reused while it holds the `bench_done` marker (a half-generated one is dropped and made again).
+ */
+async function cachedPgDatabase(dbName, generate) {
   const pg = (await import('pg')).default;
   const base = new URL(pgUrl);
-  const dbName = `wa_report_bench_${name}`;
   const admin = new pg.Client({ connectionString: pgUrl });
   await admin.connect();
   const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName])).rowCount > 0;
@@ -179,35 +182,41 @@ async function pgWith(name, spec) {
   runCli(['--db', url, 'db', 'migrate']);
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  const { clients, threadsPerClient, messagesPerThread } = spec;
-  await c.query(
-    'INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at)\n' +
-      "    SELECT 'Client ' || g, '+3491100000' || g, (100000000000000 + g)::text, true, true, now(), now() " +
-      `FROM generate_series(1, ${clients}) g`,
-  );
-  await c.query(
-    'INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at)\n' +
-      "    SELECT c.id, (34600000000 + c.id * 100000 + t)::text, 'User ' || t, " +
-      "timestamptz '2024-01-01 00:00Z' + t * interval '10 minutes',\n" +
-      "           timestamptz '2024-01-01 00:00Z' + t * interval '10 minutes' + " +
-      `${messagesPerThread - 1} * interval '30 seconds'\n` +
-      `    FROM clients c CROSS JOIN generate_series(0, ${threadsPerClient - 1}) t`,
-  );
-  await c.query(
-    'INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, ' +
-      `status, status_at, inserted_at)
+  await generate(c);
+  await c.query('ANALYZE');
+  await c.query('CREATE TABLE bench_done (x int)');
+  await c.end();
+  process.stderr.write(`  generated in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  return url;
+}
+
+async function pgWith(name, spec) {
+  return cachedPgDatabase(`wa_report_bench_${name}`, async (c) => {
+    const { clients, threadsPerClient, messagesPerThread } = spec;
+    await c.query(
+      'INSERT INTO clients (name, phone_number, phone_number_id, active, assistant_enabled, created_at, updated_at)\n' +
+        "    SELECT 'Client ' || g, '+3491100000' || g, (100000000000000 + g)::text, true, true, now(), now() " +
+        `FROM generate_series(1, ${clients}) g`,
+    );
+    await c.query(
+      'INSERT INTO threads (client_id, wa_id, contact_name, created_at, last_message_at)\n' +
+        "    SELECT c.id, (34600000000 + c.id * 100000 + t)::text, 'User ' || t, " +
+        "timestamptz '2024-01-01 00:00Z' + t * interval '10 minutes',\n" +
+        "           timestamptz '2024-01-01 00:00Z' + t * interval '10 minutes' + " +
+        `${messagesPerThread - 1} * interval '30 seconds'\n` +
+        `    FROM clients c CROSS JOIN generate_series(0, ${threadsPerClient - 1}) t`,
+    );
+    await c.query(
+      'INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at, ' +
+        `status, status_at, inserted_at)
     SELECT t.id, t.client_id, CASE WHEN m % 2 = 1 THEN 'assistant' ELSE 'user' END, 'text',
            (ARRAY[${LOREM.map((l) => `'${l.replace(/'/g, "''")}'`).join(', ')}])[1 + m % ${LOREM.length}],
            'wamid.bench.' || t.id || '.' || m, t.wa_id, c.phone_number_id, t.created_at + m * interval '30 seconds',
            CASE WHEN m % 2 = 1 THEN (ARRAY['read','read','read','delivered','sent','failed'])[1 + m % 6] END,
            CASE WHEN m % 2 = 1 THEN t.created_at + m * interval '30 seconds' END, now()
     FROM threads t JOIN clients c ON c.id = t.client_id CROSS JOIN generate_series(0, ${messagesPerThread - 1}) m`,
-  );
-  await c.query('ANALYZE');
-  await c.query('CREATE TABLE bench_done (x int)');
-  await c.end();
-  process.stderr.write(`  generated in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  return url;
+    );
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1070,7 +1079,7 @@ async function benchRollover() {
 async function benchDashboardSection() {
   const { benchDashboard } = await import('./dashboard.mjs');
   const sizes = (args['dashboard-sizes'] ?? (quick ? '100000,1000000' : '1000000,10000000')).split(',').map(Number);
-  await benchDashboard({ record, median, pgUrl, dataDir, runCli, sizes });
+  await benchDashboard({ record, median, pgUrl, dataDir, sqliteWith, cachedPgDatabase, sizes });
 }
 
 const benches = {
