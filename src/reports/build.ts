@@ -4,7 +4,10 @@ import type { ClientRecord, ClientStats } from '../domain/types.js';
 import { NotFoundError } from '../errors.js';
 import { csatByThread, csatFigures, type CsatFigures } from './csat.js';
 import { sentimentFigures, type SentimentFigures } from './sentiment.js';
-import { countSessions, percentile, sessionFigures, type SessionFigures } from './sessions.js';
+import { percentile, sessionFigures, type SessionFigures } from './sessions.js';
+import type { RollupRow } from '../db/repositories/rollups.js';
+import type { ScoredSession, SessionCounts } from '../db/repositories/statistics.js';
+import { ZoneClock } from '../domain/zone-clock.js';
 import { formatWaId } from '../domain/phone.js';
 import type {
   ConversationSource,
@@ -212,41 +215,112 @@ export interface StatisticsReport {
 
 export { percentile } from './sessions.js';
 
-export async function buildStatistics(
+export interface StatisticsQuery {
+  clientId?: number;
+  since?: Date;
+  until?: Date;
+  timeZone: string;
+  now?: Date;
+  /**
+   * false: leave out the assistant's per-message response times (a window over every message of
+   * the period; the dashboard shows the sessions' first response instead).
+   */
+  responseTimes?: boolean;
+  /** false: leave out the 10 worst sessions by sentiment (the dashboard does not show them). */
+  worst?: boolean;
+}
+
+/** The figures, and the series' rollup sums per local hour or day of the zone (SERIES_COLUMNS). */
+export interface CollectedStatistics {
+  statistics: ClientStatistics[];
+  clock: ZoneClock;
+  unit: 'hour' | 'day';
+  messages: RollupRow[];
+  sessions: RollupRow[];
+}
+
+export async function buildStatistics(store: Store, q: StatisticsQuery): Promise<ClientStatistics[]> {
+  return (await collectStatistics(store, q)).statistics;
+}
+
+const DAY_MS = 86_400_000;
+/** What the per-hour or per-day rows carry: the series of `stats` and of the dashboard. */
+const SERIES_COLUMNS = {
+  messages: ['m_user', 'm_assistant', 'm_agent', 'm_failed'],
+  sessions: ['c_total', 'c_handoffs'],
+};
+const messagesOf = (sums: Record<string, number>) => (sums.m_user ?? 0) + (sums.m_assistant ?? 0) + (sums.m_agent ?? 0);
+
+/**
+ * Every figure of `wa-report stats` from the rollups, grouped in SQL into the zone's hours or days
+ * (the dashboard asks for hours over short periods, to draw them).
+ */
+export async function collectStatistics(
   store: Store,
-  q: {
-    clientId?: number;
-    since?: Date;
-    until?: Date;
-    timeZone: string;
-    now?: Date;
-    /**
-     * false: leave out the assistant's per-message response times (a window over every message of
-     * the period; the dashboard shows the sessions' first response instead).
-     */
-    responseTimes?: boolean;
-  },
-): Promise<ClientStatistics[]> {
+  q: StatisticsQuery,
+  unit: 'hour' | 'day' = 'day',
+): Promise<CollectedStatistics> {
   const now = q.now ?? new Date();
   // Conversations idle by now are ended before they are counted (idempotent; the daemon does it too).
   await store.conversations.sweep(now);
   const range = { clientId: q.clientId, start: q.since, end: q.until };
-  const [stats, histogram, buckets, sessions, sentiment, ratings, csat] = await Promise.all([
-    store.statistics.perClient({ clientId: q.clientId, since: q.since, until: q.until, now }),
-    q.responseTimes === false
-      ? Promise.resolve([])
-      : store.statistics.responseTimes({ clientId: q.clientId, since: q.since, until: q.until }),
-    store.statistics.timeBuckets(range),
-    store.statistics.sessionCounts(range),
-    store.statistics.sentiment(range),
-    store.statistics.ratings(range),
-    store.statistics.csat(range),
-  ]);
-  const day = dayIn(q.timeZone);
-  return stats.map((s) => {
+  const span = q.since && q.until ? null : await store.rollups.span(q.clientId);
+  const from = q.since ?? new Date(Math.min(span?.first ?? now.getTime(), now.getTime()));
+  const to = q.until ?? new Date(Math.max(span?.last ?? now.getTime(), now.getTime()));
+  const clock = new ZoneClock(q.timeZone, from, to);
+  const grouping = { unit, offsets: clock.offsets() };
+  // Totals per client (every column, not grouped: the cheapest read), and per hour or day only what
+  // the series need.
+  const [messageTotals, messages, sessionSums, sessionRows, seconds, worst, histogram, ratings, csat] =
+    await Promise.all([
+      store.rollups.sums('messages', range, { unit: 'all' }),
+      store.rollups.sums('messages', range, grouping, SERIES_COLUMNS.messages),
+      store.rollups.sums('sessions', range, { unit: 'all' }),
+      store.rollups.sums('sessions', range, grouping, SERIES_COLUMNS.sessions),
+      store.rollups.seconds(range),
+      q.worst === false ? Promise.resolve(new Map<number, ScoredSession[]>()) : store.statistics.worstSessions(range),
+      q.responseTimes === false
+        ? Promise.resolve([])
+        : store.statistics.responseTimes({ clientId: q.clientId, since: q.since, until: q.until }),
+      store.statistics.ratings(range),
+      store.statistics.csat(range),
+    ]);
+  const dayOf = (key: number) =>
+    new Date((unit === 'hour' ? Math.floor(key / 24) : key) * DAY_MS).toISOString().slice(0, 10);
+  const totals = new Map(messageTotals.map((r) => [r.clientId, r.sums]));
+  const sessionTotals = new Map(sessionSums.map((r) => [r.clientId, r.sums]));
+  const perDay = new Map<number, Map<string, number>>();
+  const count = (into: Map<number, Map<string, number>>, r: RollupRow, n: number) => {
+    if (n === 0) return;
+    const days = into.get(r.clientId) ?? new Map<string, number>();
+    days.set(dayOf(r.key), (days.get(dayOf(r.key)) ?? 0) + n);
+    into.set(r.clientId, days);
+  };
+  for (const r of messages) count(perDay, r, messagesOf(r.sums));
+  const sessionDays = new Map<number, Map<string, number>>();
+  for (const r of sessionRows) count(sessionDays, r, r.sums.c_total ?? 0);
+  const stats = await store.statistics.perClient({ clientId: q.clientId, since: q.since, until: q.until, now }, totals);
+  const statistics = stats.map((s): ClientStatistics => {
     const mine = histogram.filter((h) => h.clientId === s.clientId);
-    const days = new Map<string, number>();
-    for (const b of buckets) if (b.clientId === s.clientId) days.set(day(b.at), (days.get(day(b.at)) ?? 0) + b.n);
+    const m = totals.get(s.clientId) ?? {};
+    const c = sessionTotals.get(s.clientId) ?? {};
+    const n = (t: Record<string, number>, k: string) => t[k] ?? 0;
+    const histogramOf = (kind: 'first' | 'duration') =>
+      seconds.filter((h) => h.clientId === s.clientId && h.kind === kind).map((h) => ({ seconds: h.seconds, n: h.n }));
+    const counts: SessionCounts = {
+      total: n(c, 'c_total'),
+      open: n(c, 'c_open'),
+      closed: n(c, 'c_closed'),
+      handoffs: n(c, 'c_handoffs'),
+      involved: n(c, 'c_involved'),
+      endedInvolved: n(c, 'c_ended_involved'),
+      botOnly: n(c, 'c_bot_only'),
+      firstResponse: histogramOf('first'),
+      duration: histogramOf('duration'),
+      starts: [],
+      perDay: sessionDays.get(s.clientId) ?? new Map(),
+    };
+    const scored = n(m, 's_scored');
     return {
       ...s,
       responseSeconds: {
@@ -254,14 +328,28 @@ export async function buildStatistics(
         p90: percentile(mine, 0.9),
         answers: mine.reduce((a, h) => a + h.n, 0),
       },
-      perDay: fillDays(days),
-      sessions: sessionFigures(sessions.get(s.clientId)?.counts ?? countSessions([]), day, fillDays),
+      perDay: fillDays(perDay.get(s.clientId) ?? new Map()),
+      sessions: sessionFigures(counts, dayIn(q.timeZone), fillDays),
       sentiment: sentimentFigures(
-        sentiment.find((x) => x.clientId === s.clientId),
-        sessions.get(s.clientId)?.sentiment ?? [],
+        {
+          clientId: s.clientId,
+          scored,
+          negative: n(m, 's_negative'),
+          positive: n(m, 's_positive'),
+          neutral: scored - n(m, 's_negative') - n(m, 's_positive'),
+          sum: n(m, 's_milli') / 1000,
+          unscored: n(m, 's_unscored'),
+        },
+        {
+          scored: n(c, 'c_scored'),
+          openingSum: n(c, 'c_opening_milli') / 1000,
+          closingSum: n(c, 'c_closing_milli') / 1000,
+          worst: worst.get(s.clientId) ?? [],
+        },
         ratings.filter((x) => x.clientId === s.clientId),
       ),
       csat: csatFigures(csat.filter((x) => x.clientId === s.clientId)),
     };
   });
+  return { statistics, clock, unit, messages, sessions: sessionRows };
 }

@@ -1,11 +1,11 @@
 // The dashboard's overview: for one client or all, over a period, grouped by hour, day, week or month
-// of a zone. The headline figures are `wa-report stats`' own (buildStatistics, same period and zone),
-// so the page and `stats --json` cannot disagree; the series and the busiest-hours heatmap regroup the
-// quarter-hour rollups in the zone.
+// of a zone. The headline figures are `wa-report stats`' own (collectStatistics, same period and zone),
+// so the page and `stats --json` cannot disagree; the series come from the same rollup reads (by the
+// zone's hours or days, regrouped in SQL), and the busiest-hours heatmap from one more by weekday-hour.
 import type { Store } from '../db/store.js';
 import { ZoneClock, type Grain, type LocalBucket } from '../domain/zone-clock.js';
 import { UsageError } from '../errors.js';
-import { buildStatistics, type ClientStatistics } from './build.js';
+import { collectStatistics, type ClientStatistics } from './build.js';
 
 export interface OverviewQuery {
   /** One client, or every client. */
@@ -56,6 +56,8 @@ export interface Overview {
   generatedAt: Date;
 }
 
+const ROLE_COLUMNS = ['m_user', 'm_assistant', 'm_agent'];
+
 /** Hourly series are drawn for periods up to this long; longer ones by day. */
 export const HOUR_GRAIN_LIMIT_DAYS = 31;
 /** The longest period the overview groups (a longer one is refused with a hint). */
@@ -69,47 +71,55 @@ export async function buildOverview(store: Store, q: OverviewQuery): Promise<Ove
   }
   const grain: Grain = q.grain === 'hour' && span > HOUR_GRAIN_LIMIT_DAYS * 86_400_000 ? 'day' : q.grain;
   const range = { clientId: q.clientId, start: q.start, end: q.end };
-  const [statistics, counts, starts, active] = await Promise.all([
-    buildStatistics(store, {
-      clientId: q.clientId,
-      since: q.start,
-      until: q.end,
-      timeZone: q.timeZone,
-      now: q.now,
-      responseTimes: false,
-    }),
-    store.rollups.counts(range, ['bucket', 'role', 'status']),
-    store.statistics.sessionStarts(range),
+  const clock = new ZoneClock(q.timeZone, q.start, q.end);
+  const unit = grain === 'hour' ? 'hour' : 'day';
+  const [collected, weekHours, active] = await Promise.all([
+    collectStatistics(
+      store,
+      {
+        clientId: q.clientId,
+        since: q.start,
+        until: q.end,
+        timeZone: q.timeZone,
+        now: q.now,
+        responseTimes: false,
+        worst: false,
+      },
+      unit,
+    ),
+    store.rollups.sums('messages', range, { unit: 'weekhour', offsets: clock.offsets() }, ROLE_COLUMNS),
     store.statistics.activeUsers(range),
   ]);
-  const clock = new ZoneClock(q.timeZone, q.start, q.end);
+  const { statistics } = collected;
   const series = clock
     .buckets(q.start, q.end, grain)
     .map((b): SeriesPoint => ({ ...b, user: 0, assistant: 0, agent: 0, failed: 0, sessions: 0, handoffs: 0 }));
   const byKey = new Map(series.map((p) => [p.key, p]));
-  const heatmap = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-  // Rows come per quarter hour, role and status: place each quarter hour once.
-  const placed = new Map<number, { point: SeriesPoint | undefined; row: number[]; hour: number }>();
-  const place = (at: number) => {
-    let p = placed.get(at);
-    if (!p) {
-      const { weekday, hour } = clock.weekdayHour(at);
-      p = { point: byKey.get(clock.keyOf(at, grain)), row: heatmap[weekday] as number[], hour };
-      placed.set(at, p);
-    }
-    return p;
+  // Rows come per client and local hour or day: name each key once.
+  const unitMs = unit === 'hour' ? 3_600_000 : 86_400_000;
+  const names = new Map<number, SeriesPoint | undefined>();
+  const pointOf = (key: number) => {
+    if (!names.has(key)) names.set(key, byKey.get(clock.keyOfLocal(key * unitMs, grain)));
+    return names.get(key);
   };
-  for (const c of counts) {
-    const { point, row, hour } = place(c.at);
-    if (point && c.role) point[c.role] += c.n;
-    if (point && c.status === 'failed') point.failed += c.n;
-    row[hour] = (row[hour] as number) + c.n;
-  }
-  for (const s of starts) {
-    const point = byKey.get(clock.keyOf(s.at, grain));
+  for (const r of collected.messages) {
+    const point = pointOf(r.key);
     if (!point) continue;
-    point.sessions += s.n;
-    point.handoffs += s.handoffs;
+    point.user += r.sums.m_user ?? 0;
+    point.assistant += r.sums.m_assistant ?? 0;
+    point.agent += r.sums.m_agent ?? 0;
+    point.failed += r.sums.m_failed ?? 0;
+  }
+  for (const r of collected.sessions) {
+    const point = pointOf(r.key);
+    if (!point) continue;
+    point.sessions += r.sums.c_total ?? 0;
+    point.handoffs += r.sums.c_handoffs ?? 0;
+  }
+  const heatmap = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+  for (const r of weekHours) {
+    const row = heatmap[Math.floor(r.key / 24)] as number[];
+    row[r.key % 24] = (row[r.key % 24] as number) + ROLE_COLUMNS.reduce((n, c) => n + (r.sums[c] ?? 0), 0);
   }
   const clients = statistics.map((s) => ({ statistics: s, activeUsers: active.get(s.clientId) ?? 0 }));
   const sum = (f: (c: ClientOverview) => number) => clients.reduce((a, c) => a + f(c), 0);

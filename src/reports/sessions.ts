@@ -86,10 +86,13 @@ export function sessionFigures(
   fillDays: (counts: Map<string, number>) => { day: string; messages: number }[],
 ): SessionFigures {
   const c = Array.isArray(sessions) ? countSessions(sessions) : sessions;
-  const perDay = new Map<string, number>();
-  for (const s of c.starts) {
-    const key = day(s.at);
-    perDay.set(key, (perDay.get(key) ?? 0) + s.n);
+  let perDay = c.perDay;
+  if (!perDay) {
+    perDay = new Map<string, number>();
+    for (const s of c.starts) {
+      const key = day(s.at);
+      perDay.set(key, (perDay.get(key) ?? 0) + s.n);
+    }
   }
   const answered = c.firstResponse.reduce((a, h) => a + h.n, 0);
   return {

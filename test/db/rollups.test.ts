@@ -1,13 +1,16 @@
-// Rollups against the exact queries on random data: inserts (with duplicates), status changes in any
-// order, a contact erased, a rebuild; every answer of `counts` over random ranges equals COUNT(*) over
-// messages, and `check` finds no difference. Session figures by SQL equal those of the list of
-// sessions. On SQLite and PostgreSQL.
+// Rollups against the exact answers on random data: inserts (with duplicates), status changes in any
+// order, a contact erased, conversations ended, a rebuild; the sums over random ranges equal what
+// JavaScript counts from the messages themselves, regrouped into a +5:45 zone's days and hours as Intl
+// says, `check` finds no difference, and the session figures equal those of the list of sessions.
+// On SQLite and PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/store.js';
 import { mulberry32 } from '../../src/domain/random.js';
 import type { NewMessage, Role, StatusUpdate } from '../../src/domain/types.js';
 import { eraseContact } from '../../src/privacy/contact.js';
-import { dayIn, fillDays } from '../../src/reports/build.js';
+import { collectStatistics, dayIn, fillDays } from '../../src/reports/build.js';
+import { ZoneClock } from '../../src/domain/zone-clock.js';
+import { toDate } from '../../src/db/rows.js';
 import { sentimentFigures } from '../../src/reports/sentiment.js';
 import { sessionFigures } from '../../src/reports/sessions.js';
 import { databaseKinds, type TestDatabase } from '../helpers/databases.js';
@@ -26,7 +29,7 @@ const TEXTS = [
   'ok',
 ];
 
-describe.each(databaseKinds)('message rollups on $name', (kind) => {
+describe.each(databaseKinds)('rollups on $name', (kind) => {
   let db: TestDatabase;
   let store: Store;
   const clientIds: number[] = [];
@@ -48,6 +51,7 @@ describe.each(databaseKinds)('message rollups on $name', (kind) => {
     await db?.drop();
   });
 
+  /** The message columns counted in JavaScript from the rows themselves (not from the rollups' SQL). */
   async function exact(filter: { clientId?: number; start?: Date; end?: Date }) {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -63,22 +67,40 @@ describe.each(databaseKinds)('message rollups on $name', (kind) => {
       where.push('created_at < ?');
       params.push(filter.end);
     }
-    const rows = await sql(store).all<{ client_id: unknown; role: string; status: string | null; n: unknown }>(
-      `SELECT client_id, role, status, COUNT(*) AS n FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       GROUP BY client_id, role, status`,
+    const rows = await sql(store).all<Record<string, unknown>>(
+      `SELECT client_id, role, status, sentiment, csat_survey_id, type FROM messages
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
       params,
     );
-    return Object.fromEntries(rows.map((r) => [`${r.client_id}|${r.role}|${r.status ?? ''}`, Number(r.n)]));
+    const out: Record<string, Record<string, number>> = {};
+    for (const r of rows) {
+      const o = (out[String(r.client_id)] ??= {});
+      const add = (k: string, n = 1) => (o[k] = (o[k] ?? 0) + n);
+      add(`m_${r.role}`);
+      if (r.status === 'failed') add('m_failed');
+      if (r.role !== 'user') add(`o_${r.status ?? 'none'}`);
+      if (r.role === 'user' && r.csat_survey_id === null) {
+        if (r.sentiment === null) {
+          if (r.type === 'text') add('s_unscored');
+        } else {
+          const score = Number(r.sentiment);
+          add('s_scored');
+          add('s_milli', Math.round(score * 1000));
+          if (score <= -0.3) add('s_negative');
+          if (score >= 0.3) add('s_positive');
+        }
+      }
+    }
+    return out;
   }
 
   async function viaRollups(filter: { clientId?: number; start?: Date; end?: Date }) {
-    // (A key may come twice: whole quarter hours and a partial one at an edge.)
-    const sums: Record<string, number> = {};
-    for (const r of await store.rollups.counts(filter, ['role', 'status'])) {
-      const key = `${r.clientId}|${r.role}|${r.status ?? ''}`;
-      sums[key] = (sums[key] ?? 0) + r.n;
+    const out: Record<string, Record<string, number>> = {};
+    for (const r of await store.rollups.sums('messages', filter, { unit: 'all' })) {
+      const nonZero = Object.entries(r.sums).filter(([, n]) => n !== 0);
+      if (nonZero.length) out[String(r.clientId)] = Object.fromEntries(nonZero);
     }
-    return sums;
+    return out;
   }
 
   async function expectAgreement() {
@@ -92,14 +114,68 @@ describe.each(databaseKinds)('message rollups on $name', (kind) => {
         end: random() < 0.1 ? undefined : new Date(b),
       };
       expect(await viaRollups(filter), JSON.stringify(filter)).toEqual(await exact(filter));
+      // Threads open in the period: first message before its end, last at or after its start.
+      const open = await sql(store).all<{ client_id: unknown; n: unknown }>(
+        `SELECT client_id, COUNT(*) AS n FROM threads WHERE 1 = 1
+         ${filter.clientId === undefined ? '' : 'AND client_id = ?'} ${filter.start ? 'AND last_message_at >= ?' : ''}
+         ${filter.end ? 'AND created_at < ?' : ''} GROUP BY client_id`,
+        [filter.clientId, filter.start, filter.end].filter((v) => v !== undefined),
+      );
+      expect(await store.rollups.threadCounts(filter), JSON.stringify(filter)).toEqual(
+        new Map(open.map((r) => [Number(r.client_id), Number(r.n)])),
+      );
+      if (filter.start && filter.end) {
+        // Active users: threads with a message in the period, by a plain DISTINCT over messages.
+        const rows = await sql(store).all<{ client_id: unknown; n: unknown }>(
+          `SELECT client_id, COUNT(DISTINCT thread_id) AS n FROM messages WHERE created_at >= ? AND created_at < ?
+           ${filter.clientId === undefined ? '' : 'AND client_id = ?'} GROUP BY client_id`,
+          [filter.start, filter.end, ...(filter.clientId === undefined ? [] : [filter.clientId])],
+        );
+        const active = await store.statistics.activeUsers(filter);
+        expect(active, JSON.stringify(filter)).toEqual(new Map(rows.map((r) => [Number(r.client_id), Number(r.n)])));
+      }
     }
-    // The quarter hours regrouped: bucket counts add up to the same totals.
-    const buckets = await store.statistics.timeBuckets({ clientId: clientIds[0] });
-    const total = buckets.reduce((a, b) => a + b.n, 0);
-    const [row] = await sql(store).all<{ n: unknown }>('SELECT COUNT(*) AS n FROM messages WHERE client_id = ?', [
-      clientIds[0],
-    ]);
-    expect(total).toBe(Number(row?.n));
+    // Regrouped in SQL into the days and weekday-hours of a zone, as Intl says of each message: +5:45 (from
+    // the quarter-hour rows), and Madrid across its change to summer time (from the hourly rows).
+    for (const zone of ['Asia/Kathmandu', 'Europe/Madrid']) {
+      const clock = new ZoneClock(zone, new Date(T0 - 86_400_000), new Date(T0 + SPAN + 86_400_000));
+      const day = dayIn(zone);
+      const hour = new Intl.DateTimeFormat('en-GB', {
+        timeZone: zone,
+        hour: '2-digit',
+        hourCycle: 'h23',
+        weekday: 'short',
+      });
+      const start = new Date(T0 + Math.floor(random() * 86_400_000));
+      const end = new Date(start.getTime() + 30 * 86_400_000 + Math.floor(random() * 86_400_000));
+      const rows = await sql(store).all<{ created_at: unknown }>(
+        'SELECT created_at FROM messages WHERE client_id = ? AND created_at >= ? AND created_at < ?',
+        [clientIds[0], start, end],
+      );
+      const wantDays = new Map<string, number>();
+      const wantHours = new Map<string, number>();
+      for (const r of rows) {
+        const at = toDate(r.created_at);
+        wantDays.set(day(at), (wantDays.get(day(at)) ?? 0) + 1);
+        const parts = hour.formatToParts(at);
+        const k = `${parts.find((p) => p.type === 'weekday')?.value} ${parts.find((p) => p.type === 'hour')?.value}`;
+        wantHours.set(k, (wantHours.get(k) ?? 0) + 1);
+      }
+      const filter = { clientId: clientIds[0], start, end };
+      const days = new Map<string, number>();
+      for (const r of await store.rollups.sums('messages', filter, { unit: 'day', offsets: clock.offsets() })) {
+        const n = (r.sums.m_user ?? 0) + (r.sums.m_assistant ?? 0) + (r.sums.m_agent ?? 0);
+        if (n) days.set(new Date(r.key * 86_400_000).toISOString().slice(0, 10), n);
+      }
+      expect(days).toEqual(wantDays);
+      const names = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+      const hours = new Map<string, number>();
+      for (const r of await store.rollups.sums('messages', filter, { unit: 'weekhour', offsets: clock.offsets() })) {
+        const n = (r.sums.m_user ?? 0) + (r.sums.m_assistant ?? 0) + (r.sums.m_agent ?? 0);
+        if (n) hours.set(`${names[Math.floor(r.key / 24)]} ${String(r.key % 24).padStart(2, '0')}`, n);
+      }
+      expect(hours).toEqual(wantHours);
+    }
   }
 
   it('agree with COUNT(*) after inserts, duplicates, out-of-order statuses and an erasure', async () => {
@@ -141,8 +217,12 @@ describe.each(databaseKinds)('message rollups on $name', (kind) => {
     await expectAgreement();
   });
 
-  it('give the session figures by SQL that the list of sessions gives', async () => {
-    const day = dayIn('Asia/Kathmandu');
+  it('give the session figures that the list of sessions gives', async () => {
+    const zone = 'Asia/Kathmandu';
+    const day = dayIn(zone);
+    // Ended by the sweep (an update of every open conversation), then counted.
+    await store.conversations.sweep(new Date(T0 + SPAN + 30 * 86_400_000));
+    expect(await store.rollups.check()).toMatchObject({ differences: [] });
     for (let i = 0; i < 12; i++) {
       const a = T0 - 86_400_000 + Math.floor(random() * (SPAN + 2 * 86_400_000));
       const filter = {
@@ -151,34 +231,50 @@ describe.each(databaseKinds)('message rollups on $name', (kind) => {
         end: random() < 0.1 ? undefined : new Date(a + Math.floor(random() * SPAN)),
       };
       const list = await store.statistics.sessions(filter);
-      const counted = await store.statistics.sessionCounts(filter);
+      const { statistics } = await collectStatistics(store, {
+        clientId: filter.clientId,
+        since: filter.start,
+        until: filter.end,
+        timeZone: zone,
+        now: new Date(T0 + SPAN + 30 * 86_400_000),
+        responseTimes: false,
+      });
       for (const clientId of clientIds) {
         if (filter.clientId !== undefined && filter.clientId !== clientId) continue;
         const mine = list.filter((s) => s.clientId === clientId);
-        const sql = counted.get(clientId);
-        expect(sessionFigures(sql?.counts ?? [], day, fillDays), JSON.stringify(filter)).toEqual(
-          sessionFigures(mine, day, fillDays),
-        );
-        const fromSql = sentimentFigures(undefined, sql?.sentiment ?? []);
+        const got = statistics.find((s) => s.clientId === clientId);
+        expect(got?.sessions, JSON.stringify(filter)).toEqual(sessionFigures(mine, day, fillDays));
         const fromList = sentimentFigures(undefined, mine);
-        expect(fromSql.worst).toEqual(fromList.worst);
-        expect(fromSql.sessions.scored).toBe(fromList.sessions.scored);
+        expect(got?.sentiment.worst).toEqual(fromList.worst);
+        expect(got?.sentiment.sessions.scored).toBe(fromList.sessions.scored);
         for (const k of ['opening', 'closing', 'change'] as const) {
-          expect(fromSql.sessions[k] ?? 0).toBeCloseTo(fromList.sessions[k] ?? 0, 2);
+          expect(got?.sentiment.sessions[k] ?? 0).toBeCloseTo(fromList.sessions[k] ?? 0, 2);
         }
       }
-      expect(list.length).toBe([...counted.values()].reduce((n, c) => n + c.counts.total, 0));
+      expect(list.length).toBe(statistics.reduce((n, c) => n + c.sessions.total, 0));
     }
-    expect((await store.statistics.sessions({})).some((s) => s.sentimentCount > 0)).toBe(true);
+    const all = await store.statistics.sessions({});
+    expect(all.some((s) => s.sentimentCount > 0)).toBe(true);
+    expect(all.some((s) => s.endedAt !== null && s.firstResponseAt !== null)).toBe(true);
   });
 
   it('are rebuilt from messages after they drift', async () => {
     await sql(store).run(
-      'UPDATE message_rollups SET n = n + 7 WHERE bucket IN (SELECT MIN(bucket) FROM message_rollups)',
+      'UPDATE message_rollups SET m_user = m_user + 7 WHERE bucket IN (SELECT MIN(bucket) FROM message_rollups)',
     );
     await sql(store).run('DELETE FROM message_rollups WHERE bucket IN (SELECT MAX(bucket) FROM message_rollups)');
+    await sql(store).run(
+      'UPDATE session_rollups SET c_open = c_open + 1 WHERE bucket IN (SELECT MIN(bucket) FROM session_rollups)',
+    );
+    await sql(store).run('DELETE FROM session_seconds WHERE day IN (SELECT MAX(day) FROM session_seconds)');
+    await sql(store).run(
+      'UPDATE thread_rollups SET last_n = last_n - 1 WHERE day IN (SELECT MAX(day) FROM thread_rollups)',
+    );
     const drifted = await store.rollups.check();
-    expect(drifted.differences.length).toBeGreaterThan(0);
+    expect(new Set(drifted.differences.map((d) => d.table))).toEqual(
+      new Set(['message_rollups', 'session_rollups', 'session_seconds', 'thread_rollups']),
+    );
+    expect(drifted.differences).toContainEqual(expect.objectContaining({ table: 'message_rollups', column: 'm_user' }));
     const rows = await store.rollups.rebuild();
     expect(rows).toBeGreaterThan(0);
     await expectAgreement();

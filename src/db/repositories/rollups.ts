@@ -1,15 +1,150 @@
-// Message counts per client, quarter hour (UTC), role and status, read from `message_rollups` (kept
-// by triggers on messages, see the migration) instead of counting messages. Quarter hours regroup
-// exactly into the hours and days of every zone in use; a range that does not start or end on a
-// quarter hour has its partial quarter hours counted exactly from messages, so every answer equals
-// COUNT(*) over messages.
-import type { Role } from '../../domain/types.js';
-import { epochBucket, ingestLock } from '../dialect.js';
+// Rollups: what the dashboard and `wa-report stats` count, kept per client and quarter hour (UTC) by
+// triggers in the transaction of every write (see the migrations), so a year of figures reads one
+// row per client and quarter hour instead of every message and session.
+//   message_rollups   one row per client and quarter hour of created_at: messages by role, by status
+//                     (of outbound ones), failures, and the users' sentiment counts
+//   session_rollups   one row per client and quarter hour of started_at: the session counts
+//   session_seconds   per client and UTC day of started_at: histograms of first-response and duration
+//                     seconds (percentiles stay exact)
+//   thread_rollups    per client and UTC day: threads whose first (created_n) and last (last_n) message
+//                     fall in it, so the threads open in a period are two prefix sums
+// message_rollups and session_rollups hold each count twice: per quarter hour (level 0) and per hour
+// (level 1, 4 times fewer rows, read for zones whose offsets and their changes are whole hours).
+// Every read regroups in SQL into the hours, days or weekday-hours of a zone (one offset per stretch
+// of the period), and counts the partial quarter hours (or days) at a range's edges exactly from the
+// source tables, so every answer equals the exact query over messages and conversations.
+//
+// The columns below are the one definition of what each rollup counts: the triggers in the migration
+// 20261202070000_wide_rollups were written from them, and rebuild(), check() and the exact edges use
+// them directly (test/db/rollups.test.ts proves trigger and definition agree on random data).
+import { NEGATIVE_FROM, POSITIVE_FROM } from '../../domain/sentiment/index.js';
+import { epochBucket, ingestLock, roundedSecondsBetween, type Dialect } from '../dialect.js';
 import type { Querier } from '../sql.js';
 import { conditions } from '../where.js';
 
 /** A rollup bucket's length: a quarter hour. */
 export const ROLLUP_BUCKET_MS = 900_000;
+const DAY_MS = 86_400_000;
+
+export const OUTBOUND_STATUSES = ['sending', 'sent', 'failed', 'delivered', 'read', 'played'] as const;
+
+interface Column {
+  name: string;
+  /** When a row counts (r is the row's alias). */
+  when: (r: string) => string;
+  /** What it adds (default 1): thousandths of a score, so sums stay exact integers. */
+  value?: (r: string) => string;
+}
+
+const milli = (column: string) => (r: string) => `CAST(ROUND(${r}.${column} * 1000) AS BIGINT)`;
+const userText = (r: string) => `${r}.role = 'user' AND ${r}.csat_survey_id IS NULL`;
+const scored = (r: string) => `${userText(r)} AND ${r}.sentiment IS NOT NULL`;
+
+const MESSAGE_COLUMNS: Column[] = [
+  { name: 'm_user', when: (r) => `${r}.role = 'user'` },
+  { name: 'm_assistant', when: (r) => `${r}.role = 'assistant'` },
+  { name: 'm_agent', when: (r) => `${r}.role = 'agent'` },
+  { name: 'm_failed', when: (r) => `${r}.status = 'failed'` },
+  { name: 'o_none', when: (r) => `${r}.role <> 'user' AND ${r}.status IS NULL` },
+  ...OUTBOUND_STATUSES.map((s) => ({
+    name: `o_${s}`,
+    when: (r: string) => `${r}.role <> 'user' AND ${r}.status = '${s}'`,
+  })),
+  {
+    name: 'o_other',
+    when: (r) => `${r}.role <> 'user' AND ${r}.status NOT IN (${OUTBOUND_STATUSES.map((s) => `'${s}'`).join(', ')})`,
+  },
+  { name: 's_scored', when: scored },
+  { name: 's_negative', when: (r) => `${scored(r)} AND ${r}.sentiment <= ${NEGATIVE_FROM}` },
+  { name: 's_positive', when: (r) => `${scored(r)} AND ${r}.sentiment >= ${POSITIVE_FROM}` },
+  { name: 's_milli', when: scored, value: milli('sentiment') },
+  { name: 's_unscored', when: (r) => `${userText(r)} AND ${r}.sentiment IS NULL AND ${r}.type = 'text'` },
+];
+
+const bot = (r: string) => `(${r}.assistant_messages > 0 OR ${r}.handoff_at IS NOT NULL)`;
+const SESSION_COLUMNS: Column[] = [
+  { name: 'c_total', when: () => '1 = 1' },
+  { name: 'c_open', when: (r) => `${r}.ended_at IS NULL` },
+  { name: 'c_closed', when: (r) => `${r}.ended_at IS NOT NULL AND ${r}.end_reason = 'closed'` },
+  { name: 'c_handoffs', when: (r) => `${r}.handoff_at IS NOT NULL` },
+  { name: 'c_involved', when: bot },
+  { name: 'c_ended_involved', when: (r) => `${r}.ended_at IS NOT NULL AND ${bot(r)}` },
+  {
+    name: 'c_bot_only',
+    when: (r) =>
+      `${r}.ended_at IS NOT NULL AND ${r}.assistant_messages > 0 AND ${r}.handoff_at IS NULL ` +
+      `AND ${r}.agent_messages = 0`,
+  },
+  { name: 'c_scored', when: (r) => `${r}.sentiment_count > 0` },
+  {
+    name: 'c_opening_milli',
+    when: (r) => `${r}.sentiment_count > 0 AND ${r}.opening_sentiment IS NOT NULL`,
+    value: milli('opening_sentiment'),
+  },
+  {
+    name: 'c_closing_milli',
+    when: (r) => `${r}.sentiment_count > 0 AND ${r}.closing_sentiment IS NOT NULL`,
+    value: milli('closing_sentiment'),
+  },
+];
+
+export type RollupTable = 'messages' | 'sessions';
+
+interface TableSpec {
+  kind: RollupTable;
+  table: string;
+  source: string;
+  time: string;
+  columns: Column[];
+}
+
+const TABLES: Record<RollupTable, TableSpec> = {
+  messages: {
+    kind: 'messages',
+    table: 'message_rollups',
+    source: 'messages',
+    time: 'created_at',
+    columns: MESSAGE_COLUMNS,
+  },
+  sessions: {
+    kind: 'sessions',
+    table: 'session_rollups',
+    source: 'conversations',
+    time: 'started_at',
+    columns: SESSION_COLUMNS,
+  },
+};
+
+/** The column names of a rollup, in order. */
+export function rollupColumns(table: RollupTable): string[] {
+  return TABLES[table].columns.map((c) => c.name);
+}
+
+/** A column's contribution for one row (r), signed by d (1 or −1): for the migration's triggers. */
+export function contribution(table: RollupTable, column: string, r: string, d: string = '1'): string {
+  const c = TABLES[table].columns.find((x) => x.name === column);
+  if (!c) throw new Error(`no rollup column ${column}`);
+  return `CASE WHEN ${c.when(r)} THEN ${c.value ? `${d} * ${c.value(r)}` : d} ELSE 0 END`;
+}
+
+/** The two session_seconds histograms: when a session has a value, and the value (rounded seconds). */
+export function secondsKinds(
+  dialect: Dialect,
+  r: string,
+): { kind: 'first' | 'duration'; when: string; seconds: string }[] {
+  return [
+    {
+      kind: 'first',
+      when: `${r}.first_user_at IS NOT NULL AND ${r}.first_response_at IS NOT NULL`,
+      seconds: roundedSecondsBetween(dialect, `${r}.first_response_at`, `${r}.first_user_at`),
+    },
+    {
+      kind: 'duration',
+      when: `${r}.ended_at IS NOT NULL`,
+      seconds: roundedSecondsBetween(dialect, `${r}.last_message_at`, `${r}.started_at`),
+    },
+  ];
+}
 
 export interface RollupFilter {
   clientId?: number;
@@ -19,161 +154,447 @@ export interface RollupFilter {
   end?: Date;
 }
 
-export type RollupKey = 'bucket' | 'role' | 'status';
+/**
+ * How rows are grouped: by quarter hour (UTC), or by the local hour, day or weekday-hour (Monday 0 …
+ * Sunday 6, × 24 + hour) of a zone, or not at all. The zone is given as its offsets: from instant
+ * `from` (epoch ms) on, `minutes` east of UTC; a quarter hour takes the offset of its start.
+ */
+export interface Grouping {
+  unit: 'quarter' | 'hour' | 'day' | 'weekhour' | 'all';
+  offsets?: { from: number; minutes: number }[];
+}
 
-export interface RollupCount {
+export interface RollupRow {
   clientId: number;
-  /** Start of the quarter hour, epoch ms (0 when not grouped by bucket). */
-  at: number;
-  role: Role | null;
-  /** The messages' latest status, null for none (or when not grouped by status). */
-  status: string | null;
+  /** Quarter hours, local hours or local days since 1970-01-01 (local), weekday × 24 + hour, or 0. */
+  key: number;
+  sums: Record<string, number>;
+}
+
+export interface SecondsRow {
+  clientId: number;
+  kind: 'first' | 'duration';
+  seconds: number;
   n: number;
 }
 
 export interface RollupCheck {
-  /** Rollup rows that agree with messages. */
+  /** Rollup rows that agree with the source tables. */
   matching: number;
-  /** (client, bucket, role, status) whose count differs: the rollup's and the exact one. */
-  differences: { clientId: number; at: number; role: string; status: string | null; rollup: number; exact: number }[];
+  /** Where a rollup and the exact count differ. */
+  differences: {
+    table: string;
+    clientId: number;
+    /** The quarter hour's (or day's) start, epoch ms. */
+    at: number;
+    column: string;
+    rollup: number;
+    exact: number;
+  }[];
 }
 
 export class RollupsRepository {
   constructor(private readonly q: Querier) {}
 
   /**
-   * Counts grouped by client and the keys asked for, over the filter's range. A key can appear more
-   * than once (a partial quarter hour at an edge and whole ones): add the counts up.
+   * Sums of a rollup's columns per client and group over the filter's range: whole hours from the
+   * hourly rows (when the zone's offsets and their changes are whole hours, as for most zones), whole
+   * quarter hours from the quarter-hour rows, the partial quarter hours at the edges counted exactly
+   * from the source table.
    */
-  async counts(filter: RollupFilter, by: readonly RollupKey[]): Promise<RollupCount[]> {
-    const start = filter.start?.getTime();
-    const end = filter.end?.getTime();
-    // Whole quarter hours: [first, last) in bucket numbers.
-    const first = start === undefined ? undefined : Math.ceil(start / ROLLUP_BUCKET_MS);
-    const last = end === undefined ? undefined : Math.floor(end / ROLLUP_BUCKET_MS);
-    const parts: Promise<RollupCount[]>[] = [];
-    if (first !== undefined && last !== undefined && first >= last) {
-      parts.push(this.exact(filter, by));
-    } else {
-      parts.push(this.fromRollups(filter.clientId, first, last, by));
-      if (start !== undefined && start % ROLLUP_BUCKET_MS !== 0) {
-        parts.push(this.exact({ ...filter, end: new Date((first as number) * ROLLUP_BUCKET_MS) }, by));
+  async sums(
+    table: RollupTable,
+    filter: RollupFilter,
+    grouping: Grouping,
+    /** Only these columns (default all). */
+    only?: readonly string[],
+  ): Promise<RollupRow[]> {
+    const all = TABLES[table];
+    const columns = only ? all.columns.filter((c) => only.includes(c.name)) : all.columns;
+    if (only && columns.length !== only.length) throw new Error(`unknown ${table} rollup column in ${only.join(', ')}`);
+    const spec = { ...all, columns };
+    const hourly =
+      grouping.unit !== 'quarter' &&
+      (grouping.offsets ?? []).every(
+        (o) => o.minutes % 60 === 0 && (!Number.isFinite(o.from) || o.from % LEVELS.hour.ms === 0),
+      );
+    const levels = hourly ? [LEVELS.hour, LEVELS.quarter] : [LEVELS.quarter];
+    const sums = spec.columns.map((c) => `SUM(${c.name}) AS ${c.name}`).join(', ');
+    // Every client's rows are a range of the key (client, level, bucket): one range per client, not a
+    // scan of the whole table, when all clients are asked.
+    const ids = filter.clientId === undefined ? await this.clientIds() : [filter.clientId];
+    if (!ids.length) return [];
+    const clients = `client_id IN (${ids.map(() => '?').join(', ')})`;
+    const parts = split(filter.start?.getTime(), filter.end?.getTime(), levels).map((piece) => {
+      if (piece.level === null) {
+        return this.exactSums(spec, { ...filter, start: date(piece.start), end: date(piece.end) }, grouping);
       }
-      if (end !== undefined && end % ROLLUP_BUCKET_MS !== 0) {
-        parts.push(this.exact({ ...filter, start: new Date((last as number) * ROLLUP_BUCKET_MS) }, by));
+      const { ms, level } = piece.level;
+      const { where, params } = conditions([
+        ['level = ?', level],
+        ['bucket >= ?', piece.start === undefined ? undefined : piece.start / ms],
+        ['bucket < ?', piece.end === undefined ? undefined : piece.end / ms],
+      ]);
+      return this.q.all(
+        `SELECT client_id, ${keyOf('bucket', ms, grouping)} AS k, ${sums} FROM ${spec.table}
+         WHERE ${clients} ${where ? `AND ${where.slice('WHERE '.length)}` : ''} GROUP BY 1, 2`,
+        [...ids, ...params],
+      );
+    });
+    const merged = new Map<string, RollupRow>();
+    for (const r of (await Promise.all(parts)).flat()) {
+      const id = `${r.client_id}|${r.k}`;
+      let row = merged.get(id);
+      if (!row) {
+        row = {
+          clientId: Number(r.client_id),
+          key: Number(r.k),
+          sums: Object.fromEntries(spec.columns.map((c) => [c.name, 0])),
+        };
+        merged.set(id, row);
       }
+      for (const c of spec.columns) row.sums[c.name] = (row.sums[c.name] as number) + Number(r[c.name] ?? 0);
     }
-    // The same key may come from the rollups and an edge: callers add counts up, so no merge.
-    return (await Promise.all(parts)).flat().filter((r) => r.n !== 0);
+    return [...merged.values()];
   }
 
   /**
-   * Recounts every rollup from messages, in one transaction (PostgreSQL: with ingest paused by the
-   * exclusive ingest lock, so no batch commits between the two statements). Returns the rows written.
+   * The first-response and duration histograms of the sessions that started in the range, per client:
+   * whole UTC days from session_seconds, the partial days at the edges exactly from conversations.
+   */
+  async seconds(filter: RollupFilter): Promise<SecondsRow[]> {
+    const start = filter.start?.getTime();
+    const end = filter.end?.getTime();
+    const first = start === undefined ? undefined : Math.ceil(start / DAY_MS);
+    const last = end === undefined ? undefined : Math.floor(end / DAY_MS);
+    const parts: Promise<Record<string, unknown>[]>[] = [];
+    if (first !== undefined && last !== undefined && first >= last) {
+      parts.push(this.exactSeconds(filter));
+    } else {
+      const { where, params } = conditions([
+        ['client_id = ?', filter.clientId],
+        ['day >= ?', first],
+        ['day < ?', last],
+      ]);
+      parts.push(
+        this.q.all(
+          `SELECT client_id, kind, seconds, SUM(n) AS n FROM session_seconds ${where} GROUP BY 1, 2, 3`,
+          params,
+        ),
+      );
+      if (start !== undefined && start % DAY_MS !== 0) {
+        parts.push(this.exactSeconds({ ...filter, end: new Date((first as number) * DAY_MS) }));
+      }
+      if (end !== undefined && end % DAY_MS !== 0) {
+        parts.push(this.exactSeconds({ ...filter, start: new Date((last as number) * DAY_MS) }));
+      }
+    }
+    const merged = new Map<string, SecondsRow>();
+    for (const r of (await Promise.all(parts)).flat()) {
+      const id = `${r.client_id}|${r.kind}|${r.seconds}`;
+      const row = merged.get(id);
+      if (row) row.n += Number(r.n);
+      else {
+        merged.set(id, {
+          clientId: Number(r.client_id),
+          kind: r.kind as SecondsRow['kind'],
+          seconds: Number(r.seconds),
+          n: Number(r.n),
+        });
+      }
+    }
+    return [...merged.values()].filter((r) => r.n !== 0);
+  }
+
+  /**
+   * Threads open in the range (first message before its end, last message at or after its start), per
+   * client: (first message before the end) − (last message before the start), each a sum of whole UTC
+   * days from thread_rollups plus the partial day counted exactly from threads.
+   */
+  async threadCounts(filter: RollupFilter): Promise<Map<number, number>> {
+    const prefix = async (column: 'created_at' | 'last_message_at', sum: string, before: Date | undefined) => {
+      const day = before === undefined ? undefined : Math.floor(before.getTime() / DAY_MS);
+      const whole = conditions([
+        ['client_id = ?', filter.clientId],
+        ['day < ?', day],
+      ]);
+      const parts = [
+        this.q.all(`SELECT client_id, SUM(${sum}) AS n FROM thread_rollups ${whole.where} GROUP BY 1`, whole.params),
+      ];
+      if (before !== undefined && before.getTime() % DAY_MS !== 0) {
+        const edge = conditions([
+          ['client_id = ?', filter.clientId],
+          [`${column} >= ?`, new Date((day as number) * DAY_MS)],
+          [`${column} < ?`, before],
+        ]);
+        parts.push(this.q.all(`SELECT client_id, COUNT(*) AS n FROM threads ${edge.where} GROUP BY 1`, edge.params));
+      }
+      const out = new Map<number, number>();
+      for (const r of (await Promise.all(parts)).flat()) {
+        out.set(Number(r.client_id), (out.get(Number(r.client_id)) ?? 0) + Number(r.n ?? 0));
+      }
+      return out;
+    };
+    const [opened, closed] = await Promise.all([
+      prefix('created_at', 'created_n', filter.end),
+      filter.start === undefined
+        ? Promise.resolve(new Map<number, number>())
+        : prefix('last_message_at', 'last_n', filter.start),
+    ]);
+    const out = new Map<number, number>();
+    for (const [clientId, n] of opened) {
+      const open = n - (closed.get(clientId) ?? 0);
+      if (open > 0) out.set(clientId, open);
+    }
+    return out;
+  }
+
+  private async clientIds(): Promise<number[]> {
+    return (await this.q.all('SELECT id FROM clients ORDER BY id')).map((r) => Number(r.id));
+  }
+
+  /** The first and last instants (epoch ms) with messages, or null when there are none. */
+  async span(clientId?: number): Promise<{ first: number; last: number } | null> {
+    const { where, params } = conditions([['client_id = ?', clientId]]);
+    const [r] = await this.q.all(
+      `SELECT MIN(bucket) AS a, MAX(bucket) AS b FROM message_rollups ${where ? `${where} AND` : 'WHERE'} level = 1`,
+      params,
+    );
+    if (r?.a === null || r?.a === undefined) return null;
+    return { first: Number(r.a) * LEVELS.hour.ms, last: (Number(r.b) + 1) * LEVELS.hour.ms };
+  }
+
+  /**
+   * Recounts every rollup from messages and conversations, in one transaction (PostgreSQL: with
+   * ingest paused by the exclusive ingest lock, so no batch commits in between). Returns the rows written.
    */
   async rebuild(): Promise<number> {
     return this.q.transaction(
       async (tx) => {
-        await tx.run('DELETE FROM message_rollups');
-        return tx.run(
-          `INSERT INTO message_rollups (client_id, bucket, role, status, n)
-         SELECT client_id, ${this.bucketOf('created_at')}, role, COALESCE(status, ''), COUNT(*) FROM messages
-         GROUP BY client_id, ${this.bucketOf('created_at')}, role, COALESCE(status, '')`,
+        let rows = 0;
+        for (const spec of Object.values(TABLES)) {
+          await tx.run(`DELETE FROM ${spec.table}`);
+          rows += await tx.run(
+            `INSERT INTO ${spec.table} (client_id, level, bucket, ${spec.columns.map((c) => c.name).join(', ')})
+             ${this.exactQuery(spec)}`,
+          );
+        }
+        await tx.run('DELETE FROM session_seconds');
+        rows += await tx.run(
+          `INSERT INTO session_seconds (client_id, day, kind, seconds, n) ${this.exactSecondsQuery()}`,
         );
+        await tx.run('DELETE FROM thread_rollups');
+        rows += await tx.run(
+          `INSERT INTO thread_rollups (client_id, day, created_n, last_n) ${this.exactThreadsQuery()}`,
+        );
+        return rows;
       },
       ingestLock(this.q.dialect, 'exclusive'),
     );
   }
 
-  /** Compares every rollup with an exact count of messages (reads everything: for checks and tests). */
+  /** Compares every rollup with an exact count (reads everything: for checks and tests). */
   async check(): Promise<RollupCheck> {
     return this.q.transaction(
       async (tx) => {
-        const bucket = this.bucketOf('created_at');
-        const exact = await tx.all(
-          `SELECT client_id, ${bucket} AS bucket, role, COALESCE(status, '') AS status, COUNT(*) AS n
-           FROM messages GROUP BY client_id, ${bucket}, role, COALESCE(status, '')`,
-        );
-        const rollups = await tx.all('SELECT client_id, bucket, role, status, n FROM message_rollups WHERE n <> 0');
-        const key = (r: Record<string, unknown>) => `${r.client_id}|${r.bucket}|${r.role}|${r.status}`;
-        const want = new Map(exact.map((r) => [key(r), r]));
         const differences: RollupCheck['differences'] = [];
         let matching = 0;
-        const describe = (r: Record<string, unknown>, rollup: number, exactN: number) => ({
-          clientId: Number(r.client_id),
-          at: Number(r.bucket) * ROLLUP_BUCKET_MS,
-          role: String(r.role),
-          status: r.status === '' ? null : String(r.status),
-          rollup,
-          exact: exactN,
-        });
-        for (const r of rollups) {
-          const e = want.get(key(r));
-          want.delete(key(r));
-          const exactN = Number(e?.n ?? 0);
-          if (exactN === Number(r.n)) matching++;
-          else differences.push(describe(r, Number(r.n), exactN));
+        const compare = (
+          table: string,
+          rollups: Record<string, unknown>[],
+          exact: Record<string, unknown>[],
+          key: (r: Record<string, unknown>) => string,
+          at: (r: Record<string, unknown>) => number,
+          columns: { name: string; label: (r: Record<string, unknown>) => string }[],
+        ) => {
+          const want = new Map(exact.map((r) => [key(r), r]));
+          const seen = new Set<string>();
+          const diff = (
+            r: Record<string, unknown>,
+            got: Record<string, unknown> | undefined,
+            e: Record<string, unknown> | undefined,
+          ) => {
+            let same = true;
+            for (const c of columns) {
+              const rollup = Number(got?.[c.name] ?? 0);
+              const exactN = Number(e?.[c.name] ?? 0);
+              if (rollup !== exactN) {
+                same = false;
+                differences.push({
+                  table,
+                  clientId: Number(r.client_id),
+                  at: at(r),
+                  column: c.label(r),
+                  rollup,
+                  exact: exactN,
+                });
+              }
+            }
+            return same;
+          };
+          for (const r of rollups) {
+            seen.add(key(r));
+            if (diff(r, r, want.get(key(r)))) matching++;
+          }
+          for (const [k, e] of want) if (!seen.has(k)) diff(e, undefined, e);
+        };
+        for (const spec of Object.values(TABLES)) {
+          const names = spec.columns.map((c) => c.name);
+          compare(
+            spec.table,
+            await tx.all(`SELECT client_id, level, bucket, ${names.join(', ')} FROM ${spec.table}`),
+            await tx.all(`SELECT * FROM (${this.exactQuery(spec)}) x`),
+            (r) => `${r.client_id}|${r.level}|${r.bucket}`,
+            (r) => Number(r.bucket) * (Number(r.level) === 1 ? LEVELS.hour.ms : LEVELS.quarter.ms),
+            names.map((name) => ({ name, label: () => name })),
+          );
         }
-        for (const e of want.values()) differences.push(describe(e, 0, Number(e.n)));
+        compare(
+          'session_seconds',
+          await tx.all('SELECT client_id, day, kind, seconds, n FROM session_seconds WHERE n <> 0'),
+          await tx.all(`SELECT * FROM (${this.exactSecondsQuery()}) x`),
+          (r) => `${r.client_id}|${r.day}|${r.kind}|${r.seconds}`,
+          (r) => Number(r.day) * DAY_MS,
+          [{ name: 'n', label: (r) => `${r.kind} ${r.seconds} s` }],
+        );
+        compare(
+          'thread_rollups',
+          await tx.all('SELECT client_id, day, created_n, last_n FROM thread_rollups'),
+          await tx.all(`SELECT * FROM (${this.exactThreadsQuery()}) x`),
+          (r) => `${r.client_id}|${r.day}`,
+          (r) => Number(r.day) * DAY_MS,
+          ['created_n', 'last_n'].map((name) => ({ name, label: () => name })),
+        );
         return { matching, differences };
       },
       ingestLock(this.q.dialect, 'exclusive'),
     );
   }
 
-  private bucketOf(column: string): string {
+  /** A time column's bucket number (quarter hours, hours, days since the epoch). */
+  private bucketOf(column: string, ms: number = LEVELS.quarter.ms): string {
     return this.q.dialect === 'sqlite'
-      ? epochBucket('sqlite', column, 900)
-      : `${epochBucket('postgres', column, 900)}::bigint`;
+      ? epochBucket('sqlite', column, ms / 1000)
+      : `${epochBucket('postgres', column, ms / 1000)}::bigint`;
   }
 
-  private async fromRollups(
-    clientId: number | undefined,
-    first: number | undefined,
-    last: number | undefined,
-    by: readonly RollupKey[],
-  ): Promise<RollupCount[]> {
-    const { where, params } = conditions([
-      ['client_id = ?', clientId],
-      ['bucket >= ?', first],
-      ['bucket < ?', last],
-    ]);
-    const keys = by.map((k) => k);
-    // Grouped by the whole key, rows are the table's own rows: no GROUP BY to sort them.
-    const whole = (['bucket', 'role', 'status'] as const).every((k) => by.includes(k));
-    const rows = await this.q.all(
-      whole
-        ? `SELECT client_id, bucket, role, status, n FROM message_rollups ${where}`
-        : `SELECT client_id${keys.map((k) => `, ${k}`).join('')}, SUM(n) AS n FROM message_rollups ${where}
-           GROUP BY client_id${keys.map((k) => `, ${k}`).join('')}`,
-      params,
-    );
-    return rows.map((r) => toCount(r, by));
+  private dayOf(column: string): string {
+    return this.bucketOf(column, DAY_MS);
   }
 
-  private async exact(filter: RollupFilter, by: readonly RollupKey[]): Promise<RollupCount[]> {
+  /** Every rollup row of a table (both levels), counted from its source (the rebuild's SELECT). */
+  private exactQuery(spec: TableSpec): string {
+    const sums = spec.columns.map((c) => `SUM(${contribution(spec.kind, c.name, 'r')}) AS ${c.name}`).join(', ');
+    return Object.values(LEVELS)
+      .map(
+        ({ level, ms }) => `SELECT r.client_id, ${level} AS level, ${this.bucketOf(`r.${spec.time}`, ms)} AS bucket,
+              ${sums} FROM ${spec.source} r GROUP BY 1, 2, 3`,
+      )
+      .join(' UNION ALL ');
+  }
+
+  private exactThreadsQuery(): string {
+    return `SELECT client_id, day, SUM(c) AS created_n, SUM(l) AS last_n FROM (
+              SELECT client_id, ${this.dayOf('created_at')} AS day, 1 AS c, 0 AS l FROM threads
+              UNION ALL SELECT client_id, ${this.dayOf('last_message_at')}, 0, 1 FROM threads) x GROUP BY 1, 2`;
+  }
+
+  private exactSecondsQuery(filter: RollupFilter = {}, byDay = true): string {
+    const range = [
+      filter.clientId === undefined ? null : 'r.client_id = ?',
+      filter.start === undefined ? null : 'r.started_at >= ?',
+      filter.end === undefined ? null : 'r.started_at < ?',
+    ].filter(Boolean);
+    return secondsKinds(this.q.dialect, 'r')
+      .map(
+        (k) => `SELECT r.client_id, ${byDay ? `${this.dayOf('r.started_at')} AS day, ` : ''}'${k.kind}' AS kind,
+                  ${k.seconds} AS seconds, COUNT(*) AS n
+                FROM conversations r WHERE ${[k.when, ...range].join(' AND ')}
+                GROUP BY ${byDay ? '1, 2, 3, 4' : '1, 2, 3'}`,
+      )
+      .join(' UNION ALL ');
+  }
+
+  private async exactSums(
+    spec: TableSpec,
+    filter: RollupFilter,
+    grouping: Grouping,
+  ): Promise<Record<string, unknown>[]> {
     const { where, params } = conditions([
-      ['client_id = ?', filter.clientId],
-      ['created_at >= ?', filter.start],
-      ['created_at < ?', filter.end],
+      ['r.client_id = ?', filter.clientId],
+      [`r.${spec.time} >= ?`, filter.start],
+      [`r.${spec.time} < ?`, filter.end],
     ]);
-    const column = { bucket: this.bucketOf('created_at'), role: 'role', status: "COALESCE(status, '')" };
-    const keys = by.map((k) => column[k]);
-    const rows = await this.q.all(
-      `SELECT client_id${by.map((k) => `, ${column[k]} AS ${k}`).join('')}, COUNT(*) AS n FROM messages ${where}
-       GROUP BY client_id${keys.map((k) => `, ${k}`).join('')}`,
+    return this.q.all(
+      `SELECT r.client_id, ${keyOf(this.bucketOf(`r.${spec.time}`), LEVELS.quarter.ms, grouping)} AS k,
+         ${spec.columns.map((c) => `SUM(${contribution(spec.kind, c.name, 'r')}) AS ${c.name}`).join(', ')}
+       FROM ${spec.source} r ${where} GROUP BY 1, 2`,
       params,
     );
-    return rows.map((r) => toCount(r, by));
+  }
+
+  private async exactSeconds(filter: RollupFilter): Promise<Record<string, unknown>[]> {
+    const params = [filter.clientId, filter.start, filter.end].filter((v) => v !== undefined);
+    // One set of parameters per histogram (the query is a UNION of two).
+    return this.q.all(this.exactSecondsQuery(filter, false), [...params, ...params]);
   }
 }
 
-function toCount(r: Record<string, unknown>, by: readonly RollupKey[]): RollupCount {
-  return {
-    clientId: Number(r.client_id),
-    at: by.includes('bucket') ? Number(r.bucket) * ROLLUP_BUCKET_MS : 0,
-    role: by.includes('role') ? (r.role as Role) : null,
-    status: by.includes('status') && r.status !== '' && r.status !== null ? String(r.status) : null,
-    n: Number(r.n),
+/** The two levels of the rollup tables: quarter hours (level 0) and hours (level 1). */
+const LEVELS = {
+  quarter: { level: 0, ms: ROLLUP_BUCKET_MS },
+  hour: { level: 1, ms: 3_600_000 },
+} as const;
+type Level = (typeof LEVELS)[keyof typeof LEVELS];
+
+const date = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms));
+
+/**
+ * A range cut into what each level can answer: whole buckets of the first level, then of the next for
+ * what is left at the edges, and what no level covers (level null: counted exactly).
+ */
+function split(
+  start: number | undefined,
+  end: number | undefined,
+  levels: Level[],
+): { level: Level | null; start?: number; end?: number }[] {
+  const [level, ...rest] = levels;
+  if (!level) return [{ level: null, start, end }];
+  const first = start === undefined ? undefined : Math.ceil(start / level.ms) * level.ms;
+  const last = end === undefined ? undefined : Math.floor(end / level.ms) * level.ms;
+  if (first !== undefined && last !== undefined && first >= last) return split(start, end, rest);
+  const out: { level: Level | null; start?: number; end?: number }[] = [{ level, start: first, end: last }];
+  if (start !== undefined && first !== start) out.push(...split(start, first, rest));
+  if (end !== undefined && last !== end) out.push(...split(last, end, rest));
+  return out;
+}
+
+/** The SQL of a group's key from a bucket number `ms` long (an integer expression). */
+function keyOf(bucket: string, ms: number, g: Grouping): string {
+  if (g.unit === 'all') return '0';
+  if (g.unit === 'quarter') return bucket;
+  const offsets = g.offsets?.length ? g.offsets : [{ from: Number.NEGATIVE_INFINITY, minutes: 0 }];
+  const whole = (x: number) => {
+    if (!Number.isInteger(x)) throw new Error(`offset ${x} is not whole minutes`);
+    return x;
   };
+  // Minutes of local time since 1970-01-01T00:00 (local): the bucket's start plus its offset.
+  let offset = String(whole((offsets[offsets.length - 1] as { minutes: number }).minutes));
+  if (offsets.length > 1) {
+    const branches = offsets.slice(1).map((o, i) => {
+      const before = whole((offsets[i] as { minutes: number }).minutes);
+      return `WHEN ${bucket} < ${Math.ceil(o.from / ms)} THEN ${before}`;
+    });
+    offset = `CASE ${branches.join(' ')} ELSE ${offset} END`;
+  }
+  const local = `(${bucket} * ${ms / 60_000} + ${offset})`;
+  switch (g.unit) {
+    case 'hour':
+      return `(${local} / 60)`;
+    case 'day':
+      return `(${local} / 1440)`;
+    case 'weekhour':
+      // 1970-01-01 was a Thursday: (day + 3) % 7 is 0 on Mondays.
+      return `(((${local} / 1440 + 3) % 7) * 24 + (${local} / 60) % 24)`;
+  }
 }

@@ -4,11 +4,11 @@
 // these by reports/build.ts.
 import { NEGATIVE_FROM, POSITIVE_FROM } from '../../domain/sentiment/index.js';
 import { statusRank, type ClientStats, type Role } from '../../domain/types.js';
-import { epochBucket, roundedSecondsBetween, secondsBetween } from '../dialect.js';
+import { epochBucket, secondsBetween } from '../dialect.js';
 import type { Querier } from '../sql.js';
 import { conditions } from '../where.js';
 import type { ClientsRepository } from './clients.js';
-import type { RollupsRepository } from './rollups.js';
+import { OUTBOUND_STATUSES, ROLLUP_BUCKET_MS, type RollupsRepository } from './rollups.js';
 import { CONVERSATION_COLUMNS, toConversation } from './conversations.js';
 import type { ConversationState } from '../../domain/conversations.js';
 import { toDate } from '../rows.js';
@@ -18,8 +18,8 @@ export type SecondsHistogram = { seconds: number; n: number }[];
 
 /**
  * What the session figures are computed from: counts, two histograms and starts per time bucket.
- * Built from a list of sessions (countSessions) or by SQL over the conversations table
- * (sessionCounts below), which need not load one row per session.
+ * Built from a list of sessions (countSessions) or from the session rollups (reports/build.ts), which
+ * need not load one row per session.
  */
 export interface SessionCounts {
   total: number;
@@ -37,6 +37,8 @@ export interface SessionCounts {
   duration: SecondsHistogram;
   /** Starts: instants (epoch ms) or bucket starts, with how many started there. */
   starts: { at: number; n: number }[];
+  /** Or the starts already counted per day of the report's zone (from the rollups). */
+  perDay?: Map<string, number>;
 }
 
 /** A session with scored messages, as the worst-sessions list needs it. */
@@ -54,7 +56,7 @@ export interface ScoredSession {
  * The sessions' side of the sentiment figures: how many sessions have a scored message, the sums of
  * their opening and closing sentiment (a missing one counts 0), and the candidates for the 10 worst
  * (at least every session whose rounded mean could be among them). From a list (sessionSentimentOf)
- * or by SQL (sessionCounts below).
+ * or from the rollups and worstSessions below.
  */
 export interface SessionSentiment {
   scored: number;
@@ -139,8 +141,12 @@ export class StatisticsRepository {
     end?: Date;
   }): Promise<{ clientId: number; at: number; n: number }[]> {
     if (filter.threadId === undefined) {
-      const rows = await this.rollups.counts(filter, ['bucket']);
-      return rows.map((r) => ({ clientId: r.clientId, at: r.at, n: r.n }));
+      const rows = await this.rollups.sums('messages', filter, { unit: 'quarter' });
+      return rows.map((r) => ({
+        clientId: r.clientId,
+        at: r.key * ROLLUP_BUCKET_MS,
+        n: (r.sums.m_user ?? 0) + (r.sums.m_assistant ?? 0) + (r.sums.m_agent ?? 0),
+      }));
     }
     const { where, params } = conditions([
       ['client_id = ?', filter.clientId],
@@ -236,9 +242,13 @@ export class StatisticsRepository {
       ['c.started_at < ?', filter.end],
     ]);
     const rows = await this.q.all(
+      // From the ratings to their conversations (SQLite's CROSS JOIN keeps that order), so the cost
+      // follows the rated sessions, not every session of the period.
       `SELECT c.client_id, r.source, r.label, COUNT(*) AS n, SUM(r.score) AS score, SUM(r.predicted_csat) AS csat
-       FROM conversation_ratings r JOIN conversations c ON c.id = r.conversation_id
-       JOIN threads t ON t.id = c.thread_id ${where} GROUP BY c.client_id, r.source, r.label`,
+       FROM conversation_ratings r ${this.q.dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN'} conversations c
+         ON c.id = r.conversation_id
+       ${filter.waId === undefined ? '' : 'JOIN threads t ON t.id = c.thread_id'} ${where}
+       GROUP BY c.client_id, r.source, r.label`,
       params.filter((p) => p !== null),
     );
     return rows.map((r) => ({
@@ -295,99 +305,33 @@ export class StatisticsRepository {
   }
 
   /**
-   * What the session figures of `stats` need, per client, by SQL over the sessions that started in
-   * the period: counts, histograms of first-response and duration seconds, starts per quarter hour,
-   * sentiment sums and the candidates for the worst sessions (every session whose rounded mean could
-   * be among a client's 10 lowest). Nothing is read one row per session.
+   * The candidates for each client's 10 worst sessions (by mean sentiment) among those that started in
+   * the period: the 10th lowest mean, then every session within 0.001 of it (rounding to three
+   * decimals moves a mean by at most 0.0005, so none that could sort before it is left out).
    */
-  async sessionCounts(filter: {
-    clientId?: number;
-    start?: Date;
-    end?: Date;
-  }): Promise<Map<number, { counts: SessionCounts; sentiment: SessionSentiment }>> {
+  async worstSessions(filter: { clientId?: number; start?: Date; end?: Date }): Promise<Map<number, ScoredSession[]>> {
     const { where, params } = conditions([
+      ['c.sentiment_count > 0', null],
       ['c.client_id = ?', filter.clientId],
       ['c.started_at >= ?', filter.start],
       ['c.started_at < ?', filter.end],
     ]);
-    const and = (condition: string) => (where ? `${where} AND ${condition}` : `WHERE ${condition}`);
-    const d = this.q.dialect;
-    const bot = '(c.assistant_messages > 0 OR c.handoff_at IS NOT NULL)';
-    const [totals, firsts, durations, starts, worst] = await Promise.all([
-      this.q.all(
-        `SELECT c.client_id, COUNT(*) AS total,
-           SUM(CASE WHEN c.ended_at IS NULL THEN 1 ELSE 0 END) AS open,
-           SUM(CASE WHEN c.ended_at IS NOT NULL AND c.end_reason = 'closed' THEN 1 ELSE 0 END) AS closed,
-           SUM(CASE WHEN c.handoff_at IS NOT NULL THEN 1 ELSE 0 END) AS handoffs,
-           SUM(CASE WHEN ${bot} THEN 1 ELSE 0 END) AS involved,
-           SUM(CASE WHEN c.ended_at IS NOT NULL AND ${bot} THEN 1 ELSE 0 END) AS ended_involved,
-           SUM(CASE WHEN c.ended_at IS NOT NULL AND c.assistant_messages > 0 AND c.handoff_at IS NULL
-                     AND c.agent_messages = 0 THEN 1 ELSE 0 END) AS bot_only,
-           SUM(CASE WHEN c.sentiment_count > 0 THEN 1 ELSE 0 END) AS scored,
-           SUM(CASE WHEN c.sentiment_count > 0 THEN COALESCE(c.opening_sentiment, 0) ELSE 0 END) AS opening,
-           SUM(CASE WHEN c.sentiment_count > 0 THEN COALESCE(c.closing_sentiment, 0) ELSE 0 END) AS closing
-         FROM conversations c ${where} GROUP BY c.client_id`,
-        params,
-      ),
-      this.histogram(
-        roundedSecondsBetween(d, 'c.first_response_at', 'c.first_user_at'),
-        and('c.first_user_at IS NOT NULL AND c.first_response_at IS NOT NULL'),
-        params,
-      ),
-      this.histogram(
-        roundedSecondsBetween(d, 'c.last_message_at', 'c.started_at'),
-        and('c.ended_at IS NOT NULL'),
-        params,
-      ),
-      this.q.all(
-        `SELECT c.client_id, ${epochBucket(d, 'c.started_at', 900)} AS b, COUNT(*) AS n FROM conversations c ${where}
-         GROUP BY c.client_id, ${epochBucket(d, 'c.started_at', 900)}`,
-        params,
-      ),
-      // The 10th lowest mean per client, then every session within 0.001 of it (rounding to three
-      // decimals moves a mean by at most 0.0005, so none that could sort before it is left out).
-      this.q.all(
-        `WITH scored AS (
-           SELECT c.id, c.client_id, c.thread_id, c.started_at, c.sentiment_sum, c.sentiment_count,
-                  c.closing_sentiment, c.sentiment_sum / c.sentiment_count AS mean
-           FROM conversations c ${and('c.sentiment_count > 0')}),
-         ranked AS (
-           SELECT client_id, mean, ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY mean, id) AS r FROM scored),
-         cut AS (SELECT client_id, MAX(mean) AS m FROM ranked WHERE r <= 10 GROUP BY client_id)
-         SELECT s.*, t.wa_id FROM scored s JOIN cut ON cut.client_id = s.client_id JOIN threads t ON t.id = s.thread_id
-         WHERE s.mean <= cut.m + 0.001`,
-        params,
-      ),
-    ]);
-    const out = new Map<number, { counts: SessionCounts; sentiment: SessionSentiment }>();
-    for (const r of totals) {
-      out.set(Number(r.client_id), {
-        counts: {
-          total: Number(r.total),
-          open: Number(r.open ?? 0),
-          closed: Number(r.closed ?? 0),
-          handoffs: Number(r.handoffs ?? 0),
-          involved: Number(r.involved ?? 0),
-          endedInvolved: Number(r.ended_involved ?? 0),
-          botOnly: Number(r.bot_only ?? 0),
-          firstResponse: [],
-          duration: [],
-          starts: [],
-        },
-        sentiment: {
-          scored: Number(r.scored ?? 0),
-          openingSum: Number(r.opening ?? 0),
-          closingSum: Number(r.closing ?? 0),
-          worst: [],
-        },
-      });
-    }
-    for (const h of firsts) out.get(h.clientId)?.counts.firstResponse.push({ seconds: h.seconds, n: h.n });
-    for (const h of durations) out.get(h.clientId)?.counts.duration.push({ seconds: h.seconds, n: h.n });
-    for (const r of starts)
-      out.get(Number(r.client_id))?.counts.starts.push({ at: Number(r.b) * 900_000, n: Number(r.n) });
-    for (const r of worst) {
-      out.get(Number(r.client_id))?.sentiment.worst.push({
+    const rows = await this.q.all(
+      `WITH scored AS (
+         SELECT c.id, c.client_id, c.thread_id, c.started_at, c.sentiment_sum, c.sentiment_count,
+                c.closing_sentiment, c.sentiment_sum / c.sentiment_count AS mean
+         FROM conversations c ${where}),
+       ranked AS (
+         SELECT client_id, mean, ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY mean, id) AS r FROM scored),
+       cut AS (SELECT client_id, MAX(mean) AS m FROM ranked WHERE r <= 10 GROUP BY client_id)
+       SELECT s.*, t.wa_id FROM scored s JOIN cut ON cut.client_id = s.client_id JOIN threads t ON t.id = s.thread_id
+       WHERE s.mean <= cut.m + 0.001`,
+      params.filter((p) => p !== null),
+    );
+    const out = new Map<number, ScoredSession[]>();
+    for (const r of rows) {
+      const list = out.get(Number(r.client_id)) ?? [];
+      list.push({
         id: Number(r.id),
         threadId: Number(r.thread_id),
         waId: String(r.wa_id),
@@ -397,110 +341,100 @@ export class StatisticsRepository {
         closingSentiment:
           r.closing_sentiment === null || r.closing_sentiment === undefined ? null : Number(r.closing_sentiment),
       });
+      out.set(Number(r.client_id), list);
     }
     return out;
   }
 
-  private async histogram(
-    expression: string,
-    where: string,
-    params: unknown[],
-  ): Promise<{ clientId: number; seconds: number; n: number }[]> {
-    const rows = await this.q.all(
-      `SELECT c.client_id, ${expression} AS s, COUNT(*) AS n FROM conversations c ${where}
-       GROUP BY c.client_id, ${expression}`,
-      params,
-    );
-    return rows.map((r) => ({ clientId: Number(r.client_id), seconds: Number(r.s), n: Number(r.n) }));
-  }
-
-  /** Conversations (sessions) started per client and quarter hour, and how many of them were handed off. */
-  async sessionStarts(filter: {
-    clientId?: number;
-    start?: Date;
-    end?: Date;
-  }): Promise<{ clientId: number; at: number; n: number; handoffs: number }[]> {
-    const { where, params } = conditions([
-      ['client_id = ?', filter.clientId],
-      ['started_at >= ?', filter.start],
-      ['started_at < ?', filter.end],
-    ]);
-    const bucket = epochBucket(this.q.dialect, 'started_at', 900);
-    const rows = await this.q.all(
-      `SELECT client_id, ${bucket} AS b, COUNT(*) AS n, SUM(CASE WHEN handoff_at IS NOT NULL THEN 1 ELSE 0 END) AS h
-       FROM conversations ${where} GROUP BY client_id, ${bucket}`,
-      params,
-    );
-    return rows.map((r) => ({
-      clientId: Number(r.client_id),
-      at: Number(r.b) * 900_000,
-      n: Number(r.n),
-      handoffs: Number(r.h ?? 0),
-    }));
-  }
-
-  /** Users who wrote or were written to in the period: threads with a session overlapping it, per client. */
+  /**
+   * Users who wrote or were written to in the period: threads with a message in it, per client. A
+   * thread's first and last message times bound its messages, so of the threads open in the period
+   * (rollups.threadCounts) only one that began before it and went on after it can have none inside;
+   * only those are looked up in messages (none for a period that ends now).
+   */
   async activeUsers(filter: { clientId?: number; start?: Date; end?: Date }): Promise<Map<number, number>> {
+    const open = await this.rollups.threadCounts(filter);
+    if (!filter.start || !filter.end) return open;
     const { where, params } = conditions([
-      ['client_id = ?', filter.clientId],
-      ['last_message_at >= ?', filter.start],
-      ['started_at < ?', filter.end],
+      ['t.client_id = ?', filter.clientId],
+      ['t.last_message_at >= ?', filter.end],
+      ['t.created_at < ?', filter.start],
     ]);
-    const rows = await this.q.all(
-      `SELECT client_id, COUNT(DISTINCT thread_id) AS n FROM conversations ${where} GROUP BY client_id`,
-      params,
+    const idle = await this.q.all(
+      `SELECT t.client_id, COUNT(*) AS n FROM threads t ${where} AND NOT EXISTS (
+         SELECT 1 FROM messages m WHERE m.thread_id = t.id AND m.created_at >= ? AND m.created_at < ?)
+       GROUP BY t.client_id`,
+      [...params, filter.start, filter.end],
     );
-    return new Map(rows.map((r) => [Number(r.client_id), Number(r.n)]));
+    for (const r of idle) {
+      const clientId = Number(r.client_id);
+      const n = (open.get(clientId) ?? 0) - Number(r.n);
+      if (n > 0) open.set(clientId, n);
+      else open.delete(clientId);
+    }
+    return open;
   }
 
-  /** Per-client counts: messages by role and status, conversations, activity, failures, delivery rates. */
-  async perClient(options: { clientId?: number; since?: Date; until?: Date; now?: Date } = {}): Promise<ClientStats[]> {
+  /**
+   * Per-client counts: messages by role and status, conversations, activity, failures, delivery rates.
+   * The message counts are the period's message rollup sums per client (read here unless given).
+   */
+  async perClient(
+    options: { clientId?: number; since?: Date; until?: Date; now?: Date } = {},
+    messageSums?: Map<number, Record<string, number>>,
+  ): Promise<ClientStats[]> {
     const now = options.now ?? new Date();
     const clients =
       options.clientId !== undefined
         ? [await this.clients.get(options.clientId)]
         : await this.clients.list({ includeInactive: true });
-    const threads = conditions([
+    const sums =
+      messageSums ??
+      new Map(
+        (
+          await this.rollups.sums(
+            'messages',
+            { clientId: options.clientId, start: options.since, end: options.until },
+            { unit: 'all' },
+          )
+        ).map((r) => [r.clientId, r.sums]),
+      );
+    const period = { clientId: options.clientId, start: options.since, end: options.until };
+    const dayAgo = new Date(now.getTime() - 24 * 3600_000);
+    const recent = conditions([
       ['client_id = ?', options.clientId],
+      ['last_message_at > ?', dayAgo],
       ['last_message_at >= ?', options.since],
       ['created_at < ?', options.until],
     ]);
-    const messageRows = (
-      await this.rollups.counts({ clientId: options.clientId, start: options.since, end: options.until }, [
-        'role',
-        'status',
-      ])
-    ).map((r) => ({ client_id: r.clientId, role: r.role as string, status: r.status, n: r.n }));
-    const threadRows = await this.q.all<{ client_id: unknown; n: unknown; active: unknown }>(
-      `SELECT client_id, COUNT(*) AS n, SUM(CASE WHEN last_message_at > ? THEN 1 ELSE 0 END) AS active FROM threads
-       ${threads.where} GROUP BY client_id`,
-      [new Date(now.getTime() - 24 * 3600_000), ...threads.params],
-    );
+    const [open, recentRows] = await Promise.all([
+      this.rollups.threadCounts(period),
+      // Threads of the period with a message in the last 24 hours (an index range of recent threads).
+      this.q.all(`SELECT client_id, COUNT(*) AS n FROM threads ${recent.where} GROUP BY client_id`, recent.params),
+    ]);
+    const active24h = new Map(recentRows.map((r) => [Number(r.client_id), Number(r.n)]));
     return clients.map((c) => {
-      const byRole = { user: 0, assistant: 0, agent: 0 } as Record<Role, number>;
+      const m = sums.get(c.id) ?? {};
+      const n = (column: string) => m[column] ?? 0;
+      const byRole = { user: n('m_user'), assistant: n('m_assistant'), agent: n('m_agent') } as Record<Role, number>;
       const outbound: Record<string, number> = {};
-      let failed = 0;
-      for (const r of messageRows.filter((r) => Number(r.client_id) === c.id)) {
-        const n = Number(r.n);
-        if (r.role in byRole) byRole[r.role as Role] += n;
-        if (r.status === 'failed') failed += n;
-        if (r.role !== 'user') outbound[r.status ?? 'none'] = (outbound[r.status ?? 'none'] ?? 0) + n;
+      for (const status of ['none', ...OUTBOUND_STATUSES, 'other']) {
+        if (n(`o_${status}`)) outbound[status] = n(`o_${status}`);
       }
-      const t = threadRows.find((r) => Number(r.client_id) === c.id);
       const sum = (keep: (status: string) => boolean) =>
         Object.entries(outbound)
           .filter(([s]) => keep(s))
-          .reduce((a, [, n]) => a + n, 0);
+          .reduce((a, [, k]) => a + k, 0);
       const withStatus = sum((s) => s !== 'none');
       return {
         clientId: c.id,
         clientName: c.name,
-        conversations: Number(t?.n ?? 0),
-        activeLast24h: Number(t?.active ?? 0),
+        conversations: open.get(c.id) ?? 0,
+        activeLast24h: active24h.get(c.id) ?? 0,
         messages: byRole.user + byRole.assistant + byRole.agent,
         messagesByRole: byRole,
         outboundByStatus: outbound,
-        failed,
+        failed: n('m_failed'),
         deliveryRate: withStatus ? sum((s) => statusRank(s) >= statusRank('delivered')) / withStatus : null,
         readRate: withStatus ? sum((s) => statusRank(s) >= statusRank('read')) / withStatus : null,
       };

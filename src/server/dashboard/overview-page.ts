@@ -6,6 +6,9 @@ import { buildOverview, type Overview } from '../../reports/overview.js';
 import { exactPeriod, viewQuery, type View } from './filters.js';
 import type { DashboardLabels } from './labels.js';
 import { formatters, type Formatters } from './format.js';
+import { CHART_COLOURS } from '../../reports/chart-colours.js';
+import { drawCharts } from '../../reports/chart-pool.js';
+import type { BarChartInput, ChartRequest } from '../../reports/svg-charts.js';
 
 export interface ChartModel {
   id: string;
@@ -44,8 +47,12 @@ export async function overviewModel(store: Store, view: View, labels: DashboardL
     grain: view.grain,
     now,
   });
-  // ECharts (a large module) is loaded with the first chart, not when the daemon starts.
-  const { barChartSvg, CHART_COLOURS, heatmapSvg } = await import('../../reports/svg-charts.js');
+  // Charts are collected as requests and drawn together below, on worker threads (chart-pool.ts);
+  // a chart's svg holds its request's index until then.
+  const requests: ChartRequest[] = [];
+  const draw = (r: ChartRequest) => String(requests.push(r) - 1);
+  const barChartSvg = (input: BarChartInput) => draw({ kind: 'bar', input });
+  const heatmapSvg = (grid: number[][], weekdays: string[]) => draw({ kind: 'heatmap', grid, weekdays });
   const f = formatters(lang, view.timeZone);
   const L = labels.figures;
   const conversationsOf = (v: View, extra: Record<string, string | number> = {}) =>
@@ -282,5 +289,7 @@ export async function overviewModel(store: Store, view: View, labels: DashboardL
     firstResponse: f.seconds(c.statistics.sessions.firstResponseSeconds.median),
     csat: f.rate(c.statistics.csat.satisfactionScore),
   }));
+  const svgs = await drawCharts(requests);
+  for (const c of charts) c.svg = svgs[Number(c.svg)] as string;
   return { overview: o, figures, charts, perClient, single: s ?? null };
 }
