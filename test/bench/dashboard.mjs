@@ -196,7 +196,10 @@ export async function benchDashboard(ctx) {
     });
   }
 
-  /** The group-commit writer storing batches of 500 messages, with the rollup triggers and without. */
+  /**
+   * The group-commit writer storing batches of 500 messages (with their conversations and threads),
+   * with every rollup trigger and without any.
+   */
   async function rollupCost(kind) {
     const rates = { with: [], without: [] };
     for (let run = 0; run < 3; run++) {
@@ -205,8 +208,16 @@ export async function benchDashboard(ctx) {
         const store = await openStore(resolveDbTarget(url));
         const raw = await openDatabase(resolveDbTarget(url), KeyRing.none());
         if (mode === 'without') {
-          for (const t of ['insert', 'delete', 'update'])
-            await raw.run(`DROP TRIGGER message_rollups_${t}${kind.dialect === 'sqlite' ? '' : ' ON messages'}`);
+          // Every rollup trigger: of messages, conversations (sessions and their seconds) and threads.
+          for (const [table, rollup] of [
+            ['messages', 'message_rollups'],
+            ['conversations', 'session_rollups'],
+            ['threads', 'thread_rollups'],
+          ]) {
+            for (const t of ['insert', 'delete', 'update'])
+              await raw.run(`DROP TRIGGER ${rollup}_${t}${kind.dialect === 'sqlite' ? '' : ` ON ${table}`}`);
+          }
+          if (kind.dialect === 'sqlite') await raw.run('DROP TRIGGER session_seconds_update');
         }
         const client = await store.clients.create({
           name: 'Bench',

@@ -227,7 +227,7 @@ export class RollupsRepository {
     const clients = `client_id IN (${ids.map(() => '?').join(', ')})`;
     const parts = split(filter.start?.getTime(), filter.end?.getTime(), levels).map((piece) => {
       if (piece.level === null) {
-        return this.exactSums(spec, { ...filter, start: date(piece.start), end: date(piece.end) }, grouping);
+        return this.exactSums(spec, { ...filter, start: date(piece.start), end: date(piece.end) }, grouping, ids);
       }
       const { ms, level } = piece.level;
       const { where, params } = conditions([
@@ -263,13 +263,15 @@ export class RollupsRepository {
    * whole UTC days from session_seconds, the partial days at the edges exactly from conversations.
    */
   async seconds(filter: RollupFilter): Promise<SecondsRow[]> {
+    // The exact edges read each client's sessions by (client, started_at).
+    const ids = filter.clientId === undefined ? await this.clientIds() : [filter.clientId];
     const start = filter.start?.getTime();
     const end = filter.end?.getTime();
     const first = start === undefined ? undefined : Math.ceil(start / DAY_MS);
     const last = end === undefined ? undefined : Math.floor(end / DAY_MS);
     const parts: Promise<Record<string, unknown>[]>[] = [];
     if (first !== undefined && last !== undefined && first >= last) {
-      parts.push(this.exactSeconds(filter));
+      parts.push(this.exactSeconds(filter, ids));
     } else {
       const { where, params } = conditions([
         ['client_id = ?', filter.clientId],
@@ -283,10 +285,10 @@ export class RollupsRepository {
         ),
       );
       if (start !== undefined && start % DAY_MS !== 0) {
-        parts.push(this.exactSeconds({ ...filter, end: new Date((first as number) * DAY_MS) }));
+        parts.push(this.exactSeconds({ ...filter, end: new Date((first as number) * DAY_MS) }, ids));
       }
       if (end !== undefined && end % DAY_MS !== 0) {
-        parts.push(this.exactSeconds({ ...filter, start: new Date((last as number) * DAY_MS) }));
+        parts.push(this.exactSeconds({ ...filter, start: new Date((last as number) * DAY_MS) }, ids));
       }
     }
     const merged = new Map<string, SecondsRow>();
@@ -515,28 +517,36 @@ export class RollupsRepository {
       .join(' UNION ALL ');
   }
 
+  /** Counts over a (short) range from the source table, by the (client, time) index of each client. */
   private async exactSums(
     spec: TableSpec,
     filter: RollupFilter,
     grouping: Grouping,
+    ids: number[],
   ): Promise<Record<string, unknown>[]> {
     const { where, params } = conditions([
-      ['r.client_id = ?', filter.clientId],
       [`r.${spec.time} >= ?`, filter.start],
       [`r.${spec.time} < ?`, filter.end],
     ]);
     return this.q.all(
       `SELECT r.client_id, ${keyOf(this.bucketOf(`r.${spec.time}`), LEVELS.quarter.ms, grouping)} AS k,
          ${spec.columns.map((c) => `SUM(${contribution(spec.kind, c.name, 'r')}) AS ${c.name}`).join(', ')}
-       FROM ${spec.source} r ${where} GROUP BY 1, 2`,
-      params,
+       FROM ${spec.source} r WHERE r.client_id IN (${ids.map(() => '?').join(', ')})
+       ${where ? `AND ${where.slice('WHERE '.length)}` : ''} GROUP BY 1, 2`,
+      [...ids, ...params],
     );
   }
 
-  private async exactSeconds(filter: RollupFilter): Promise<Record<string, unknown>[]> {
-    const params = [filter.clientId, filter.start, filter.end].filter((v) => v !== undefined);
-    // One set of parameters per histogram (the query is a UNION of two).
-    return this.q.all(this.exactSecondsQuery(filter, false), [...params, ...params]);
+  private async exactSeconds(filter: RollupFilter, ids: number[]): Promise<Record<string, unknown>[]> {
+    const results = await Promise.all(
+      ids.map((clientId) => {
+        const f = { ...filter, clientId };
+        const params = [f.clientId, f.start, f.end].filter((v) => v !== undefined);
+        // One set of parameters per histogram (the query is a UNION of two).
+        return this.q.all(this.exactSecondsQuery(f, false), [...params, ...params]);
+      }),
+    );
+    return results.flat();
   }
 }
 
