@@ -259,6 +259,8 @@ export async function collectStatistics(
   store: Store,
   q: StatisticsQuery,
   unit: 'hour' | 'day' = 'day',
+  /** The zone's clock over the period, when the caller has one already. */
+  given?: ZoneClock,
 ): Promise<CollectedStatistics> {
   const now = q.now ?? new Date();
   // Conversations idle by now are ended before they are counted (idempotent; the daemon does it too).
@@ -267,7 +269,7 @@ export async function collectStatistics(
   const span = q.since && q.until ? null : await store.rollups.span(q.clientId);
   const from = q.since ?? new Date(Math.min(span?.first ?? now.getTime(), now.getTime()));
   const to = q.until ?? new Date(Math.max(span?.last ?? now.getTime(), now.getTime()));
-  const clock = new ZoneClock(q.timeZone, from, to);
+  const clock = given ?? new ZoneClock(q.timeZone, from, to);
   const grouping = { unit, offsets: clock.offsets() };
   // Totals per client (every column, not grouped: the cheapest read), and per hour or day only what
   // the series need.

@@ -86,6 +86,7 @@ export async function buildOverview(store: Store, q: OverviewQuery): Promise<Ove
         worst: false,
       },
       unit,
+      clock,
     ),
     store.rollups.sums('messages', range, { unit: 'weekhour', offsets: clock.offsets() }, ROLE_COLUMNS),
     store.statistics.activeUsers(range),
