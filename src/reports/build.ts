@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors.js';
 import { csatByThread, csatFigures, type CsatFigures } from './csat.js';
 import { sentimentFigures, type SentimentFigures } from './sentiment.js';
 import { percentile, sessionFigures, type SessionFigures } from './sessions.js';
-import type { RollupRow } from '../db/repositories/rollups.js';
+import { addUp, type RollupRow } from '../db/repositories/rollups.js';
 import type { ScoredSession, SessionCounts } from '../db/repositories/statistics.js';
 import { ZoneClock } from '../domain/zone-clock.js';
 import { formatWaId } from '../domain/phone.js';
@@ -230,7 +230,7 @@ export interface StatisticsQuery {
   worst?: boolean;
 }
 
-/** The figures, and the series' rollup sums per local hour or day of the zone (SERIES_COLUMNS). */
+/** The figures, and the series' rollup sums (every column) per local hour or day of the zone. */
 export interface CollectedStatistics {
   statistics: ClientStatistics[];
   clock: ZoneClock;
@@ -245,10 +245,6 @@ export async function buildStatistics(store: Store, q: StatisticsQuery): Promise
 
 const DAY_MS = 86_400_000;
 /** What the per-hour or per-day rows carry: the series of `stats` and of the dashboard. */
-const SERIES_COLUMNS = {
-  messages: ['m_user', 'm_assistant', 'm_agent', 'm_failed'],
-  sessions: ['c_total', 'c_handoffs'],
-};
 const messagesOf = (sums: Record<string, number>) => (sums.m_user ?? 0) + (sums.m_assistant ?? 0) + (sums.m_agent ?? 0);
 
 /**
@@ -271,26 +267,23 @@ export async function collectStatistics(
   const to = q.until ?? new Date(Math.max(span?.last ?? now.getTime(), now.getTime()));
   const clock = given ?? new ZoneClock(q.timeZone, from, to);
   const grouping = { unit, offsets: clock.offsets() };
-  // Totals per client (every column, not grouped: the cheapest read), and per hour or day only what
-  // the series need.
-  const [messageTotals, messages, sessionSums, sessionRows, seconds, worst, histogram, ratings, csat] =
-    await Promise.all([
-      store.rollups.sums('messages', range, { unit: 'all' }),
-      store.rollups.sums('messages', range, grouping, SERIES_COLUMNS.messages),
-      store.rollups.sums('sessions', range, { unit: 'all' }),
-      store.rollups.sums('sessions', range, grouping, SERIES_COLUMNS.sessions),
-      store.rollups.seconds(range),
-      q.worst === false ? Promise.resolve(new Map<number, ScoredSession[]>()) : store.statistics.worstSessions(range),
-      q.responseTimes === false
-        ? Promise.resolve([])
-        : store.statistics.responseTimes({ clientId: q.clientId, since: q.since, until: q.until }),
-      store.statistics.ratings(range),
-      store.statistics.csat(range),
-    ]);
+  // Every column per client and local hour or day, one read of each table: the totals are the sums of
+  // the series' groups, not a second pass over the same rollup rows.
+  const [messages, sessionRows, seconds, worst, histogram, ratings, csat] = await Promise.all([
+    store.rollups.sums('messages', range, grouping),
+    store.rollups.sums('sessions', range, grouping),
+    store.rollups.seconds(range),
+    q.worst === false ? Promise.resolve(new Map<number, ScoredSession[]>()) : store.statistics.worstSessions(range),
+    q.responseTimes === false
+      ? Promise.resolve([])
+      : store.statistics.responseTimes({ clientId: q.clientId, since: q.since, until: q.until }),
+    store.statistics.ratings(range),
+    store.statistics.csat(range),
+  ]);
   const dayOf = (key: number) =>
     new Date((unit === 'hour' ? Math.floor(key / 24) : key) * DAY_MS).toISOString().slice(0, 10);
-  const totals = new Map(messageTotals.map((r) => [r.clientId, r.sums]));
-  const sessionTotals = new Map(sessionSums.map((r) => [r.clientId, r.sums]));
+  const totals = addUp(messages);
+  const sessionTotals = addUp(sessionRows);
   const perDay = new Map<number, Map<string, number>>();
   const count = (into: Map<number, Map<string, number>>, r: RollupRow, n: number) => {
     if (n === 0) return;

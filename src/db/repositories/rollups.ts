@@ -171,6 +171,17 @@ export interface RollupRow {
   sums: Record<string, number>;
 }
 
+/** Each client's sums over all its groups. */
+export function addUp(rows: readonly RollupRow[]): Map<number, Record<string, number>> {
+  const totals = new Map<number, Record<string, number>>();
+  for (const r of rows) {
+    const into = totals.get(r.clientId) ?? {};
+    for (const [column, n] of Object.entries(r.sums)) into[column] = (into[column] ?? 0) + n;
+    totals.set(r.clientId, into);
+  }
+  return totals;
+}
+
 export interface SecondsRow {
   clientId: number;
   kind: 'first' | 'duration';
