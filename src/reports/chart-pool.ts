@@ -19,7 +19,7 @@ interface Pending {
 
 class ChartWorker {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
+  readonly pending = new Map<number, Pending>();
   private next = 0;
   broken = false;
 
@@ -62,18 +62,21 @@ function pool(): ChartWorker[] | null {
 }
 
 /**
- * The SVG of each chart, in order, for one page: the ids inside (clip paths, gradients), numbered per
- * renderer instance by zrender and so not unique across workers, are renamed chart<i>-….
+ * The SVG of each chart, in order: the ids inside (clip paths, gradients), numbered per renderer
+ * instance by zrender and so not unique across workers, are renamed chart<first + i>-… (a page
+ * drawing its charts in several calls numbers them apart).
  */
-export async function drawCharts(requests: ChartRequest[]): Promise<string[]> {
-  return (await drawAll(requests)).map((svg, i) => svg.replace(/\bzr\d+-/g, `chart${i}-`));
+export async function drawCharts(requests: ChartRequest[], first = 0): Promise<string[]> {
+  return (await drawAll(requests)).map((svg, i) => svg.replace(/\bzr\d+-/g, `chart${first + i}-`));
 }
 
 async function drawAll(requests: ChartRequest[]): Promise<string[]> {
   const ws = pool();
   if (ws) {
     try {
-      // Dealt round-robin, one batch per worker.
+      // Dealt round-robin, one batch per worker, the least busy first (another page's charts, or
+      // this page's drawn earlier, may be on some of them).
+      ws.sort((a, b) => a.pending.size - b.pending.size);
       const batches = ws.map((_, w) => requests.map((r, i) => ({ r, i })).filter((x) => x.i % ws.length === w));
       const out = new Array<string>(requests.length);
       await Promise.all(

@@ -2,6 +2,7 @@
 // of a zone. The headline figures are `wa-report stats`' own (collectStatistics, same period and zone),
 // so the page and `stats --json` cannot disagree; the series come from the same rollup reads (by the
 // zone's hours or days, regrouped in SQL), and the busiest-hours heatmap from one more by weekday-hour.
+import type { RollupRow } from '../db/repositories/rollups.js';
 import type { Store } from '../db/store.js';
 import { ZoneClock, type Grain, type LocalBucket } from '../domain/zone-clock.js';
 import { UsageError } from '../errors.js';
@@ -63,7 +64,22 @@ export const HOUR_GRAIN_LIMIT_DAYS = 31;
 /** The longest period the overview groups (a longer one is refused with a hint). */
 export const MAX_PERIOD_DAYS = 3 * 366;
 
-export async function buildOverview(store: Store, q: OverviewQuery): Promise<Overview> {
+/** Messages per local weekday (Monday first) and hour. */
+function busiestHours(weekHours: RollupRow[]): number[][] {
+  const heatmap = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+  for (const r of weekHours) {
+    const row = heatmap[Math.floor(r.key / 24)] as number[];
+    row[r.key % 24] = (row[r.key % 24] as number) + ROLE_COLUMNS.reduce((n, c) => n + (r.sums[c] ?? 0), 0);
+  }
+  return heatmap;
+}
+
+export interface OverviewHooks {
+  /** Called with the heatmap as soon as it is known, before the other figures are read. */
+  heatmap?(grid: number[][]): void;
+}
+
+export async function buildOverview(store: Store, q: OverviewQuery, hooks: OverviewHooks = {}): Promise<Overview> {
   const span = q.end.getTime() - q.start.getTime();
   if (!(span > 0)) throw new UsageError('The period is empty: its end must be later than its start.');
   if (span > MAX_PERIOD_DAYS * 86_400_000) {
@@ -73,7 +89,13 @@ export async function buildOverview(store: Store, q: OverviewQuery): Promise<Ove
   const range = { clientId: q.clientId, start: q.start, end: q.end };
   const clock = new ZoneClock(q.timeZone, q.start, q.end);
   const unit = grain === 'hour' ? 'hour' : 'day';
-  const [collected, weekHours, active] = await Promise.all([
+  // The heatmap's read comes first, and is handed over at once: its chart can be drawn (on another
+  // thread) while the other reads run.
+  const heatmap = busiestHours(
+    await store.rollups.sums('messages', range, { unit: 'weekhour', offsets: clock.offsets() }, ROLE_COLUMNS),
+  );
+  hooks.heatmap?.(heatmap);
+  const [collected, active] = await Promise.all([
     collectStatistics(
       store,
       {
@@ -88,7 +110,6 @@ export async function buildOverview(store: Store, q: OverviewQuery): Promise<Ove
       unit,
       clock,
     ),
-    store.rollups.sums('messages', range, { unit: 'weekhour', offsets: clock.offsets() }, ROLE_COLUMNS),
     store.statistics.activeUsers(range),
   ]);
   const { statistics } = collected;
@@ -116,11 +137,6 @@ export async function buildOverview(store: Store, q: OverviewQuery): Promise<Ove
     if (!point) continue;
     point.sessions += r.sums.c_total ?? 0;
     point.handoffs += r.sums.c_handoffs ?? 0;
-  }
-  const heatmap = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-  for (const r of weekHours) {
-    const row = heatmap[Math.floor(r.key / 24)] as number[];
-    row[r.key % 24] = (row[r.key % 24] as number) + ROLE_COLUMNS.reduce((n, c) => n + (r.sums[c] ?? 0), 0);
   }
   const clients = statistics.map((s) => ({ statistics: s, activeUsers: active.get(s.clientId) ?? 0 }));
   const sum = (f: (c: ClientOverview) => number) => clients.reduce((a, c) => a + f(c), 0);

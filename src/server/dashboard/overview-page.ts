@@ -39,20 +39,24 @@ function bucketLabel(key: string, grain: Grain, f: Formatters): string {
 }
 
 export async function overviewModel(store: Store, view: View, labels: DashboardLabels, lang: 'en' | 'es', now: Date) {
-  const o = await buildOverview(store, {
-    clientId: view.clientId,
-    start: view.start,
-    end: view.end,
-    timeZone: view.timeZone,
-    grain: view.grain,
-    now,
-  });
-  // Charts are collected as requests and drawn together below, on worker threads (chart-pool.ts);
-  // a chart's svg holds its request's index until then.
+  // Charts are drawn on worker threads (chart-pool.ts): the heatmap as soon as its figures are read,
+  // while the others are (it is chart 0); the rest are collected as requests and drawn together
+  // below, a chart's svg holding its request's index until then.
+  let heatmap: Promise<string[]> = Promise.resolve([]);
+  const o = await buildOverview(
+    store,
+    { clientId: view.clientId, start: view.start, end: view.end, timeZone: view.timeZone, grain: view.grain, now },
+    {
+      heatmap: (grid) => {
+        heatmap = drawCharts([{ kind: 'heatmap', grid, weekdays: labels.weekdaysShort }], 0);
+        // A failed drawing fails the page below (awaited there), never as an unhandled rejection while
+        // the other figures are read.
+        heatmap.catch(() => undefined);
+      },
+    },
+  );
   const requests: ChartRequest[] = [];
-  const draw = (r: ChartRequest) => String(requests.push(r) - 1);
-  const barChartSvg = (input: BarChartInput) => draw({ kind: 'bar', input });
-  const heatmapSvg = (grid: number[][], weekdays: string[]) => draw({ kind: 'heatmap', grid, weekdays });
+  const barChartSvg = (input: BarChartInput) => String(requests.push({ kind: 'bar', input }));
   const f = formatters(lang, view.timeZone);
   const L = labels.figures;
   const conversationsOf = (v: View, extra: Record<string, string | number> = {}) =>
@@ -157,7 +161,7 @@ export async function overviewModel(store: Store, view: View, labels: DashboardL
   charts.push({
     id: 'heatmap',
     title: labels.charts.heatmap,
-    svg: heatmapSvg(o.heatmap, labels.weekdaysShort),
+    svg: '0',
     head: [labels.weekday, ...Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'))],
     rows: o.heatmap.map((row, d) => ({ cells: [labels.weekdays[d] as string, ...row.map((n) => f.n(n))] })),
     link: { text: labels.viewConversations, href: conversationsOf(view) },
@@ -289,7 +293,7 @@ export async function overviewModel(store: Store, view: View, labels: DashboardL
     firstResponse: f.seconds(c.statistics.sessions.firstResponseSeconds.median),
     csat: f.rate(c.statistics.csat.satisfactionScore),
   }));
-  const svgs = await drawCharts(requests);
+  const svgs = (await Promise.all([heatmap, drawCharts(requests, 1)])).flat();
   for (const c of charts) c.svg = svgs[Number(c.svg)] as string;
   return { overview: o, figures, charts, perClient, single: s ?? null };
 }
