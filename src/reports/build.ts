@@ -244,7 +244,7 @@ export async function buildStatistics(store: Store, q: StatisticsQuery): Promise
 }
 
 const DAY_MS = 86_400_000;
-/** What the per-hour or per-day rows carry: the series of `stats` and of the dashboard. */
+/** Messages of every role in a rollup row's sums. */
 const messagesOf = (sums: Record<string, number>) => (sums.m_user ?? 0) + (sums.m_assistant ?? 0) + (sums.m_agent ?? 0);
 
 /**

@@ -56,6 +56,7 @@ export async function overviewModel(store: Store, view: View, labels: DashboardL
     },
   );
   const requests: ChartRequest[] = [];
+  // Request i is chart i + 1 (push returns the new length).
   const barChartSvg = (input: BarChartInput) => String(requests.push({ kind: 'bar', input }));
   const f = formatters(lang, view.timeZone);
   const L = labels.figures;
