@@ -217,7 +217,14 @@ export async function benchDashboard(ctx) {
             for (const t of ['insert', 'delete', 'update'])
               await raw.run(`DROP TRIGGER ${rollup}_${t}${kind.dialect === 'sqlite' ? '' : ` ON ${table}`}`);
           }
-          if (kind.dialect === 'sqlite') await raw.run('DROP TRIGGER session_seconds_update');
+          if (kind.dialect === 'sqlite') {
+            await raw.run('DROP TRIGGER message_rollups_move');
+            await raw.run('DROP TRIGGER session_rollups_move');
+            // The writer's grouped upsert of its batch then finds no note and counts nothing.
+            await raw.run(
+              'CREATE TRIGGER no_rollups BEFORE INSERT ON rollup_deferrals BEGIN SELECT RAISE(IGNORE); END',
+            );
+          }
         }
         const client = await store.clients.create({
           name: 'Bench',

@@ -35,6 +35,7 @@ import type { EndpointFilter } from '../../domain/webhooks.js';
 import { applyEarlierStatuses, applyStatus, rankSql, statusEventsOf } from './statuses.js';
 import { threadUpsert } from './threads.js';
 import { tombstoned } from './tombstones.js';
+import { batchMessageRollups } from './rollups.js';
 
 export interface WriteBatch {
   messages?: NewMessage[];
@@ -94,77 +95,83 @@ export class IngestWriter {
   async write(batch: WriteBatch): Promise<BatchResult> {
     this.marker.assertKeyForWrites();
     const messages = this.options.sentiment ? (batch.messages ?? []).map(withSentiment) : (batch.messages ?? []);
-    const statuses = batch.statuses ?? [];
-    const pg = this.q.dialect === 'postgres';
-    // PostgreSQL: each of the two statements reads the encryption marker back itself.
-    const markerRead = pg && (messages.length > 0 || statuses.length > 0);
     // PostgreSQL: an erase takes the ingest lock exclusively, so a batch never interleaves with it
     // (tombstones it writes are seen; nothing it deletes is re-created half-way). Taken with BEGIN,
     // in the same round trip, and before any statement reads (each reads with a snapshot taken
-    // when it starts).
+    // when it starts). SQLite: the batch's new messages are counted into the rollups at once.
     const done = await this.q.transaction(
-      async (tx) => {
-        if (!markerRead || tx.keys.current) await this.marker.noteIn(tx);
-        const rows =
-          pg && messages.length
-            ? await insertMessagesPostgres(tx, messages, this.marker)
-            : await insertMessages(tx, messages);
-        const byWamid = new Map(messages.map((m) => [m.wamid, m]));
-        // Answers to satisfaction surveys (and their comments) are marked: no conversation counts
-        // them and the assistant never answers them.
-        const users = rows.inserted.filter((m) => m.role === 'user');
-        const csat =
-          users.length && messages.some((m) => m.role === 'user' && m.csatSurveys !== false)
-            ? await recogniseAnswers(
-                tx,
-                users.map((m) => {
-                  const stored = m.wamid !== null ? byWamid.get(m.wamid) : undefined;
-                  return { ...m, content: stored?.content ?? '', raw: stored?.raw ?? null };
-                }),
-                new Date(),
-              )
-            : { marked: new Set<number>(), events: [] };
-        const result: RecordResult = {
-          inserted: rows.inserted.map((m) => ({
-            id: m.id,
-            wamid: m.wamid,
-            threadId: m.threadId,
-            ...(csat.marked.has(m.id) ? { csat: true } : {}),
-          })),
-          duplicates: rows.duplicates,
-        };
-        // Conversations move with their messages, and every event is written with the change.
-        const tracked: TrackedMessage[] = rows.inserted
-          .filter((m) => !csat.marked.has(m.id))
-          .map((m) => {
-            const stored = m.wamid !== null ? byWamid.get(m.wamid) : undefined;
-            return { ...m, content: stored?.content ?? '', sentiment: stored?.sentiment ?? null };
-          });
-        const { events } = await trackConversations(tx, tracked, this.conversations, rows.latest);
-        const statusesApplied =
-          pg && statuses.length
-            ? await insertStatusesPostgres(tx, statuses, this.marker)
-            : await insertStatuses(tx, statuses);
-        await this.outbox.emit(
-          tx,
-          async () => [...events(), ...csat.events, ...(await failuresOf(tx, statuses))],
-          new Date(),
-          rows.endpoints,
-        );
-        await insertRawEvents(tx, batch.rawEvents ?? []);
-        for (const c of batch.contactNames ?? []) {
-          await tx.run(
-            `UPDATE threads SET contact_name = ?
-             WHERE client_id = ? AND wa_id = ? AND (contact_name IS NULL OR contact_name <> ?)`,
-            [c.name, c.clientId, c.waId, c.name],
-          );
-        }
-        return { ...result, statusesApplied };
-      },
+      (tx) =>
+        messages.length
+          ? batchMessageRollups(tx, () => this.writeIn(tx, batch, messages))
+          : this.writeIn(tx, batch, messages),
       ingestLock(this.q.dialect, 'shared'),
     );
     this.marker.committed();
     return done;
+  }
+
+  /** The batch inside its transaction (messages: the batch's, with their sentiment). */
+  private async writeIn(tx: Querier, batch: WriteBatch, messages: NewMessage[]): Promise<BatchResult> {
+    const statuses = batch.statuses ?? [];
+    const pg = this.q.dialect === 'postgres';
+    // PostgreSQL: each of the two statements reads the encryption marker back itself.
+    const markerRead = pg && (messages.length > 0 || statuses.length > 0);
+    if (!markerRead || tx.keys.current) await this.marker.noteIn(tx);
+    const rows =
+      pg && messages.length
+        ? await insertMessagesPostgres(tx, messages, this.marker)
+        : await insertMessages(tx, messages);
+    const byWamid = new Map(messages.map((m) => [m.wamid, m]));
+    // Answers to satisfaction surveys (and their comments) are marked: no conversation counts
+    // them and the assistant never answers them.
+    const users = rows.inserted.filter((m) => m.role === 'user');
+    const csat =
+      users.length && messages.some((m) => m.role === 'user' && m.csatSurveys !== false)
+        ? await recogniseAnswers(
+            tx,
+            users.map((m) => {
+              const stored = m.wamid !== null ? byWamid.get(m.wamid) : undefined;
+              return { ...m, content: stored?.content ?? '', raw: stored?.raw ?? null };
+            }),
+            new Date(),
+          )
+        : { marked: new Set<number>(), events: [] };
+    const result: RecordResult = {
+      inserted: rows.inserted.map((m) => ({
+        id: m.id,
+        wamid: m.wamid,
+        threadId: m.threadId,
+        ...(csat.marked.has(m.id) ? { csat: true } : {}),
+      })),
+      duplicates: rows.duplicates,
+    };
+    // Conversations move with their messages, and every event is written with the change.
+    const tracked: TrackedMessage[] = rows.inserted
+      .filter((m) => !csat.marked.has(m.id))
+      .map((m) => {
+        const stored = m.wamid !== null ? byWamid.get(m.wamid) : undefined;
+        return { ...m, content: stored?.content ?? '', sentiment: stored?.sentiment ?? null };
+      });
+    const { events } = await trackConversations(tx, tracked, this.conversations, rows.latest);
+    const statusesApplied =
+      pg && statuses.length
+        ? await insertStatusesPostgres(tx, statuses, this.marker)
+        : await insertStatuses(tx, statuses);
+    await this.outbox.emit(
+      tx,
+      async () => [...events(), ...csat.events, ...(await failuresOf(tx, statuses))],
+      new Date(),
+      rows.endpoints,
+    );
+    await insertRawEvents(tx, batch.rawEvents ?? []);
+    for (const c of batch.contactNames ?? []) {
+      await tx.run(
+        `UPDATE threads SET contact_name = ?
+             WHERE client_id = ? AND wa_id = ? AND (contact_name IS NULL OR contact_name <> ?)`,
+        [c.name, c.clientId, c.waId, c.name],
+      );
+    }
+    return { ...result, statusesApplied };
   }
 }
 

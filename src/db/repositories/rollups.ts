@@ -14,9 +14,13 @@
 // of the period), and counts the partial quarter hours (or days) at a range's edges exactly from the
 // source tables, so every answer equals the exact query over messages and conversations.
 //
-// The columns below are the one definition of what each rollup counts: the triggers in the migration
-// 20261202070000_wide_rollups were written from them, and rebuild(), check() and the exact edges use
-// them directly (test/db/rollups.test.ts proves trigger and definition agree on random data).
+// On SQLite the group-commit writer counts its batch's new messages in one grouped upsert
+// (batchMessageRollups) and the row triggers count every other write.
+//
+// The columns below are the one definition of what each rollup counts: the triggers in the migrations
+// 20261202070000_wide_rollups and 20261202180000_batched_rollups were written from them, and
+// rebuild(), check(), the exact edges and the batched upsert use them directly (test/db/rollups.test.ts
+// proves triggers, batches and definition agree on random data).
 import { NEGATIVE_FROM, POSITIVE_FROM } from '../../domain/sentiment/index.js';
 import { epochBucket, ingestLock, roundedSecondsBetween, type Dialect } from '../dialect.js';
 import type { Querier } from '../sql.js';
@@ -567,6 +571,42 @@ const LEVELS = {
   hour: { level: 1, ms: 3_600_000 },
 } as const;
 type Level = (typeof LEVELS)[keyof typeof LEVELS];
+
+/**
+ * SQLite: the rollups of a group commit's new messages, counted by one grouped upsert instead of two
+ * row upserts per message (SQLite has no statement triggers). The last message id before the batch is
+ * noted in rollup_deferrals, inside the writer's transaction; the message triggers skip the rows after
+ * it (their inserts, and their updates and deletes within the batch), and before `write`'s result is
+ * returned the rows after it are counted in their final state and the note is deleted, all before the
+ * transaction commits: no other connection sees the note, and a failed batch rolls back with it.
+ * PostgreSQL's statement triggers already count a batch at once: `write` runs as it is.
+ */
+export async function batchMessageRollups<T>(tx: Querier, write: () => Promise<T>): Promise<T> {
+  if (tx.dialect !== 'sqlite') return write();
+  await tx.run('INSERT INTO rollup_deferrals (id, messages_after) SELECT 1, COALESCE(MAX(id), 0) FROM messages');
+  const result = await write();
+  await tx.run(BATCHED_MESSAGES_SQL);
+  await tx.run('DELETE FROM rollup_deferrals');
+  return result;
+}
+
+// The quarter hours first (NOT INDEXED: the batch's rows by their ids, a rowid range, never a scan
+// of an index in group order), then the hours summed from them.
+const BATCHED_MESSAGES_SQL = (() => {
+  const columns = MESSAGE_COLUMNS.map((c) => c.name);
+  const { quarter, hour } = LEVELS;
+  return `WITH q AS (
+      SELECT r.client_id, r.created_at / ${quarter.ms} AS bucket,
+        ${columns.map((c) => `SUM(${contribution('messages', c, 'r')}) AS ${c}`).join(', ')}
+      FROM messages r NOT INDEXED WHERE r.id > (SELECT messages_after FROM rollup_deferrals) GROUP BY 1, 2)
+    INSERT INTO message_rollups (client_id, level, bucket, ${columns.join(', ')})
+    SELECT client_id, ${quarter.level}, bucket, ${columns.join(', ')} FROM q WHERE true
+    UNION ALL
+    SELECT client_id, ${hour.level}, bucket / ${hour.ms / quarter.ms}, ${columns.map((c) => `SUM(${c})`).join(', ')}
+    FROM q GROUP BY 1, 3
+    ON CONFLICT (client_id, level, bucket) DO UPDATE SET
+      ${columns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
+})();
 
 const date = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms));
 
