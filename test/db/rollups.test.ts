@@ -218,7 +218,7 @@ describe.each(databaseKinds)('rollups on $name', (kind) => {
     await expectAgreement();
   });
 
-  it("count a batch once, its statuses before, with or after it, and a failed batch not at all", async () => {
+  it('count a batch once, its statuses before, with or after it, and a failed batch not at all', async () => {
     const batch = (from: number, n: number, prefix = 'wamid.B'): NewMessage[] =>
       Array.from({ length: n }, (_, i) => {
         const role = pick(ROLES);
