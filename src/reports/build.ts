@@ -230,7 +230,13 @@ export interface StatisticsQuery {
   worst?: boolean;
 }
 
-/** The figures, and the series' rollup sums (every column) per local hour or day of the zone. */
+/** The rollup columns of the series (per local hour or day): messages by role, failures, sessions and handoffs. */
+export const SERIES_COLUMNS = {
+  messages: ['m_user', 'm_assistant', 'm_agent', 'm_failed'],
+  sessions: ['c_total', 'c_handoffs'],
+} as const;
+
+/** The figures, and the series' rollup sums (SERIES_COLUMNS) per local hour or day of the zone. */
 export interface CollectedStatistics {
   statistics: ClientStatistics[];
   clock: ZoneClock;
@@ -267,23 +273,26 @@ export async function collectStatistics(
   const to = q.until ?? new Date(Math.max(span?.last ?? now.getTime(), now.getTime()));
   const clock = given ?? new ZoneClock(q.timeZone, from, to);
   const grouping = { unit, offsets: clock.offsets() };
-  // Every column per client and local hour or day, one read of each table: the totals are the sums of
-  // the series' groups, not a second pass over the same rollup rows.
-  const [messages, sessionRows, seconds, worst, histogram, ratings, csat] = await Promise.all([
-    store.rollups.sums('messages', range, grouping),
-    store.rollups.sums('sessions', range, grouping),
-    store.rollups.seconds(range),
-    q.worst === false ? Promise.resolve(new Map<number, ScoredSession[]>()) : store.statistics.worstSessions(range),
-    q.responseTimes === false
-      ? Promise.resolve([])
-      : store.statistics.responseTimes({ clientId: q.clientId, since: q.since, until: q.until }),
-    store.statistics.ratings(range),
-    store.statistics.csat(range),
-  ]);
+  // Totals per client (whole UTC days of the period read from the day rows) and the series' few columns
+  // per local hour or day: the rows a driver turns into JavaScript values are what such reads cost.
+  const [messageTotals, sessionTotalRows, messages, sessionRows, seconds, worst, histogram, ratings, csat] =
+    await Promise.all([
+      store.rollups.sums('messages', range, { unit: 'all' }),
+      store.rollups.sums('sessions', range, { unit: 'all' }),
+      store.rollups.sums('messages', range, grouping, SERIES_COLUMNS.messages),
+      store.rollups.sums('sessions', range, grouping, SERIES_COLUMNS.sessions),
+      store.rollups.seconds(range),
+      q.worst === false ? Promise.resolve(new Map<number, ScoredSession[]>()) : store.statistics.worstSessions(range),
+      q.responseTimes === false
+        ? Promise.resolve([])
+        : store.statistics.responseTimes({ clientId: q.clientId, since: q.since, until: q.until }),
+      store.statistics.ratings(range),
+      store.statistics.csat(range),
+    ]);
   const dayOf = (key: number) =>
     new Date((unit === 'hour' ? Math.floor(key / 24) : key) * DAY_MS).toISOString().slice(0, 10);
-  const totals = addUp(messages);
-  const sessionTotals = addUp(sessionRows);
+  const totals = addUp(messageTotals);
+  const sessionTotals = addUp(sessionTotalRows);
   const perDay = new Map<number, Map<string, number>>();
   const count = (into: Map<number, Map<string, number>>, r: RollupRow, n: number) => {
     if (n === 0) return;

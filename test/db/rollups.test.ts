@@ -137,8 +137,15 @@ describe.each(databaseKinds)('rollups on $name', (kind) => {
       }
     }
     // Regrouped in SQL into the days and weekday-hours of a zone, as Intl says of each message: +5:45 (from
-    // the quarter-hour rows), and Madrid across its change to summer time (from the hourly rows).
-    for (const zone of ['Asia/Kathmandu', 'Europe/Madrid']) {
+    // the quarter-hour rows), Madrid and New York across their changes (from the hourly rows), 14 hours
+    // east of UTC, and a zone whose change crosses +12:00.
+    for (const zone of [
+      'Asia/Kathmandu',
+      'Europe/Madrid',
+      'America/New_York',
+      'Pacific/Kiritimati',
+      'Pacific/Norfolk',
+    ]) {
       const clock = new ZoneClock(zone, new Date(T0 - 86_400_000), new Date(T0 + SPAN + 86_400_000));
       const day = dayIn(zone);
       const hour = new Intl.DateTimeFormat('en-GB', {

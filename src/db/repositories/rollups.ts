@@ -8,11 +8,12 @@
 //                     seconds (percentiles stay exact)
 //   thread_rollups    per client and UTC day: threads whose first (created_n) and last (last_n) message
 //                     fall in it, so the threads open in a period are two prefix sums
-// message_rollups and session_rollups hold each count twice: per quarter hour (level 0) and per hour
-// (level 1, 4 times fewer rows, read for zones whose offsets and their changes are whole hours).
-// Every read regroups in SQL into the hours, days or weekday-hours of a zone (one offset per stretch
-// of the period), and counts the partial quarter hours (or days) at a range's edges exactly from the
-// source tables, so every answer equals the exact query over messages and conversations.
+// message_rollups and session_rollups hold each count three times: per quarter hour (level 0), per
+// hour (level 1, 4 times fewer rows, read for zones whose offsets and their changes are whole hours)
+// and per UTC day (level 2, 24 times fewer again, read for totals and a zone's days). Every read
+// regroups in SQL into the hours, days or weekday-hours of a zone (one offset per stretch of the
+// period), and counts the partial quarter hours (or days) at a range's edges exactly from the source
+// tables, so every answer equals the exact query over messages and conversations.
 //
 // On SQLite the group-commit writer counts its batch's new messages in one grouped upsert
 // (batchMessageRollups) and the row triggers count every other write.
@@ -233,7 +234,10 @@ export class RollupsRepository {
       (grouping.offsets ?? []).every(
         (o) => o.minutes % 60 === 0 && (!Number.isFinite(o.from) || o.from % LEVELS.hour.ms === 0),
       );
-    const levels = hourly ? [LEVELS.hour, LEVELS.quarter] : [LEVELS.quarter];
+    // The finest level a group's key is exact for; UTC days when the groups are days or there are none.
+    const fine = hourly ? LEVELS.hour : LEVELS.quarter;
+    const daily = grouping.unit === 'day' || grouping.unit === 'all';
+    const levels = [...(daily ? [LEVELS.day] : []), ...(hourly ? [LEVELS.hour] : []), LEVELS.quarter];
     const sums = spec.columns.map((c) => `SUM(${c.name}) AS ${c.name}`).join(', ');
     // Every client's rows are a range of the key (client, level, bucket): one range per client, not a
     // scan of the whole table, when all clients are asked.
@@ -244,33 +248,63 @@ export class RollupsRepository {
       if (piece.level === null) {
         return this.exactSums(spec, { ...filter, start: date(piece.start), end: date(piece.end) }, grouping, ids);
       }
-      const { ms, level } = piece.level;
-      const { where, params } = conditions([
-        ['level = ?', level],
-        ['bucket >= ?', piece.start === undefined ? undefined : piece.start / ms],
-        ['bucket < ?', piece.end === undefined ? undefined : piece.end / ms],
-      ]);
-      return this.q.all(
-        `SELECT client_id, ${keyOf('bucket', ms, grouping)} AS k, ${sums} FROM ${spec.table}
-         WHERE ${clients} ${where ? `AND ${where.slice('WHERE '.length)}` : ''} GROUP BY 1, 2`,
-        [...ids, ...params],
-      );
+      const range = (level: Level) =>
+        conditions([
+          ['level = ?', level.level],
+          ['bucket >= ?', piece.start === undefined ? undefined : piece.start / level.ms],
+          ['bucket < ?', piece.end === undefined ? undefined : piece.end / level.ms],
+        ]);
+      const read = (level: Level, key: string, extra = '') => {
+        const { where, params } = range(level);
+        return this.q.all(
+          `SELECT client_id, ${key} AS k, ${sums} FROM ${spec.table}
+           WHERE ${clients} ${where ? `AND ${where.slice('WHERE '.length)}` : ''} ${extra} GROUP BY 1, 2`,
+          [...ids, ...params],
+        );
+      };
+      if (piece.level !== LEVELS.day || grouping.unit === 'all') {
+        return read(piece.level, keyOf('bucket', piece.level.ms, grouping));
+      }
+      // Local days from UTC days: each counts for the local day of its noon; the finer rows of it that
+      // fall in another local day are moved there (added to theirs, taken from the noon's).
+      const per = DAY_MS / fine.ms;
+      const own = keyOf('bucket', fine.ms, grouping);
+      const noon = keyOf(`(bucket / ${per} * ${per} + ${per / 2})`, fine.ms, grouping);
+      const { where, params } = range(fine);
+      // Which rows of a UTC day can fall in another local day than its noon, under any of the zone's
+      // offsets: a cheap test that spares the others the key's arithmetic.
+      const positions = misfitPositions(per, fine.ms, grouping);
+      if (!positions.length) return read(LEVELS.day, keyOf(`(bucket * ${per} + ${per / 2})`, fine.ms, grouping));
+      return Promise.all([
+        read(LEVELS.day, keyOf(`(bucket * ${per} + ${per / 2})`, fine.ms, grouping)),
+        this.q.all(
+          `SELECT client_id, ${own} AS k, ${noon} AS moved_from, ${sums} FROM ${spec.table}
+           WHERE ${clients} AND ${where.slice('WHERE '.length)} AND bucket % ${per} IN (${positions.join(', ')})
+             AND ${own} <> ${noon} GROUP BY 1, 2, 3`,
+          [...ids, ...params],
+        ),
+      ]).then((rows) => rows.flat());
     });
     const merged = new Map<string, RollupRow>();
-    for (const r of (await Promise.all(parts)).flat()) {
-      const id = `${r.client_id}|${r.k}`;
+    const add = (clientId: unknown, key: unknown, r: Record<string, unknown>, sign: number) => {
+      const id = `${clientId}|${key}`;
       let row = merged.get(id);
       if (!row) {
         row = {
-          clientId: Number(r.client_id),
-          key: Number(r.k),
+          clientId: Number(clientId),
+          key: Number(key),
           sums: Object.fromEntries(spec.columns.map((c) => [c.name, 0])),
         };
         merged.set(id, row);
       }
-      for (const c of spec.columns) row.sums[c.name] = (row.sums[c.name] as number) + Number(r[c.name] ?? 0);
+      for (const c of spec.columns) row.sums[c.name] = (row.sums[c.name] as number) + sign * Number(r[c.name] ?? 0);
+    };
+    for (const r of (await Promise.all(parts)).flat()) {
+      add(r.client_id, r.k, r, 1);
+      if (r.moved_from !== undefined) add(r.client_id, r.moved_from, r, -1);
     }
-    return [...merged.values()];
+    // Groups whose moved rows left nothing are left out, as when nothing was counted in them.
+    return [...merged.values()].filter((r) => Object.values(r.sums).some((n) => n !== 0));
   }
 
   /**
@@ -462,7 +496,7 @@ export class RollupsRepository {
             await tx.all(`SELECT client_id, level, bucket, ${names.join(', ')} FROM ${spec.table}`),
             await tx.all(`SELECT * FROM (${this.exactQuery(spec)}) x`),
             (r) => `${r.client_id}|${r.level}|${r.bucket}`,
-            (r) => Number(r.bucket) * (Number(r.level) === 1 ? LEVELS.hour.ms : LEVELS.quarter.ms),
+            (r) => Number(r.bucket) * levelOf(Number(r.level)).ms,
             names.map((name) => ({ name, label: () => name })),
           );
         }
@@ -565,12 +599,19 @@ export class RollupsRepository {
   }
 }
 
-/** The two levels of the rollup tables: quarter hours (level 0) and hours (level 1). */
+/** The levels of the rollup tables: quarter hours (level 0), hours (level 1) and UTC days (level 2). */
 const LEVELS = {
   quarter: { level: 0, ms: ROLLUP_BUCKET_MS },
   hour: { level: 1, ms: 3_600_000 },
+  day: { level: 2, ms: DAY_MS },
 } as const;
 type Level = (typeof LEVELS)[keyof typeof LEVELS];
+
+function levelOf(n: number): Level {
+  const level = Object.values(LEVELS).find((l) => l.level === n);
+  if (!level) throw new Error(`no rollup level ${n}`);
+  return level;
+}
 
 /**
  * SQLite: the rollups of a group commit's new messages, counted by one grouped upsert instead of two
@@ -591,10 +632,10 @@ export async function batchMessageRollups<T>(tx: Querier, write: () => Promise<T
 }
 
 // The quarter hours first (NOT INDEXED: the batch's rows by their ids, a rowid range, never a scan
-// of an index in group order), then the hours summed from them.
+// of an index in group order), then the hours and days summed from them.
 const BATCHED_MESSAGES_SQL = (() => {
   const columns = MESSAGE_COLUMNS.map((c) => c.name);
-  const { quarter, hour } = LEVELS;
+  const { quarter, hour, day } = LEVELS;
   return `WITH q AS (
       SELECT r.client_id, r.created_at / ${quarter.ms} AS bucket,
         ${columns.map((c) => `SUM(${contribution('messages', c, 'r')}) AS ${c}`).join(', ')}
@@ -602,8 +643,14 @@ const BATCHED_MESSAGES_SQL = (() => {
     INSERT INTO message_rollups (client_id, level, bucket, ${columns.join(', ')})
     SELECT client_id, ${quarter.level}, bucket, ${columns.join(', ')} FROM q WHERE true
     UNION ALL
-    SELECT client_id, ${hour.level}, bucket / ${hour.ms / quarter.ms}, ${columns.map((c) => `SUM(${c})`).join(', ')}
-    FROM q GROUP BY 1, 3
+    ${[hour, day]
+      .map(
+        (
+          l,
+        ) => `SELECT client_id, ${l.level}, bucket / ${l.ms / quarter.ms}, ${columns.map((c) => `SUM(${c})`).join(', ')}
+    FROM q GROUP BY 1, 3`,
+      )
+      .join('\n    UNION ALL\n    ')}
     ON CONFLICT (client_id, level, bucket) DO UPDATE SET
       ${columns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
 })();
@@ -627,6 +674,22 @@ function split(
   const out: { level: Level | null; start?: number; end?: number }[] = [{ level, start: first, end: last }];
   if (start !== undefined && first !== start) out.push(...split(start, first, rest));
   if (end !== undefined && last !== end) out.push(...split(last, end, rest));
+  return out;
+}
+
+/**
+ * The positions (0 … per − 1) of a UTC day's rows `ms` long whose local day differs from that of the
+ * day's noon under one of the grouping's offsets.
+ */
+function misfitPositions(per: number, ms: number, g: Grouping): number[] {
+  const minutes = [...new Set((g.offsets?.length ? g.offsets : [{ minutes: 0 }]).map((o) => o.minutes))];
+  const step = ms / 60_000;
+  const dayOf = (p: number, offset: number) => Math.floor((p * step + offset) / 1440);
+  const out: number[] = [];
+  // The row and the noon may have different offsets when the zone's offset changes that day.
+  for (let p = 0; p < per; p++) {
+    if (minutes.some((m) => minutes.some((n) => dayOf(p, m) !== dayOf(per / 2, n)))) out.push(p);
+  }
   return out;
 }
 
