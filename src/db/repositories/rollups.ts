@@ -19,9 +19,9 @@
 // (batchMessageRollups) and the row triggers count every other write.
 //
 // The columns below are the one definition of what each rollup counts: the triggers in the migrations
-// 20261202070000_wide_rollups and 20261202180000_batched_rollups were written from them, and
-// rebuild(), check(), the exact edges and the batched upsert use them directly (test/db/rollups.test.ts
-// proves triggers, batches and definition agree on random data).
+// 20261202070000_wide_rollups, 20261202180000_batched_rollups and 20261202190000_day_rollups were
+// written from them, and rebuild(), check(), the exact edges and the batched upsert use them directly
+// (test/db/rollups.test.ts proves triggers, batches and definition agree on random data).
 import { NEGATIVE_FROM, POSITIVE_FROM } from '../../domain/sentiment/index.js';
 import { epochBucket, ingestLock, roundedSecondsBetween, type Dialect } from '../dialect.js';
 import type { Querier } from '../sql.js';
@@ -274,9 +274,10 @@ export class RollupsRepository {
       // Which rows of a UTC day can fall in another local day than its noon, under any of the zone's
       // offsets: a cheap test that spares the others the key's arithmetic.
       const positions = misfitPositions(per, fine.ms, grouping);
-      if (!positions.length) return read(LEVELS.day, keyOf(`(bucket * ${per} + ${per / 2})`, fine.ms, grouping));
+      const days = read(LEVELS.day, keyOf(`(bucket * ${per} + ${per / 2})`, fine.ms, grouping));
+      if (!positions.length) return days;
       return Promise.all([
-        read(LEVELS.day, keyOf(`(bucket * ${per} + ${per / 2})`, fine.ms, grouping)),
+        days,
         this.q.all(
           `SELECT client_id, ${own} AS k, ${noon} AS moved_from, ${sums} FROM ${spec.table}
            WHERE ${clients} AND ${where.slice('WHERE '.length)} AND bucket % ${per} IN (${positions.join(', ')})
