@@ -1,6 +1,11 @@
 // Answers users through the model, one conversation at a time per user and many users at once.
 // The database is the memory: what still needs an answer, the context, and which answers were
 // sent all live in the messages table, so a restart forgets nothing and never answers twice.
+// Any number of daemons may answer on one PostgreSQL: each conversation is claimed in
+// pending_replies with a lease (renewed while the answer is prepared and sent, checked when the
+// answer is recorded as 'sending'), so no two daemons answer one conversation, and the claims of a
+// daemon that died are taken over when their lease runs out. On SQLite one daemon answers (role
+// 'answerer'); another on the same file only stores webhooks.
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.js';
 import type { ClientRecord, StoredMessage } from '../domain/types.js';
@@ -9,6 +14,8 @@ import { handoffOf, shouldQuote, silencedByHandoff } from '../domain/client-poli
 import { formatDuration } from '../domain/durations.js';
 import { describeModelError, ModelError, type ChatTurn } from './model.js';
 import { describeGraphError, GraphError } from '../whatsapp/graph-error.js';
+import { ClaimLostError } from '../db/repositories/pending-replies.js';
+import { diedOnThisMachine, describeOwner } from './owners.js';
 
 /** WhatsApp's customer service window: free-form answers only within 24 h of the user's last message. */
 export const REPLY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -16,6 +23,7 @@ export const REPLY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** What the replier counts; the daemon passes its Prometheus metrics. */
 export interface ReplierMetrics {
   replies: { inc(labels: { outcome: string }): void };
+  replyTakeovers?: { inc(): void };
   replyQueue: { set(conversations: number): void };
   modelSeconds: { observe(seconds: number): void };
   graphSeconds: { observe(seconds: number): void };
@@ -49,7 +57,19 @@ export interface ReplierDeps {
   maxRestarts?: number;
   /** Delay before retrying a conversation after an unexpected failure (the database was down, say). */
   retryDelayMs?: number;
+  /** This daemon's name in claims (unique per process: host, pid, random). */
+  owner: string;
+  /** How long a claim on a conversation lasts unless renewed (WA_REPORT_REPLY_LEASE; default 30 s). */
+  leaseMs?: number;
+  /** How often conversations nobody claimed (or whose daemon died) are looked for (default 1 s). */
+  pollMs?: number;
 }
+
+/** What `start` found: whether this daemon answers, and if not, who does. */
+export type AnsweringState = { answering: true } | { answering: false; reason: string };
+
+/** The role one daemon holds on SQLite to answer. */
+const ANSWERER_ROLE = 'answerer';
 
 interface ThreadState {
   running: boolean;
@@ -66,10 +86,62 @@ export class Replier {
   private stopped = false;
   private readonly concurrency: number;
   private readonly now: () => Date;
+  private readonly leaseMs: number;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+  private holdsRole = false;
+  /** Until `start` decided this daemon answers, notifications are ignored (sweeps find them after). */
+  private started = false;
+  /** Conversations this daemon took over from one whose lease ran out, since it started. */
+  takenOver = 0;
 
   constructor(private readonly deps: ReplierDeps) {
     this.concurrency = deps.concurrency ?? 8;
     this.now = deps.now ?? (() => new Date());
+    this.leaseMs = deps.leaseMs ?? 30_000;
+  }
+
+  /**
+   * Starts answering: on SQLite only if no other live daemon answers on the file (else this one
+   * only stores webhooks, and says why); then recovers what was left unanswered, and from then on
+   * renews its claims and looks for conversations nobody is answering.
+   */
+  async start(): Promise<AnsweringState> {
+    const { store, logger, owner } = this.deps;
+    if (store.dialect === 'sqlite') {
+      const holder = await store.roles.acquire(ANSWERER_ROLE, owner, this.leaseMs, diedOnThisMachine);
+      if (holder) {
+        this.stopped = true;
+        return {
+          answering: false,
+          reason:
+            `another daemon (${describeOwner(holder.owner)}, answering since ${holder.startedAt.toISOString()}) ` +
+            'answers users on this SQLite database, and SQLite has one answering daemon: this one only stores ' +
+            'webhooks. Stop the other one, or use PostgreSQL to answer from several.',
+        };
+      }
+      this.holdsRole = true;
+      // The only daemon answering here: claims left by a predecessor are free at once.
+      for (const previous of await store.pendingReplies.owners()) {
+        if (previous !== owner) await store.pendingReplies.expire(previous);
+      }
+    }
+    this.started = true;
+    this.heartbeat = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.heartbeat.unref();
+    // Recovery runs in the background (it reads a week of conversations); sweeps follow it.
+    this.sweeping = this.recover()
+      .then(
+        () => {},
+        (error: unknown) =>
+          logger.error({ err: summarizeError(error) }, 'could not recover unanswered messages at start'),
+      )
+      .finally(() => {
+        this.sweeping = null;
+        this.scheduleSweep(0);
+      });
+    return { answering: true };
   }
 
   /** Conversations waiting for or getting an answer. */
@@ -79,30 +151,34 @@ export class Replier {
 
   /** New inbound messages were committed in this conversation. */
   notify(threadId: number): void {
-    if (this.stopped) return;
+    this.enqueue(threadId, false);
+  }
+
+  /** `first`: ahead of the queue (conversations that waited for a dead daemon, oldest first). */
+  private enqueue(threadId: number, first: boolean): void {
+    if (this.stopped || !this.started) return;
     const state = this.threads.get(threadId);
     if (state) {
       // A reply is being prepared: run once more afterwards, so what arrived meanwhile is answered
       // together with the right context instead of being dropped or answered stale.
-      state.again = true;
+      if (state.running) state.again = true;
       return;
     }
     this.threads.set(threadId, { running: false, again: false });
-    this.waiting.push(threadId);
+    if (first) this.waiting.unshift(threadId);
+    else this.waiting.push(threadId);
     this.pump();
   }
 
   /**
-   * At start: answers left 'sending' by a crash are marked failed (never resent: a resend could
-   * duplicate), messages still inside the 24-hour window are answered, older ones are marked with why not.
+   * At start: conversations whose daemon died on this machine are free at once (elsewhere their
+   * lease runs out); messages still inside the 24-hour window are noted for an answer, older ones
+   * are marked with why not. (Answers a dead daemon left 'sending' are marked failed by whoever
+   * claims their conversation: never resent, a resend could duplicate.)
    */
-  async recover(
-    lookback = 7 * REPLY_WINDOW_MS,
-  ): Promise<{ abandoned: number; scheduled: number; notAnswered: number }> {
+  async recover(lookback = 7 * REPLY_WINDOW_MS): Promise<{ scheduled: number; notAnswered: number }> {
     const { store, logger } = this.deps;
-    const abandoned = await store.replies.abandonInFlight(
-      'The daemon stopped while sending this answer; it was not sent again, to avoid a duplicate.',
-    );
+    await this.expireDead();
     const now = this.now();
     const windowStart = new Date(now.getTime() - REPLY_WINDOW_MS);
     let scheduled = 0;
@@ -118,21 +194,25 @@ export class Replier {
         notAnswered += stale.length;
       }
       if (pending.length > stale.length) {
-        this.notify(threadId);
+        await store.pendingReplies.note(threadId);
         scheduled++;
       }
     }
-    if (abandoned || scheduled || notAnswered)
-      logger.info({ abandoned, scheduled, notAnswered }, 'recovered unanswered messages');
-    return { abandoned, scheduled, notAnswered };
+    if (scheduled || notAnswered) logger.info({ scheduled, notAnswered }, 'recovered unanswered messages');
+    return { scheduled, notAnswered };
   }
 
   /** Stops taking work and waits for answers in progress, at most `timeoutMs`. */
   async close(timeoutMs: number): Promise<boolean> {
+    const { store, owner, logger } = this.deps;
     this.stopped = true;
+    // Conversations noted here but not started are given back at once for another daemon.
+    const unstarted = this.waiting;
     this.waiting = [];
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    if (this.sweeper) clearTimeout(this.sweeper);
+    await this.sweeping;
     const all = Promise.allSettled([...this.inFlight]).then(() => true);
     let timer: NodeJS.Timeout | undefined;
     const done = await Promise.race([
@@ -140,12 +220,21 @@ export class Replier {
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
     clearTimeout(timer);
+    // Claims still in progress keep their lease (renewed no more): when it runs out, whoever takes
+    // them over marks an answer left 'sending' failed. The role is given up only when all finished.
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    try {
+      for (const threadId of unstarted) await store.pendingReplies.release(threadId, owner);
+      if (done && this.holdsRole) await store.roles.release(ANSWERER_ROLE, owner);
+    } catch (error) {
+      logger.warn({ err: summarizeError(error) }, 'could not give back claims at stop; their leases run out');
+    }
     return done;
   }
 
   /** Resolves when nothing is waiting or running (tests and the demo use it). */
   async idle(): Promise<void> {
-    while (this.waiting.length || this.inFlight.size || this.timers.size) {
+    while (this.waiting.length || this.inFlight.size || this.timers.size || this.sweeping) {
       if (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
       else await new Promise((r) => setTimeout(r, 10));
     }
@@ -169,19 +258,46 @@ export class Replier {
   }
 
   private async runThread(threadId: number, state: ThreadState): Promise<void> {
+    const { store, owner, logger, metrics } = this.deps;
     try {
-      do {
-        state.again = false;
-        await this.answer(threadId);
-      } while (state.again && !this.stopped);
+      const claim = await store.pendingReplies.claim(threadId, owner, this.leaseMs);
+      if (claim) {
+        if (claim.takenOverFrom) {
+          this.takenOver++;
+          metrics?.replyTakeovers?.inc();
+          logger.info(
+            { threadId, from: describeOwner(claim.takenOverFrom), abandoned: claim.abandoned },
+            'took over a conversation whose daemon stopped answering',
+          );
+        }
+        let seq = claim.seq;
+        for (;;) {
+          do {
+            state.again = false;
+            await this.answer(threadId);
+          } while (state.again && !this.stopped);
+          const next = await store.pendingReplies.finish(threadId, owner, seq);
+          if (next === null) break;
+          if (this.stopped) {
+            await store.pendingReplies.release(threadId, owner);
+            break;
+          }
+          seq = next;
+        }
+      }
+      // (No claim: nothing to answer, or another daemon is answering; it sees what arrived.)
       this.threads.delete(threadId);
     } catch (error) {
+      this.threads.delete(threadId);
+      if (error instanceof ClaimLostError) {
+        logger.warn({ threadId }, 'another daemon took this conversation over; this one sends nothing more in it');
+        return;
+      }
       // Most likely the database is unavailable: the messages stay pending; try again later, with
       // a growing delay, a few times (the count outlives the thread's state).
       const failures = (this.failures.get(threadId) ?? 0) + 1;
       this.failures.set(threadId, failures);
-      this.threads.delete(threadId);
-      this.deps.logger.error(
+      logger.error(
         { err: summarizeError(error), threadId, attempt: failures },
         'could not answer a conversation; will retry',
       );
@@ -200,6 +316,58 @@ export class Replier {
       return;
     }
     this.failures.delete(threadId);
+  }
+
+  /** Extends the leases of the conversations in progress (and on SQLite, the answerer role). */
+  private async renew(): Promise<void> {
+    const { store, owner, logger } = this.deps;
+    const running = [...this.threads].filter(([, s]) => s.running).map(([id]) => id);
+    try {
+      await store.pendingReplies.renew(owner, running, this.leaseMs);
+      if (this.holdsRole && !(await store.roles.renew(ANSWERER_ROLE, owner, this.leaseMs))) {
+        // Another daemon took the role while this one could not renew it (stalled, or the file
+        // was unreachable): it answers now; this one stops taking conversations.
+        this.holdsRole = false;
+        this.stopped = true;
+        logger.error('another daemon took over answering on this SQLite database; this one stops answering');
+      }
+    } catch (error) {
+      logger.warn({ err: summarizeError(error) }, 'could not renew claims; retrying');
+    }
+  }
+
+  /** Ends the claims of daemons that died on this machine (their process is gone). */
+  private async expireDead(): Promise<void> {
+    const { store, owner } = this.deps;
+    for (const other of await store.pendingReplies.owners()) {
+      if (other !== owner && diedOnThisMachine(other)) await store.pendingReplies.expire(other);
+    }
+  }
+
+  private scheduleSweep(delayMs: number): void {
+    if (this.stopped) return;
+    this.sweeper = setTimeout(() => {
+      this.sweeping = this.sweep().finally(() => {
+        this.sweeping = null;
+        this.scheduleSweep(this.deps.pollMs ?? 1_000);
+      });
+    }, delayMs);
+    this.sweeper.unref();
+  }
+
+  /** Takes conversations nobody is answering (unclaimed, or their daemon's lease ran out). */
+  private async sweep(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.expireDead();
+      // Even a busy daemon takes up to one round of them, ahead of its queue: they waited longest
+      // (a dead daemon's, or noted by a daemon that does not answer). They are claimed only when
+      // they start, so another daemon may still take them first.
+      const found = await this.deps.store.pendingReplies.claimable(this.concurrency);
+      for (const threadId of found.reverse()) this.enqueue(threadId, true);
+    } catch (error) {
+      this.deps.logger.warn({ err: summarizeError(error) }, 'could not look for conversations to answer');
+    }
   }
 
   /** Answers everything pending in one conversation with one reply. */
@@ -239,6 +407,7 @@ export class Replier {
           answersWamid: last.wamid,
           replyToWamid: null,
           createdAt: this.now(),
+          claim: { owner: this.deps.owner, leaseMs: this.leaseMs },
         });
         await store.replies.fail(id, {
           errorCode: error.status,
@@ -271,6 +440,7 @@ export class Replier {
         answersWamid: covered.wamid as string,
         replyToWamid: quote ? covered.wamid : null,
         createdAt: this.now(),
+        claim: { owner: this.deps.owner, leaseMs: this.leaseMs },
       });
       try {
         // With '+': without it, Graph prepends the business number's country code.
@@ -287,7 +457,7 @@ export class Replier {
       } catch (error) {
         if (!(error instanceof GraphError)) {
           // Unknown outcome (e.g. the database failed after the send): leave it 'sending'; the
-          // next start marks it failed rather than risk a duplicate.
+          // next claim on the conversation marks it failed rather than risk a duplicate.
           throw error;
         }
         await store.replies.fail(id, {

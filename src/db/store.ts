@@ -10,6 +10,8 @@
 //   store.rollups      message counts per client and quarter hour (kept by triggers), rebuilt and checked
 //   store.ingest       the group-commit writer of webhooks
 //   store.replies      the assistant's answers, from 'sending' to sent or failed
+//   store.pendingReplies conversations to answer, claimed per daemon with leases
+//   store.roles        jobs one daemon holds at a time (SQLite: answering)
 //   store.tokens       API tokens (hashes only)
 //   store.contacts     a user's data rights: summary, erase, what an export reads
 //   store.archives     archive reads, checked deletions, restores
@@ -35,6 +37,8 @@ import { CsatRepository } from './repositories/csat.js';
 import { SentimentRepository } from './repositories/sentiment.js';
 import { Outbox } from './repositories/outbox.js';
 import { RepliesRepository } from './repositories/replies.js';
+import { PendingRepliesRepository } from './repositories/pending-replies.js';
+import { DaemonRolesRepository } from './repositories/daemon-roles.js';
 import { SealedContentRepository } from './repositories/sealed-content.js';
 import { RollupsRepository } from './repositories/rollups.js';
 import { StatisticsRepository } from './repositories/statistics.js';
@@ -97,6 +101,8 @@ export class Store {
   readonly rollups: RollupsRepository;
   readonly ingest: IngestWriter;
   readonly replies: RepliesRepository;
+  readonly pendingReplies: PendingRepliesRepository;
+  readonly roles: DaemonRolesRepository;
   readonly tokens: TokensRepository;
   readonly contacts: ContactsRepository;
   readonly archives: ArchiveRepository;
@@ -126,8 +132,17 @@ export class Store {
     this.messages = new MessagesRepository(db);
     this.rollups = new RollupsRepository(db);
     this.statistics = new StatisticsRepository(db, this.clients, this.rollups);
-    this.ingest = new IngestWriter(db, marker, this.outbox, conversationDefaults, writes);
-    this.replies = new RepliesRepository(db, marker, this.clients, this.outbox, conversationDefaults);
+    this.pendingReplies = new PendingRepliesRepository(db);
+    this.roles = new DaemonRolesRepository(db);
+    this.ingest = new IngestWriter(db, marker, this.outbox, conversationDefaults, this.pendingReplies, writes);
+    this.replies = new RepliesRepository(
+      db,
+      marker,
+      this.clients,
+      this.outbox,
+      conversationDefaults,
+      this.pendingReplies,
+    );
     this.tokens = new TokensRepository(db);
     this.contacts = new ContactsRepository(db, this.outbox);
     this.archives = new ArchiveRepository(db);

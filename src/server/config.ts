@@ -37,6 +37,8 @@ export interface IngestConfig {
   shutdownTimeoutMs: number;
   maxPendingRows: number;
   replyConcurrency: number;
+  /** How long a daemon's claim on a conversation lasts unless renewed (WA_REPORT_REPLY_LEASE_MS). */
+  replyLeaseMs: number;
   /** Retention: archive conversations idle longer than this, once a day, into `dir`; null: off. */
   archive: { afterMs: number; after: string; dir: string } | null;
   /** Idle period of clients without their own (WA_REPORT_CONVERSATION_IDLE). */
@@ -156,6 +158,7 @@ const schema = z.object({
   shutdownTimeout: intIn('--shutdown-timeout', 0, 600, 10),
   maxPendingRows: intIn('WA_REPORT_QUEUE_MAX_ROWS', 100, 10_000_000, 50_000),
   replyConcurrency: intIn('WA_REPORT_REPLY_CONCURRENCY', 1, 256, 32),
+  replyLeaseMs: intIn('WA_REPORT_REPLY_LEASE_MS', 1_000, 600_000, 30_000),
 });
 
 export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}): IngestConfig {
@@ -177,6 +180,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
     shutdownTimeout: flags.shutdownTimeout,
     maxPendingRows: env.WA_REPORT_QUEUE_MAX_ROWS,
     replyConcurrency: env.WA_REPORT_REPLY_CONCURRENCY,
+    replyLeaseMs: env.WA_REPORT_REPLY_LEASE_MS,
   });
   const problems: string[] = result.success ? [] : result.error.issues.map((i) => i.message);
   const insecure = Boolean(flags.insecureSkipSignature);
@@ -267,6 +271,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv, flags: IngestFlags = {}
     shutdownTimeoutMs: d.shutdownTimeout * 1000,
     maxPendingRows: d.maxPendingRows,
     replyConcurrency: d.replyConcurrency,
+    replyLeaseMs: d.replyLeaseMs,
     archive,
     conversationIdleMs,
     sentimentAlert,

@@ -1,8 +1,6 @@
 // The daemon: opens the store, wires queue, replier and app, listens, and shuts down cleanly on
 // SIGTERM/SIGINT (stop accepting, flush the write queue, let answers in progress finish).
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { openStore, type Store } from '../db/store.js';
@@ -10,6 +8,7 @@ import type { DbTarget } from '../db/target.js';
 import { WaReportError } from '../errors.js';
 import { WriteQueue, type CommittedWrite } from '../ingest/write-queue.js';
 import { Replier } from '../assistant/replier.js';
+import { daemonOwner } from '../assistant/owners.js';
 import { ModelClient } from '../assistant/model.js';
 import { Rater } from '../assistant/rater.js';
 import { Surveyor } from '../assistant/surveyor.js';
@@ -55,7 +54,7 @@ export interface StartOptions {
   handleSignals?: boolean;
   /** Write-queue tuning for tests and benchmarks. */
   queue?: { maxBatchRows?: number; failureBackoffMs?: number };
-  replier?: { retryDelayMs?: number; now?: () => Date };
+  replier?: { retryDelayMs?: number; now?: () => Date; pollMs?: number };
   /** Graph client tuning (tests use short backoffs). */
   graph?: { timeoutMs?: number; backoffMs?: { base: number; max: number }; maxAttempts?: number };
   defaultMetrics?: boolean;
@@ -122,6 +121,8 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
 
   let replier: Replier | null = null;
+  // This process's name in claims and leases (answers, event deliveries).
+  const owner = daemonOwner();
   const archiveOnly: string[] = [];
   if (!config.openai.apiKey) archiveOnly.push('OPENAI_API_KEY is not set');
   if (!config.accessToken) archiveOnly.push('WHATSAPP_ACCESS_TOKEN is not set');
@@ -149,6 +150,9 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
       concurrency: config.replyConcurrency,
       retryDelayMs: options.replier?.retryDelayMs,
       now: options.replier?.now,
+      owner,
+      leaseMs: config.replyLeaseMs,
+      pollMs: options.replier?.pollMs,
     });
   }
 
@@ -168,7 +172,6 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
   });
   // Event webhooks: the outbox's worker, and the periodic sweep of idle conversations.
   const sender = new Sender({ allowPrivate: config.webhooks.allowPrivate, userAgent: `wa-report/${VERSION}` });
-  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   // SQLite has one daemon: claims a killed predecessor left are free at once (PostgreSQL: their lease runs out).
   if (store.dialect === 'sqlite') await store.deliveries.expireLeases(new Date(), { all: true });
   await store.deliveries.repair();
@@ -221,6 +224,7 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     appSecret: config.appSecret,
     health: () => ({
       assistant: replier ? 'on' : 'off',
+      ...(replier ? {} : { assistant_off: archiveOnly.join('; ') }),
       reply_backlog: replier?.backlog() ?? 0,
       outbox: background.outboxProblem() ? 'stuck' : 'ok',
       outbox_depth: background.outboxFacts().depth,
@@ -287,25 +291,26 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     );
   if (!config.verifyToken)
     logger.warn("WHATSAPP_VERIFY_TOKEN is not set: Meta's verification handshake will be refused");
-  if (replier)
-    logger.info(
-      { model: config.openai.model, api: config.openai.api, contextMessages: config.contextMessages },
-      'assistant on: answering users of clients with the assistant enabled',
-    );
-  else logger.info({ reasons: archiveOnly }, `assistant off: archiving only (${archiveOnly.join(', ')})`);
+  if (replier) {
+    const state = await replier.start();
+    if (state.answering)
+      logger.info(
+        { model: config.openai.model, api: config.openai.api, contextMessages: config.contextMessages },
+        'assistant on: answering users of clients with the assistant enabled',
+      );
+    else {
+      // SQLite, and another daemon answers on the file: this one stores webhooks only.
+      logger.warn({ reason: state.reason }, `assistant off: ${state.reason}`);
+      archiveOnly.push(state.reason);
+      replier = null;
+    }
+  } else logger.info({ reasons: archiveOnly }, `assistant off: archiving only (${archiveOnly.join(', ')})`);
   logger.info(
     { port: address.port, host: address.address, database: options.target.display },
     'wa-report ingest listening',
   );
 
   worker.start();
-  if (replier) {
-    replier
-      .recover()
-      .catch((error) =>
-        logger.error({ err: { message: (error as Error).message } }, 'could not recover unanswered messages at start'),
-      );
-  }
 
   // Retention: once a day, conversations idle longer than the period go to a verified archive.
   const retention = new AbortController();
@@ -382,7 +387,7 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
         if (!finished)
           logger.warn(
             { timeoutMs: config.shutdownTimeoutMs },
-            'answers still in progress at the time limit; the next start marks unsent ones',
+            'answers still in progress at the time limit; whoever claims their conversations next marks unsent ones',
           );
       }
       // Requests still open after the queue closed can only be refused: let them end, then go.

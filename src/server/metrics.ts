@@ -42,6 +42,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    replyTakeovers: new Counter({
+      name: 'wa_report_reply_takeovers_total',
+      help: 'Conversations taken over from a daemon whose claim ran out',
+      registers,
+    }),
     modelSeconds: new Histogram({
       name: 'wa_report_openai_seconds',
       help: 'Model call latency',

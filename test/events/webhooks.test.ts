@@ -428,9 +428,13 @@ describe.each(databaseKinds)('event webhooks on $name', (kind) => {
       'Texto completo',
     );
 
-    const log = (await (await api(`/webhooks/${endpoint.id}/deliveries`)).json()) as {
-      deliveries: { id: number; webhook_id: string; state: string }[];
-    };
+    // The receiver has it; the daemon records the attempt right after its answer.
+    type Log = { deliveries: { id: number; webhook_id: string; state: string }[] };
+    let log: Log = { deliveries: [] };
+    await until(async () => {
+      log = (await (await api(`/webhooks/${endpoint.id}/deliveries`)).json()) as Log;
+      return log.deliveries.every((d) => d.state !== 'delivering');
+    });
     expect(log.deliveries.map((d) => d.state)).toEqual(['delivered', 'delivered']);
     const again = (await (
       await api(`/webhooks/deliveries/${log.deliveries[0]!.id}/redeliver`, { method: 'POST' })

@@ -2,52 +2,15 @@
 // request that was not acknowledged: every acknowledged message is stored exactly once, every user
 // gets at most one answer, and none is silently forgotten.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { openStore } from '../../src/db/store.js';
-import { BIN, baseEnv } from '../helpers/cli.js';
+import { startDaemonProcess } from '../helpers/daemon-process.js';
 import { databaseKinds } from '../helpers/databases.js';
 import { startGraphStandIn, startModelStandIn, type GraphStandIn, type ModelStandIn } from '../helpers/standins.js';
-import { APP_SECRET, PHONE_NUMBER_ID, postWebhook, textMessage } from '../helpers/webhooks.js';
+import { PHONE_NUMBER_ID, postWebhook, textMessage } from '../helpers/webhooks.js';
 import { sql } from '../helpers/store.js';
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
-async function startIngest(dbUrl: string, graph: GraphStandIn, model: ModelStandIn): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, '--db', dbUrl, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
-    env: baseEnv({
-      WHATSAPP_APP_SECRET: APP_SECRET,
-      WHATSAPP_ACCESS_TOKEN: 'graph-token',
-      WHATSAPP_GRAPH_URL: graph.url,
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: model.url,
-      OPENAI_MODEL: 'test-model',
-      LOG_LEVEL: 'info',
-    }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === 'wa-report ingest listening') resolve(`http://127.0.0.1:${entry.port}`);
-      } catch {
-        /* not a log line */
-      }
-    });
-    void exited.then((code) => reject(new Error(`ingest exited with ${code} before listening: ${stderr}`)));
-    setTimeout(() => reject(new Error('ingest did not start within 20 s')), 20_000);
-  });
-  return { child, url, exited };
-}
+const startIngest = (dbUrl: string, graph: GraphStandIn, model: ModelStandIn) =>
+  startDaemonProcess(dbUrl, graph, model);
 
 describe.each(databaseKinds)('kill -9 during a burst on $name', (kind) => {
   let graph: GraphStandIn;

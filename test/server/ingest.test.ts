@@ -487,6 +487,70 @@ describe.each(databaseKinds)('after a restart on $name', (kind) => {
   );
 });
 
+describe.each(databaseKinds)('a claim held by a daemon on another machine on $name', (kind) => {
+  it('is taken over when its lease ran out (SQLite: at once); an answer left sending fails, not resent', async () => {
+    const db = await kind.create();
+    const graph = await startGraphStandIn({ token: 'graph-token' });
+    const model = await startModelStandIn({ apiKey: 'sk-test' });
+    const store = await openStore(db.target);
+    try {
+      const client = await store.clients.create({
+        name: 'Released',
+        phoneNumber: '+15550783881',
+        phoneNumberId: PHONE_NUMBER_ID,
+        assistantEnabled: true,
+      });
+      const base = { clientId: client.id, phoneNumberId: PHONE_NUMBER_ID, role: 'user' as const, type: 'text' };
+      await recordMessages(store, [
+        { ...base, waId: '34600000201', content: 'primero', wamid: 'wamid.far.1', createdAt: new Date() },
+      ]);
+      const thread = (await store.threads.ofContact('34600000201'))[0]!;
+      // A daemon elsewhere claimed it and was sending when it vanished (its host is not this one).
+      const far = 'another-host:4242:0badf00d';
+      const lease = 1_500;
+      const claimedAt = Date.now();
+      await store.pendingReplies.claim(thread.id, far, lease);
+      await store.replies.begin({
+        threadId: thread.id,
+        content: 'quizá enviada',
+        answersWamid: 'wamid.far.1',
+        replyToWamid: null,
+        claim: { owner: far, leaseMs: lease },
+      });
+      await recordMessages(store, [
+        { ...base, waId: '34600000201', content: 'segundo', wamid: 'wamid.far.2', createdAt: new Date() },
+      ]);
+      const daemon = await startDaemon(config(graph, model), {
+        target: db.target,
+        logger: silent,
+        replier: { pollMs: 50 },
+      });
+      try {
+        await until(() => graph.sent().length === 1, 10_000);
+        // PostgreSQL: not before the lease ran out (begin renewed it, just after the claim). SQLite
+        // has one answering daemon: the one that starts frees every claim at once.
+        if (kind.name === 'postgres') expect(graph.sent()[0]!.at - claimedAt).toBeGreaterThanOrEqual(lease - 50);
+        expect((graph.sent()[0]!.body as { text: { body: string } }).text.body).toBe('Echo: segundo');
+        expect(daemon.replier!.takenOver).toBe(1);
+        const [left] = await sql(store).all<{ status: string; error_message: string }>(
+          `SELECT status, error_message FROM messages WHERE role = 'assistant' AND answers_wamid = 'wamid.far.1'`,
+        );
+        expect(left).toMatchObject({ status: 'failed' });
+        expect(left!.error_message).toMatch(/not sent again/);
+        await daemon.replier!.idle();
+        expect(graph.sent()).toHaveLength(1);
+      } finally {
+        await daemon.close();
+      }
+    } finally {
+      await store.close();
+      await graph.close();
+      await model.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('without the assistant', () => {
   it('archives only when OPENAI_API_KEY is missing, and says so in /healthz', async () => {
     const db = await databaseKinds[0]!.create();

@@ -30,6 +30,7 @@ import {
   type TrackedMessage,
 } from './conversations.js';
 import { recogniseAnswers } from './csat.js';
+import type { PendingRepliesRepository } from './pending-replies.js';
 import { ENDPOINTS_JSON_SUBQUERY, endpointsFromJson, type Outbox } from './outbox.js';
 import type { EndpointFilter } from '../../domain/webhooks.js';
 import { applyEarlierStatuses, applyStatus, rankSql, statusEventsOf } from './statuses.js';
@@ -87,6 +88,7 @@ export class IngestWriter {
     private readonly marker: EncryptionMarker,
     private readonly outbox: Outbox,
     private readonly conversations: ConversationDefaults,
+    private readonly pendingReplies: PendingRepliesRepository,
     /** Whether user messages are scored as they are stored (WA_REPORT_SENTIMENT). */
     private readonly options: { sentiment: boolean } = { sentiment: true },
   ) {}
@@ -153,6 +155,12 @@ export class IngestWriter {
         return { ...m, content: stored?.content ?? '', sentiment: stored?.sentiment ?? null };
       });
     const { events } = await trackConversations(tx, tracked, this.conversations, rows.latest);
+    // What the assistant has to answer is noted with the messages, for whichever daemon claims it.
+    await this.pendingReplies.noteIn(
+      tx,
+      tracked.filter((m) => m.role === 'user'),
+      new Date(),
+    );
     const statusesApplied =
       pg && statuses.length
         ? await insertStatusesPostgres(tx, statuses, this.marker)

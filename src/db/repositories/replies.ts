@@ -13,24 +13,10 @@ import type { Querier } from '../sql.js';
 import type { ClientsRepository } from './clients.js';
 import { trackConversations, type ConversationDefaults } from './conversations.js';
 import type { Outbox } from './outbox.js';
+import { ANSWERABLE_TYPES, ClaimLostError, type PendingRepliesRepository } from './pending-replies.js';
 import { openMessage } from './messages.js';
 import { applyEarlierStatuses, statusEventsOf } from './statuses.js';
 import { ThreadsRepository } from './threads.js';
-
-/** Inbound types the assistant answers; reactions, system notices and errors are not questions. */
-export const ANSWERABLE_TYPES = [
-  'text',
-  'image',
-  'audio',
-  'video',
-  'document',
-  'sticker',
-  'location',
-  'contacts',
-  'interactive',
-  'button',
-  'order',
-];
 
 /** Prefix of the error_message of an inbound message the assistant will not answer (the reason follows). */
 export const NOT_ANSWERED_PREFIX = 'Not answered: ';
@@ -42,6 +28,7 @@ export class RepliesRepository {
     private readonly clients: ClientsRepository,
     private readonly outbox: Outbox,
     private readonly conversations: ConversationDefaults,
+    private readonly pending: PendingRepliesRepository,
   ) {}
 
   /** Inbound messages of a thread not covered by any answer yet (oldest first), received since `since`. */
@@ -104,6 +91,8 @@ export class RepliesRepository {
   /**
    * Records an answer about to be sent ('sending'), before the Graph API is called. It covers the
    * inbound messages up to `answersWamid`; `replyToWamid` is the message it quotes, or null.
+   * `claim`: the daemon's claim on the thread, checked and extended in the same transaction
+   * (ClaimLostError when another daemon took it over: then nothing may be sent).
    */
   async begin(reply: {
     threadId: number;
@@ -111,6 +100,7 @@ export class RepliesRepository {
     answersWamid: string;
     replyToWamid: string | null;
     createdAt?: Date;
+    claim?: { owner: string; leaseMs: number };
   }): Promise<number> {
     const thread = await new ThreadsRepository(this.q).get(reply.threadId);
     if (!thread) throw new NotFoundError(`No conversation with id ${reply.threadId}.`);
@@ -120,6 +110,8 @@ export class RepliesRepository {
     // One transaction: the answer row (which covers the user's messages) never exists without
     // the rest, so a failure here leaves the messages pending and they are answered on retry.
     const id = await this.q.transaction(async (tx) => {
+      if (reply.claim && !(await this.pending.holds(tx, reply.threadId, reply.claim.owner, reply.claim.leaseMs)))
+        throw new ClaimLostError(reply.threadId);
       await this.marker.noteIn(tx);
       const [row] = await tx.all<{ id: unknown }>(
         `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at,
@@ -249,18 +241,6 @@ export class RepliesRepository {
     await this.q.run(
       `UPDATE messages SET error_message = ? WHERE id IN (${ids.map(() => '?').join(', ')}) AND role = 'user'`,
       [`${NOT_ANSWERED_PREFIX}${reason}`, ...ids],
-    );
-  }
-
-  /**
-   * After a crash: answers left 'sending' may or may not have reached the user. They are marked
-   * failed rather than sent again, because WhatsApp has no idempotency key (a resend could duplicate).
-   */
-  abandonInFlight(reason: string): Promise<number> {
-    return this.q.run(
-      `UPDATE messages SET status = 'failed', status_at = ?, error_message = ?
-       WHERE role = 'assistant' AND status = 'sending'`,
-      [new Date(), reason],
     );
   }
 
