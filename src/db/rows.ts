@@ -111,6 +111,7 @@ export const THREAD_COLUMNS = list(THREAD_FIELDS);
 /** A message as the program uses it (StoredMessage): all but inserted_at. */
 export const STORED_MESSAGE_COLUMNS = list(MESSAGE_FIELDS.filter((f) => f !== 'inserted_at'));
 /** What a report reads of a message: a third fewer values than a StoredMessage (it matters at 100,000). */
+/** (toReportMessageFromValues reads them by position: keep the two in step.) */
 export const REPORT_MESSAGE_COLUMNS =
   'id, role, type, content, wamid, created_at, status, status_at, error_code, error_message, reply_to_wamid';
 /** The columns a new message is inserted with (the id is the database's). */
@@ -196,6 +197,23 @@ export function toReportMessage(r: Row): ReportMessage {
     errorCode: numberOrNull(r.error_code),
     errorMessage: textOrNull(r.error_message),
     replyToWamid: textOrNull(r.reply_to_wamid),
+  };
+}
+
+/** The same from an array row of REPORT_MESSAGE_COLUMNS, in that order (Querier.values). */
+export function toReportMessageFromValues(v: unknown[]): ReportMessage {
+  return {
+    id: Number(v[0]),
+    role: v[1] as Role,
+    type: String(v[2]),
+    content: String(v[3]),
+    wamid: textOrNull(v[4]),
+    createdAt: toDate(v[5]),
+    status: textOrNull(v[6]),
+    statusAt: toDateOrNull(v[7]),
+    errorCode: numberOrNull(v[8]),
+    errorMessage: textOrNull(v[9]),
+    replyToWamid: textOrNull(v[10]),
   };
 }
 

@@ -28,6 +28,11 @@ export interface Querier {
    * that name, so its text must never change (and may use $n placeholders itself).
    */
   all<T = Row>(sql: string, params?: readonly unknown[], name?: string): Promise<T[]>;
+  /**
+   * Rows as arrays of values in the order of the select list (better-sqlite3 raw mode, pg rowMode
+   * 'array'): no object per row, for the reads that stream 100,000s of rows (exports).
+   */
+  values(sql: string, params?: readonly unknown[]): Promise<unknown[][]>;
   /** Runs a statement; returns the number of rows it changed. */
   run(sql: string, params?: readonly unknown[]): Promise<number>;
   /**
@@ -54,6 +59,7 @@ export interface Database extends Querier {
 /** Low-level statements on one connection (values already bound, placeholders already numbered). */
 interface Connection {
   all<T>(sql: string, params: unknown[], name?: string): Promise<T[]>;
+  values(sql: string, params: unknown[]): Promise<unknown[][]>;
   run(sql: string, params: unknown[]): Promise<number>;
 }
 
@@ -77,12 +83,14 @@ function querier(
   const all = <T>(sql: string, params: readonly unknown[] = [], name?: string) =>
     c.all<T>(name ? sql : placeholders(dialect, sql), values(params), name);
   const run = (sql: string, params: readonly unknown[] = []) => c.run(placeholders(dialect, sql), values(params));
-  if (!target) return { dialect, keys, all, run, transaction, afterCommit };
+  const arrays = (sql: string, params: readonly unknown[] = []) => c.values(placeholders(dialect, sql), values(params));
+  if (!target) return { dialect, keys, all, values: arrays, run, transaction, afterCommit };
   return {
     dialect,
     keys,
     all: <T>(sql: string, params: readonly unknown[] = [], name?: string) =>
       guard(target, () => all<T>(sql, params, name)),
+    values: (sql: string, params: readonly unknown[] = []) => guard(target, () => arrays(sql, params)),
     run: (sql: string, params: readonly unknown[] = []) => guard(target, () => run(sql, params)),
     transaction,
     afterCommit,
@@ -151,12 +159,16 @@ function mutex() {
 
 function sqliteConnection(db: BetterSqlite3.Database): Connection {
   const statements = new Map<string, BetterSqlite3.Statement>();
-  const prepare = (sql: string) => {
-    let stmt = statements.get(sql);
+  // Raw-mode statements are kept apart: raw(true) changes the statement itself.
+  const rawStatements = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (sql: string, raw = false) => {
+    const cache = raw ? rawStatements : statements;
+    let stmt = cache.get(sql);
     if (!stmt) {
       stmt = db.prepare(sql);
-      if (statements.size > 500) statements.clear();
-      statements.set(sql, stmt);
+      if (raw) stmt.raw(true);
+      if (cache.size > 500) cache.clear();
+      cache.set(sql, stmt);
     }
     return stmt;
   };
@@ -164,6 +176,9 @@ function sqliteConnection(db: BetterSqlite3.Database): Connection {
     async all<T>(sql: string, params: unknown[]): Promise<T[]> {
       const stmt = prepare(sql);
       return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
+    },
+    async values(sql: string, params: unknown[]): Promise<unknown[][]> {
+      return prepare(sql, true).all(...params) as unknown[][];
     },
     async run(sql: string, params: unknown[]): Promise<number> {
       const stmt = prepare(sql);
@@ -242,6 +257,9 @@ function pgConnection(c: { query: pg.Pool['query'] }): Connection {
   return {
     async all<T>(sql: string, params: unknown[], name?: string): Promise<T[]> {
       return (await (name ? c.query({ name, text: sql, values: params }) : c.query(sql, params))).rows as T[];
+    },
+    async values(sql: string, params: unknown[]): Promise<unknown[][]> {
+      return (await c.query({ text: sql, values: params, rowMode: 'array' })).rows as unknown[][];
     },
     async run(sql: string, params: unknown[]): Promise<number> {
       return (await c.query(sql, params)).rowCount ?? 0;

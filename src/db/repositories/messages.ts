@@ -5,7 +5,7 @@ import type { ReportMessage, StatusUpdate, StoredMessage } from '../../domain/ty
 import {
   REPORT_MESSAGE_COLUMNS,
   STORED_MESSAGE_COLUMNS,
-  toReportMessage,
+  toReportMessageFromValues,
   toStatusUpdate,
   toStoredMessage,
 } from '../rows.js';
@@ -33,8 +33,8 @@ export function openMessage(q: Querier, row: Row): StoredMessage {
   return m;
 }
 
-function openReportMessage(q: Querier, row: Row): ReportMessage {
-  const m = toReportMessage(row);
+function openReportMessage(q: Querier, row: unknown[]): ReportMessage {
+  const m = toReportMessageFromValues(row);
   m.content = q.keys.open(m.content, () => `The content of message ${m.id}`);
   return m;
 }
@@ -53,15 +53,21 @@ export class MessagesRepository {
   }
 
   /**
-   * A conversation for a report, batch by batch: only the columns renderers read (a third fewer
-   * values to materialise than `stream`, which matters at 100,000 messages).
+   * A conversation for a report, batch by batch: only the columns renderers read, as array rows
+   * (a third fewer values than `stream`, and no driver object per row: it matters at 100,000).
    */
   streamForReport(
     threadId: number,
     options: MessageRange & { batchSize?: number } = {},
   ): AsyncGenerator<ReportMessage[]> {
     return walk(options, (after, limit) =>
-      this.read(threadId, { ...options, after, limit }, REPORT_MESSAGE_COLUMNS, (r) => openReportMessage(this.q, r)),
+      this.read(
+        threadId,
+        { ...options, after, limit },
+        REPORT_MESSAGE_COLUMNS,
+        (r) => openReportMessage(this.q, r),
+        true,
+      ),
     );
   }
 
@@ -111,7 +117,21 @@ export class MessagesRepository {
     return rows.map((r) => openMessage(this.q, r)).reverse();
   }
 
-  private async read<T>(threadId: number, options: PageOptions, columns: string, map: (r: Row) => T): Promise<T[]> {
+  private read<T>(threadId: number, options: PageOptions, columns: string, map: (r: Row) => T): Promise<T[]>;
+  private read<T>(
+    threadId: number,
+    options: PageOptions,
+    columns: string,
+    map: (r: unknown[]) => T,
+    arrays: true,
+  ): Promise<T[]>;
+  private async read<T>(
+    threadId: number,
+    options: PageOptions,
+    columns: string,
+    map: ((r: Row) => T) | ((r: unknown[]) => T),
+    arrays = false,
+  ): Promise<T[]> {
     const where = ['thread_id = ?'];
     const params: unknown[] = [threadId];
     if (options.start) {
@@ -128,11 +148,10 @@ export class MessagesRepository {
       where.push('(created_at, id) > (?, ?)');
       params.push(options.after.createdAt, options.after.id);
     }
-    const rows = await this.q.all(
-      `SELECT ${columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`,
-      [...params, options.limit ?? 1000],
-    );
-    return rows.map(map);
+    const text = `SELECT ${columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`;
+    const values = [...params, options.limit ?? 1000];
+    if (arrays) return (await this.q.values(text, values)).map(map as (r: unknown[]) => T);
+    return (await this.q.all(text, values)).map(map as (r: Row) => T);
   }
 }
 
