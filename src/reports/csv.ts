@@ -1,5 +1,10 @@
 // The detailed report as CSV: one row per message, RFC 4180 (quoted where needed, CRLF between
-// records, UTF-8, optional BOM so Excel detects the encoding), written a batch at a time with csv-stringify.
+// records, UTF-8, optional BOM so Excel detects the encoding), written a batch at a time.
+//
+// Quoting is the three lines of `csvField`, not csv-stringify: profiled on 100,000 messages, the
+// library's per-field machinery (casting, transforms, options per record) took ~130 ms of a 700 ms
+// export for what RFC 4180 defines as one test and one replace. csv-stringify stays in the tests as
+// the reference: they check that both give the same bytes for every kind of field.
 //
 // Formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts with = + - @
 // (or tab / CR, or their full-width forms) as a formula, and message text comes from strangers.
@@ -10,7 +15,6 @@
 // Generated cells are left alone: wa_id is "+<digits>" by construction and a spreadsheet reads it
 // as a number, not a formula. csv-stringify's own `escape_formulas` is not used because it touches
 // every column (wa_id included) and cannot be undone unambiguously.
-import { stringify } from 'csv-stringify/sync';
 import { formatWaId } from '../domain/phone.js';
 import { ChunkWriter } from '../io/chunk-writer.js';
 import { formatIso } from './format.js';
@@ -60,6 +64,21 @@ export function unguardFormula(value: string): string {
   return value.startsWith("'") && FORMULA_START.test(value.slice(1)) ? value.slice(1) : value;
 }
 
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One field as RFC 4180 writes it: quoted, with quotes doubled, when it holds a quote, comma or line break. */
+export function csvField(value: string | number): string {
+  if (typeof value === 'number') return String(value);
+  return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** One record and its CRLF. */
+export function csvRecord(fields: readonly (string | number)[]): string {
+  let line = csvField(fields[0] ?? '');
+  for (let i = 1; i < fields.length; i++) line += `,${csvField(fields[i] as string | number)}`;
+  return `${line}\r\n`;
+}
+
 /** Streams the CSV to `out`; does not end it. */
 export async function renderCsv(
   report: DetailedReport,
@@ -72,41 +91,24 @@ export async function renderCsv(
   let conversations = 0;
   let messages = 0;
 
-  // One synchronous stringify per slice of rows: a stream fed row by row spent more time in
-  // its own machinery than in quoting.
-  const options_ = { record_delimiter: 'windows' as const };
   const writer = new ChunkWriter(out);
-  await writer.write((options.bom ? '\uFEFF' : '') + stringify([[...CSV_COLUMNS]], options_));
+  await writer.write((options.bom ? '\uFEFF' : '') + csvRecord(CSV_COLUMNS));
   for await (const source of report.conversations()) {
     conversations += 1;
     const t = source.thread;
-    const waId = formatWaId(t.waId);
-    const contact = t.contactName === null ? '' : guard(t.contactName);
+    // The fields every row of the conversation starts with, quoted once.
+    const lead = csvRecord([report.client.id, clientName, t.id, formatWaId(t.waId)]).slice(0, -2);
+    const contact = csvField(t.contactName === null ? '' : guard(t.contactName));
     for await (const batch of source.batches()) {
-      const rows: (string | number)[][] = new Array(batch.length);
-      for (let i = 0; i < batch.length; i++) {
-        const m = batch[i] as (typeof batch)[number];
-        rows[i] = [
-          report.client.id,
-          clientName,
-          t.id,
-          waId,
-          contact,
-          m.id,
-          m.wamid ?? '',
-          formatIso(m.createdAt, tz),
-          m.role,
-          m.type,
-          guard(m.content),
-          m.status ?? '',
-          m.errorCode ?? '',
-          m.errorMessage === null ? '' : guard(m.errorMessage),
-          m.replyToWamid ?? '',
-        ];
+      for (const m of batch) {
+        const wrote = writer.write(
+          `${lead},${contact},${m.id},${csvField(m.wamid ?? '')},${formatIso(m.createdAt, tz)},${m.role},` +
+            `${csvField(m.type)},${csvField(guard(m.content))},${csvField(m.status ?? '')},${m.errorCode ?? ''},` +
+            `${m.errorMessage === null ? '' : csvField(guard(m.errorMessage))},${csvField(m.replyToWamid ?? '')}\r\n`,
+        );
+        if (wrote) await wrote;
       }
       messages += batch.length;
-      // Slices of 100 rows (~20 kB) keep each write near the writer's chunk size, so backpressure still bounds memory.
-      for (let i = 0; i < rows.length; i += 100) await writer.write(stringify(rows.slice(i, i + 100), options_));
     }
   }
   await writer.flush();

@@ -59,38 +59,84 @@ function intlWallClock(at: Date, timeZone: string): WallClock {
 }
 
 // Intl is slow per call (it dominated a 100,000-message export). Zone offsets only change on
-// quarter-hour boundaries, so the offset is looked up once per zone and 15-minute bucket and the
-// wall clock is plain arithmetic.
+// quarter-hour boundaries (since 1973; see FAST_FROM), so the offset is looked up once per zone and
+// 15-minute bucket; the wall clock is arithmetic, and each zone keeps a cursor (the last bucket and
+// the last local day) so the messages of a report, which come in time order, skip even the lookups.
 const QUARTER_HOUR = 900_000;
-const offsets = new Map<string, number>();
+const DAY = 86_400_000;
 
-function offsetAt(at: Date, timeZone: string): number {
-  const key = `${timeZone}\u0000${Math.floor(at.getTime() / QUARTER_HOUR)}`;
-  let offset = offsets.get(key);
+interface ZoneCursor {
+  /** Offsets by quarter-hour bucket (bucket = floor(utc ms / 15 min)). */
+  offsets: Map<number, number>;
+  /** The last bucket looked up, and its offset in minutes. */
+  bucket: number;
+  offset: number;
+  /** The last local day shown: its start (local ms as UTC) and `2024-01-15`, or NaN. */
+  dayStart: number;
+  day: string;
+}
+
+const cursors = new Map<string, ZoneCursor>();
+
+function cursorFor(timeZone: string): ZoneCursor {
+  let c = cursors.get(timeZone);
+  if (!c) {
+    c = { offsets: new Map(), bucket: NaN, offset: 0, dayStart: NaN, day: '' };
+    cursors.set(timeZone, c);
+  }
+  return c;
+}
+
+function offsetIn(c: ZoneCursor, ms: number, at: Date, timeZone: string): number {
+  const bucket = Math.floor(ms / QUARTER_HOUR);
+  if (bucket === c.bucket) return c.offset;
+  let offset = c.offsets.get(bucket);
   if (offset === undefined) {
     offset = intlWallClock(at, timeZone).offset;
-    if (offsets.size > 50_000) offsets.clear();
-    offsets.set(key, offset);
+    if (c.offsets.size > 50_000) c.offsets.clear();
+    c.offsets.set(bucket, offset);
   }
+  c.bucket = bucket;
+  c.offset = offset;
   return offset;
 }
 
-const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+function offsetAt(at: Date, timeZone: string): number {
+  return offsetIn(cursorFor(timeZone), at.getTime(), at, timeZone);
+}
 
-function wallClock(at: Date, timeZone: string): WallClock {
-  const offset = offsetAt(at, timeZone);
-  const local = new Date(at.getTime() + offset * 60_000);
-  const y = local.getUTCFullYear();
-  if (y < 1000 || y > 9999) return intlWallClock(at, timeZone);
-  return {
-    year: String(y),
-    month: two(local.getUTCMonth() + 1),
-    day: two(local.getUTCDate()),
-    hour: two(local.getUTCHours()),
-    minute: two(local.getUTCMinutes()),
-    second: two(local.getUTCSeconds()),
-    offset,
-  };
+/** "00" … "59": the two-digit fields of a clock. */
+const TWO = Array.from({ length: 60 }, (_, n) => (n < 10 ? `0${n}` : String(n)));
+
+/**
+ * Where the arithmetic holds: from 1973 (every zone's offset a whole number of minutes since Monrovia
+ * dropped its -0:44:30 in 1972) to year 9999 (four-digit years). Outside, every call asks Intl.
+ */
+const FAST_FROM = Date.UTC(1973, 0, 1);
+const FAST_UNTIL = Date.UTC(10000, 0, 1) - 2 * DAY;
+
+/** The local day of `local` (local ms as UTC), from the cursor when it is the same day. */
+function localDay(c: ZoneCursor, local: number): string {
+  const start = Math.floor(local / DAY) * DAY;
+  if (start !== c.dayStart) {
+    const d = new Date(start);
+    c.day = `${d.getUTCFullYear()}-${TWO[d.getUTCMonth() + 1]}-${TWO[d.getUTCDate()]}`;
+    c.dayStart = start;
+  }
+  return c.day;
+}
+
+/** The local wall clock split as `day` and `hh:mm:ss`, and the offset; null outside years 1000–9999. */
+function fastClock(at: Date, timeZone: string): { day: string; time: string; hm: string; offset: number } | null {
+  const ms = at.getTime();
+  if (!(ms >= FAST_FROM && ms < FAST_UNTIL)) return null;
+  const c = cursorFor(timeZone);
+  const offset = offsetIn(c, ms, at, timeZone);
+  const local = ms + offset * 60_000;
+  const day = localDay(c, local);
+  const s = Math.floor((local - c.dayStart) / 1000);
+  const hm = `${TWO[Math.floor(s / 3600)]}:${TWO[Math.floor(s / 60) % 60]}`;
+  return { day, time: `${hm}:${TWO[s % 60]}`, hm, offset };
 }
 
 export interface ZonedStamp {
@@ -104,23 +150,43 @@ export interface ZonedStamp {
   iso: string;
 }
 
+const isoOffsets = new Map<number, string>();
+
 function isoOffset(minutes: number): string {
-  const abs = Math.abs(minutes);
-  const hours = String(Math.floor(abs / 60)).padStart(2, '0');
-  return `${minutes < 0 ? '-' : '+'}${hours}:${String(abs % 60).padStart(2, '0')}`;
+  let text = isoOffsets.get(minutes);
+  if (text === undefined) {
+    const abs = Math.abs(minutes);
+    const hours = String(Math.floor(abs / 60)).padStart(2, '0');
+    text = `${minutes < 0 ? '-' : '+'}${hours}:${String(abs % 60).padStart(2, '0')}`;
+    isoOffsets.set(minutes, text);
+  }
+  return text;
 }
+
+const millis = (ms: number): string => {
+  const n = ms - Math.floor(ms / 1000) * 1000;
+  return n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n);
+};
 
 /** Every form of one instant at once (one pass through Intl instead of four). */
 export function zonedStamp(at: Date, timeZone: string): ZonedStamp {
-  const c = wallClock(at, timeZone);
+  const f = fastClock(at, timeZone);
+  if (f) {
+    return {
+      day: f.day,
+      clock: f.hm,
+      dateTime: `${f.day} ${f.time}`,
+      iso: `${f.day}T${f.time}.${millis(at.getTime())}${isoOffset(f.offset)}`,
+    };
+  }
+  const c = intlWallClock(at, timeZone);
   const day = `${c.year}-${c.month}-${c.day}`;
   const time = `${c.hour}:${c.minute}:${c.second}`;
-  const ms = String(at.getTime() - Math.floor(at.getTime() / 1000) * 1000).padStart(3, '0');
   return {
     day,
     clock: `${c.hour}:${c.minute}`,
     dateTime: `${day} ${time}`,
-    iso: `${day}T${time}.${ms}${isoOffset(c.offset)}`,
+    iso: `${day}T${time}.${millis(at.getTime())}${isoOffset(c.offset)}`,
   };
 }
 
@@ -134,8 +200,8 @@ export function wallClockDate(at: Date, timeZone: string): Date {
 
 /** `2024-01-15 10:30:00` in `timeZone` (the text report's layout). */
 export function formatDateTime(at: Date, timeZone: string): string {
-  const c = wallClock(at, timeZone);
-  return `${c.year}-${c.month}-${c.day} ${c.hour}:${c.minute}:${c.second}`;
+  const f = fastClock(at, timeZone);
+  return f ? `${f.day} ${f.time}` : zonedStamp(at, timeZone).dateTime;
 }
 
 /** ISO 8601 with the zone's offset at that instant: `2024-01-15T10:30:00.000+01:00` (never `Z`). */
@@ -149,8 +215,7 @@ export function formatIsoOrNull(at: Date | undefined | null, timeZone: string): 
 
 /** The day an instant falls on in `timeZone`: `2024-01-15`. */
 export function dayKey(at: Date, timeZone: string): string {
-  const c = wallClock(at, timeZone);
-  return `${c.year}-${c.month}-${c.day}`;
+  return zonedStamp(at, timeZone).day;
 }
 
 const longDayFormats = new Map<string, Intl.DateTimeFormat>();
@@ -205,12 +270,14 @@ export function failureLine(m: Pick<StoredMessage, 'errorCode' | 'errorMessage'>
   return `${labels.failure} ${failureDetails(m, labels)}`;
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Built on first use: constructing a Segmenter costs ~9 ms, which every command would pay at start.
+let graphemes: Intl.Segmenter | undefined;
 
 /** At most `max` characters (whole graphemes, so an emoji is never cut in half), with "…" when cut. */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   const kept: string[] = [];
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { segment } of graphemes.segment(text)) {
     kept.push(segment);
     if (kept.length > max) return `${kept.slice(0, max - 1).join('')}…`;

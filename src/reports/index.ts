@@ -1,9 +1,6 @@
 // One entry for the CLI and the HTTP API: the formats a detailed report comes in, and the renderer,
 // media type and file name extension of each.
-import { renderCsv, type CsvOptions } from './csv.js';
-import { renderHtml } from './html.js';
-import { renderJson } from './json.js';
-import { renderText } from './text.js';
+import type { CsvOptions } from './csv.js';
 import type { StatisticsReport } from './build.js';
 import type { DetailedFormat, DetailedReport, RenderResult, SummaryReport } from './types.js';
 
@@ -38,8 +35,11 @@ export function isDetailedFormat(name: string): name is DetailedFormat {
   return Object.hasOwn(DETAILED_FORMATS, name);
 }
 
-/** Streams `report` to `out` in `format`; never ends `out`. */
-export function renderDetailed(
+/**
+ * Streams `report` to `out` in `format`; never ends `out`. Each renderer is loaded when its format
+ * is asked for (a text export does not load ejs or pdfkit).
+ */
+export async function renderDetailed(
   format: DetailedFormat,
   report: DetailedReport,
   out: NodeJS.WritableStream,
@@ -47,17 +47,17 @@ export function renderDetailed(
 ): Promise<RenderResult> {
   switch (format) {
     case 'json':
-      return renderJson(report, out);
+      return (await import('./json.js')).renderJson(report, out);
     case 'text':
-      return renderText(report, out);
+      return (await import('./text.js')).renderText(report, out);
     case 'html':
-      return renderHtml(report, out);
+      return (await import('./html.js')).renderHtml(report, out);
     case 'csv':
-      return renderCsv(report, out, options);
+      return (await import('./csv.js')).renderCsv(report, out, options);
     case 'pdf':
-      return import('./pdf/transcript.js').then((m) => m.renderDetailedPdf(report, out));
+      return (await import('./pdf/transcript.js')).renderDetailedPdf(report, out);
     case 'xlsx':
-      return import('./xlsx.js').then((m) => m.renderDetailedXlsx(report, out));
+      return (await import('./xlsx.js')).renderDetailedXlsx(report, out);
   }
 }
 

@@ -39,6 +39,9 @@ export function jsonMessage(m: ReportMessage, timeZone: string): JsonMessage {
 const q = JSON.stringify;
 const CUT_SHORT = 'The report was cut short by an error; it is incomplete.';
 const P5 = `,\n${pad(5)}`;
+const P4 = `\n${pad(4)}`;
+const OPEN = `{\n${pad(5)}"id": `;
+const CLOSE = `\n${pad(4)}}`;
 
 /**
  * `nested(jsonMessage(m), 4)` written out by hand: the same bytes (a test compares them), without
@@ -46,10 +49,11 @@ const P5 = `,\n${pad(5)}`;
  */
 function messageJson(m: ReportMessage, timeZone: string): string {
   return (
-    `{\n${pad(5)}"id": ${m.id}${P5}"wamid": ${q(m.wamid)}${P5}"role": ${q(m.role)}${P5}"type": ${q(m.type)}` +
-    `${P5}"content": ${q(m.content)}${P5}"created_at": ${q(formatIso(m.createdAt, timeZone))}` +
-    `${P5}"status": ${q(m.status)}${P5}"error_code": ${q(m.errorCode)}` +
-    `${P5}"error_message": ${q(m.errorMessage)}${P5}"reply_to_wamid": ${q(m.replyToWamid)}\n${pad(4)}}`
+    // role is one of the three roles, error_code a number or null, created_at ISO digits: none needs escaping.
+    `${OPEN}${m.id}${P5}"wamid": ${q(m.wamid)}${P5}"role": "${m.role}"${P5}"type": ${q(m.type)}` +
+    `${P5}"content": ${q(m.content)}${P5}"created_at": "${formatIso(m.createdAt, timeZone)}"` +
+    `${P5}"status": ${q(m.status)}${P5}"error_code": ${m.errorCode}` +
+    `${P5}"error_message": ${q(m.errorMessage)}${P5}"reply_to_wamid": ${q(m.replyToWamid)}${CLOSE}`
   );
 }
 
@@ -102,10 +106,11 @@ export async function renderJson(report: DetailedReport, out: NodeJS.WritableStr
       messagesInConversation = 0;
       for await (const batch of source.batches()) {
         for (const m of batch) {
-          await writer.write(`${messagesInConversation ? ',' : ''}\n${pad(4)}${messageJson(m, tz)}`);
+          const wrote = writer.write(`${messagesInConversation ? ',' : ''}${P4}${messageJson(m, tz)}`);
+          if (wrote) await wrote;
           messagesInConversation += 1;
-          messages += 1;
         }
+        messages += batch.length;
       }
       await closeConversation();
     }

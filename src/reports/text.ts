@@ -54,9 +54,10 @@ export async function renderText(report: DetailedReport, out: NodeJS.WritableStr
     let count = 0;
     for await (const batch of source.batches()) {
       for (const m of batch) {
-        await writer.write(message(labels, m, tz));
-        count += 1;
+        const wrote = writer.write(message(labels, m, tz));
+        if (wrote) await wrote;
       }
+      count += batch.length;
     }
     if (count === 0) await writer.write(`\n${labels.noMessages}\n`);
     messages += count;

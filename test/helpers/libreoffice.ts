@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 
-/** The rows of sheet `sheet` (1-based) of `xlsxFile`, as LibreOffice shows its cells. */
+/**
+ * The rows of sheet `sheet` (1-based) of `xlsxFile`, as LibreOffice shows its cells. A CSV file is
+ * opened as UTF-8, comma-separated, quoted with '"' (what a person picks in the import dialog).
+ */
 export function libreOfficeSheet(xlsxFile: string, sheet: number): string[][] {
   const profile = mkdtempSync(join(tmpdir(), 'wa-report-lo-'));
   const out = mkdtempSync(join(tmpdir(), 'wa-report-lo-out-'));
@@ -16,6 +19,7 @@ export function libreOfficeSheet(xlsxFile: string, sheet: number): string[][] {
       [
         `-env:UserInstallation=file://${profile}`,
         '--headless',
+        ...(xlsxFile.endsWith('.csv') ? ['--infilter=CSV:44,34,76,1'] : []),
         '--convert-to',
         `csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,${sheet}`,
         '--outdir',

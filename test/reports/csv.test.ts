@@ -1,6 +1,17 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { CSV_COLUMNS, CSV_GUARDED_COLUMNS, guardFormula, renderCsv, unguardFormula } from '../../src/reports/csv.js';
+import {
+  CSV_COLUMNS,
+  CSV_GUARDED_COLUMNS,
+  csvRecord,
+  guardFormula,
+  renderCsv,
+  unguardFormula,
+} from '../../src/reports/csv.js';
 import { formatIso } from '../../src/reports/format.js';
 import type { DetailedReport } from '../../src/reports/types.js';
 import {
@@ -12,6 +23,7 @@ import {
   THREAD_2_MESSAGES,
   ZONE,
 } from './sample-report.js';
+import { libreOfficeSheet } from '../helpers/libreoffice.js';
 
 async function csv(report: DetailedReport, options: { bom?: boolean; escapeFormulas?: boolean } = {}): Promise<Buffer> {
   const out = new StringWritable();
@@ -23,7 +35,61 @@ const HEADER =
   'client_id,client_name,thread_id,wa_id,contact_name,message_id,wamid,created_at,role,type,' +
   'content,status,error_code,error_message,reply_to_wamid';
 
+describe('csvRecord', () => {
+  it('gives the same bytes as csv-stringify for every kind of field', () => {
+    const pieces = ['a', ' ', '"', ',', '\r', '\n', '\r\n', '\t', ';', "'", '=', '😀', 'é', '\u2028', '0', ''];
+    let seed = 11;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const field = () =>
+      random() < 0.1
+        ? Math.floor(random() * 1e6)
+        : Array.from({ length: Math.floor(random() * 6) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+    for (let i = 0; i < 5000; i++) {
+      const fields = Array.from({ length: 1 + Math.floor(random() * 15) }, field);
+      // csv-stringify with CRLF records leaves a bare LF or CR unquoted, which Excel and LibreOffice
+      // read as the end of a row; ours quotes any line break (quoted_match makes the library do the same).
+      const expected = stringify([fields], { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
+      expect(csvRecord(fields), JSON.stringify(fields)).toBe(expected);
+    }
+  });
+});
+
 describe('renderCsv', () => {
+  it('quotes every kind of line break (WhatsApp has bare LFs): LibreOffice keeps each message in one row', async () => {
+    const texts = ['primera línea\nsegunda línea', 'sin coma\r\ny con CRLF', 'solo CR\rfin', 'nada especial'];
+    const base = sampleReport();
+    let n = 0;
+    const report: DetailedReport = {
+      ...base,
+      async *conversations() {
+        for await (const s of base.conversations()) {
+          yield {
+            thread: s.thread,
+            async *batches() {
+              for await (const batch of s.batches()) yield batch.map((m) => ({ ...m, content: texts[n++ % 4]! }));
+            },
+          };
+        }
+      },
+    };
+    const bytes = await csv(report);
+    expect(bytes.toString('utf8')).toContain(',"primera línea\nsegunda línea",');
+    const dir = mkdtempSync(join(tmpdir(), 'wa-report-csv-'));
+    try {
+      writeFileSync(join(dir, 'report.csv'), bytes);
+      const rows = libreOfficeSheet(join(dir, 'report.csv'), 1);
+      const content = CSV_COLUMNS.indexOf('content');
+      const total = THREAD_1_MESSAGES.length + THREAD_2_MESSAGES.length;
+      expect(rows).toHaveLength(1 + total);
+      // LibreOffice writes a cell's line breaks back as LF.
+      expect(rows.slice(1).map((r) => r[content])).toEqual(
+        Array.from({ length: total }, (_, i) => texts[i % 4]!.replace(/\r\n?/g, '\n')),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('writes the documented header, CRLF between records, UTF-8 without BOM by default', async () => {
     const bytes = await csv(sampleReport());
     expect(bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(false);

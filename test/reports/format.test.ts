@@ -37,6 +37,60 @@ describe('times in the report zone', () => {
     expect(formatLongDay(lateUtc, 'Europe/Madrid', 'es')).toBe('martes, 16 de enero de 2024');
     expect(formatLongDay(lateUtc, 'Europe/Madrid', 'en')).toBe('Tuesday, January 16, 2024');
   });
+
+  it('equals Intl for random instants in many zones, in and out of order, near transitions and odd years', () => {
+    // The formatter keeps a cursor per zone (last quarter-hour, last local day): interleaving zones
+    // and jumping back and forth in time must never show a stale day or offset.
+    const zones = [
+      'UTC',
+      'Europe/Madrid',
+      'America/Mexico_City',
+      'America/St_Johns',
+      'Asia/Kathmandu',
+      'Australia/Lord_Howe',
+      'Pacific/Chatham',
+      'Pacific/Apia',
+      'America/Santiago',
+      'Asia/Tehran',
+    ];
+    const reference = (at: Date, timeZone: string) => {
+      const parts = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      }).formatToParts(at);
+      const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+      const day = `${get('year').padStart(4, '0')}-${get('month')}-${get('day')}`;
+      return `${day} ${get('hour')}:${get('minute')}:${get('second')}`;
+    };
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const instants: number[] = [];
+    let walk = Date.UTC(2024, 2, 30);
+    for (let i = 0; i < 3000; i++) {
+      walk += Math.floor(random() * 3 * 3600_000); // in order, minutes to hours apart, across DST changes
+      instants.push(walk);
+      if (i % 7 === 0) instants.push(Date.UTC(1970 + Math.floor(random() * 80), 0, 1) + Math.floor(random() * 3e10));
+    }
+    instants.push(Date.UTC(999, 11, 31, 23, 59, 59), Date.UTC(10000, 0, 1, 0, 0, 1), Date.UTC(1000, 0, 1, 12));
+    for (const ms of instants) {
+      for (const zone of zones) {
+        const at = new Date(ms);
+        const expected = reference(at, zone);
+        expect(formatDateTime(at, zone), `${at.toISOString()} in ${zone}`).toBe(expected);
+        expect(dayKey(at, zone)).toBe(expected.slice(0, expected.indexOf(' ')));
+        const iso = formatIso(at, zone);
+        expect(iso.replace('T', ' ').slice(0, expected.length)).toBe(expected);
+        // (Before time zones, local mean time had offsets in seconds, which ISO 8601's ±hh:mm cannot carry.)
+        if (ms >= 0 && expected.length === 19) expect(new Date(iso).getTime()).toBe(ms);
+      }
+    }
+  });
 });
 
 describe('marks and failures', () => {
