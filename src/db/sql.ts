@@ -19,6 +19,17 @@ import type { DbTarget } from './target.js';
 
 export type Row = Record<string, unknown>;
 
+/**
+ * PostgreSQL: a data-modifying CTE another statement carries (`WITH …, name AS (sql)`), so two
+ * writes of one transaction cost one round trip. `sql(k)` numbers its parameters from $k.
+ */
+export interface StatementRider {
+  /** Part of the carrying statement's prepared name (the text differs with each rider). */
+  name: string;
+  sql(firstParam: number): string;
+  params: unknown[];
+}
+
 export interface Querier {
   readonly dialect: Dialect;
   /** The keys content is sealed with in this database (repositories seal and open with them). */

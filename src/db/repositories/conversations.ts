@@ -21,7 +21,7 @@ import type { SessionRating } from '../../domain/sentiment/rating.js';
 import type { Role } from '../../domain/types.js';
 import { bind, plusSeconds } from '../dialect.js';
 import { toDate, toDateOrNull } from '../rows.js';
-import type { Querier, Row } from '../sql.js';
+import type { Querier, Row, StatementRider } from '../sql.js';
 import type { Outbox } from './outbox.js';
 import { queueSurveys, surveyOf, type SurveyToQueue } from './csat.js';
 import { recountConversations } from './sentiment.js';
@@ -106,16 +106,21 @@ function idleOf(seconds: unknown, defaults: ConversationDefaults): number {
  * returns the events that says, in order: conversation.ended, conversation.started,
  * message.received (a user's message), message.sent (the assistant's, or a person's from the
  * WhatsApp Business app), conversation.handoff. Call inside the transaction that stored the
- * messages, after their threads
- * were written (which locks them on PostgreSQL: conversation changes of a thread are serial).
+ * messages, after their threads were written (which locks them on PostgreSQL: conversation changes
+ * of a thread are serial). PostgreSQL: `rider` is another write of the transaction that the
+ * conversations' statement carries (it runs even when no conversation changes).
  */
 export async function trackConversations(
   tx: Querier,
   messages: TrackedMessage[],
   defaults: ConversationDefaults,
   preloaded?: Map<number, Row>,
+  rider?: StatementRider,
 ): Promise<{ events: () => NewEvent[]; conversationOf: Map<number, number> }> {
-  if (messages.length === 0) return { events: () => [], conversationOf: new Map() };
+  if (messages.length === 0) {
+    if (rider) await savePostgres(tx, [], [], rider);
+    return { events: () => [], conversationOf: new Map() };
+  }
   const byThread = new Map<number, TrackedMessage[]>();
   for (const m of messages) {
     const list = byThread.get(m.threadId);
@@ -162,6 +167,7 @@ export async function trackConversations(
     tx,
     folded.flatMap((f) => f.changed),
     before,
+    rider,
   );
   // A conversation a new message ended (it came after the idle period) gets its survey too; the
   // surveyor does not send it if the user has written again since.
@@ -284,10 +290,12 @@ export async function save(
   tx: Querier,
   conversations: ConversationState[],
   before: Map<number, string> = new Map(),
+  rider?: StatementRider,
 ): Promise<void> {
   const fresh = conversations.filter((c) => c.id === null);
   const known = conversations.filter((c) => c.id !== null);
-  if (tx.dialect === 'postgres') return savePostgres(tx, fresh, known);
+  if (tx.dialect === 'postgres') return savePostgres(tx, fresh, known, rider);
+  if (rider) throw new Error('A statement rider is PostgreSQL SQL; SQLite runs the write itself.');
   for (let i = 0; i < fresh.length; i += 50) {
     const chunk = fresh.slice(i, i + 50);
     const rows = await tx.all<{ id: unknown; thread_id: unknown; started_at: unknown }>(
@@ -354,8 +362,13 @@ const PG_TYPES = [
 ];
 
 /** PostgreSQL: every new and changed conversation of a batch in one statement. */
-async function savePostgres(tx: Querier, fresh: ConversationState[], known: ConversationState[]): Promise<void> {
-  if (fresh.length === 0 && known.length === 0) return;
+async function savePostgres(
+  tx: Querier,
+  fresh: ConversationState[],
+  known: ConversationState[],
+  rider?: StatementRider,
+): Promise<void> {
+  if (fresh.length === 0 && known.length === 0 && !rider) return;
   const columns = (list: ConversationState[]) =>
     FIELDS.map((_, i) => list.map((c) => bind('postgres', valuesOf(c)[i])));
   const n = FIELDS.length;
@@ -368,10 +381,10 @@ async function savePostgres(tx: Querier, fresh: ConversationState[], known: Conv
      ), ins AS (
        INSERT INTO conversations (${FIELDS.join(', ')})
        SELECT * FROM unnest(${arrays(n)}) RETURNING id, thread_id, started_at
-     )
+     )${rider ? `, rider AS (${rider.sql(2 * n + 2)})` : ''}
      SELECT id, thread_id, started_at FROM ins`,
-    [...columns(known), ...columns(fresh), known.map((c) => c.id)],
-    'wa_report_save_conversations_v2',
+    [...columns(known), ...columns(fresh), known.map((c) => c.id), ...(rider?.params ?? [])],
+    `wa_report_save_conversations_v2${rider ? `_${rider.name}` : ''}`,
   );
   assignIds(fresh, rows);
 }

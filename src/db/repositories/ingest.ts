@@ -154,13 +154,12 @@ export class IngestWriter {
         const stored = m.wamid !== null ? byWamid.get(m.wamid) : undefined;
         return { ...m, content: stored?.content ?? '', sentiment: stored?.sentiment ?? null };
       });
-    const { events } = await trackConversations(tx, tracked, this.conversations, rows.latest);
-    // What the assistant has to answer is noted with the messages, for whichever daemon claims it.
-    await this.pendingReplies.noteIn(
-      tx,
-      tracked.filter((m) => m.role === 'user'),
-      new Date(),
-    );
+    // What the assistant has to answer is noted with the messages, for whichever daemon claims it
+    // (PostgreSQL: by the conversations' statement, one round trip less).
+    const asked = tracked.filter((m) => m.role === 'user');
+    const rider = pg ? this.pendingReplies.rider(asked, new Date()) : null;
+    const { events } = await trackConversations(tx, tracked, this.conversations, rows.latest, rider ?? undefined);
+    if (!pg) await this.pendingReplies.noteIn(tx, asked, new Date());
     const statusesApplied =
       pg && statuses.length
         ? await insertStatusesPostgres(tx, statuses, this.marker)
