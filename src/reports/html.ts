@@ -173,7 +173,12 @@ export class QuoteCache {
 
   set(wamid: string, value: QuotedMessage | null): void {
     this.entries.delete(wamid);
-    this.entries.set(wamid, value && { ...value, content: truncate(value.content, QUOTE_LENGTH) });
+    // Most messages are short: kept as they are (no copy), long ones shortened as they will be quoted.
+    const kept =
+      value && value.content.length > QUOTE_LENGTH
+        ? { ...value, content: truncate(value.content, QUOTE_LENGTH) }
+        : value;
+    this.entries.set(wamid, kept);
     if (this.entries.size > this.max) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
@@ -288,7 +293,7 @@ export async function walkTranscript(
       const shown = messageView(m, stamp, ctx, labels, cache);
       const wrote = sink.message(shown instanceof Promise ? await shown : shown);
       if (wrote) await wrote;
-      if (m.wamid) cache.set(m.wamid, { wamid: m.wamid, role: m.role, content: m.content, createdAt: m.createdAt });
+      if (m.wamid) cache.set(m.wamid, m as ReportMessage & { wamid: string });
       count += 1;
     }
     const waited = sink.batchEnd?.();
