@@ -91,6 +91,9 @@ export class Replier {
   private sweeper: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
   private holdsRole = false;
+  /** SQLite, another daemon answering: retries the role until that one stops, then answers. */
+  private standby: NodeJS.Timeout | null = null;
+  private offReason: string | null = null;
   /** Until `start` decided this daemon answers, notifications are ignored (sweeps find them after). */
   private started = false;
   /** Conversations this daemon took over from one whose lease ran out, since it started. */
@@ -104,29 +107,85 @@ export class Replier {
 
   /**
    * Starts answering: on SQLite only if no other live daemon answers on the file (else this one
-   * only stores webhooks, and says why); then recovers what was left unanswered, and from then on
-   * renews its claims and looks for conversations nobody is answering.
+   * only stores webhooks, says why, and stands by: it takes over when that daemon stops or dies);
+   * then recovers what was left unanswered, and from then on renews its claims and looks for
+   * conversations nobody is answering.
    */
   async start(): Promise<AnsweringState> {
-    const { store, logger, owner } = this.deps;
+    const { store } = this.deps;
     if (store.dialect === 'sqlite') {
-      const holder = await store.roles.acquire(ANSWERER_ROLE, owner, this.leaseMs, diedOnThisMachine);
-      if (holder) {
-        this.stopped = true;
-        return {
-          answering: false,
-          reason:
-            `another daemon (${describeOwner(holder.owner)}, answering since ${holder.startedAt.toISOString()}) ` +
-            'answers users on this SQLite database, and SQLite has one answering daemon: this one only stores ' +
-            'webhooks. Stop the other one, or use PostgreSQL to answer from several.',
-        };
-      }
-      this.holdsRole = true;
-      // The only daemon answering here: claims left by a predecessor are free at once.
-      for (const previous of await store.pendingReplies.owners()) {
-        if (previous !== owner) await store.pendingReplies.expire(previous);
+      const reason = await this.takeRole();
+      if (reason !== null) {
+        this.offReason = reason;
+        this.standBy();
+        return { answering: false, reason };
       }
     }
+    this.begin();
+    return { answering: true };
+  }
+
+  /** Whether this daemon answers now (false while it stands by on SQLite). */
+  get answering(): boolean {
+    return this.started && !this.stopped;
+  }
+
+  /** Why it does not answer (null when it does). */
+  get notAnsweringBecause(): string | null {
+    if (this.answering) return null;
+    return this.offReason ?? (this.stopped ? 'the daemon is stopping' : 'the daemon is starting');
+  }
+
+  /** SQLite: takes the answerer role. Null when taken; else why not (who holds it). */
+  private async takeRole(): Promise<string | null> {
+    const { store, owner } = this.deps;
+    const holder = await store.roles.acquire(ANSWERER_ROLE, owner, this.leaseMs, diedOnThisMachine);
+    if (holder) {
+      return (
+        `another daemon (${describeOwner(holder.owner)}, answering since ${holder.startedAt.toISOString()}) ` +
+        'answers users on this SQLite database, and SQLite has one answering daemon: this one only stores ' +
+        'webhooks, and answers if that one stops. Stop the other one, or use PostgreSQL to answer from several.'
+      );
+    }
+    this.holdsRole = true;
+    // The only daemon answering here: claims left by a predecessor are free at once.
+    for (const previous of await store.pendingReplies.owners()) {
+      if (previous !== owner) await store.pendingReplies.expire(previous);
+    }
+    return null;
+  }
+
+  /** Tries the role every third of a lease; answers from the moment it has it. */
+  private standBy(): void {
+    const { logger } = this.deps;
+    this.standby = setTimeout(
+      () => {
+        this.standby = null;
+        if (this.stopped) return;
+        this.takeRole().then(
+          (reason) => {
+            if (this.stopped) {
+              if (reason === null) void this.deps.store.roles.release(ANSWERER_ROLE, this.deps.owner).catch(() => {});
+              return;
+            }
+            if (reason !== null) return this.standBy();
+            logger.info('the daemon that answered on this SQLite database stopped: this one answers now');
+            this.begin();
+          },
+          (error: unknown) => {
+            logger.warn({ err: summarizeError(error) }, 'could not check whether another daemon still answers');
+            if (!this.stopped) this.standBy();
+          },
+        );
+      },
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
+    this.standby.unref();
+  }
+
+  /** Answers from now on: heartbeat, recovery of what was left unanswered, then sweeps. */
+  private begin(): void {
+    const { logger } = this.deps;
     this.started = true;
     this.heartbeat = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
@@ -141,7 +200,6 @@ export class Replier {
         this.sweeping = null;
         this.scheduleSweep(0);
       });
-    return { answering: true };
   }
 
   /** Conversations waiting for or getting an answer. */
@@ -206,6 +264,7 @@ export class Replier {
   async close(timeoutMs: number): Promise<boolean> {
     const { store, owner, logger } = this.deps;
     this.stopped = true;
+    if (this.standby) clearTimeout(this.standby);
     // Conversations noted here but not started are given back at once for another daemon.
     const unstarted = this.waiting;
     this.waiting = [];
@@ -329,6 +388,7 @@ export class Replier {
         // was unreachable): it answers now; this one stops taking conversations.
         this.holdsRole = false;
         this.stopped = true;
+        this.offReason = 'another daemon took over answering on this SQLite database while this one could not renew';
         logger.error('another daemon took over answering on this SQLite database; this one stops answering');
       }
     } catch (error) {

@@ -223,8 +223,8 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     verifyToken: config.verifyToken,
     appSecret: config.appSecret,
     health: () => ({
-      assistant: replier ? 'on' : 'off',
-      ...(replier ? {} : { assistant_off: archiveOnly.join('; ') }),
+      assistant: replier?.answering ? 'on' : 'off',
+      ...(replier?.answering ? {} : { assistant_off: replier?.notAnsweringBecause ?? archiveOnly.join('; ') }),
       reply_backlog: replier?.backlog() ?? 0,
       outbox: background.outboxProblem() ? 'stuck' : 'ok',
       outbox_depth: background.outboxFacts().depth,
@@ -299,10 +299,8 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
         'assistant on: answering users of clients with the assistant enabled',
       );
     else {
-      // SQLite, and another daemon answers on the file: this one stores webhooks only.
+      // SQLite, and another daemon answers on the file: this one stores webhooks, and stands by.
       logger.warn({ reason: state.reason }, `assistant off: ${state.reason}`);
-      archiveOnly.push(state.reason);
-      replier = null;
     }
   } else logger.info({ reasons: archiveOnly }, `assistant off: archiving only (${archiveOnly.join(', ')})`);
   logger.info(

@@ -3,7 +3,8 @@
 // one). Every inbound message is answered exactly once (the Graph stand-in sees every send; the
 // model stand-in echoes the last message, so each send names what it covers), answers of one
 // conversation arrive in order; a daemon killed with SIGKILL is taken over; a rolling restart
-// answers nothing but 200, or 503 with Retry-After. SQLite: a second daemon refuses to answer.
+// answers nothing but 200, or 503 with Retry-After. SQLite: a second daemon refuses to answer
+// while the first lives, and takes over when it dies.
 // CI runs 2,000 users (WA_REPORT_DRILL_USERS for more); every tenth user writes three messages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/db/store.js';
@@ -316,7 +317,7 @@ describe.skipIf(!postgresUrl)('several daemons answering on one PostgreSQL', () 
 });
 
 describe('a second daemon on one SQLite file', () => {
-  it('refuses to answer and says why, still stores webhooks; the first answers them', async () => {
+  it('refuses to answer and says why, stores webhooks, and answers once the first dies', async () => {
     const graph = await startGraphStandIn({ token: 'graph-token' });
     const model = await startModelStandIn({ apiKey: 'sk-test' });
     const db = await sqliteKind.create();
@@ -340,12 +341,27 @@ describe('a second daemon on one SQLite file', () => {
         expect(outcome).toMatchObject({ failed: 0, answered: users.flat().length });
         expect(second.logs.filter((l) => l.msg === 'answer sent')).toHaveLength(0);
 
-        // The answering daemon dies: a daemon started after it answers (its process is gone).
+        // The answering daemon dies: the one standing by answers from then on (its process is gone,
+        // so the role is free at once; the standby looks every third of a lease).
         first.child.kill('SIGKILL');
         await first.exited;
+        const killed = Date.now();
+        for (;;) {
+          const health = (await (await fetch(`${second.url}/healthz`)).json()) as { assistant: string };
+          if (health.assistant === 'on') break;
+          expect(Date.now() - killed, 'the standby daemon took over within a lease').toBeLessThan(LEASE_MS + 2_000);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(second.logs.some((l) => String(l.msg).includes('this one answers now'))).toBe(true);
+        const everyone = plan(80);
+        const later = await send(everyone.slice(40), () => [second.url]);
+        expect(later.unexpected).toEqual([]);
+        expect(await settle(db, graph, everyone)).toMatchObject({ failed: 0, answered: everyone.flat().length });
+
+        // A daemon started now stands by in its turn.
         const third = await startDaemonProcess(db.url, graph, model, DAEMON_ENV);
         try {
-          expect(await (await fetch(`${third.url}/healthz`)).json()).toMatchObject({ assistant: 'on' });
+          expect(await (await fetch(`${third.url}/healthz`)).json()).toMatchObject({ assistant: 'off' });
         } finally {
           expect(await stop(third)).toBe(0);
         }
