@@ -72,11 +72,16 @@ export function csvField(value: string | number): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-/** One record and its CRLF. */
-export function csvRecord(fields: readonly (string | number)[]): string {
+/** Fields joined by commas, each quoted as needed (no line end). */
+function csvFields(fields: readonly (string | number)[]): string {
   let line = csvField(fields[0] ?? '');
   for (let i = 1; i < fields.length; i++) line += `,${csvField(fields[i] as string | number)}`;
-  return `${line}\r\n`;
+  return line;
+}
+
+/** One record and its CRLF. */
+export function csvRecord(fields: readonly (string | number)[]): string {
+  return `${csvFields(fields)}\r\n`;
 }
 
 /** Streams the CSV to `out`; does not end it. */
@@ -97,7 +102,7 @@ export async function renderCsv(
     conversations += 1;
     const t = source.thread;
     // The fields every row of the conversation starts with, quoted once.
-    const lead = csvRecord([report.client.id, clientName, t.id, formatWaId(t.waId)]).slice(0, -2);
+    const lead = csvFields([report.client.id, clientName, t.id, formatWaId(t.waId)]);
     const contact = csvField(t.contactName === null ? '' : guard(t.contactName));
     for await (const batch of source.batches()) {
       for (const m of batch) {

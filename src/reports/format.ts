@@ -126,7 +126,7 @@ function localDay(c: ZoneCursor, local: number): string {
   return c.day;
 }
 
-/** The local wall clock split as `day` and `hh:mm:ss`, and the offset; null outside years 1000–9999. */
+/** The local wall clock split as `day` and `hh:mm:ss`, and the offset; null outside FAST_FROM–FAST_UNTIL. */
 function fastClock(at: Date, timeZone: string): { day: string; time: string; hm: string; offset: number } | null {
   const ms = at.getTime();
   if (!(ms >= FAST_FROM && ms < FAST_UNTIL)) return null;
@@ -215,7 +215,7 @@ export function formatIsoOrNull(at: Date | undefined | null, timeZone: string): 
 
 /** The day an instant falls on in `timeZone`: `2024-01-15`. */
 export function dayKey(at: Date, timeZone: string): string {
-  return zonedStamp(at, timeZone).day;
+  return fastClock(at, timeZone)?.day ?? zonedStamp(at, timeZone).day;
 }
 
 const longDayFormats = new Map<string, Intl.DateTimeFormat>();

@@ -118,7 +118,7 @@ export async function trackConversations(
   rider?: StatementRider,
 ): Promise<{ events: () => NewEvent[]; conversationOf: Map<number, number> }> {
   if (messages.length === 0) {
-    if (rider) await savePostgres(tx, [], [], rider);
+    if (rider) await save(tx, [], new Map(), rider);
     return { events: () => [], conversationOf: new Map() };
   }
   const byThread = new Map<number, TrackedMessage[]>();

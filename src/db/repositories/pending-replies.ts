@@ -45,6 +45,18 @@ export const ABANDONED_REASON =
   'The daemon answering this conversation stopped while sending this answer; ' +
   'it was not sent again, to avoid a duplicate.';
 
+/**
+ * The statement noting threads for an answer (only those of active clients with the assistant on;
+ * once per commit, counted in seq), in thread order so concurrent writers lock rows alike.
+ */
+function noteStatement(at: string, threadsIn: string): string {
+  return `INSERT INTO pending_replies (thread_id, seq, created_at)
+     SELECT t.id, 1, ${at} FROM threads t JOIN clients c ON c.id = t.client_id
+     WHERE ${threadsIn} AND c.active AND c.assistant_enabled
+     ORDER BY t.id
+     ON CONFLICT (thread_id) DO UPDATE SET seq = pending_replies.seq + 1`;
+}
+
 /** The threads of these messages the assistant would answer, once each, in thread order. */
 function answerable(messages: { threadId: number; type: string }[]): number[] {
   return [...new Set(messages.filter((m) => ANSWERABLE_TYPES.includes(m.type)).map((m) => m.threadId))].sort(
@@ -63,14 +75,7 @@ export class PendingRepliesRepository {
   async noteIn(tx: Querier, messages: { threadId: number; type: string }[], at: Date): Promise<void> {
     const threads = answerable(messages);
     if (threads.length === 0) return;
-    await tx.run(
-      `INSERT INTO pending_replies (thread_id, seq, created_at)
-       SELECT t.id, 1, ? FROM threads t JOIN clients c ON c.id = t.client_id
-       WHERE t.id IN (${threads.map(() => '?').join(', ')}) AND c.active = ? AND c.assistant_enabled = ?
-       ORDER BY t.id
-       ON CONFLICT (thread_id) DO UPDATE SET seq = pending_replies.seq + 1`,
-      [at, ...threads, true, true],
-    );
+    await tx.run(noteStatement('?', `t.id IN (${threads.map(() => '?').join(', ')})`), [at, ...threads]);
   }
 
   /**
@@ -83,12 +88,7 @@ export class PendingRepliesRepository {
     if (threads.length === 0) return null;
     return {
       name: 'pending_v1',
-      sql: (k) =>
-        `INSERT INTO pending_replies (thread_id, seq, created_at)
-         SELECT t.id, 1, $${k}::timestamptz FROM threads t JOIN clients c ON c.id = t.client_id
-         WHERE t.id = ANY($${k + 1}::int[]) AND c.active AND c.assistant_enabled
-         ORDER BY t.id
-         ON CONFLICT (thread_id) DO UPDATE SET seq = pending_replies.seq + 1`,
+      sql: (k) => noteStatement(`$${k}::timestamptz`, `t.id = ANY($${k + 1}::int[])`),
       params: [at, threads],
     };
   }
