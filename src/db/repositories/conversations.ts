@@ -82,19 +82,12 @@ const numberOrNull = (v: unknown): number | null => (v === null || v === undefin
 /**
  * PostgreSQL: a thread's latest conversation with its client's policy, as one JSON value (the
  * ingest statement returns it for every thread it wrote, saving trackConversations a round trip).
- * The same fields as the query in trackConversations.
+ * The function (migration 20261203170000_fresh_latest_conversation) reads the fields of the query
+ * in trackConversations with a snapshot of its own, taken once the statement holds the thread: a
+ * concurrent writer of the same thread (another daemon) that it waited for is seen.
  */
 export const LATEST_CONVERSATION_JSON = (threadId: string, clientId: string) =>
-  `SELECT row_to_json(x)::text FROM (
-     SELECT cl.conversation_idle_seconds, cl.assistant_enabled, cl.csat_enabled, cl.csat_scale, c.id, c.thread_id,
-            c.client_id, c.started_at,
-            c.last_message_at, c.ended_at, c.end_reason, c.user_messages, c.assistant_messages, c.agent_messages,
-            c.first_user_at, c.first_response_at, c.handoff_at, c.sentiment_count, c.sentiment_sum,
-            c.opening_sentiment, c.closing_sentiment, c.recent_sentiments, c.negative_at
-     FROM clients cl LEFT JOIN LATERAL (
-       SELECT * FROM conversations c2 WHERE c2.thread_id = ${threadId} ORDER BY c2.started_at DESC, c2.id DESC LIMIT 1
-     ) c ON true
-     WHERE cl.id = ${clientId}) x`;
+  `wa_latest_conversation(${threadId}, ${clientId})`;
 
 /** Milliseconds of `idle` (clients.conversation_idle_seconds) or the default. */
 function idleOf(seconds: unknown, defaults: ConversationDefaults): number {
@@ -500,11 +493,16 @@ export class ConversationsRepository {
         const surveys: SurveyToQueue[] = [];
         for (const r of rows) {
           const c = toConversation(r, String(r.wa_id));
+          const lastMessageAt = c.lastMessageAt;
           endIdle(c, Number(r.idle) * 1000);
-          await tx.run(`UPDATE conversations SET ended_at = ?, end_reason = 'idle' WHERE id = ? AND ended_at IS NULL`, [
-            c.endedAt,
-            c.id,
-          ]);
+          // Not if a message moved it on since this statement's snapshot (a writer that committed
+          // between the snapshot and the lock): the update sees the latest row.
+          const ended = await tx.run(
+            `UPDATE conversations SET ended_at = ?, end_reason = 'idle'
+             WHERE id = ? AND ended_at IS NULL AND last_message_at = ?`,
+            [c.endedAt, c.id, lastMessageAt],
+          );
+          if (ended === 0) continue;
           done.push(c);
           if (r.csat_enabled) surveys.push(surveyOf(c, r.csat_scale));
         }

@@ -508,7 +508,7 @@ export async function insertMessagesPostgres(
   const rows = await tx.all<Row>(
     INGEST_MESSAGES_SQL,
     [...columns, new Date(), sentiments],
-    'wa_report_ingest_messages_v6',
+    'wa_report_ingest_messages_v7',
   );
   const inserted: InsertedRow[] = [];
   const earlier: Row[] = [];
