@@ -19,6 +19,32 @@ export function ingestLock(dialect: Dialect, mode: 'shared' | 'exclusive'): stri
   return `SELECT pg_advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(${INGEST_LOCK_KEY})`;
 }
 
+/**
+ * PostgreSQL advisory locks of users, by stripe of their wa_id: two-int keys (USER_LOCK_SPACE,
+ * stripe), a key space the one-int INGEST_LOCK_KEY never meets. A transaction that writes a user's
+ * messages or statuses takes them before its first statement, so its snapshots see whatever
+ * another daemon's transaction on the same user committed (a status that raced ahead of the
+ * answer it belongs to is applied by one of the two, never lost between them). Stripes bound the
+ * locks a big batch holds; two users sharing one only wait for each other.
+ */
+const USER_LOCK_SPACE = 71_419;
+const USER_STRIPES = 1024;
+
+/** SQL: the stripe lock of the user whose wa_id is `waId` (an SQL expression), for the transaction. */
+export const userLockSql = (waId: string): string =>
+  `pg_advisory_xact_lock(${USER_LOCK_SPACE}, (hashtext(${waId})::bigint & ${USER_STRIPES - 1})::int)`;
+
+/** The statement taking the stripe locks of these users in ascending order (no deadlock), or null. */
+export function userLocks(dialect: Dialect, waIds: Iterable<string>): string | null {
+  if (dialect === 'sqlite') return null;
+  const ids = [...new Set(waIds)];
+  if (ids.length === 0) return null;
+  const list = ids.map((w) => `'${w.replace(/'/g, "''")}'`).join(', ');
+  return `SELECT pg_advisory_xact_lock(${USER_LOCK_SPACE}, s) FROM (
+    SELECT DISTINCT (hashtext(w)::bigint & ${USER_STRIPES - 1})::int AS s FROM unnest(ARRAY[${list}]::text[]) w
+    ORDER BY s) stripes`;
+}
+
 /** Two-argument maximum / minimum (SQLite's scalar MAX and MIN). */
 export const greatest = (dialect: Dialect): string => (dialect === 'sqlite' ? 'MAX' : 'GREATEST');
 export const least = (dialect: Dialect): string => (dialect === 'sqlite' ? 'MIN' : 'LEAST');

@@ -1,7 +1,9 @@
-// Two daemons (two stores) writing the same user's messages at the same moment on one PostgreSQL:
+// Two daemons (two stores) writing the same user at the same moment on one PostgreSQL. Messages:
 // the second transaction's statement starts before the first commits and waits for the thread the
-// first holds. What the first committed meanwhile (a new conversation) must be seen, not the
-// picture the second statement started with: one conversation holding both messages.
+// first holds; what the first committed meanwhile (a new conversation) must be seen, not the
+// picture the second statement started with: one conversation holding both messages. A status
+// that races ahead of its message (the answer one daemon is completing while another stores the
+// status Meta sent for it) is applied by one of them, never lost between the two.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/db/store.js';
@@ -84,5 +86,65 @@ describe.skipIf(!postgresUrl)('two writers of one thread at once (on postgres)',
       [waId],
     );
     expect(conversations.map((c) => Number(c.user_messages))).toEqual([known ? 3 : 2]);
+  });
+
+  /** Polls until `count` backends wait for a lock, or `settled` settles first; true if they did. */
+  const waitingOr = async (admin: pg.Client, count: number, settled: Promise<unknown>) => {
+    let done = false;
+    void settled.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    for (let i = 0; i < 200 && !done; i++) {
+      if ((await waiting(admin)) >= count) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return false;
+  };
+
+  it.each([
+    ['the answer of the assistant', 'answer'],
+    ['a message typed in the WhatsApp Business app', 'echo'],
+  ])('a status stored by another daemon while %s is stored is applied to it', async (_, kind) => {
+    const waId = `3460020001${kind === 'answer' ? 1 : 2}`;
+    const wamid = `wamid.concurrent.raced.${kind}`;
+    const sentAt = new Date(Date.now() - 5_000);
+    await recordMessages(a, [message(waId, new Date(sentAt.getTime() - 5_000))]);
+    const threadId = (await a.threads.ofContact(waId))[0]!.id;
+    const answer =
+      kind === 'answer'
+        ? await a.replies.begin({
+            threadId,
+            content: 'Hola',
+            answersWamid: `wamid.concurrent.${n}`,
+            replyToWamid: null,
+          })
+        : 0;
+    // A third session holds the status's key, so daemon b's statement, once started, waits.
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(
+        `INSERT INTO message_status_events (wamid, status, occurred_at) VALUES ($1, 'delivered', $2)`,
+        [wamid, sentAt],
+      );
+      const status = b.ingest.write({
+        statuses: [{ wamid, status: 'delivered', occurredAt: sentAt, recipientId: waId }],
+      });
+      await until(blocker, 1);
+      // Daemon a stores the message meanwhile: it waits for b's user lock.
+      const stored =
+        kind === 'answer'
+          ? a.replies.complete(answer, { wamid, sentAt })
+          : recordMessages(a, [{ ...message(waId, sentAt), role: 'agent', wamid }]);
+      expect(await waitingOr(blocker, 2, stored)).toBe(true);
+      await blocker.query('ROLLBACK');
+      await Promise.all([status, stored]);
+    } finally {
+      await blocker.end();
+    }
+    const [row] = await sql(a).all<{ status: string }>('SELECT status FROM messages WHERE wamid = ?', [wamid]);
+    expect(row?.status).toBe('delivered');
   });
 });

@@ -19,7 +19,7 @@ import {
 } from '../../domain/types.js';
 import { messageSentiment } from '../../domain/sentiment/index.js';
 import { UsageError } from '../../errors.js';
-import { bind, ingestLock } from '../dialect.js';
+import { bind, ingestLock, userLocks } from '../dialect.js';
 import { MARKER_SUBQUERY, type EncryptionMarker } from '../encryption-marker.js';
 import { int32OrNull, MESSAGE_INSERT_FIELDS, toDate } from '../rows.js';
 import type { Querier, Row } from '../sql.js';
@@ -98,15 +98,24 @@ export class IngestWriter {
     this.marker.assertKeyForWrites();
     const messages = this.options.sentiment ? (batch.messages ?? []).map(withSentiment) : (batch.messages ?? []);
     // PostgreSQL: an erase takes the ingest lock exclusively, so a batch never interleaves with it
-    // (tombstones it writes are seen; nothing it deletes is re-created half-way). Taken with BEGIN,
-    // in the same round trip, and before any statement reads (each reads with a snapshot taken
-    // when it starts). SQLite: the batch's new messages are counted into the rollups at once.
+    // (tombstones it writes are seen; nothing it deletes is re-created half-way); the locks of the
+    // batch's users keep their writes serial across daemons. Taken with BEGIN, in the same round
+    // trip, and before any statement reads (each reads with a snapshot taken when it starts).
+    // SQLite: the batch's new messages are counted into the rollups at once.
     const done = await this.q.transaction(
       (tx) =>
         messages.length
           ? batchMessageRollups(tx, () => this.writeIn(tx, batch, messages))
           : this.writeIn(tx, batch, messages),
-      ingestLock(this.q.dialect, 'shared'),
+      [
+        ingestLock(this.q.dialect, 'shared'),
+        userLocks(this.q.dialect, [
+          ...messages.map((m) => m.waId),
+          ...(batch.statuses ?? []).flatMap((s) => (s.recipientId ? [s.recipientId] : [])),
+        ]),
+      ]
+        .filter((sql) => sql !== null)
+        .join('; ') || null,
     );
     this.marker.committed();
     return done;

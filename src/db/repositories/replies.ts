@@ -6,7 +6,7 @@
 import { messageFailed, type FailureFacts } from '../../domain/events.js';
 import type { StoredMessage } from '../../domain/types.js';
 import { NotFoundError } from '../../errors.js';
-import { secondOf } from '../dialect.js';
+import { secondOf, userLockSql } from '../dialect.js';
 import type { EncryptionMarker } from '../encryption-marker.js';
 import { STORED_MESSAGE_COLUMNS, toDate, toStatusUpdate } from '../rows.js';
 import type { Querier } from '../sql.js';
@@ -144,9 +144,11 @@ export class RepliesRepository {
   async complete(id: number, result: { wamid: string; sentAt?: Date }): Promise<void> {
     const sentAt = result.sentAt ?? new Date();
     await this.q.transaction(async (tx) => {
-      // The thread first: on PostgreSQL its row lock keeps its conversation changes serial.
+      // PostgreSQL: the user's lock first (later statements see a status another daemon stored
+      // for this wamid), then the thread's row lock keeps its conversation changes serial.
+      const lock = tx.dialect === 'postgres' ? `, ${userLockSql('m.wa_id')} AS locked` : '';
       const [m] = await tx.all(
-        `SELECT m.id, m.thread_id, m.client_id, m.wa_id, m.type, m.content, m.created_at FROM messages m
+        `SELECT m.id, m.thread_id, m.client_id, m.wa_id, m.type, m.content, m.created_at${lock} FROM messages m
          WHERE m.id = ? AND m.status = 'sending'`,
         [id],
       );
