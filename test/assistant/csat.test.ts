@@ -170,6 +170,28 @@ describe.each(databaseKinds)('CSAT surveys on $name', (kind) => {
     });
   });
 
+  it('applies a status that overtook the survey (stored before the survey message was)', async () => {
+    await client({ csatScale: 3 });
+    const d = await start();
+    await postWebhook(d.url, textMessage({ from: user, text: 'Hola' }));
+    await until(() => sends().length === 1, 'the answer');
+    // The survey's send is held back a moment, and meanwhile its 'delivered' status is stored.
+    const next = `wamid.standin.${Number(String(graph.sent()[0]!.wamid).split('.').pop()) + 1}`;
+    const status: { stored?: Promise<unknown> } = {};
+    graph.behave((_, req) => {
+      if (status.stored || !(req.body as { type?: string }).type) return null;
+      status.stored = store.ingest.write({
+        statuses: [{ wamid: next, status: 'delivered', occurredAt: new Date(), recipientId: user }],
+      });
+      return { kind: 'delay', ms: 300, then: { kind: 'ok' } };
+    });
+    await until(async () => (await survey())?.wamid === next, 'the survey sent');
+    await status.stored;
+    graph.behave(null);
+    const [m] = await sql(store).all<{ status: string }>('SELECT status FROM messages WHERE wamid = ?', [next]);
+    expect(m?.status).toBe('delivered');
+  });
+
   it('sends a list for 1–5; digits and stars answer it, a later answer replaces it; a comment is kept', async () => {
     const clientId = await client({ csatScale: 5, csatComment: true });
     const d = await start();

@@ -4,8 +4,10 @@
 import type { ConversationState } from '../../domain/conversations.js';
 import { recogniseAnswer, replyIdOf, type CsatScale } from '../../domain/csat.js';
 import { csatReceived, type NewEvent } from '../../domain/events.js';
+import { userLocks } from '../dialect.js';
 import { toDate, toDateOrNull } from '../rows.js';
 import type { Querier } from '../sql.js';
+import { applyEarlierStatuses, statusEventsOf } from './statuses.js';
 
 /** How long after a survey is sent an answer (or a comment) still counts. */
 export const ANSWER_WINDOW_MS = 24 * 3_600_000;
@@ -143,40 +145,47 @@ export class CsatRepository {
 
   /** The survey (or its comment question) went out: stored as a message of the thread, like any other. */
   async sent(claim: SurveyClaim, message: SentSurveyMessage, via: 'interactive' | 'template' | 'text'): Promise<void> {
-    await this.q.transaction(async (tx) => {
-      await tx.run(
-        `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at,
+    // PostgreSQL: with the user's lock (see userLocks), so a status another daemon is storing for
+    // this wamid is either seen below or finds the message.
+    await this.q.transaction(
+      async (tx) => {
+        const stored = await tx.run(
+          `INSERT INTO messages (thread_id, client_id, role, type, content, wamid, wa_id, phone_number_id, created_at,
            status, status_at, raw, inserted_at, csat_survey_id)
          VALUES (?, ?, 'assistant', ?, ?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?) ON CONFLICT (wamid) DO NOTHING`,
-        [
-          claim.threadId,
-          claim.clientId,
-          message.type,
-          tx.keys.seal(message.content),
-          message.wamid,
-          claim.waId,
-          claim.phoneNumberId,
-          message.at,
-          message.at,
-          tx.keys.seal(message.raw),
-          message.at,
-          claim.id,
-        ],
-      );
-      await tx.run(`UPDATE threads SET last_message_at = ? WHERE id = ? AND last_message_at < ?`, [
-        message.at,
-        claim.threadId,
-        message.at,
-      ]);
-      if (claim.kind === 'survey') {
-        await tx.run(
-          `UPDATE csat_surveys SET state = 'sent', via = ?, wamid = ?, sent_at = ?, lease_until = NULL WHERE id = ?`,
-          [via, message.wamid, message.at, claim.id],
+          [
+            claim.threadId,
+            claim.clientId,
+            message.type,
+            tx.keys.seal(message.content),
+            message.wamid,
+            claim.waId,
+            claim.phoneNumberId,
+            message.at,
+            message.at,
+            tx.keys.seal(message.raw),
+            message.at,
+            claim.id,
+          ],
         );
-      } else {
-        await tx.run(`UPDATE csat_surveys SET comment_state = 'asked', lease_until = NULL WHERE id = ?`, [claim.id]);
-      }
-    });
+        // Statuses Meta sent before this commit (the Graph API had answered) move it on now.
+        if (stored) await applyEarlierStatuses(tx, await statusEventsOf(tx, [message.wamid]));
+        await tx.run(`UPDATE threads SET last_message_at = ? WHERE id = ? AND last_message_at < ?`, [
+          message.at,
+          claim.threadId,
+          message.at,
+        ]);
+        if (claim.kind === 'survey') {
+          await tx.run(
+            `UPDATE csat_surveys SET state = 'sent', via = ?, wamid = ?, sent_at = ?, lease_until = NULL WHERE id = ?`,
+            [via, message.wamid, message.at, claim.id],
+          );
+        } else {
+          await tx.run(`UPDATE csat_surveys SET comment_state = 'asked', lease_until = NULL WHERE id = ?`, [claim.id]);
+        }
+      },
+      userLocks(this.q.dialect, [claim.waId]),
+    );
   }
 
   /** Not sent: skipped (state skipped) or refused (failed), with the reason. */
