@@ -6,6 +6,8 @@ export function systemTimeZone(): string {
 }
 
 export function assertTimeZone(tz: string): string {
+  // (Intl's first use loads the zone data: not for UTC.)
+  if (tz === 'UTC') return tz;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return tz;

@@ -1,6 +1,7 @@
 // `wa-report demo`: sample data through the real pipeline, then what to try next.
 import { z } from 'zod';
 import { defineCommand, flag } from '../command.js';
+import { count } from '../output.js';
 
 export const command = defineCommand({
   flags: {
@@ -33,11 +34,10 @@ export const command = defineCommand({
       keys: KeyRing.fromEnv(ctx.io.env),
       progress: (line) => err.write(`${line}\n`),
     });
-    const n = (x: number) => x.toLocaleString('en-US');
     err.write(
       `${ctx.err.green('Done')} in ${result.seconds.toFixed(1)} s: ${result.clients.length} clients, ` +
-        `${n(result.conversations)} conversations, ${n(result.inbound)} messages from users, ` +
-        `${n(result.replies)} answers, ${n(result.statuses)} delivery statuses.\n\n` +
+        `${count(result.conversations)} conversations, ${count(result.inbound)} messages from users, ` +
+        `${count(result.replies)} answers, ${count(result.statuses)} delivery statuses.\n\n` +
         `Try next:\n` +
         `  wa-report --list\n` +
         `  wa-report history --wa-id +${result.sampleWaId} --client-id ${result.clients[0]?.id ?? 1}\n` +

@@ -7,7 +7,7 @@ import type { DetailedFormat } from '../../reports/types.js';
 import { bool, defineCommand, text } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { output, reportFlags } from '../flags.js';
-import { refuseBinaryOnTerminal, withOutput } from '../output.js';
+import { count, refuseBinaryOnTerminal, withOutput } from '../output.js';
 
 export interface ExportOptions extends RawReportOptions {
   format?: string;
@@ -55,9 +55,8 @@ export async function runExport(options: ExportOptions, ctx: CommandContext): Pr
   const { result, file } = await withOutput(ctx, options.output, (out) =>
     renderDetailed(format, report, out, { bom: Boolean(options.bom) }),
   );
-  const n = (x: number) => x.toLocaleString('en-US');
   const plural = result.conversations === 1 ? '' : 's';
-  const what = `${n(result.conversations)} conversation${plural}, ${n(result.messages)} messages`;
+  const what = `${count(result.conversations)} conversation${plural}, ${count(result.messages)} messages`;
   const done = `${what} (${format}, times in ${o.timeZone})`;
   ctx.io.stderr.write(file ? `Wrote ${file}: ${done}.\n` : ctx.io.stdout.isTTY ? '' : `Exported ${done}.\n`);
 }

@@ -15,6 +15,7 @@ import { dayKey, formatDateTime } from '../../reports/format.js';
 import { DETAILED_FORMATS } from '../../reports/index.js';
 import type { DetailedFormat } from '../../reports/types.js';
 import type { CommandContext } from '../context.js';
+import { count } from '../output.js';
 import { parseReportOptions, type RawReportOptions, type ReportOptions } from '../../reports/query-options.js';
 
 type Prompts = typeof prompts;
@@ -208,13 +209,12 @@ async function chooseConversation(s: Session, client: ClientRecord): Promise<Sel
   await list.first();
   const { dim } = s.ctx.out;
   const tz = s.options.timeZone;
-  const n = (x: number) => x.toLocaleString('en-US');
   const describe = (c: Conversation) =>
     [
       formatWaId(c.waId),
       c.contactName ?? dim('(no name)'),
       formatDateTime(c.lastMessageAt, tz).slice(0, 16),
-      `${n(c.messageCount)} message${c.messageCount === 1 ? '' : 's'}`,
+      `${count(c.messageCount)} message${c.messageCount === 1 ? '' : 's'}`,
     ].join(dim(' · '));
   const choice = (c: Conversation) => ({
     value: { kind: 'one', conversation: c } as ConversationChoice,
@@ -230,7 +230,7 @@ async function chooseConversation(s: Session, client: ClientRecord): Promise<Sel
       source: async (term) => {
         const all = {
           value: { kind: 'all' } as ConversationChoice,
-          name: `All conversations (${n(list.total)})`,
+          name: `All conversations (${count(list.total)})`,
           short: 'All conversations',
         };
         const back = {
@@ -248,7 +248,9 @@ async function chooseConversation(s: Session, client: ClientRecord): Promise<Sel
           items.push(...list.loaded.map(choice));
           if (!list.complete)
             items.push(
-              new Separator(dim(`… the newest ${n(list.loaded.length)} of ${n(list.total)}; type to search them all`)),
+              new Separator(
+                dim(`… the newest ${count(list.loaded.length)} of ${count(list.total)}; type to search them all`),
+              ),
             );
           items.push(back);
           return items;

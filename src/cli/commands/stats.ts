@@ -13,7 +13,7 @@ import { defineCommand, text } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { clientId, json, output, reportRange } from '../flags.js';
 import { UsageError } from '../../errors.js';
-import { refuseBinaryOnTerminal, withOutput, writeJson } from '../output.js';
+import { count as n, refuseBinaryOnTerminal, withOutput, writeJson } from '../output.js';
 
 export interface StatsResult {
   stats: ClientStatistics[];
@@ -115,7 +115,6 @@ export function printStats(r: StatsResult, asJson: boolean, ctx: CommandContext)
   }
   const c = ctx.out;
   const out = ctx.io.stdout;
-  const n = (x: number) => x.toLocaleString('en-US');
   const since = r.since ? ` since ${r.since.toISOString()}` : '';
   const period = `${since}${r.until ? ` until ${r.until.toISOString()}` : ''}`;
   out.write(c.dim(`Statistics${period} · days in ${r.timeZone}\n\n`));
