@@ -14,11 +14,7 @@ import type { CommandContext } from './context.js';
  */
 export function count(x: number): string {
   if (!Number.isSafeInteger(x)) return x.toLocaleString('en-US');
-  const digits = String(Math.abs(x));
-  let out = '';
-  for (let end = digits.length; end > 0; end -= 3)
-    out = `${digits.slice(Math.max(0, end - 3), end)}${out ? `,${out}` : ''}`;
-  return x < 0 ? `-${out}` : out;
+  return String(x).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
 export interface Column<T> {

@@ -30,9 +30,11 @@ export function ingestLock(dialect: Dialect, mode: 'shared' | 'exclusive'): stri
 const USER_LOCK_SPACE = 71_419;
 const USER_STRIPES = 1024;
 
+/** SQL: the stripe of the user whose wa_id is `waId` (an SQL expression). */
+const stripeSql = (waId: string): string => `(hashtext(${waId})::bigint & ${USER_STRIPES - 1})::int`;
+
 /** SQL: the stripe lock of the user whose wa_id is `waId` (an SQL expression), for the transaction. */
-export const userLockSql = (waId: string): string =>
-  `pg_advisory_xact_lock(${USER_LOCK_SPACE}, (hashtext(${waId})::bigint & ${USER_STRIPES - 1})::int)`;
+export const userLockSql = (waId: string): string => `pg_advisory_xact_lock(${USER_LOCK_SPACE}, ${stripeSql(waId)})`;
 
 /** The statement taking the stripe locks of these users in ascending order (no deadlock), or null. */
 export function userLocks(dialect: Dialect, waIds: Iterable<string>): string | null {
@@ -41,7 +43,7 @@ export function userLocks(dialect: Dialect, waIds: Iterable<string>): string | n
   if (ids.length === 0) return null;
   const list = ids.map((w) => `'${w.replace(/'/g, "''")}'`).join(', ');
   return `SELECT pg_advisory_xact_lock(${USER_LOCK_SPACE}, s) FROM (
-    SELECT DISTINCT (hashtext(w)::bigint & ${USER_STRIPES - 1})::int AS s FROM unnest(ARRAY[${list}]::text[]) w
+    SELECT DISTINCT ${stripeSql('w')} AS s FROM unnest(ARRAY[${list}]::text[]) w
     ORDER BY s) stripes`;
 }
 

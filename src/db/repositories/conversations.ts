@@ -493,14 +493,13 @@ export class ConversationsRepository {
         const surveys: SurveyToQueue[] = [];
         for (const r of rows) {
           const c = toConversation(r, String(r.wa_id));
-          const lastMessageAt = c.lastMessageAt;
           endIdle(c, Number(r.idle) * 1000);
           // Not if a message moved it on since this statement's snapshot (a writer that committed
           // between the snapshot and the lock): the update sees the latest row.
           const ended = await tx.run(
             `UPDATE conversations SET ended_at = ?, end_reason = 'idle'
              WHERE id = ? AND ended_at IS NULL AND last_message_at = ?`,
-            [c.endedAt, c.id, lastMessageAt],
+            [c.endedAt, c.id, c.lastMessageAt],
           );
           if (ended === 0) continue;
           done.push(c);
