@@ -1,10 +1,11 @@
 // stdout carries data only; three shapes of the same rows: a table on a terminal, tab-separated
 // when piped, and --json. Reports go to stdout or to a file written whole or not at all.
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import Table from 'cli-table3';
+import type CliTable from 'cli-table3';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 
@@ -25,6 +26,12 @@ export interface Column<T> {
   plain?: (row: T) => string;
 }
 
+/** cli-table3, loaded by the first table drawn (~10 ms at start for commands that draw none). */
+let loadedTable: typeof CliTable | undefined;
+export function terminalTable(): typeof CliTable {
+  return (loadedTable ??= createRequire(import.meta.url)('cli-table3') as typeof CliTable);
+}
+
 export function writeRows<T>(ctx: CommandContext, rows: T[], columns: Column<T>[], emptyMessage: string): void {
   const { stdout, stderr } = ctx.io;
   if (stdout.isTTY) {
@@ -32,6 +39,7 @@ export function writeRows<T>(ctx: CommandContext, rows: T[], columns: Column<T>[
       stderr.write(`${emptyMessage}\n`);
       return;
     }
+    const Table = terminalTable();
     const table = new Table({
       head: columns.map((c) => ctx.out.bold(c.header)),
       style: { head: [], border: [] },

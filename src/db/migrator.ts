@@ -78,10 +78,26 @@ export function readShippedMigrations(dialect: Dialect, dir = migrationsDir(dial
     .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'migration.sql')))
     .map((e) => e.name)
     .sort()
-    .map((name) => {
-      const bytes = readFileSync(join(dir, name, 'migration.sql'));
-      return { name, sql: bytes.toString('utf8'), checksum: migrationChecksum(bytes) };
-    });
+    .map((name) => shippedMigration(name, join(dir, name, 'migration.sql')));
+}
+
+/**
+ * A shipped migration whose script is read (and hashed) only when asked for: every command checks
+ * that nothing is pending, which needs the names alone (reading and hashing them all cost ~9 ms).
+ */
+function shippedMigration(name: string, file: string): ShippedMigration {
+  let bytes: Buffer | undefined;
+  let checksum: string | undefined;
+  const read = () => (bytes ??= readFileSync(file));
+  return {
+    name,
+    get sql() {
+      return read().toString('utf8');
+    },
+    get checksum() {
+      return (checksum ??= migrationChecksum(read()));
+    },
+  };
 }
 
 export function computeStatus(shipped: ShippedMigration[], rows: MigrationRow[]): MigrationStatus {
@@ -96,7 +112,9 @@ export function computeStatus(shipped: ShippedMigration[], rows: MigrationRow[])
       .map((r) => ({
         name: r.migrationName,
         finishedAt: r.finishedAt as Date,
-        checksumMatches: byName.get(r.migrationName)?.checksum === r.checksum,
+        get checksumMatches() {
+          return byName.get(r.migrationName)?.checksum === r.checksum;
+        },
       })),
     pending: shipped.filter((m) => !finishedNames.has(m.name)).map((m) => m.name),
     unknown: [...new Set(finished.filter((r) => !byName.has(r.migrationName)).map((r) => r.migrationName))].sort(),

@@ -1,5 +1,5 @@
 // The flags that name a WhatsApp user (and optionally one client), checked and typed.
-import { z } from 'zod';
+import { z } from '../../vendor/zod.js';
 import { normalizeContactId, normalizeWaId } from '../../domain/phone.js';
 import { flag } from '../command.js';
 

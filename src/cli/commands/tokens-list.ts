@@ -1,8 +1,7 @@
 // `wa-report tokens list`: name, scope, created, last used (and revoked, with --all).
-import type CliTable from 'cli-table3';
 import { bool, defineCommand } from '../command.js';
 import { json } from '../flags.js';
-import { writeJson } from '../output.js';
+import { terminalTable, writeJson } from '../output.js';
 
 export const command = defineCommand({
   flags: { all: bool('--all', 'include revoked tokens'), json: json() },
@@ -43,7 +42,7 @@ export const command = defineCommand({
       for (const row of rows) ctx.io.stdout.write(`${row.join('\t')}\n`);
       return;
     }
-    const { default: Table } = (await import('cli-table3')) as unknown as { default: typeof CliTable };
+    const Table = terminalTable();
     const head = ['id', 'name', 'scope', 'token', 'created', 'last used', ...(options.all ? ['revoked'] : [])];
     const table = new Table({ head: head.map((h) => ctx.out.bold(h)), style: { head: [], border: [] } });
     table.push(...rows);
