@@ -1,7 +1,7 @@
 // The layers of src/ (lowest first; a module imports only from its own layer or below), checked by
 // `npm run lint`:
 //
-//   errors, vendor/, domain/, io/  →  db/, whatsapp/  →  reports/, ingest/, assistant/, privacy/, events/
+//   errors, domain/, io/  →  db/, whatsapp/  →  reports/, ingest/, assistant/, privacy/, events/
 //     →  server/  →  demo/  →  cli/  →  bin/
 //
 // Shared pieces move down, never sideways or up. See ARCHITECTURE in the README.
@@ -11,18 +11,11 @@ const services = '(reports|ingest|assistant|privacy|events)';
 module.exports = {
   forbidden: [
     {
-      name: 'vendor-imports-nothing',
-      comment: 'vendor/ re-exports a library (bundled into one file by the build): it imports nothing from src/.',
-      severity: 'error',
-      from: { path: '^src/vendor/' },
-      to: { path: '^src/' },
-    },
-    {
       name: 'domain-is-the-bottom',
-      comment: 'domain/ is plain data and pure functions: it imports nothing else from src/ but errors and vendor/.',
+      comment: 'domain/ is plain data and pure functions: it imports nothing else from src/ but errors.',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { path: '^src/', pathNot: '^src/(domain/|vendor/|errors\\.ts$)' },
+      to: { path: '^src/', pathNot: '^src/(domain/|errors\\.ts$)' },
     },
     {
       name: 'errors-import-nothing',
@@ -32,10 +25,10 @@ module.exports = {
     },
     {
       name: 'io-is-low',
-      comment: 'io/ (stream writers) knows only domain/, vendor/ and errors.',
+      comment: 'io/ (stream writers) knows only domain/ and errors.',
       severity: 'error',
       from: { path: '^src/io/' },
-      to: { path: '^src/', pathNot: '^src/(io/|domain/|vendor/|errors\\.ts$)' },
+      to: { path: '^src/', pathNot: '^src/(io/|domain/|errors\\.ts$)' },
     },
     {
       name: 'db-knows-only-domain',
@@ -43,14 +36,14 @@ module.exports = {
         'db/ (query layer, dialect, repositories) imports only domain/, errors and its generated Prisma clients.',
       severity: 'error',
       from: { path: '^src/db/' },
-      to: { path: '^src/', pathNot: '^src/(db/|domain/|vendor/|generated/|errors\\.ts$)' },
+      to: { path: '^src/', pathNot: '^src/(db/|domain/|generated/|errors\\.ts$)' },
     },
     {
       name: 'whatsapp-is-low',
       comment: 'whatsapp/ (payload parser, Graph client) imports only domain/, io/ and errors.',
       severity: 'error',
       from: { path: '^src/whatsapp/' },
-      to: { path: '^src/', pathNot: '^src/(whatsapp/|domain/|io/|vendor/|errors\\.ts$)' },
+      to: { path: '^src/', pathNot: '^src/(whatsapp/|domain/|io/|errors\\.ts$)' },
     },
     {
       name: 'services-never-up',

@@ -2,7 +2,7 @@
 // checks and types it), its help text and its handler. `main` registers it under the name the
 // registry gives, parses, validates every flag at once and calls `run` with typed options.
 import { Option, type Command } from 'commander';
-import type { z } from '../vendor/zod.js';
+import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 
@@ -129,7 +129,7 @@ async function check(
   for (const [k, v] of Object.entries(given)) values[`arg:${k}`] = v;
   if (entries.length) {
     // zod is loaded only by commands that check something (`--list` stays fast).
-    const { z } = await import('../vendor/zod.js');
+    const { z } = await import('zod');
     const result = z.object(Object.fromEntries(entries.map(([k, schema]) => [k, schema]))).safeParse(values);
     if (result.success) Object.assign(values, result.data);
     else {

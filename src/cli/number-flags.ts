@@ -1,5 +1,5 @@
 // Flags whose value is a whole number, checked with the value in the message.
-import { z } from '../vendor/zod.js';
+import { z } from 'zod';
 import { flag } from './command.js';
 
 /** `--limit <n>` and the like: `"x" must be a whole number from 1 to 100000.` */

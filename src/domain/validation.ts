@@ -1,6 +1,6 @@
 // One way to check what a person or a program typed: a zod schema per input, every problem reported
 // at once, one `name: message` line each (the CLI names flags, the HTTP API query parameters).
-import type { z } from '../vendor/zod.js';
+import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 
 /**

@@ -1,6 +1,6 @@
 // What a report is asked for, as the CLI's flags and the HTTP API's query parameters give it (in
 // their own spellings): checked once, every problem reported at once.
-import { z } from '../vendor/zod.js';
+import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../domain/durations.js';
 import { parseOptions } from '../domain/validation.js';

@@ -1,7 +1,7 @@
 // The HTTP API's administration, admin tokens only: event webhook endpoints and their deliveries
 // (what `wa-report webhooks …` does), and closing a conversation. Every answer is no-store.
 import type { Express, Request, Response } from 'express';
-import { z } from '../vendor/zod.js';
+import { z } from 'zod';
 import type { Store } from '../db/store.js';
 import {
   addEndpoint,

@@ -2,7 +2,7 @@
 // names the parameter and the value), no-store for personal data, JSON bodies, and turning the
 // program's errors into HTTP answers.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { z } from '../vendor/zod.js';
+import { z } from 'zod';
 import { normalizeContactId } from '../domain/phone.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { HttpError } from './http-error.js';

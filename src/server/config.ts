@@ -2,7 +2,7 @@
 // at start with every problem reported at once.
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from '../vendor/zod.js';
+import { z } from 'zod';
 import { idleFromEnv } from '../domain/conversations.js';
 import { negativeAlertFromEnv, sentimentModeFromEnv, type SentimentMode } from '../domain/sentiment/index.js';
 import { parseDuration } from '../domain/durations.js';

@@ -1,12 +1,10 @@
-// Builds the CLI once as `npm run build` does (the CLI tests spawn bin/wa-report.js) and checks that PostgreSQL is reachable
+// Builds the CLI once (the CLI tests spawn bin/wa-report.js) and checks that PostgreSQL is reachable
 // when the suite was asked to run against it.
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 
 export default async function setup(): Promise<void> {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-  // As `npm run build` does: zod bundled into dist/vendor/zod.js.
-  execFileSync(process.execPath, ['scripts/bundle-vendor.mjs'], { stdio: 'inherit' });
   const url = process.env.TEST_DATABASE_URL;
   if (process.env.WA_REPORT_REQUIRE_POSTGRES === '1' && !url) {
     throw new Error(

@@ -1,7 +1,7 @@
 // `wa-report archive restore <file>`: an archive imported back, idempotently; erased contacts stay erased.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from '../../vendor/zod.js';
+import { z } from 'zod';
 import { UsageError } from '../../errors.js';
 import { arg, defineCommand } from '../command.js';
 import { json } from '../flags.js';

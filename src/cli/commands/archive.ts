@@ -1,7 +1,7 @@
 // `wa-report archive`: conversations last active before a date into a verified .jsonl.gz archive,
 // then deleted from the database.
 import { resolve } from 'node:path';
-import { z } from '../../vendor/zod.js';
+import { z } from 'zod';
 import { parseDateBound, systemTimeZone } from '../../domain/dates.js';
 import { UsageError } from '../../errors.js';
 import { defineCommand, flag, text } from '../command.js';

@@ -1,7 +1,7 @@
 // What `clients add` and `clients update` share: the client's flags, how each is checked, and how
 // a client is confirmed (JSON on stdout, or a line for the person on stderr).
 import { readFileSync, statSync } from 'node:fs';
-import { z } from '../../vendor/zod.js';
+import { z } from 'zod';
 import { parseHandoffFlag, QUOTE_REPLIES } from '../../domain/client-policy.js';
 import { parseIdle } from '../../domain/conversations.js';
 import { normalizeWaId } from '../../domain/phone.js';

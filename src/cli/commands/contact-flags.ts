@@ -1,5 +1,5 @@
 // The flags that name a WhatsApp user (and optionally one client), checked and typed.
-import { z } from '../../vendor/zod.js';
+import { z } from 'zod';
 import { normalizeContactId, normalizeWaId } from '../../domain/phone.js';
 import { flag } from '../command.js';
 

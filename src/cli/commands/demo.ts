@@ -1,5 +1,5 @@
 // `wa-report demo`: sample data through the real pipeline, then what to try next.
-import { z } from '../../vendor/zod.js';
+import { z } from 'zod';
 import { defineCommand, flag } from '../command.js';
 import { count } from '../output.js';
 

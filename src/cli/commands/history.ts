@@ -1,5 +1,5 @@
 // `wa-report history`: a user's conversation history, the last messages, oldest first.
-import { z } from '../../vendor/zod.js';
+import { z } from 'zod';
 import { formatWaId } from '../../domain/phone.js';
 import type { StoredMessage, ThreadRecord } from '../../domain/types.js';
 import { defineCommand, flag, required } from '../command.js';

@@ -3,7 +3,7 @@
 // stored before sentiment existed, in batches that each commit (interrupted, it goes on where it
 // stopped), and recounts their conversations' sentiment.
 import { createInterface } from 'node:readline';
-import { z } from '../../vendor/zod.js';
+import { z } from 'zod';
 import { analyse } from '../../domain/sentiment/index.js';
 import { defineCommand, flag } from '../command.js';
 import { json } from '../flags.js';

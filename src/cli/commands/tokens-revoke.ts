@@ -1,5 +1,5 @@
 // `wa-report tokens revoke <name-or-id>`: the token is refused from now on.
-import { z } from '../../vendor/zod.js';
+import { z } from 'zod';
 import { arg, defineCommand } from '../command.js';
 
 export const command = defineCommand({

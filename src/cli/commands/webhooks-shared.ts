@@ -1,7 +1,7 @@
 // What the `wa-report webhooks …` commands share: delivery settings from the environment, a
 // sender for what the CLI sends itself (test, redeliver), and how an attempt is reported.
 import { hostname } from 'node:os';
-import { z } from '../../vendor/zod.js';
+import { z } from 'zod';
 import { UsageError } from '../../errors.js';
 import type { SentNow } from '../../events/admin.js';
 import { webhookSettingsFromEnv, type WebhookSettings } from '../../events/policy.js';
