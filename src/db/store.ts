@@ -128,7 +128,12 @@ export class Store {
     this.conversations = new ConversationsRepository(db, conversationDefaults, this.outbox);
     this.clients = new ClientsRepository(db, () => this.prisma.get(), db.target);
     this.threads = new ThreadsRepository(db);
-    this.threadSearch = new ThreadSearchRepository(db);
+    // Its unfiltered count is the active users figure (the statistics are built below).
+    this.threadSearch = new ThreadSearchRepository(db, async (filter) => {
+      let n = 0;
+      for (const users of (await this.statistics.activeUsers(filter)).values()) n += users;
+      return n;
+    });
     this.messages = new MessagesRepository(db);
     this.rollups = new RollupsRepository(db);
     this.statistics = new StatisticsRepository(db, this.clients, this.rollups);

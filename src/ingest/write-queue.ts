@@ -197,7 +197,9 @@ export class WriteQueue {
       const numbers = new Map(job.parsed.businessNumbers.map((b) => [b.phoneNumberId, b]));
       const withMessage = new Set<string>();
       for (const m of job.parsed.messages) {
-        const client = await this.clientFor(m.phoneNumberId, numbers.get(m.phoneNumberId));
+        // (Known clients without an await per message.)
+        const client =
+          this.clients.get(m.phoneNumberId) ?? (await this.clientFor(m.phoneNumberId, numbers.get(m.phoneNumberId)));
         const language = client.language !== null && isSentimentLanguage(client.language) ? client.language : null;
         messages.push({ ...m, clientId: client.id, sentimentLanguage: language, csatSurveys: client.csatEnabled });
         withMessage.add(`${m.phoneNumberId}\u0000${m.waId}`);

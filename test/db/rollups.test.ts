@@ -125,6 +125,25 @@ describe.each(databaseKinds)('rollups on $name', (kind) => {
       expect(await store.rollups.threadCounts(filter), JSON.stringify(filter)).toEqual(
         new Map(open.map((r) => [Number(r.client_id), Number(r.n)])),
       );
+      // The conversation list's size (the same figure), and narrowed to failures (counted exactly): by a
+      // plain DISTINCT over messages.
+      const inPeriod = (extra: string) =>
+        sql(store).all<{ n: unknown }>(
+          `SELECT COUNT(DISTINCT thread_id) AS n FROM messages WHERE 1 = 1 ${extra}
+           ${filter.clientId === undefined ? '' : 'AND client_id = ?'} ${filter.start ? 'AND created_at >= ?' : ''}
+           ${filter.end ? 'AND created_at < ?' : ''}`,
+          [filter.clientId, filter.start, filter.end].filter((v) => v !== undefined),
+        );
+      const [listed] = await inPeriod('');
+      expect(await store.threadSearch.search(filter, { limit: 1 }), JSON.stringify(filter)).toMatchObject({
+        total: Number(listed?.n),
+        more: false,
+      });
+      const [failing] = await inPeriod("AND status = 'failed'");
+      expect(
+        (await store.threadSearch.search({ ...filter, failed: true }, { limit: 1 })).total,
+        JSON.stringify(filter),
+      ).toBe(Number(failing?.n));
       if (filter.start && filter.end) {
         // Active users: threads with a message in the period, by a plain DISTINCT over messages.
         const rows = await sql(store).all<{ client_id: unknown; n: unknown }>(

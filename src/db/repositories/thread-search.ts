@@ -29,13 +29,25 @@ export interface ThreadSearchFilter {
 }
 
 export interface ThreadSearchPage {
+  /** How many conversations the filter finds (at most COUNT_LIMIT when `more`). */
   total: number;
+  /** The filter narrows beyond the period and finds more than COUNT_LIMIT: `total` is a lower bound. */
+  more: boolean;
   threads: ConversationSummary[];
   nextCursor: string | null;
 }
 
+/** A narrowed list (a search, failures, handoffs, CSAT, sentiment) counts exactly up to this many. */
+export const COUNT_LIMIT = 10_000;
+
+/** Threads of a client (or all) with a message in the period: the active users figure, from the rollups. */
+export type ActiveThreads = (filter: { clientId?: number; start?: Date; end?: Date }) => Promise<number>;
+
 export class ThreadSearchRepository {
-  constructor(private readonly q: Querier) {}
+  constructor(
+    private readonly q: Querier,
+    private readonly activeThreads: ActiveThreads,
+  ) {}
 
   async search(
     filter: ThreadSearchFilter,
@@ -44,10 +56,7 @@ export class ThreadSearchRepository {
     const sort = page.sort ?? 'recent';
     const limit = page.limit ?? 50;
     const { where, params } = this.conditions(filter);
-    const [count] = await this.q.all<{ n: unknown }>(
-      `SELECT COUNT(*) AS n FROM threads t WHERE ${where.join(' AND ') || 'TRUE'}`,
-      params,
-    );
+    const counted = this.count(filter, where, params);
     const keyed = [...where];
     const keyParams = [...params];
     const after = page.cursor ? decodeCursor(page.cursor, sort) : null;
@@ -79,7 +88,7 @@ export class ThreadSearchRepository {
     }
     const last = threads.at(-1);
     return {
-      total: Number(count?.n ?? 0),
+      ...(await counted),
       threads,
       nextCursor:
         rows.length > limit && last
@@ -90,6 +99,36 @@ export class ThreadSearchRepository {
             })
           : null,
     };
+  }
+
+  /**
+   * The list's size. Only a period (the list as it opens): the active users figure, from the rollups;
+   * counting the threads with a message in the period one by one took 200–300 ms at 10,000,000
+   * messages. Narrowed further: counted exactly up to COUNT_LIMIT.
+   */
+  private async count(
+    filter: ThreadSearchFilter,
+    where: string[],
+    params: unknown[],
+  ): Promise<{ total: number; more: boolean }> {
+    const narrowed =
+      Boolean(filter.text?.trim()) ||
+      Boolean(filter.failed) ||
+      Boolean(filter.handedOff) ||
+      filter.csat !== undefined ||
+      filter.sentiment !== undefined;
+    if (!narrowed) {
+      return {
+        total: await this.activeThreads({ clientId: filter.clientId, start: filter.start, end: filter.end }),
+        more: false,
+      };
+    }
+    const [r] = await this.q.all<{ n: unknown }>(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM threads t WHERE ${where.join(' AND ') || 'TRUE'} LIMIT ?) found`,
+      [...params, COUNT_LIMIT + 1],
+    );
+    const n = Number(r?.n ?? 0);
+    return n > COUNT_LIMIT ? { total: COUNT_LIMIT, more: true } : { total: n, more: false };
   }
 
   private async messageCounts(ids: number[], filter: ThreadSearchFilter): Promise<Map<number, number>> {

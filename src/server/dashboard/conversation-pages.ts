@@ -33,7 +33,8 @@ export async function listModel(
   };
   return {
     total: page.total,
-    totalText: f.n(page.total),
+    more: page.more,
+    totalText: page.more ? `${f.n(page.total)}+` : f.n(page.total),
     rows: page.threads.map((t) => ({
       client: names.get(t.clientId) ?? String(t.clientId),
       contact: t.contactName ?? '',
