@@ -17,6 +17,8 @@ export interface DashboardServerOptions {
   env: NodeJS.ProcessEnv;
   /** Where unexpected errors are told (stderr), with their stack when `debug`. */
   report?: (error: unknown) => void;
+  /** How often live refresh reads the database (default 2 s). */
+  liveIntervalMs?: number;
 }
 
 export interface DashboardServer {
@@ -36,7 +38,13 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
   const sessions = new SessionStore();
   app.get('/', (_req, res) => res.redirect(303, '/dashboard/'));
   app.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
-  mountDashboard(app, { store: o.store, authenticator, sessions, env: o.env });
+  const dashboard = mountDashboard(app, {
+    store: o.store,
+    authenticator,
+    sessions,
+    env: o.env,
+    liveIntervalMs: o.liveIntervalMs,
+  });
   app.use((_req, res) => res.status(404).type('text/plain').send('Not found: the dashboard is at /dashboard.'));
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     o.report?.(error);
@@ -60,6 +68,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
       `${origin}/dashboard/login?code=${sessions.issueCode({ name: 'wa-report dashboard', scope: 'admin' })}`,
     close: () =>
       new Promise<void>((resolve) => {
+        dashboard.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

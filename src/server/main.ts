@@ -23,7 +23,7 @@ import { DeliveryWorker } from '../events/worker.js';
 import { Sender } from '../events/sender.js';
 import { startBackground } from './background.js';
 import { mountAdminApi } from './admin-api.js';
-import { mountDashboard } from './dashboard/index.js';
+import { mountDashboard, type MountedDashboard } from './dashboard/index.js';
 import { redeliver } from '../events/admin.js';
 import { Authenticator } from './auth.js';
 import { VERSION } from './version.js';
@@ -215,6 +215,7 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     surveyMs: options.background?.surveyMs,
   });
 
+  let dashboard: MountedDashboard | null = null;
   const app = createApp({
     store,
     queue,
@@ -243,7 +244,7 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
       });
       mountReportsApi(app, { store, authenticator });
       mountAdminApi(app, { store, authenticator, sender, webhooks: config.webhooks, owner });
-      mountDashboard(app, {
+      dashboard = mountDashboard(app, {
         store,
         authenticator,
         redeliver: async (id) => {
@@ -370,6 +371,8 @@ export async function startDaemon(config: IngestConfig, options: StartOptions): 
     closing ??= (async () => {
       logger.info('shutting down: no new requests; flushing the write queue');
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Live-refresh streams end now (their pages reconnect to whichever daemon answers next).
+      dashboard?.close();
       server.closeIdleConnections();
       retention.abort();
       if (retentionTimer) clearTimeout(retentionTimer);

@@ -36,6 +36,36 @@ async function signIn(origin: string, token: string, headers: Record<string, str
 const sessionCookie = (res: Response) =>
   (res.headers.getSetCookie().find((c) => c.startsWith('wa_report_session=')) ?? '').split(';')[0] ?? '';
 
+/** A live-refresh stream's events as they come: each `stored` event's watermark, and all the text seen. */
+function liveEvents(res: Response) {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let seen = '';
+  return {
+    seen: () => seen,
+    /** The next `stored` watermark, or null when the stream ended. */
+    async next(): Promise<string | null> {
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end >= 0) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(event)?.[1];
+          if (/^event: stored$/m.test(event) && data !== undefined) return JSON.parse(data) as string;
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) return null;
+        const text = decoder.decode(value, { stream: true });
+        seen += text;
+        buffer += text;
+      }
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
 describe.each(databaseKinds)('the dashboard in wa-report ingest on $name', (kind) => {
   let db: TestDatabase;
   let store: Store;
@@ -79,6 +109,41 @@ describe.each(databaseKinds)('the dashboard in wa-report ingest on $name', (kind
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
     expect(overview.headers.get('cache-control')).toBe('no-store');
     expect(overview.headers.get('x-frame-options')).toBe('DENY');
+  });
+
+  it('streams live refresh to signed-in pages only: the watermark, and a new one when a message is stored', async () => {
+    const anonymous = await fetch(`${daemon.url}/dashboard/live`, { redirect: 'manual' });
+    expect(anonymous.status).toBe(303);
+    const cookie = sessionCookie(await signIn(daemon.url, token));
+    const res = await fetch(`${daemon.url}/dashboard/live`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('cache-control')).toMatch(/no-store/);
+    const events = liveEvents(res);
+    const first = await events.next();
+    expect(first).toBe(await store.messages.watermark());
+    // Stored by another process than the one streaming (as a second daemon would).
+    const [client] = await store.clients.list();
+    await store.ingest.write({
+      messages: [
+        {
+          clientId: client?.id as number,
+          waId: '34600999001',
+          role: 'user',
+          type: 'text',
+          content: 'a private message about the live feed',
+          wamid: `wamid.live.${kind.name}`,
+          phoneNumberId: '1065403',
+          createdAt: new Date(),
+        },
+      ],
+    });
+    const second = await events.next();
+    expect(second).not.toBe(first);
+    expect(second).toBe(await store.messages.watermark());
+    // Ids only: nothing of the message itself.
+    expect(events.seen()).not.toMatch(/private|34600999001/);
+    await events.cancel();
   });
 
   it('marks the cookie Secure behind a trusted proxy that says HTTPS', async () => {
@@ -180,8 +245,12 @@ describe('wa-report dashboard', () => {
     const overview = await fetch(new URL('/dashboard/', link), { headers: { cookie } });
     expect(await overview.text()).toContain('Shop');
     expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+    // An open live-refresh stream does not hold the server up: it ends when the server stops.
+    const live = liveEvents(await fetch(new URL('/dashboard/live', link), { headers: { cookie } }));
+    expect(await live.next()).toMatch(/^\d+\.\d+$/);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
+    expect(await live.next()).toBeNull();
     expect(await exited).toBe(0);
     expect(stderr).toContain('Dashboard stopped.');
     const badPort = await runCli(['dashboard', '--port', 'eighty'], { env });

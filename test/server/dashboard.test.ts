@@ -110,7 +110,7 @@ describe.skipIf(!haveBrowser).each(databaseKinds)('dashboard on $name', { timeou
     clients = (await store.clients.list()).map((c) => ({ id: c.id, name: c.name }));
     readToken = (await createToken(store, { name: 'reader', scope: 'read' })).token;
     adminToken = (await createToken(store, { name: 'admin', scope: 'admin' })).token;
-    server = await startDashboardServer({ store, port: 0, host: '127.0.0.1', env: { TZ: 'UTC' } });
+    server = await startDashboardServer({ store, port: 0, host: '127.0.0.1', env: { TZ: 'UTC' }, liveIntervalMs: 200 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
@@ -433,6 +433,40 @@ describe.skipIf(!haveBrowser).each(databaseKinds)('dashboard on $name', { timeou
     await page.locator('tr[data-delivery] button').first().click();
     await page.waitForURL(/\/dashboard\/webhooks\?done=/);
     await expect(page.locator('p.notice').textContent()).resolves.toMatch(/queued again/);
+    await ctx.close();
+  });
+
+  it('reloads a live overview when a message is stored, and not before', async () => {
+    const ctx = await context();
+    const page = await signIn(ctx, readToken);
+    await page.goto(url('/dashboard/?period=7d'));
+    await page.check('input[data-live]');
+    await page.waitForURL(/live=1/);
+    const before = Number(await figure(page, 'messages'));
+    let loads = 0;
+    page.on('load', () => (loads += 1));
+    // The stream is open and nothing was stored: no reload (the feed reads every 200 ms here).
+    await page.waitForTimeout(1_500);
+    expect(loads).toBe(0);
+    const [client] = await store.clients.list();
+    const reloaded = page.waitForEvent('load', { timeout: 20_000 });
+    await store.ingest.write({
+      messages: [
+        {
+          clientId: client?.id as number,
+          waId: '34600999002',
+          role: 'user',
+          type: 'text',
+          content: 'Hola, ¿seguís abiertos?',
+          wamid: `wamid.browser-live.${kind.name}`,
+          phoneNumberId: client?.phoneNumberId as string,
+          createdAt: new Date(),
+        },
+      ],
+    });
+    await reloaded;
+    expect(page.url()).toMatch(/live=1/);
+    expect(Number(await figure(page, 'messages'))).toBe(before + 1);
     await ctx.close();
   });
 

@@ -76,6 +76,17 @@ export class MessagesRepository {
     return row ? openMessage(this.q, row) : null;
   }
 
+  /**
+   * The newest message and status event ids ("m.s"): it changes whenever either is stored (the
+   * dashboard's live refresh). Two reads of a primary key's end.
+   */
+  async watermark(): Promise<string> {
+    const [r] = await this.q.all<{ m: unknown; s: unknown }>(
+      `SELECT (SELECT MAX(id) FROM messages) AS m, (SELECT MAX(id) FROM message_status_events) AS s`,
+    );
+    return `${Number(r?.m ?? 0)}.${Number(r?.s ?? 0)}`;
+  }
+
   /** Every status event of a message, in the order they happened. */
   async statusHistory(wamid: string): Promise<StatusUpdate[]> {
     const rows = await this.q.all(

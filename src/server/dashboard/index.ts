@@ -13,6 +13,7 @@ import { HttpError } from '../http-error.js';
 import { parseListFilters, parseView, viewQuery, waIdParam, type View } from './filters.js';
 import { formatters } from './format.js';
 import { dashboardLang, DASHBOARD_LABELS, fill, type DashboardLang, type DashboardLabels } from './labels.js';
+import { LiveFeed } from './live.js';
 import { overviewModel } from './overview-page.js';
 import { conversationModel, listModel } from './conversation-pages.js';
 import {
@@ -38,6 +39,15 @@ export interface DashboardDeps {
   /** Sends a delivery again now (the daemon); without it, it is queued for the daemon's worker. */
   redeliver?: (deliveryId: number) => Promise<string>;
   clock?: () => Date;
+  /** How often the live refresh reads the database's watermark (default 2 s). */
+  liveIntervalMs?: number;
+}
+
+/** The dashboard on an app: its sessions, and what must end before its server can close. */
+export interface MountedDashboard {
+  sessions: SessionStore;
+  /** Ends the live-refresh streams (they would keep the server's connections open). */
+  close(): void;
 }
 
 interface Page {
@@ -51,13 +61,14 @@ interface Page {
 const base = DASHBOARD_PATH;
 
 /** Mounts /dashboard on the app (before its 404 and error handlers). */
-export function mountDashboard(app: express.Express, deps: DashboardDeps): SessionStore {
+export function mountDashboard(app: express.Express, deps: DashboardDeps): MountedDashboard {
   const sessions = deps.sessions ?? new SessionStore();
-  app.use(base, dashboardRouter({ ...deps, sessions }));
-  return sessions;
+  const live = new LiveFeed({ watermark: () => deps.store.messages.watermark(), intervalMs: deps.liveIntervalMs });
+  app.use(base, dashboardRouter({ ...deps, sessions }, live));
+  return { sessions, close: () => live.close() };
 }
 
-function dashboardRouter(deps: DashboardDeps & { sessions: SessionStore }): Router {
+function dashboardRouter(deps: DashboardDeps & { sessions: SessionStore }, live: LiveFeed): Router {
   const router = express.Router({ strict: false });
   const env = deps.env ?? process.env;
   const now = () => deps.clock?.() ?? new Date();
@@ -177,17 +188,23 @@ function dashboardRouter(deps: DashboardDeps & { sessions: SessionStore }): Rout
 
   const withView = (req: Request) => parseView(req, env, now());
 
+  // Live refresh (dashboard.js): the watermark now and whenever it changes; see live.ts.
+  router.get('/live', (req, res) => live.subscribe(req, res));
+
   router.get('/', async (req, res) => {
     const page = res.locals.page as Page;
     const view = withView(req);
     const clients = await deps.store.clients.list({ includeInactive: true });
     if (view.clientId !== undefined) await deps.store.clients.get(view.clientId);
+    // Read before the figures: whatever is stored after this reloads the page.
+    const watermark = await deps.store.messages.watermark();
     const model = await overviewModel(deps.store, view, page.labels, page.lang, now());
     renderPage(res, 'overview', {
       ...shell(page, page.labels.overview, view, 'overview'),
       clients,
       ...model,
       live: req.query.live === '1',
+      watermark,
     });
   });
 

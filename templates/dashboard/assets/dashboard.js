@@ -1,6 +1,6 @@
 // wa-report dashboard: progressive enhancement only (every page works without this file).
 // Shows the custom dates only for a custom period, applies a filter as soon as it changes,
-// and refreshes the overview every 30 s when asked.
+// and refreshes the overview when something new is stored, when asked.
 (function () {
   'use strict';
   document.documentElement.classList.add('js');
@@ -18,12 +18,41 @@
       }
     });
   }
+  // Live refresh: the server streams its watermark (the newest message and status ids, /dashboard/live);
+  // the page reloads when it is not the one the page was drawn with, at most every 5 s. Without
+  // EventSource, or when the stream is refused, every 30 s.
   const live = document.querySelector('input[data-live]');
   if (live) {
+    const drawnWith = live.getAttribute('data-live');
+    let source = null;
     let timer = null;
+    let pending = null;
+    const loadedAt = Date.now();
+    const reload = () => {
+      if (pending) return;
+      pending = setTimeout(() => location.reload(), Math.max(0, loadedAt + 5000 - Date.now()));
+    };
     const arm = () => {
+      if (source) source.close();
       clearInterval(timer);
-      if (live.checked) timer = setInterval(() => location.reload(), 30000);
+      clearTimeout(pending);
+      source = timer = pending = null;
+      if (!live.checked) return;
+      if (typeof EventSource !== 'function') {
+        timer = setInterval(() => location.reload(), 30000);
+        return;
+      }
+      source = new EventSource('/dashboard/live');
+      source.addEventListener('stored', (event) => {
+        if (JSON.parse(event.data) !== drawnWith) reload();
+      });
+      // Dropped connections (a daemon restarting) are retried by EventSource itself. Refused for good
+      // (the session ended, too many pages open): back to reloading every 30 s.
+      source.addEventListener('error', () => {
+        if (!source || source.readyState !== EventSource.CLOSED) return;
+        source = null;
+        timer = setInterval(() => location.reload(), 30000);
+      });
     };
     live.addEventListener('change', () => {
       const url = new URL(location.href);

@@ -1,0 +1,120 @@
+// Live refresh for the dashboard's pages: a Server-Sent Events stream (GET /dashboard/live) that sends
+// the database's watermark when it opens and whenever the newest message or status event changes; a
+// page reloads when it differs from the one it was drawn with, so within seconds of a message instead
+// of every 30 s whether or not anything happened (and nothing stored between drawing the page and
+// opening the stream is missed). One
+// read of the database's watermark every `intervalMs` serves every open page, and only while one is
+// open; the watermark is two ids, never a message's content. It works whichever process stored the
+// message (another daemon on the same PostgreSQL, or the daemon beside `wa-report dashboard`).
+import type { Request, Response } from 'express';
+import { HttpError } from '../http-error.js';
+
+export interface LiveFeedOptions {
+  /** What changes when something is stored (the newest message and status ids). */
+  watermark: () => Promise<string>;
+  intervalMs?: number;
+  /** Streams open at once; more are refused with 503 (each holds a connection). */
+  maxStreams?: number;
+  /** A comment line this often keeps proxies from closing a quiet stream. */
+  heartbeatMs?: number;
+}
+
+export class LiveFeed {
+  private readonly streams = new Set<Response>();
+  private readonly intervalMs: number;
+  private readonly maxStreams: number;
+  private readonly heartbeatMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private last: string | null = null;
+  private lastWrite = 0;
+  private reading = false;
+  private closed = false;
+
+  constructor(private readonly options: LiveFeedOptions) {
+    this.intervalMs = options.intervalMs ?? 2_000;
+    this.maxStreams = options.maxStreams ?? 200;
+    this.heartbeatMs = options.heartbeatMs ?? 15_000;
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** Opens a stream on this response (the caller has checked the session). */
+  subscribe(req: Request, res: Response): void {
+    if (this.closed) throw new HttpError(503, 'shutting_down', 'The server is shutting down.', { 'Retry-After': '5' });
+    if (this.streams.size >= this.maxStreams) {
+      throw new HttpError(503, 'too_many_streams', 'Too many live pages are open; reload later.', {
+        'Retry-After': '30',
+      });
+    }
+    res.status(200);
+    res.set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store, no-transform',
+      'X-Accel-Buffering': 'no',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    res.flushHeaders();
+    // Reconnect after 5 s if the connection drops (a restart of the daemon, say).
+    res.write('retry: 5000\n\n');
+    if (this.last !== null) res.write(stored(this.last));
+    this.streams.add(res);
+    const drop = () => {
+      this.streams.delete(res);
+      if (this.streams.size === 0) this.stop();
+    };
+    req.on('close', drop);
+    res.on('error', drop);
+    this.start();
+  }
+
+  /** Ends every stream (the server is closing: they would keep it open). */
+  close(): void {
+    this.closed = true;
+    this.stop();
+    for (const res of this.streams) res.end();
+    this.streams.clear();
+  }
+
+  private start(): void {
+    if (this.timer) return;
+    this.lastWrite = Date.now();
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    // Not read while no page listens: the next one is sent what is stored then.
+    this.last = null;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.reading) return;
+    this.reading = true;
+    try {
+      const now = await this.options.watermark();
+      if (this.closed) return;
+      if (now !== this.last) {
+        this.last = now;
+        this.send(stored(now));
+      } else if (Date.now() - this.lastWrite >= this.heartbeatMs) this.send(': still here\n\n');
+    } catch {
+      // The database is unreachable for a moment: the pages keep what they show, and the next tick tries again.
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private send(text: string): void {
+    this.lastWrite = Date.now();
+    for (const res of this.streams) res.write(text);
+  }
+}
+
+function stored(watermark: string): string {
+  return `event: stored\ndata: ${JSON.stringify(watermark)}\n\n`;
+}
