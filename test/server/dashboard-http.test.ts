@@ -111,7 +111,7 @@ describe.each(databaseKinds)('the dashboard in wa-report ingest on $name', (kind
     expect(overview.headers.get('x-frame-options')).toBe('DENY');
   });
 
-  it('streams live refresh to signed-in pages only: the watermark, and a new one when a message is stored', async () => {
+  it('streams live refresh to signed-in pages only: the watermark, and another once a message is stored', async () => {
     const anonymous = await fetch(`${daemon.url}/dashboard/live`, { redirect: 'manual' });
     expect(anonymous.status).toBe(303);
     const cookie = sessionCookie(await signIn(daemon.url, token));
