@@ -189,7 +189,10 @@ function dashboardRouter(deps: DashboardDeps & { sessions: SessionStore }, live:
   const withView = (req: Request) => parseView(req, env, now());
 
   // Live refresh (dashboard.js): the watermark now and whenever it changes; see live.ts.
-  router.get('/live', (req, res) => live.subscribe(req, res));
+  router.get('/live', (req, res) => {
+    const id = readCookie(req, SESSION_COOKIE);
+    live.subscribe(res, () => deps.sessions.alive(id));
+  });
 
   router.get('/', async (req, res) => {
     const page = res.locals.page as Page;

@@ -6,7 +6,7 @@
 // read of the database's watermark every `intervalMs` serves every open page, and only while one is
 // open; the watermark is two ids, never a message's content. It works whichever process stored the
 // message (another daemon on the same PostgreSQL, or the daemon beside `wa-report dashboard`).
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { HttpError } from '../http-error.js';
 
 export interface LiveFeedOptions {
@@ -20,7 +20,8 @@ export interface LiveFeedOptions {
 }
 
 export class LiveFeed {
-  private readonly streams = new Set<Response>();
+  /** Each open stream, and whether its session still lives (a signed-out page is not told anything more). */
+  private readonly streams = new Map<Response, () => boolean>();
   private readonly intervalMs: number;
   private readonly maxStreams: number;
   private readonly heartbeatMs: number;
@@ -40,8 +41,8 @@ export class LiveFeed {
     return this.streams.size;
   }
 
-  /** Opens a stream on this response (the caller has checked the session). */
-  subscribe(req: Request, res: Response): void {
+  /** Opens a stream on this response (the caller has checked the session; `alive` checks it again later). */
+  subscribe(res: Response, alive: () => boolean): void {
     if (this.closed) throw new HttpError(503, 'shutting_down', 'The server is shutting down.', { 'Retry-After': '5' });
     if (this.streams.size >= this.maxStreams) {
       throw new HttpError(503, 'too_many_streams', 'Too many live pages are open; reload later.', {
@@ -59,12 +60,12 @@ export class LiveFeed {
     // Reconnect after 5 s if the connection drops (a restart of the daemon, say).
     res.write('retry: 5000\n\n');
     if (this.last !== null) res.write(stored(this.last));
-    this.streams.add(res);
+    this.streams.set(res, alive);
     const drop = () => {
       this.streams.delete(res);
       if (this.streams.size === 0) this.stop();
     };
-    req.on('close', drop);
+    res.on('close', drop);
     res.on('error', drop);
     this.start();
   }
@@ -73,7 +74,7 @@ export class LiveFeed {
   close(): void {
     this.closed = true;
     this.stop();
-    for (const res of this.streams) res.end();
+    for (const res of this.streams.keys()) res.end();
     this.streams.clear();
   }
 
@@ -111,7 +112,11 @@ export class LiveFeed {
 
   private send(text: string): void {
     this.lastWrite = Date.now();
-    for (const res of this.streams) res.write(text);
+    for (const [res, alive] of this.streams) {
+      // Signed out or expired: the stream ends (EventSource then finds the sign-in page and gives up).
+      if (alive()) res.write(text);
+      else res.end();
+    }
   }
 }
 

@@ -70,6 +70,14 @@ export class SessionStore {
     return s;
   }
 
+  /** Whether an id's session is still live, without restarting its idle time. */
+  alive(id: string | undefined): boolean {
+    if (!id) return false;
+    const s = this.sessions.get(hash(id));
+    const now = this.clock();
+    return s !== undefined && now - s.lastSeen <= this.idleMs && now - s.createdAt <= this.maxAgeMs;
+  }
+
   destroy(id: string | undefined): void {
     if (id) this.sessions.delete(hash(id));
   }
