@@ -17,8 +17,9 @@ export interface DashboardServerOptions {
   env: NodeJS.ProcessEnv;
   /** Where unexpected errors are told (stderr), with their stack when `debug`. */
   report?: (error: unknown) => void;
-  /** How often live refresh reads the database (default 2 s). */
+  /** How often live refresh reads the database (default 2 s), and the least time between two live reloads. */
   liveIntervalMs?: number;
+  liveMinReloadMs?: number;
 }
 
 export interface DashboardServer {
@@ -44,6 +45,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     sessions,
     env: o.env,
     liveIntervalMs: o.liveIntervalMs,
+    liveMinReloadMs: o.liveMinReloadMs,
   });
   app.use((_req, res) => res.status(404).type('text/plain').send('Not found: the dashboard is at /dashboard.'));
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {

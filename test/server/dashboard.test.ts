@@ -110,7 +110,14 @@ describe.skipIf(!haveBrowser).each(databaseKinds)('dashboard on $name', { timeou
     clients = (await store.clients.list()).map((c) => ({ id: c.id, name: c.name }));
     readToken = (await createToken(store, { name: 'reader', scope: 'read' })).token;
     adminToken = (await createToken(store, { name: 'admin', scope: 'admin' })).token;
-    server = await startDashboardServer({ store, port: 0, host: '127.0.0.1', env: { TZ: 'UTC' }, liveIntervalMs: 200 });
+    server = await startDashboardServer({
+      store,
+      port: 0,
+      host: '127.0.0.1',
+      env: { TZ: 'UTC' },
+      liveIntervalMs: 200,
+      liveMinReloadMs: 1000,
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],

@@ -57,6 +57,8 @@ export class ThreadSearchRepository {
     const limit = page.limit ?? 50;
     const { where, params } = this.conditions(filter);
     const counted = this.count(filter, where, params);
+    // Awaited below; should the page's own reads fail first, its failure must not go unhandled.
+    counted.catch(() => undefined);
     const keyed = [...where];
     const keyParams = [...params];
     const after = page.cursor ? decodeCursor(page.cursor, sort) : null;

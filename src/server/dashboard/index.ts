@@ -41,6 +41,8 @@ export interface DashboardDeps {
   clock?: () => Date;
   /** How often the live refresh reads the database's watermark (default 2 s). */
   liveIntervalMs?: number;
+  /** The least time between two live reloads of a page (default 15 s). */
+  liveMinReloadMs?: number;
 }
 
 /** The dashboard on an app: its sessions, and what must end before its server can close. */
@@ -191,7 +193,9 @@ function dashboardRouter(deps: DashboardDeps & { sessions: SessionStore }, live:
   // Live refresh (dashboard.js): the watermark now and whenever it changes; see live.ts.
   router.get('/live', (req, res) => {
     const id = readCookie(req, SESSION_COOKIE);
-    live.subscribe(res, () => deps.sessions.alive(id));
+    const refused = live.subscribe(res, () => deps.sessions.alive(id));
+    // Too many open, or shutting down: said plainly (the page falls back to reloading now and then).
+    if (refused) res.status(503).set('Retry-After', refused.retryAfter).type('text/plain').send(refused.message);
   });
 
   router.get('/', async (req, res) => {
@@ -208,6 +212,7 @@ function dashboardRouter(deps: DashboardDeps & { sessions: SessionStore }, live:
       ...model,
       live: req.query.live === '1',
       watermark,
+      liveMinMs: deps.liveMinReloadMs ?? 15_000,
     });
   });
 

@@ -7,7 +7,6 @@
 // open; the watermark is two ids, never a message's content. It works whichever process stored the
 // message (another daemon on the same PostgreSQL, or the daemon beside `wa-report dashboard`).
 import type { Response } from 'express';
-import { HttpError } from '../http-error.js';
 
 export interface LiveFeedOptions {
   /** What changes when something is stored (the newest message and status ids). */
@@ -17,6 +16,8 @@ export interface LiveFeedOptions {
   maxStreams?: number;
   /** A comment line this often keeps proxies from closing a quiet stream. */
   heartbeatMs?: number;
+  /** A watermark read that takes longer is given up (the pool may be exhausted). */
+  readTimeoutMs?: number;
 }
 
 export class LiveFeed {
@@ -25,6 +26,7 @@ export class LiveFeed {
   private readonly intervalMs: number;
   private readonly maxStreams: number;
   private readonly heartbeatMs: number;
+  private readonly readTimeoutMs: number;
   private timer: NodeJS.Timeout | null = null;
   private last: string | null = null;
   private lastWrite = 0;
@@ -35,19 +37,21 @@ export class LiveFeed {
     this.intervalMs = options.intervalMs ?? 2_000;
     this.maxStreams = options.maxStreams ?? 200;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.readTimeoutMs = options.readTimeoutMs ?? 5_000;
   }
 
   get size(): number {
     return this.streams.size;
   }
 
-  /** Opens a stream on this response (the caller has checked the session; `alive` checks it again later). */
-  subscribe(res: Response, alive: () => boolean): void {
-    if (this.closed) throw new HttpError(503, 'shutting_down', 'The server is shutting down.', { 'Retry-After': '5' });
+  /**
+   * Opens a stream on this response (the caller has checked the session; `alive` checks it again at
+   * each change), or says why not (nothing is written then).
+   */
+  subscribe(res: Response, alive: () => boolean): { message: string; retryAfter: string } | null {
+    if (this.closed) return { message: 'The server is shutting down.', retryAfter: '5' };
     if (this.streams.size >= this.maxStreams) {
-      throw new HttpError(503, 'too_many_streams', 'Too many live pages are open; reload later.', {
-        'Retry-After': '30',
-      });
+      return { message: 'Too many live pages are open; reload later.', retryAfter: '30' };
     }
     res.status(200);
     res.set({
@@ -55,6 +59,8 @@ export class LiveFeed {
       'Cache-Control': 'no-store, no-transform',
       'X-Accel-Buffering': 'no',
       'X-Content-Type-Options': 'nosniff',
+      // Its connection ends with it: a stream ended at shutdown leaves no keep-alive socket behind.
+      Connection: 'close',
     });
     res.flushHeaders();
     // Reconnect after 5 s if the connection drops (a restart of the daemon, say).
@@ -68,6 +74,7 @@ export class LiveFeed {
     res.on('close', drop);
     res.on('error', drop);
     this.start();
+    return null;
   }
 
   /** Ends every stream (the server is closing: they would keep it open). */
@@ -97,14 +104,16 @@ export class LiveFeed {
     if (this.reading) return;
     this.reading = true;
     try {
-      const now = await this.options.watermark();
-      if (this.closed) return;
+      const now = await withTimeout(this.options.watermark(), this.readTimeoutMs);
+      // Stopped meanwhile (no page listens, or closing): nothing to tell, nothing to remember.
+      if (!this.timer) return;
       if (now !== this.last) {
         this.last = now;
         this.send(stored(now));
       } else if (Date.now() - this.lastWrite >= this.heartbeatMs) this.send(': still here\n\n');
     } catch {
-      // The database is unreachable for a moment: the pages keep what they show, and the next tick tries again.
+      // The database is unreachable or slow for a moment: the pages keep what they show, and a later
+      // tick tries again (a read that hangs is given up after readTimeoutMs).
     } finally {
       this.reading = false;
     }
@@ -122,4 +131,15 @@ export class LiveFeed {
 
 function stored(watermark: string): string {
   return `event: stored\ndata: ${JSON.stringify(watermark)}\n\n`;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      timer.unref();
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -18,40 +18,53 @@
       }
     });
   }
-  // Live refresh: the server streams its watermark (the newest message and status ids, /dashboard/live);
-  // the page reloads when it is not the one the page was drawn with, at most every 5 s. Without
-  // EventSource, or when the stream is refused, every 30 s.
+  // Live refresh: the server streams its watermark (the newest message and status ids, "m.s";
+  // /dashboard/live), and the page reloads when either id is past the ones it was drawn with: at
+  // most once per data-live-min ms, never while the tab is hidden (then as it is shown again), and
+  // every 5 minutes whatever happens (conversations that end by themselves, a rolling period).
+  // Without EventSource, or when the stream is refused, every 30 s.
   const live = document.querySelector('input[data-live]');
   if (live) {
-    const drawnWith = live.getAttribute('data-live');
+    const ids = (w) => String(w).split('.').map(Number);
+    const drawn = ids(live.getAttribute('data-live'));
+    const newer = (w) => ids(w).some((id, i) => id > (drawn[i] || 0));
+    const least = Number(live.getAttribute('data-live-min')) || 15000;
+    const loadedAt = Date.now();
     let source = null;
     let timer = null;
     let pending = null;
-    const loadedAt = Date.now();
+    let wanted = false;
     const reload = () => {
-      if (pending) return;
-      pending = setTimeout(() => location.reload(), Math.max(0, loadedAt + 5000 - Date.now()));
+      wanted = true;
+      if (pending || document.hidden) return;
+      pending = setTimeout(() => location.reload(), Math.max(0, loadedAt + least - Date.now()));
+    };
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && wanted && live.checked) reload();
+    });
+    const every = (ms) => {
+      clearInterval(timer);
+      timer = setInterval(reload, ms);
     };
     const arm = () => {
       if (source) source.close();
       clearInterval(timer);
       clearTimeout(pending);
       source = timer = pending = null;
+      wanted = false;
       if (!live.checked) return;
-      if (typeof EventSource !== 'function') {
-        timer = setInterval(() => location.reload(), 30000);
-        return;
-      }
+      if (typeof EventSource !== 'function') return every(30000);
+      every(300000);
       source = new EventSource('/dashboard/live');
       source.addEventListener('stored', (event) => {
-        if (JSON.parse(event.data) !== drawnWith) reload();
+        if (newer(JSON.parse(event.data))) reload();
       });
       // Dropped connections (a daemon restarting) are retried by EventSource itself. Refused for good
       // (the session ended, too many pages open): back to reloading every 30 s.
       source.addEventListener('error', () => {
         if (!source || source.readyState !== EventSource.CLOSED) return;
         source = null;
-        timer = setInterval(() => location.reload(), 30000);
+        every(30000);
       });
     };
     live.addEventListener('change', () => {
