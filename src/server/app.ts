@@ -5,6 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { constantTimeEqual } from '../domain/hashing.js';
 import type { Logger } from 'pino';
 import { HttpError } from './http-error.js';
+import { withTimeout } from './timeout.js';
 import type { Store } from '../db/store.js';
 import { parseWebhook } from '../whatsapp/parse.js';
 import { summarizeError } from '../errors.js';
@@ -271,14 +272,4 @@ export function verifySignature(body: Buffer, header: string | string[] | undefi
   // Both are 32 bytes (64 hex digits, a SHA-256 digest): compared directly in constant time, without
   // constantTimeEqual's two extra HMACs, there for secrets of any length (~2 % of the daemon's CPU under load).
   return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'mismatch';
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

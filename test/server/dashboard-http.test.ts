@@ -124,20 +124,22 @@ describe.each(databaseKinds)('the dashboard in wa-report ingest on $name', (kind
     expect(first).toBe(await store.messages.watermark());
     // Stored by another process than the one streaming (as a second daemon would).
     const [client] = await store.clients.list();
-    await store.ingest.write({
-      messages: [
-        {
-          clientId: client?.id as number,
-          waId: '34600999001',
-          role: 'user',
-          type: 'text',
-          content: 'a private message about the live feed',
-          wamid: `wamid.live.${kind.name}`,
-          phoneNumberId: '1065403',
-          createdAt: new Date(),
-        },
-      ],
-    });
+    const storeOne = (content: string, wamid: string) =>
+      store.ingest.write({
+        messages: [
+          {
+            clientId: client?.id as number,
+            waId: '34600999001',
+            role: 'user',
+            type: 'text',
+            content,
+            wamid,
+            phoneNumberId: '1065403',
+            createdAt: new Date(),
+          },
+        ],
+      });
+    await storeOne('a private message about the live feed', `wamid.live.${kind.name}`);
     const second = await events.next();
     expect(second).not.toBe(first);
     expect(second).toBe(await store.messages.watermark());
@@ -153,20 +155,7 @@ describe.each(databaseKinds)('the dashboard in wa-report ingest on $name', (kind
       body: new URLSearchParams({ _csrf: csrf }),
     });
     expect(out.status).toBe(303);
-    await store.ingest.write({
-      messages: [
-        {
-          clientId: client?.id as number,
-          waId: '34600999001',
-          role: 'user',
-          type: 'text',
-          content: 'another one',
-          wamid: `wamid.live.${kind.name}.2`,
-          phoneNumberId: '1065403',
-          createdAt: new Date(),
-        },
-      ],
-    });
+    await storeOne('another one', `wamid.live.${kind.name}.2`);
     expect(await events.next()).toBeNull();
   });
 

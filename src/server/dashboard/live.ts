@@ -1,12 +1,12 @@
 // Live refresh for the dashboard's pages: a Server-Sent Events stream (GET /dashboard/live) that sends
-// the database's watermark when it opens and whenever the newest message or status event changes; a
-// page reloads when it differs from the one it was drawn with, so within seconds of a message instead
-// of every 30 s whether or not anything happened (and nothing stored between drawing the page and
-// opening the stream is missed). One
-// read of the database's watermark every `intervalMs` serves every open page, and only while one is
-// open; the watermark is two ids, never a message's content. It works whichever process stored the
-// message (another daemon on the same PostgreSQL, or the daemon beside `wa-report dashboard`).
+// the database's watermark (the newest message and status event ids, never a message's content) when
+// it opens and whenever it changes; a page reloads when an id is past the ones it was drawn with
+// (dashboard.js), so within seconds of a message instead of every 30 s whether or not anything
+// happened, and nothing stored between drawing the page and opening the stream is missed. One read
+// every `intervalMs` serves every open page, and only while one is open. It sees whichever process
+// stored the message (another daemon on the same PostgreSQL, or the daemon beside `wa-report dashboard`).
 import type { Response } from 'express';
+import { withTimeout } from '../timeout.js';
 
 export interface LiveFeedOptions {
   /** What changes when something is stored (the newest message and status ids). */
@@ -38,10 +38,6 @@ export class LiveFeed {
     this.maxStreams = options.maxStreams ?? 200;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
     this.readTimeoutMs = options.readTimeoutMs ?? 5_000;
-  }
-
-  get size(): number {
-    return this.streams.size;
   }
 
   /**
@@ -131,15 +127,4 @@ export class LiveFeed {
 
 function stored(watermark: string): string {
   return `event: stored\ndata: ${JSON.stringify(watermark)}\n\n`;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      timer.unref();
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
